@@ -1,0 +1,1 @@
+"""L1 compute: an executor protocol (local now, Ray later)."""

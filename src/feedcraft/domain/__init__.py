@@ -1,0 +1,34 @@
+"""L0: frozen domain types shared by every layer. No I/O here.
+
+Id types and matrix orientation are settled once, in this package:
+external ids are strings; interaction matrices are users x items.
+"""
+
+from feedcraft.domain.events import Event, EventType, Impression
+from feedcraft.domain.feed import Feed, FeedEntry, Recommendations
+from feedcraft.domain.ids import IdIndex, ItemId, UserId
+from feedcraft.domain.interactions import Interactions
+from feedcraft.domain.items import Item, ItemKind, User
+from feedcraft.domain.vectors import ItemVectors
+from feedcraft.domain.time import ensure_utc, from_unix, to_unix, utcnow
+
+__all__ = [
+    "Event",
+    "EventType",
+    "Feed",
+    "FeedEntry",
+    "IdIndex",
+    "Impression",
+    "Interactions",
+    "Item",
+    "ItemId",
+    "ItemKind",
+    "ItemVectors",
+    "Recommendations",
+    "User",
+    "UserId",
+    "ensure_utc",
+    "from_unix",
+    "to_unix",
+    "utcnow",
+]

@@ -1,0 +1,1 @@
+"""L2 evaluation: ranking metrics, splits, MIND prediction files."""

@@ -1,0 +1,1 @@
+"""L2 recommenders: estimators with one API (see base.Recommender)."""

@@ -1,0 +1,69 @@
+"""The one estimator API every recommender follows (scikit-learn style).
+
+- The constructor only stores its arguments.
+- `fit(interactions, item_vectors=None)` validates, learns, and returns `self`;
+  learned state ends in `_`.
+- `recommend(user_ids, n)` returns one `Recommendations` per user (the fixed return type).
+- `score(user_id, item_ids)` scores given candidates (impression ranking, e.g. MIND).
+- Users unknown at fit time are served, never refused: with a `history` (item ids the
+  user interacted with) the model uses it, otherwise it falls back to its cold-start ranking.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Self
+
+import numpy as np
+
+from feedcraft.domain import Interactions, ItemVectors, Recommendations
+from feedcraft.errors import NotFitted
+
+
+class Recommender(ABC):
+    name: ClassVar[str] = "base"
+    #: Whether `fit` needs item vectors (content-based models).
+    needs_item_vectors: ClassVar[bool] = False
+
+    @abstractmethod
+    def fit(self, interactions: Interactions, item_vectors: ItemVectors | None = None) -> Self:
+        """Learn from users x items interactions; returns self."""
+
+    @abstractmethod
+    def score(
+        self, user_id: str, item_ids: Sequence[str], history: Sequence[str] | None = None
+    ) -> np.ndarray:
+        """Scores (higher is better) for `item_ids`, aligned with them.
+
+        `history`, when given, replaces the user's training interactions (for users the model
+        has never seen, such as MIND test users). Unknown items get the model's lowest prior.
+        """
+
+    @abstractmethod
+    def recommend(
+        self,
+        user_ids: Sequence[str],
+        n: int = 10,
+        *,
+        exclude_seen: bool = True,
+        histories: Mapping[str, Sequence[str]] | None = None,
+    ) -> list[Recommendations]:
+        """Top-n items for each user, best first. Seen items (training interactions, and the
+        given history) are excluded unless `exclude_seen` is False."""
+
+    # -- shared helpers -------------------------------------------------------------------
+    def get_params(self) -> dict[str, Any]:
+        """Constructor arguments, as scikit-learn's `get_params` (shallow)."""
+        import inspect
+
+        sig = inspect.signature(type(self).__init__)
+        return {p: getattr(self, p) for p in sig.parameters if p != "self"}
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "interactions_"):
+            raise NotFitted(f"{type(self).__name__} is not fitted; call fit() first")
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"

@@ -1,0 +1,1 @@
+"""L3 services: the only layer that combines storage and algorithms."""

@@ -1,0 +1,170 @@
+"""One narrow protocol per storage role. Every backend implements all four, nothing more.
+
+The contract test suite in tests/contract/ runs against every backend; a backend that needs a
+method no protocol names has found a gap in the protocol, not a reason for a private extra.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from feedcraft.domain import Event, EventType, Item
+
+
+@runtime_checkable
+class Catalogue(Protocol):
+    """Items by id. Upserts replace a stored item whole; a stub never replaces a full item."""
+
+    def upsert(self, items: Iterable[Item]) -> int:
+        """Store items atomically (all or none); returns how many were inserted or changed."""
+        ...
+
+    def get(self, item_id: str) -> Item:
+        """The item; raises NotFound."""
+        ...
+
+    def get_many(self, item_ids: Sequence[str]) -> dict[str, Item]:
+        """The items that exist among `item_ids` (missing ids are simply absent)."""
+        ...
+
+    def iter_items(self, *, include_stubs: bool = True) -> Iterator[Item]:
+        """Every item, in id order, streamed."""
+        ...
+
+    def ids(self, *, include_stubs: bool = True) -> list[str]:
+        ...
+
+    def delete(self, item_ids: Sequence[str]) -> int:
+        ...
+
+    def count(self, *, include_stubs: bool = True) -> int:
+        ...
+
+
+@runtime_checkable
+class EventLog(Protocol):
+    """Append-only behaviour log. `Event.id` is the idempotency key."""
+
+    def append(self, events: Iterable[Event]) -> int:
+        """Append atomically (all or none; durable once this returns).
+
+        Returns how many were new: events whose id is already stored are skipped.
+        """
+        ...
+
+    def iter_events(
+        self,
+        *,
+        user_id: str | None = None,
+        types: Sequence[EventType] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Iterator[Event]:
+        """Matching events in (timestamp, insertion) order, streamed. `until` is exclusive."""
+        ...
+
+    def user_ids(self) -> list[str]:
+        ...
+
+    def count(self) -> int:
+        ...
+
+    def delete_user(self, user_id: str) -> int:
+        """Erase every event of a user; returns how many were removed."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Neighbour:
+    id: str
+    score: float
+
+
+@runtime_checkable
+class VectorStore(Protocol):
+    """Dense vectors by (namespace, id); cosine k-nearest-neighbour search.
+
+    Namespaces separate models and purposes, e.g. "items:minilm" or "cache:minilm".
+    All vectors in a namespace share one dimension.
+    """
+
+    def upsert(self, namespace: str, ids: Sequence[str], vectors: np.ndarray) -> None:
+        ...
+
+    def get(self, namespace: str, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Vectors that exist among `ids` (float32)."""
+        ...
+
+    def all(self, namespace: str) -> tuple[list[str], np.ndarray]:
+        """Every id (sorted) and its vector, as one float32 matrix (0 x 0 when empty)."""
+        ...
+
+    def search(
+        self,
+        namespace: str,
+        query: np.ndarray,
+        k: int,
+        *,
+        exclude: Sequence[str] = (),
+    ) -> list[Neighbour]:
+        """The k ids with the highest cosine similarity to `query`, best first."""
+        ...
+
+    def delete(self, namespace: str, ids: Sequence[str]) -> int:
+        ...
+
+    def count(self, namespace: str) -> int:
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactInfo:
+    name: str
+    version: int
+    created_at: datetime
+    size: int
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class ArtifactStore(Protocol):
+    """Versioned model blobs: each save makes version n+1; the newest is served by default."""
+
+    def save(self, name: str, data: bytes, metadata: Mapping[str, Any] | None = None) -> int:
+        ...
+
+    def load(self, name: str, version: int | None = None) -> tuple[bytes, ArtifactInfo]:
+        """The given version, or the newest; raises NotFound."""
+        ...
+
+    def versions(self, name: str) -> list[ArtifactInfo]:
+        """Oldest first."""
+        ...
+
+    def delete(self, name: str, version: int) -> None:
+        ...
+
+
+class Store(Protocol):
+    """The four roles together, opened by URL with `open_store`."""
+
+    url: str
+
+    @property
+    def catalogue(self) -> Catalogue: ...
+
+    @property
+    def events(self) -> EventLog: ...
+
+    @property
+    def vectors(self) -> VectorStore: ...
+
+    @property
+    def artifacts(self) -> ArtifactStore: ...
+
+    def close(self) -> None: ...

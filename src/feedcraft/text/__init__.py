@@ -1,0 +1,1 @@
+"""L2 text: cleaning, language detection, tokenisation (English, Chinese), keywords."""
