@@ -9,8 +9,8 @@ from feedcraft.domain.feed import Feed, FeedEntry, Recommendations
 from feedcraft.domain.ids import IdIndex, ItemId, UserId
 from feedcraft.domain.interactions import Interactions
 from feedcraft.domain.items import Item, ItemKind, User
-from feedcraft.domain.vectors import ItemVectors
 from feedcraft.domain.time import ensure_utc, from_unix, to_unix, utcnow
+from feedcraft.domain.vectors import ItemVectors
 
 __all__ = [
     "Event",

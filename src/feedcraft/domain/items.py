@@ -60,7 +60,14 @@ class Item:
     def content_hash(self) -> str:
         """Stable hash of everything a content model sees; changes when the content changes."""
         payload = json.dumps(
-            [self.title, self.body, self.category, self.subcategory, list(self.tags), self.language],
+            [
+                self.title,
+                self.body,
+                self.category,
+                self.subcategory,
+                list(self.tags),
+                self.language,
+            ],
             ensure_ascii=False,
         )
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()

@@ -1,1 +1,11 @@
 """L1 file formats: streaming readers of MIND, MovieLens and JSON Lines into domain values."""
+
+from feedcraft.formats._common import (
+    find_file,
+    numbered_lines,
+    open_binary,
+    require_file,
+    text_lines,
+)
+
+__all__ = ["find_file", "numbered_lines", "open_binary", "require_file", "text_lines"]

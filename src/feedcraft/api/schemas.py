@@ -1,0 +1,107 @@
+"""HTTP schemas, kept apart from the domain types so the wire format can evolve on its own."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from feedcraft.domain import Event, EventType, Item, ItemKind
+
+
+class ItemIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=256)
+    title: str = Field(min_length=1)
+    kind: ItemKind = ItemKind.ARTICLE
+    body: str = ""
+    category: str = ""
+    subcategory: str = ""
+    tags: list[str] = Field(default_factory=list)
+    language: str | None = None
+    image_url: str | None = None
+    published_at: datetime | None = None
+    provider: str | None = None
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+    def to_domain(self) -> Item:
+        return Item(**self.model_dump())
+
+
+class ItemOut(ItemIn):
+    stub: bool = False
+
+    @classmethod
+    def from_domain(cls, item: Item) -> ItemOut:
+        return cls(
+            id=item.id,
+            title=item.title or item.id,
+            kind=item.kind,
+            body=item.body,
+            category=item.category,
+            subcategory=item.subcategory,
+            tags=list(item.tags),
+            language=item.language,
+            image_url=item.image_url,
+            published_at=item.published_at,
+            provider=item.provider,
+            attributes=dict(item.attributes),
+            stub=item.stub,
+        )
+
+
+class ItemsIn(BaseModel):
+    items: list[ItemIn] = Field(min_length=1, max_length=10_000)
+
+
+class EventIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: str = Field(min_length=1, max_length=256)
+    item_id: str = Field(min_length=1, max_length=256)
+    type: EventType
+    timestamp: datetime
+    value: float | None = None
+    impression_id: str | None = None
+    position: int | None = Field(default=None, ge=0)
+    propensity: float | None = Field(default=None, gt=0.0, le=1.0)
+    id: str | None = Field(default=None, min_length=1, max_length=128)
+
+    def to_domain(self) -> Event:
+        data = self.model_dump()
+        data["id"] = data["id"] or ""
+        return Event(**data)
+
+
+class EventsIn(BaseModel):
+    events: list[EventIn] = Field(min_length=1, max_length=100_000)
+
+
+class WriteResult(BaseModel):
+    received: int
+    new: int
+
+
+class FeedEntryOut(BaseModel):
+    item_id: str
+    score: float
+    reason: str
+    source: str
+    title: str | None = None
+    category: str | None = None
+
+
+class FeedOut(BaseModel):
+    user_id: str
+    model: str
+    items: list[FeedEntryOut]
+
+
+class HealthOut(BaseModel):
+    status: str
+    version: str
+    store: str
+    items: int
+    events: int

@@ -1,0 +1,264 @@
+"""The `feedcraft` command: import, train, evaluate, serve, and `run` (the main job)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import closing
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from feedcraft.config import Settings, load_settings
+from feedcraft.errors import FeedcraftError
+
+app = typer.Typer(
+    help="feedcraft: a self-hosted personalization engine for media.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+import_app = typer.Typer(help="Import data into the store (idempotent, streaming).")
+app.add_typer(import_app, name="import")
+console = Console(stderr=True)
+
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", help="TOML settings file (else FEEDCRAFT_CONFIG).")
+]
+StoreOpt = Annotated[str | None, typer.Option("--store", help="Store URL (else FEEDCRAFT_STORE).")]
+
+
+def _settings(config: Path | None, store: str | None) -> Settings:
+    overrides = {"store": store} if store else {}
+    return load_settings(config, **overrides)
+
+
+def _fail(exc: Exception) -> None:
+    console.print(f"[red]error:[/red] {exc}")
+    raise typer.Exit(2)
+
+
+def sample_dir(name: str) -> Path:
+    """A bundled real-data sample (MovieLens latest-small, Wikinews)."""
+    return Path(str(resources.files("feedcraft") / "sample" / name))
+
+
+@import_app.command("mind")
+def import_mind_cmd(
+    path: Annotated[Path, typer.Argument(help="Folder with news.tsv[.gz] and behaviors.tsv[.gz]")],
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Import MIND-format news and impressions (MIND, NeMig)."""
+    _run_import("mind", path, config, store)
+
+
+@import_app.command("movielens")
+def import_movielens_cmd(
+    path: Annotated[Path, typer.Argument(help="Folder with ratings.csv[.gz], movies.csv[.gz]")],
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Import MovieLens ratings, movies and tags."""
+    _run_import("movielens", path, config, store)
+
+
+@import_app.command("jsonl")
+def import_jsonl_cmd(
+    path: Annotated[Path, typer.Argument(help="Folder with items.jsonl and/or events.jsonl")],
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Import the generic JSON Lines format (docs/formats/jsonl.md)."""
+    _run_import("jsonl", path, config, store)
+
+
+def _run_import(kind: str, path: Path, config: Path | None, store: str | None) -> None:
+    from feedcraft.services import ingestion
+    from feedcraft.storage import open_store
+
+    try:
+        settings = _settings(config, store)
+        with closing(open_store(settings.store)) as st:
+            fn = {
+                "mind": ingestion.import_mind,
+                "movielens": ingestion.import_movielens,
+                "jsonl": ingestion.import_jsonl,
+            }[kind]
+            report = fn(st, path, progress=settings.progress)
+        console.print(f"imported {kind} from {path}: {report.summary()}")
+    except FeedcraftError as exc:
+        _fail(exc)
+
+
+@app.command()
+def train(
+    models: Annotated[
+        str, typer.Option(help="Comma-separated models to train.")
+    ] = "popularity,itemknn,content,random",
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Embed the catalogue (cached), fit the models, save them as new artifact versions."""
+    from feedcraft.services.training import train as train_job
+    from feedcraft.storage import open_store
+
+    try:
+        settings = _settings(config, store)
+        with closing(open_store(settings.store)) as st:
+            reports = train_job(st, settings, models=_names(models), progress=settings.progress)
+        for r in reports:
+            console.print(
+                f"trained {r.model} v{r.version} in {r.seconds:.2f}s "
+                f"({r.users} users, {r.items} items, {r.interactions} interactions)"
+            )
+    except FeedcraftError as exc:
+        _fail(exc)
+
+
+@app.command()
+def evaluate(
+    dataset: Annotated[
+        str | None,
+        typer.Option(help="'mind': impression ranking on MIND-layout data in the store."),
+    ] = None,
+    protocol: Annotated[
+        str, typer.Option(help="user-temporal (top-N) when --dataset is not mind.")
+    ] = "user-temporal",
+    predictions: Annotated[
+        Path | None, typer.Option(help="Write a MIND-format prediction file (mind only).")
+    ] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write metrics as JSON.")] = None,
+    k: Annotated[int, typer.Option(min=1)] = 10,
+    test_fraction: Annotated[float, typer.Option(min=0.01, max=0.99)] = 0.2,
+    models: Annotated[
+        str, typer.Option(help="Comma-separated models to compare.")
+    ] = "popularity,itemknn,content,random",
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Evaluate every model on a held-out split and print a table."""
+    from feedcraft.evaluation.report import format_table
+    from feedcraft.services import evaluation as ev
+    from feedcraft.storage import open_store
+
+    try:
+        settings = _settings(config, store)
+        with closing(open_store(settings.store)) as st:
+            if dataset == "mind":
+                result = ev.evaluate_impressions(
+                    st,
+                    settings,
+                    models=_names(models),
+                    test_fraction=test_fraction,
+                    predictions=predictions,
+                    progress=settings.progress,
+                )
+            elif dataset is None and protocol == "user-temporal":
+                if predictions is not None:
+                    raise FeedcraftError("--predictions is only for --dataset mind")
+                result = ev.evaluate_user_temporal(
+                    st,
+                    settings,
+                    models=_names(models),
+                    test_fraction=test_fraction,
+                    k=k,
+                    progress=settings.progress,
+                )
+            else:
+                raise FeedcraftError(
+                    f"unknown dataset/protocol {dataset or protocol!r}: "
+                    "use --dataset mind or --protocol user-temporal"
+                )
+        print(result.title)
+        print(format_table(result.per_model))
+        print(f"default model: {result.default_model}")
+        if predictions is not None:
+            print(f"predictions written to {predictions}")
+        if json_out is not None:
+            json_out.write_text(json.dumps(result.to_json(), indent=2) + "\n")
+            print(f"metrics written to {json_out}")
+    except FeedcraftError as exc:
+        _fail(exc)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option()] = None,
+    port: Annotated[int | None, typer.Option()] = None,
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Serve the HTTP API (OpenAPI docs at /docs). Ctrl-C stops it."""
+    try:
+        settings = _settings(config, store)
+    except FeedcraftError as exc:
+        _fail(exc)
+        return
+    _serve(settings, host, port)
+
+
+def _serve(settings: Settings, host: str | None, port: int | None) -> None:
+    import uvicorn
+
+    from feedcraft.api.app import create_app
+
+    host = host or settings.serve.host
+    port = port or settings.serve.port
+    console.print(f"serving on http://{host}:{port} (docs at /docs); Ctrl-C stops")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def run(
+    serve_after: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve the API after evaluating.")
+    ] = True,
+    host: Annotated[str | None, typer.Option()] = None,
+    port: Annotated[int | None, typer.Option()] = None,
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """The main job: load the bundled sample, embed, train, evaluate, then serve."""
+    from feedcraft.evaluation.report import format_table
+    from feedcraft.services import evaluation as ev
+    from feedcraft.services import ingestion
+    from feedcraft.services.training import train as train_job
+    from feedcraft.storage import open_store
+
+    try:
+        settings = _settings(config, store)
+        console.print(f"store: {settings.store}")
+        with closing(open_store(settings.store)) as st:
+            for name, fn in (
+                ("movielens-latest-small", ingestion.import_movielens),
+                ("wikinews", ingestion.import_jsonl),
+            ):
+                report = fn(st, sample_dir(name), progress=settings.progress)
+                console.print(f"imported bundled {name}: {report.summary()}")
+            result = ev.evaluate_user_temporal(
+                st, settings, test_fraction=0.2, k=10, progress=settings.progress
+            )
+            print(result.title)
+            print(format_table(result.per_model))
+            for r in train_job(st, settings, progress=settings.progress):
+                console.print(f"trained {r.model} v{r.version} in {r.seconds:.2f}s")
+            user = st.events.user_ids()[0]
+        console.print(
+            f"try: curl 'http://127.0.0.1:{port or settings.serve.port}/users/{user}/feed?n=5'"
+        )
+    except FeedcraftError as exc:
+        _fail(exc)
+        return
+    if serve_after:
+        _serve(settings, host, port)
+
+
+def _names(csv: str) -> list[str]:
+    return [n.strip() for n in csv.split(",") if n.strip()]
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,40 @@
+"""Recommenders by name, for configs, the CLI and the shared check suite."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from feedcraft.errors import InvalidInput
+from feedcraft.recommenders.base import Recommender
+from feedcraft.recommenders.baselines import PopularityRecommender, RandomRecommender
+from feedcraft.recommenders.content import ContentBasedRecommender
+from feedcraft.recommenders.itemknn import ItemKNNRecommender
+
+RECOMMENDERS: dict[str, type[Recommender]] = {
+    cls.name: cls
+    for cls in (
+        RandomRecommender,
+        PopularityRecommender,
+        ItemKNNRecommender,
+        ContentBasedRecommender,
+    )
+}
+
+
+def available() -> list[str]:
+    """Registered names, sorted."""
+    return sorted(RECOMMENDERS)
+
+
+def make_recommender(name: str, **params: Any) -> Recommender:
+    """A new, unfitted recommender; unknown names and parameters raise InvalidInput."""
+    try:
+        cls = RECOMMENDERS[name]
+    except KeyError:
+        raise InvalidInput(
+            f"unknown recommender {name!r}; choose one of {available()}", field="name"
+        ) from None
+    try:
+        return cls(**params)
+    except TypeError as exc:
+        raise InvalidInput(f"bad parameters for {name!r}: {exc}", field="params") from None

@@ -1,0 +1,107 @@
+"""Embed the catalogue: batched, cached by content hash, stored as item vectors.
+
+Why a content-hash cache: re-importing or re-training must not re-encode unchanged items
+(MiniLM runs at a few hundred items/s on 2 cores), and an edited item must be re-encoded.
+The cache lives in the vector store under `cache:<encoder>` keyed by the hash; the item
+vectors under `items:<encoder>` keyed by item id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from tqdm import tqdm
+
+from feedcraft.domain import IdIndex, Item, ItemVectors
+from feedcraft.embeddings import Encoder
+from feedcraft.storage import Store
+
+BODY_CHARS = 1000
+
+
+def item_document(item: Item) -> str:
+    """The text a sentence model reads for an item: title, category, tags, start of the body."""
+    parts = [item.title.strip()]
+    if item.category or item.subcategory:
+        parts.append(" / ".join(p for p in (item.category, item.subcategory) if p))
+    if item.tags:
+        parts.append(", ".join(item.tags[:20]))
+    if item.body:
+        parts.append(item.body[:BODY_CHARS])
+    return ". ".join(p for p in parts if p)
+
+
+def items_namespace(encoder: Encoder) -> str:
+    return f"items:{encoder.name}"
+
+
+def cache_namespace(encoder: Encoder) -> str:
+    return f"cache:{encoder.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class EmbedReport:
+    items: int
+    encoded: int
+    cached: int
+    seconds: float
+
+    @property
+    def items_per_second(self) -> float:
+        return self.encoded / self.seconds if self.seconds > 0 else float("nan")
+
+
+def embed_items(
+    store: Store,
+    encoder: Encoder,
+    items: Sequence[Item],
+    *,
+    batch_size: int = 256,
+    progress: bool = True,
+) -> EmbedReport:
+    """Encode `items` (those not cached by content hash), then store their vectors by id."""
+    import time
+
+    start = time.perf_counter()
+    cache_ns = cache_namespace(encoder)
+    hashes = [it.content_hash() for it in items]
+    first: dict[str, int] = {}  # content hash -> first item with it (duplicates encode once)
+    for i, h in enumerate(hashes):
+        first.setdefault(h, i)
+    cached = store.vectors.get(cache_ns, list(first))
+    todo = [i for h, i in first.items() if h not in cached]
+    bar = tqdm(total=len(todo), desc="embedding", unit="item", disable=not progress)
+    for lo in range(0, len(todo), batch_size):
+        chunk = todo[lo : lo + batch_size]
+        vectors = encoder.encode([item_document(items[i]) for i in chunk])
+        store.vectors.upsert(cache_ns, [hashes[i] for i in chunk], vectors)
+        cached.update({hashes[i]: v for i, v in zip(chunk, vectors, strict=True)})
+        bar.update(len(chunk))
+    bar.close()
+    if items:
+        matrix = np.stack([cached[h] for h in hashes]).astype(np.float32)
+        store.vectors.upsert(items_namespace(encoder), [it.id for it in items], matrix)
+    return EmbedReport(
+        items=len(items),
+        encoded=len(todo),
+        cached=len(items) - len(todo),
+        seconds=time.perf_counter() - start,
+    )
+
+
+def embed_catalogue(
+    store: Store, encoder: Encoder, *, batch_size: int = 256, progress: bool = True
+) -> EmbedReport:
+    """Embed every full (non-stub) item of the catalogue."""
+    items = list(store.catalogue.iter_items(include_stubs=False))
+    return embed_items(store, encoder, items, batch_size=batch_size, progress=progress)
+
+
+def load_item_vectors(store: Store, encoder_name: str) -> ItemVectors | None:
+    """The stored item vectors of an encoder, or None when the catalogue was never embedded."""
+    ids, matrix = store.vectors.all(f"items:{encoder_name}")
+    if not ids:
+        return None
+    return ItemVectors(IdIndex(ids), matrix)

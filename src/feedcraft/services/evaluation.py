@@ -1,0 +1,188 @@
+"""Offline evaluation as a product feature: split the user's own data, train, score, report.
+
+Two protocols:
+- user-temporal (top-N): each user's interactions sorted by time, the last fraction held out;
+  models rank every item the user has not interacted with in training.
+- impressions (MIND layout): users are split (seeded, default 80/20); models train on the
+  training users only and rank the candidates of the test users' impressions, given each test
+  user's click history. Scored impressions are never trained on.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from feedcraft.config import Settings
+from feedcraft.domain import IdIndex, Impression, Interactions
+from feedcraft.embeddings import encoder_from_settings
+from feedcraft.errors import InvalidInput
+from feedcraft.evaluation.impressions import impression_metrics
+from feedcraft.evaluation.prediction_file import write_predictions
+from feedcraft.evaluation.splits import impression_user_split, user_temporal_split
+from feedcraft.evaluation.topn import popularity_shares, topn_metrics
+from feedcraft.services.embedding import embed_catalogue, load_item_vectors
+from feedcraft.services.impressions import load_impressions
+from feedcraft.services.interactions import interactions_from_events, load_interactions
+from feedcraft.services.training import MODEL_NAMES, fit_models
+from feedcraft.storage import Store
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    title: str
+    protocol: str
+    default_model: str
+    per_model: dict[str, dict[str, float]]
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """Default model's metrics at the top level (scripts rely on it), all models beside."""
+        top = dict(self.per_model.get(self.default_model, {}))
+        return {
+            **top,
+            "default_model": self.default_model,
+            "protocol": self.protocol,
+            "models": self.per_model,
+            **self.details,
+        }
+
+
+def _vectors(store: Store, settings: Settings, progress: bool):  # type: ignore[no-untyped-def]
+    encoder = encoder_from_settings(settings.embedding)
+    embed_catalogue(store, encoder, batch_size=settings.embedding.batch_size, progress=progress)
+    return load_item_vectors(store, encoder.name)
+
+
+def _default(models: Sequence[str], settings: Settings) -> str:
+    wanted = settings.recommend.default_model
+    return wanted if wanted in models else models[0]
+
+
+def _check_models(models: Sequence[str]) -> list[str]:
+    unknown = [m for m in models if m not in MODEL_NAMES]
+    if unknown or not models:
+        raise InvalidInput(
+            f"unknown model(s) {unknown}; choose from {', '.join(MODEL_NAMES)}", field="models"
+        )
+    return list(models)
+
+
+def evaluate_user_temporal(
+    store: Store,
+    settings: Settings,
+    *,
+    models: Sequence[str] = MODEL_NAMES,
+    test_fraction: float = 0.2,
+    k: int = 10,
+    min_interactions: int = 5,
+    progress: bool = True,
+) -> EvaluationResult:
+    models = _check_models(models)
+    interactions = load_interactions(store)
+    train, test = user_temporal_split(
+        interactions, test_fraction=test_fraction, min_interactions=min_interactions
+    )
+    if not test:
+        raise InvalidInput(
+            f"no user has at least {min_interactions} interactions; nothing to evaluate"
+        )
+    vectors = _vectors(store, settings, progress) if "content" in models else None
+    popularity = popularity_shares(train)
+    users = sorted(test)
+    per_model: dict[str, dict[str, float]] = {}
+    fitted = fit_models(models, settings, train, vectors, progress=progress)
+    for name, (model, seconds) in fitted.items():
+        start = time.perf_counter()
+        recs = model.recommend(users, k)
+        elapsed = time.perf_counter() - start
+        metrics = topn_metrics(
+            recs,
+            test,
+            k=k,
+            n_items=len(train.items),
+            item_vectors=vectors,
+            item_popularity=popularity,
+        )
+        metrics["train_seconds"] = seconds
+        metrics["ms_per_user"] = 1000 * elapsed / len(users)
+        per_model[name] = metrics
+    return EvaluationResult(
+        title=f"user-temporal split, last {test_fraction:.0%} per user, top-{k}",
+        protocol="user-temporal",
+        default_model=_default(list(per_model), settings),
+        per_model=per_model,
+        details={"users": len(users), "items": len(train.items), "k": k},
+    )
+
+
+def evaluate_impressions(
+    store: Store,
+    settings: Settings,
+    *,
+    models: Sequence[str] = MODEL_NAMES,
+    test_fraction: float = 0.2,
+    predictions: Path | None = None,
+    progress: bool = True,
+) -> EvaluationResult:
+    models = _check_models(models)
+    impressions = load_impressions(store)
+    if not impressions:
+        raise InvalidInput("the store holds no impressions; import a MIND-layout data set first")
+    train_imps, test_imps = impression_user_split(
+        impressions, test_fraction=test_fraction, seed=settings.seed
+    )
+    test_users = {imp.user_id for imp in test_imps}
+    train = _impression_interactions(train_imps, IdIndex(sorted(store.catalogue.ids())))
+    vectors = _vectors(store, settings, progress) if "content" in models else None
+    fitted = fit_models(models, settings, train, vectors, progress=progress)
+    default = _default(list(fitted), settings)
+    per_model: dict[str, dict[str, float]] = {}
+    for name, (model, seconds) in fitted.items():
+        labels, scores = [], []
+        for imp in tqdm(test_imps, desc=f"scoring {name}", disable=not progress):
+            scores.append(np.asarray(model.score(imp.user_id, imp.item_ids, imp.history)))
+            labels.append(np.asarray(imp.clicked, dtype=np.int64))
+        metrics = impression_metrics(labels, scores)
+        metrics["train_seconds"] = seconds
+        per_model[name] = metrics
+        if name == default and predictions is not None:
+            write_predictions(predictions, [imp.id for imp in test_imps], scores)
+    return EvaluationResult(
+        title=(
+            f"impression ranking, {len(test_imps)} impressions of {len(test_users)} held-out users"
+        ),
+        protocol="impressions",
+        default_model=default,
+        per_model=per_model,
+        details={
+            "test_users": len(test_users),
+            "test_impressions": len(test_imps),
+            "train_impressions": len(train_imps),
+            "seed": settings.seed,
+        },
+    )
+
+
+def _impression_interactions(impressions: Sequence[Impression], items: IdIndex) -> Interactions:
+    """Training users' clicks: their history plus the candidates they clicked."""
+    from feedcraft.domain import Event, EventType
+
+    def events():  # type: ignore[no-untyped-def]
+        seen_history: set[tuple[str, str]] = set()
+        for imp in impressions:
+            for item in imp.history:
+                if (imp.user_id, item) not in seen_history:
+                    seen_history.add((imp.user_id, item))
+                    yield Event(imp.user_id, item, EventType.CLICK, imp.timestamp)
+            for item, clicked in zip(imp.item_ids, imp.clicked, strict=True):
+                if clicked:
+                    yield Event(imp.user_id, item, EventType.CLICK, imp.timestamp)
+
+    return interactions_from_events(events(), items)

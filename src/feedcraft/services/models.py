@@ -1,0 +1,65 @@
+"""Fitted recommenders as versioned artifacts: save after training, load the newest to serve.
+
+Artifacts are pickles written by feedcraft itself into the user's own store; they are never
+loaded from elsewhere.
+"""
+
+from __future__ import annotations
+
+import pickle
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from feedcraft.errors import NotFound, Unavailable
+from feedcraft.recommenders.base import Recommender
+from feedcraft.storage import ArtifactInfo, Store
+
+PREFIX = "recommender:"
+
+
+def artifact_name(model: str) -> str:
+    return f"{PREFIX}{model}"
+
+
+def save_model(store: Store, model: Recommender, metadata: Mapping[str, Any]) -> int:
+    blob = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+    return store.artifacts.save(artifact_name(model.name), blob, dict(metadata))
+
+
+def load_model(
+    store: Store, name: str, version: int | None = None
+) -> tuple[Recommender, ArtifactInfo]:
+    try:
+        blob, info = store.artifacts.load(artifact_name(name), version)
+    except NotFound as exc:
+        raise Unavailable(
+            f"no trained '{name}' model in the store; run `feedcraft train` first"
+        ) from exc
+    model = pickle.loads(blob)  # our own artifact, written by save_model
+    if not isinstance(model, Recommender):
+        raise Unavailable(f"artifact {info.name} v{info.version} is not a recommender")
+    return model, info
+
+
+class ModelCache:
+    """Serve the newest version of each model, reloading when a newer one is saved."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._lock = threading.Lock()
+        self._models: dict[str, tuple[Recommender, ArtifactInfo]] = {}
+
+    def get(self, name: str) -> tuple[Recommender, ArtifactInfo]:
+        versions = self._store.artifacts.versions(artifact_name(name))
+        if not versions:
+            raise Unavailable(
+                f"no trained '{name}' model in the store; run `feedcraft train` first"
+            )
+        newest = versions[-1].version
+        with self._lock:
+            held = self._models.get(name)
+            if held is None or held[1].version != newest:
+                held = load_model(self._store, name, newest)
+                self._models[name] = held
+            return held

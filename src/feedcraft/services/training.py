@@ -1,0 +1,111 @@
+"""The training job: embed the catalogue, fit every recommender, save versioned artifacts."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tqdm import tqdm
+
+from feedcraft.config import Settings
+from feedcraft.domain import Interactions, ItemVectors, utcnow
+from feedcraft.embeddings import Encoder, encoder_from_settings
+from feedcraft.recommenders import make_recommender
+from feedcraft.recommenders.base import Recommender
+from feedcraft.services.embedding import embed_catalogue, load_item_vectors
+from feedcraft.services.interactions import load_interactions
+from feedcraft.services.models import save_model
+from feedcraft.storage import Store
+
+MODEL_NAMES: tuple[str, ...] = ("popularity", "itemknn", "content", "random")
+
+
+@dataclass(frozen=True, slots=True)
+class TrainReport:
+    model: str
+    version: int
+    seconds: float
+    users: int
+    items: int
+    interactions: int
+
+
+def model_params(name: str, settings: Settings) -> dict[str, object]:
+    """Constructor arguments for a named model from the settings."""
+    rec = settings.recommend
+    if name == "popularity":
+        return {"half_life_days": rec.popularity_half_life_days}
+    if name == "itemknn":
+        return {"k": rec.knn_neighbours}
+    if name == "random":
+        return {"random_state": settings.seed}
+    return {}
+
+
+def build_model(name: str, settings: Settings) -> Recommender:
+    return make_recommender(name, **model_params(name, settings))
+
+
+def fit_models(
+    names: Sequence[str],
+    settings: Settings,
+    interactions: Interactions,
+    item_vectors: ItemVectors | None,
+    *,
+    progress: bool = True,
+) -> dict[str, tuple[Recommender, float]]:
+    """Fit each named model; models that need vectors are skipped when there are none."""
+    fitted: dict[str, tuple[Recommender, float]] = {}
+    for name in tqdm(names, desc="training", unit="model", disable=not progress):
+        model = build_model(name, settings)
+        if model.needs_item_vectors and item_vectors is None:
+            continue
+        start = time.perf_counter()
+        model.fit(interactions, item_vectors)
+        fitted[name] = (model, time.perf_counter() - start)
+    return fitted
+
+
+def train(
+    store: Store,
+    settings: Settings,
+    *,
+    models: Sequence[str] = MODEL_NAMES,
+    encoder: Encoder | None = None,
+    embed: bool = True,
+    progress: bool = True,
+) -> list[TrainReport]:
+    """Embed (cached), fit and save every model; returns one report per saved model."""
+    encoder = encoder or encoder_from_settings(settings.embedding)
+    if embed:
+        embed_catalogue(store, encoder, batch_size=settings.embedding.batch_size, progress=progress)
+    vectors = load_item_vectors(store, encoder.name)
+    interactions = load_interactions(store)
+    reports = []
+    fitted = fit_models(models, settings, interactions, vectors, progress=progress)
+    for name, (model, seconds) in fitted.items():
+        version = save_model(
+            store,
+            model,
+            {
+                "trained_at": utcnow().isoformat(),
+                "params": {k: repr(v) for k, v in model.get_params().items()},
+                "encoder": encoder.name if model.needs_item_vectors else None,
+                "users": len(interactions.users),
+                "items": len(interactions.items),
+                "interactions": len(interactions),
+                "seconds": seconds,
+            },
+        )
+        reports.append(
+            TrainReport(
+                name,
+                version,
+                seconds,
+                len(interactions.users),
+                len(interactions.items),
+                len(interactions),
+            )
+        )
+    return reports

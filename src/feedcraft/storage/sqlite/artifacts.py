@@ -1,0 +1,121 @@
+"""Artifact store on SQLite: versioned blobs; version numbers are never reused."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from feedcraft.domain.time import utcnow
+from feedcraft.errors import InvalidInput, NotFound
+from feedcraft.storage.protocols import ArtifactInfo
+from feedcraft.storage.sqlite.codec import dump_json, from_micros, load_json, to_micros
+from feedcraft.storage.sqlite.db import Database
+
+_INFO = "SELECT name, version, created_us, size, metadata FROM artifacts"
+
+
+def _info(row: Sequence[Any]) -> ArtifactInfo:
+    return ArtifactInfo(
+        name=row[0],
+        version=int(row[1]),
+        created_at=from_micros(row[2]),
+        size=int(row[3]),
+        metadata=load_json(row[4]),
+    )
+
+
+def _check_name(name: str) -> None:
+    if not isinstance(name, str) or not name:
+        raise InvalidInput("must be a non-empty string", field="name")
+
+
+class SqliteArtifacts:
+    """Versioned model blobs: each save makes version n+1; the newest is served by default.
+
+    n is the highest version ever saved under the name, so a deleted version's number never
+    comes back for different bytes (anything cached by (name, version) stays correct).
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def save(self, name: str, data: bytes, metadata: Mapping[str, Any] | None = None) -> int:
+        _check_name(name)
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise InvalidInput(f"must be bytes, not {type(data).__name__}", field="data")
+        blob = bytes(data)
+        meta = dump_json(dict(metadata or {}), field="metadata", source=f"artifact {name!r}")
+        with self._db.write() as conn:
+            limit = conn.getlimit(sqlite3.SQLITE_LIMIT_LENGTH)
+            if len(blob) > limit:
+                raise InvalidInput(
+                    f"artifact {name!r} is {len(blob)} bytes; SQLite stores at most {limit}",
+                    field="data",
+                )
+            conn.execute(
+                """
+                INSERT INTO artifact_names (name, last_version) VALUES (?, 1)
+                ON CONFLICT (name) DO UPDATE SET last_version = last_version + 1
+                """,
+                (name,),
+            )
+            version = int(
+                conn.execute(
+                    "SELECT last_version FROM artifact_names WHERE name = ?", (name,)
+                ).fetchone()[0]
+            )
+            conn.execute(
+                "INSERT INTO artifacts (name, version, created_us, size, metadata, data) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (name, version, to_micros(utcnow()), len(blob), meta, blob),
+            )
+        return version
+
+    def load(self, name: str, version: int | None = None) -> tuple[bytes, ArtifactInfo]:
+        _check_name(name)
+        with self._db.read() as conn:
+            if version is None:
+                row = conn.execute(
+                    "SELECT name, version, created_us, size, metadata, data FROM artifacts "
+                    "WHERE name = ? ORDER BY version DESC LIMIT 1",
+                    (name,),
+                ).fetchone()
+            else:
+                row = conn.execute(
+                    "SELECT name, version, created_us, size, metadata, data FROM artifacts "
+                    "WHERE name = ? AND version = ?",
+                    (name, version),
+                ).fetchone()
+            if row is None:
+                raise NotFound(self._missing(conn, name, version))
+        return bytes(row[5]), _info(row)
+
+    def versions(self, name: str) -> list[ArtifactInfo]:
+        """Oldest first; an unknown name has no versions."""
+        _check_name(name)
+        with self._db.read() as conn:
+            rows = conn.execute(f"{_INFO} WHERE name = ? ORDER BY version", (name,)).fetchall()
+        return [_info(row) for row in rows]
+
+    def delete(self, name: str, version: int) -> None:
+        _check_name(name)
+        with self._db.write() as conn:
+            removed = conn.execute(
+                "DELETE FROM artifacts WHERE name = ? AND version = ?", (name, version)
+            ).rowcount
+            if not removed:
+                raise NotFound(self._missing(conn, name, version))
+
+    @staticmethod
+    def _missing(conn: sqlite3.Connection, name: str, version: int | None) -> str:
+        kept = [
+            row[0]
+            for row in conn.execute(
+                "SELECT version FROM artifacts WHERE name = ? ORDER BY version", (name,)
+            )
+        ]
+        if not kept:
+            return f"no artifact named {name!r}"
+        what = "any version" if version is None else f"version {version}"
+        return f"artifact {name!r} has no {what}; stored versions: {kept}"

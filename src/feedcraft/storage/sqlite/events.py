@@ -1,0 +1,141 @@
+"""Event log on SQLite: rows keyed by Event.id, ordered by (timestamp, insertion sequence)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from feedcraft.domain import Event, EventType
+from feedcraft.errors import InvalidInput
+from feedcraft.storage.sqlite.codec import from_micros, placeholders, to_micros
+from feedcraft.storage.sqlite.db import Database
+
+_COLUMNS = "id, user_id, item_id, type, ts_us, value, impression_id, position, propensity"
+_INSERT = f"INSERT OR IGNORE INTO events ({_COLUMNS}) VALUES ({placeholders(9)})"
+_PAGE = 5000
+_TYPES = {t.value: t for t in EventType}
+
+
+def _to_row(event: object, position: int) -> tuple[Any, ...]:
+    if not isinstance(event, Event):
+        raise InvalidInput(
+            f"element {position} is {type(event).__name__}, not an Event", field="events"
+        )
+    if event.value is not None and math.isnan(event.value):
+        raise InvalidInput("NaN cannot be stored", field="value", source=f"event {event.id!r}")
+    return (
+        event.id,
+        event.user_id,
+        event.item_id,
+        event.type.value,
+        to_micros(event.timestamp),
+        event.value,
+        event.impression_id,
+        event.position,
+        event.propensity,
+    )
+
+
+def _from_row(row: Sequence[Any]) -> Event:
+    return Event(
+        id=row[0],
+        user_id=row[1],
+        item_id=row[2],
+        type=_TYPES[row[3]],
+        timestamp=from_micros(row[4]),
+        value=row[5],
+        impression_id=row[6],
+        position=row[7],
+        propensity=row[8],
+    )
+
+
+def _type_values(types: Sequence[EventType | str]) -> list[str]:
+    try:
+        return [EventType(t).value for t in types]
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="types") from exc
+
+
+class SqliteEventLog:
+    """Append-only behaviour log. `Event.id` is the idempotency key."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def append(self, events: Iterable[Event]) -> int:
+        """Validate everything, then one executemany in one transaction: all or none, and
+        durable on return (synchronous=FULL). Ids already stored are skipped, not counted."""
+        rows = [_to_row(event, i) for i, event in enumerate(events)]
+        if not rows:
+            return 0
+        with self._db.write() as conn:
+            before = conn.total_changes
+            conn.executemany(_INSERT, rows)
+            return conn.total_changes - before
+
+    def iter_events(
+        self,
+        *,
+        user_id: str | None = None,
+        types: Sequence[EventType] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Iterator[Event]:
+        """Streams in keyset pages of (ts, seq), each its own short read, so a slow consumer
+        holds no lock and no snapshot that would stop WAL checkpoints."""
+        where: list[str] = []
+        params: list[Any] = []
+        if user_id is not None:
+            where.append("user_id = ?")
+            params.append(user_id)
+        if types is not None:
+            values = _type_values([types] if isinstance(types, str) else types)
+            if not values:
+                return
+            where.append(f"type IN ({placeholders(len(values))})")
+            params.extend(values)
+        if since is not None:
+            where.append("ts_us >= ?")
+            params.append(to_micros(since))
+        if until is not None:
+            where.append("ts_us < ?")
+            params.append(to_micros(until))
+        base = " AND ".join(where) or "1"
+        first = f"SELECT {_COLUMNS}, seq FROM events WHERE {base} ORDER BY ts_us, seq LIMIT ?"
+        # The OR form lets SQLite seek the (ts_us) / (user_id, ts_us) index, whose implicit
+        # rowid suffix is seq, so each page starts where the last ended.
+        following = (
+            f"SELECT {_COLUMNS}, seq FROM events WHERE {base} "
+            "AND ts_us >= ? AND (ts_us > ? OR seq > ?) ORDER BY ts_us, seq LIMIT ?"
+        )
+        with self._db.read() as conn:
+            rows = conn.execute(first, (*params, _PAGE)).fetchall()
+        while True:
+            for row in rows:
+                yield _from_row(row)
+            if len(rows) < _PAGE:
+                return
+            ts, seq = rows[-1][4], rows[-1][9]
+            with self._db.read() as conn:
+                rows = conn.execute(following, (*params, ts, ts, seq, _PAGE)).fetchall()
+
+    def user_ids(self) -> list[str]:
+        with self._db.read() as conn:
+            sql = "SELECT DISTINCT user_id FROM events ORDER BY user_id"
+            return [row[0] for row in conn.execute(sql)]
+
+    def count(self) -> int:
+        with self._db.read() as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM events").fetchone()[0])
+
+    def delete_user(self, user_id: str) -> int:
+        """Delete, then checkpoint: secure_delete zeroes the rows in the database pages and the
+        truncating checkpoint drops the WAL frames that still held them."""
+        with self._db.write() as conn:
+            removed = conn.execute("DELETE FROM events WHERE user_id = ?", (user_id,)).rowcount
+        if removed:
+            self._db.checkpoint()
+        return removed

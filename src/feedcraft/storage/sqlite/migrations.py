@@ -1,0 +1,123 @@
+"""Ordered schema migrations, tracked in PRAGMA user_version.
+
+Migration n (1-based) takes a database from version n-1 to n. Never edit a released migration;
+append a new one. All pending migrations run in one transaction at open, so a crash mid-upgrade
+leaves the old schema intact, and two processes opening at once upgrade only once.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+from feedcraft.errors import Conflict
+from feedcraft.storage.sqlite.db import Database
+
+Migration = Callable[[sqlite3.Connection], None]
+
+
+def _script(*statements: str) -> Migration:
+    def apply(conn: sqlite3.Connection) -> None:
+        for statement in statements:
+            conn.execute(statement)
+
+    return apply
+
+
+_V1_CORE = _script(
+    """
+    CREATE TABLE items (
+        id TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        body TEXT NOT NULL,
+        category TEXT NOT NULL,
+        subcategory TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        language TEXT,
+        image_url TEXT,
+        published_us INTEGER,
+        provider TEXT,
+        attributes TEXT NOT NULL,
+        stub INTEGER NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        user_id TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        ts_us INTEGER NOT NULL,
+        value REAL,
+        impression_id TEXT,
+        position INTEGER,
+        propensity REAL
+    )
+    """,
+    "CREATE INDEX events_user_ts ON events (user_id, ts_us)",
+    "CREATE INDEX events_ts ON events (ts_us)",
+    """
+    CREATE TABLE vectors (
+        rid INTEGER PRIMARY KEY,
+        namespace TEXT NOT NULL,
+        id TEXT NOT NULL,
+        vec BLOB NOT NULL,
+        UNIQUE (namespace, id)
+    )
+    """,
+    "CREATE TABLE artifact_names (name TEXT PRIMARY KEY, last_version INTEGER NOT NULL)",
+    """
+    CREATE TABLE artifacts (
+        name TEXT NOT NULL REFERENCES artifact_names (name) ON DELETE CASCADE,
+        version INTEGER NOT NULL,
+        created_us INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        metadata TEXT NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (name, version)
+    )
+    """,
+)
+
+
+def _v2_vector_namespaces(conn: sqlite3.Connection) -> None:
+    """Per-namespace dimension and write counter: the counter lets every process tell
+    whether its cached search matrix is stale; backfilled from vectors stored by v1."""
+    conn.execute(
+        """
+        CREATE TABLE vector_namespaces (
+            namespace TEXT PRIMARY KEY,
+            dim INTEGER,
+            version INTEGER NOT NULL DEFAULT 0
+        )
+        """
+    )
+    conn.execute(
+        """
+        INSERT INTO vector_namespaces (namespace, dim, version)
+        SELECT namespace, MIN(length(vec)) / 4, 1 FROM vectors GROUP BY namespace
+        """
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (_V1_CORE, _v2_vector_namespaces)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(db: Database) -> int:
+    """Bring the database to SCHEMA_VERSION; returns the version it was at before."""
+    with db.write() as conn:
+        found = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        if found > SCHEMA_VERSION:
+            where = db.target.path or ":memory:"
+            raise Conflict(
+                f"the database {where} has schema version {found}, newer than this feedcraft "
+                f"understands ({SCHEMA_VERSION}); upgrade feedcraft to open it"
+            )
+        for migration in MIGRATIONS[found:]:
+            migration(conn)
+        if found != SCHEMA_VERSION:
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    return found

@@ -1,0 +1,55 @@
+"""Unicode script tests (Han, kana, hangul) and Traditional-to-Simplified Chinese folding."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+# Han ideographs: URO, extension A, compatibility ideographs, extensions B-G (supplementary).
+HAN_CLASS = "\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+HAN = re.compile(f"[{HAN_CLASS}]")
+HAN_RUN = re.compile(f"[{HAN_CLASS}]+")
+KANA = re.compile("[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
+HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
+
+
+def has_han(text: str) -> bool:
+    return HAN.search(text) is not None
+
+
+def is_han(token: str) -> bool:
+    """True when every character of `token` is a Han ideograph."""
+    return bool(token) and HAN_RUN.fullmatch(token) is not None
+
+
+_t2s: Callable[[str], str] | None = None
+
+
+def _identity(text: str) -> str:
+    return text
+
+
+def to_simplified(text: str) -> str:
+    """`text` with Traditional Chinese characters in Simplified form, same length; else as-is.
+
+    Uses OpenCC when it is installed (an optional dependency). A conversion that would change
+    the length is refused, so that callers may map offsets back to the original text.
+    """
+    global _t2s
+    if _t2s is None:
+        try:
+            import opencc
+
+            _t2s = opencc.OpenCC("t2s").convert
+        except Exception:  # optional: not installed, or its data files are missing
+            _t2s = _identity
+    if not has_han(text):
+        return text
+    converted = _t2s(text)
+    return converted if len(converted) == len(text) else text
+
+
+def can_convert_traditional() -> bool:
+    """True when OpenCC is available, i.e. `to_simplified` really converts."""
+    to_simplified("")
+    return _t2s is not _identity

@@ -1,0 +1,64 @@
+"""Real data for the embedding tests: Wikinews titles, xMIND Chinese and MIND English news."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import importlib.util
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+WIKINEWS = "wikinews-sample/en_wikinews_101.jsonl.gz"
+XMIND = "xmind-cmn/xMINDsmall_dev/news.tsv.gz"
+
+
+def _root_shared_path() -> Callable[[str], Path]:
+    # Every conftest is a module named "conftest" under pytest's default import mode, so the
+    # root one cannot be imported by name; load it by path instead.
+    spec = importlib.util.spec_from_file_location(
+        "_feedcraft_root_conftest_embeddings", Path(__file__).resolve().parents[2] / "conftest.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    helper: Callable[[str], Path] = module.shared_path
+    return helper
+
+
+@pytest.fixture(scope="session")
+def shared_path() -> Callable[[str], Path]:
+    """tests/conftest.py's `shared_path` (skips the test when the real data is absent)."""
+    return _root_shared_path()
+
+
+@pytest.fixture(scope="session")
+def wikinews(shared_path: Callable[[str], Path]) -> list[dict[str, Any]]:
+    """The 101 Wikinews articles: title, categories, wikitext_paragraphs, ..."""
+    with gzip.open(shared_path(WIKINEWS), "rt", encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def xmind_rows(shared_path: Callable[[str], Path]) -> list[tuple[str, str, str]]:
+    """(nid, title, abstract) of the first 2,000 xMIND news (Traditional Chinese).
+
+    The file starts with a header line `nid title abstract`, checked and skipped here.
+    """
+    rows: list[tuple[str, str, str]] = []
+    with gzip.open(shared_path(XMIND), "rt", encoding="utf-8", newline="") as f:
+        reader = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
+        assert next(reader) == ["nid", "title", "abstract"]
+        for row in reader:
+            rows.append((row[0], row[1], row[2] if len(row) > 2 else ""))
+            if len(rows) == 2000:
+                break
+    return rows
+
+
+@pytest.fixture(scope="session")
+def wikinews_titles(wikinews: list[dict[str, Any]]) -> list[str]:
+    return [str(row["title"]) for row in wikinews]
