@@ -34,6 +34,22 @@ class RecommendSettings(BaseModel):
     knn_neighbours: int = Field(default=100, ge=1)
 
 
+class RerankSettings(BaseModel):
+    """Re-ranking of every feed: diversity, caps, freshness and editorial rules."""
+
+    diversity: float = Field(default=0.0, ge=0.0, le=1.0, description="MMR trade-off, 0 = off")
+    max_per_category: int | None = Field(default=None, ge=1)
+    freshness_weight: float = Field(default=0.0, ge=0.0)
+    freshness_half_life_days: float = Field(default=2.0, gt=0.0)
+    candidates_factor: int = Field(
+        default=3, ge=1, le=50, description="candidates scored per feed slot before re-ranking"
+    )
+    pinned: list[str] = Field(default_factory=list, description="item ids always on top")
+    blocked_items: list[str] = Field(default_factory=list)
+    blocked_categories: list[str] = Field(default_factory=list)
+    category_boosts: dict[str, float] = Field(default_factory=dict)
+
+
 class ServeSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -51,6 +67,7 @@ class Settings(BaseSettings):
     progress: bool = True
     embedding: EmbeddingSettings = EmbeddingSettings()
     recommend: RecommendSettings = RecommendSettings()
+    rerank: RerankSettings = RerankSettings()
     serve: ServeSettings = ServeSettings()
 
 

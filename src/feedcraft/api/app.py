@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import FastAPI, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from feedcraft import __version__
@@ -58,6 +59,13 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
     async def _feedcraft_error(_: Request, exc: FeedcraftError) -> JSONResponse:
         return JSONResponse(status_code=_status(exc), content={"detail": str(exc)})
 
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        """FastAPI's 422 shape, without the echoed `input`/`ctx`: they may hold values JSON
+        cannot carry (a NaN sent as a number), which made the error response itself fail."""
+        errors = [{"type": e["type"], "loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+        return JSONResponse(status_code=422, content={"detail": errors})
+
     def svc(request: Request) -> AppServices:
         services: AppServices = request.app.state.services
         return services
@@ -75,8 +83,9 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
 
     @app.post("/items", response_model=WriteResult, status_code=201)
     def add_items(body: ItemsIn, request: Request) -> WriteResult:
-        """Add or replace items, all or none."""
-        changed = svc(request).store.catalogue.upsert([i.to_domain() for i in body.items])
+        """Add or replace items, all or none; of one id sent twice the later wins."""
+        unique = {i.id: i.to_domain() for i in body.items}
+        changed = svc(request).store.catalogue.upsert(unique.values())
         return WriteResult(received=len(body.items), new=changed)
 
     @app.get("/items/{item_id}", response_model=ItemOut)

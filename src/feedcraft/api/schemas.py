@@ -5,9 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from feedcraft.domain import Event, EventType, Item, ItemKind
+from feedcraft.domain.time import ensure_utc
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """UTC as the domain stores it; a time that cannot be expressed in UTC (e.g. year 1 at
+    +01:00) fails validation here, with the field named, instead of as a server error later."""
+    if value is None:
+        return None
+    try:
+        return ensure_utc(value)
+    except (OverflowError, ValueError):
+        raise ValueError("datetime out of range once converted to UTC") from None
 
 
 class ItemIn(BaseModel):
@@ -25,6 +37,8 @@ class ItemIn(BaseModel):
     published_at: datetime | None = None
     provider: str | None = None
     attributes: dict[str, Any] = Field(default_factory=dict)
+
+    _published_utc = field_validator("published_at")(_utc)
 
     def to_domain(self) -> Item:
         return Item(**self.model_dump())
@@ -53,6 +67,8 @@ class ItemOut(ItemIn):
 
 
 class ItemsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     items: list[ItemIn] = Field(min_length=1, max_length=10_000)
 
 
@@ -63,11 +79,13 @@ class EventIn(BaseModel):
     item_id: str = Field(min_length=1, max_length=256)
     type: EventType
     timestamp: datetime
-    value: float | None = None
+    value: float | None = Field(default=None, allow_inf_nan=False)
     impression_id: str | None = None
     position: int | None = Field(default=None, ge=0)
     propensity: float | None = Field(default=None, gt=0.0, le=1.0)
     id: str | None = Field(default=None, min_length=1, max_length=128)
+
+    _timestamp_utc = field_validator("timestamp")(_utc)
 
     def to_domain(self) -> Event:
         data = self.model_dump()
@@ -76,6 +94,8 @@ class EventIn(BaseModel):
 
 
 class EventsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     events: list[EventIn] = Field(min_length=1, max_length=100_000)
 
 

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from feedcraft.config import Settings, load_settings
 from feedcraft.errors import FeedcraftError
@@ -22,7 +23,8 @@ app = typer.Typer(
 )
 import_app = typer.Typer(help="Import data into the store (idempotent, streaming).")
 app.add_typer(import_app, name="import")
-console = Console(stderr=True)
+# soft_wrap: never hard-wrap a message (a wrapped "file:line" cannot be found or copied)
+console = Console(stderr=True, soft_wrap=True)
 
 ConfigOpt = Annotated[
     Path | None, typer.Option("--config", help="TOML settings file (else FEEDCRAFT_CONFIG).")
@@ -36,7 +38,7 @@ def _settings(config: Path | None, store: str | None) -> Settings:
 
 
 def _fail(exc: Exception) -> None:
-    console.print(f"[red]error:[/red] {exc}")
+    console.print(f"[red]error:[/red] {escape(str(exc))}")
     raise typer.Exit(2)
 
 
@@ -88,7 +90,7 @@ def _run_import(kind: str, path: Path, config: Path | None, store: str | None) -
                 "jsonl": ingestion.import_jsonl,
             }[kind]
             report = fn(st, path, progress=settings.progress)
-        console.print(f"imported {kind} from {path}: {report.summary()}")
+        console.print(f"imported {escape(report.summary())}")
     except FeedcraftError as exc:
         _fail(exc)
 
@@ -204,11 +206,20 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
     import uvicorn
 
     from feedcraft.api.app import create_app
+    from feedcraft.services.app import open_services
 
     host = host or settings.serve.host
     port = port or settings.serve.port
+    try:  # open the store here, so that a bad one is a clean error, not a start-up traceback
+        services = open_services(settings)
+    except FeedcraftError as exc:
+        _fail(exc)
+        return
     console.print(f"serving on http://{host}:{port} (docs at /docs); Ctrl-C stops")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    try:
+        uvicorn.run(create_app(settings, services), host=host, port=port, log_level="warning")
+    finally:
+        services.close()
 
 
 @app.command()

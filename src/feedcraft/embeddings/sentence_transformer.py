@@ -183,7 +183,9 @@ class SentenceTransformerEncoder:
 
     @property
     def name(self) -> str:
-        return self.source.name
+        # A shorter truncation changes the vectors of long texts, so it belongs to the key.
+        suffix = f"-len{self.max_seq_length}" if self.max_seq_length is not None else ""
+        return self.source.name + suffix
 
     @property
     def dim(self) -> int:

@@ -90,6 +90,8 @@ class Fields:
                 return ensure_utc(datetime.fromisoformat(value.strip()))
             except ValueError:
                 raise self.error(key, f"not an ISO 8601 date-time: {value!r}") from None
+            except OverflowError:
+                raise self.error(key, f"date-time out of range in UTC: {value!r}") from None
         raise self.error(key, f"expected an ISO 8601 string or Unix seconds, got {_kind(value)}")
 
     def string_list(self, key: str) -> list[str]:

@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any
 
 from feedcraft.errors import InvalidInput
 from feedcraft.recommenders.base import Recommender
 from feedcraft.recommenders.baselines import PopularityRecommender, RandomRecommender
 from feedcraft.recommenders.content import ContentBasedRecommender
+from feedcraft.recommenders.ease import EASERecommender
+from feedcraft.recommenders.factorization import ALSRecommender, BPRRecommender
+from feedcraft.recommenders.hybrid import HybridRecommender
 from feedcraft.recommenders.itemknn import ItemKNNRecommender
 
-RECOMMENDERS: dict[str, type[Recommender]] = {
-    cls.name: cls
-    for cls in (
-        RandomRecommender,
-        PopularityRecommender,
-        ItemKNNRecommender,
-        ContentBasedRecommender,
-    )
-}
+#: Models that need the optional `implicit` package; registered only where it is installed.
+_NEEDS_IMPLICIT: tuple[type[Recommender], ...] = (ALSRecommender, BPRRecommender)
+
+_MODELS: tuple[type[Recommender], ...] = (
+    RandomRecommender,
+    PopularityRecommender,
+    ItemKNNRecommender,
+    ContentBasedRecommender,
+    EASERecommender,
+    HybridRecommender,
+)
+if importlib.util.find_spec("implicit") is not None:
+    _MODELS += _NEEDS_IMPLICIT
+
+RECOMMENDERS: dict[str, type[Recommender]] = {cls.name: cls for cls in _MODELS}
 
 
 def available() -> list[str]:

@@ -8,12 +8,15 @@ Every entry carries a reason a person can read.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import numpy as np
 
 from feedcraft.config import Settings
-from feedcraft.domain import Feed, FeedEntry, Item, ItemVectors
-from feedcraft.errors import NotFound
+from feedcraft.domain import Feed, FeedEntry, Item, ItemVectors, utcnow
+from feedcraft.errors import InvalidInput, NotFound
+from feedcraft.recommenders import available
+from feedcraft.recommenders.rerank import Candidate, RerankPolicy, rerank
 from feedcraft.services.embedding import load_item_vectors
 from feedcraft.services.interactions import POSITIVE_TYPES
 from feedcraft.services.models import ModelCache
@@ -32,6 +35,7 @@ class FeedService:
         self._models = ModelCache(store)
         self._vectors: ItemVectors | None = None
         self._vectors_count = -1
+        self._policy = policy_from_settings(settings)
 
     def history(self, user_id: str) -> list[str]:
         """The user's positively interacted items, newest last (bounded)."""
@@ -43,33 +47,45 @@ class FeedService:
 
     def feed(self, user_id: str, n: int | None = None, model: str | None = None) -> Feed:
         name = model or self._settings.recommend.default_model
+        if name not in available():  # a typo is the caller's error, not a missing model (503)
+            raise InvalidInput(
+                f"unknown model {name!r}; choose from {', '.join(available())}", field="model"
+            )
         n = n or self._settings.recommend.feed_size
         recommender, info = self._models.get(name)
         history = self.history(user_id)
-        rec = recommender.recommend([user_id], n, histories={user_id: history})[0]
-        items = self._store.catalogue.get_many(list(rec.item_ids))
+        policy = self._policy
+        pool = n if policy.is_identity else n * self._settings.rerank.candidates_factor
+        rec = recommender.recommend([user_id], pool, histories={user_id: history})[0]
+        seen = set(history)
+        pin_ids = [p for p in policy.pinned if p not in seen]
+        items = self._store.catalogue.get_many([*rec.item_ids, *pin_ids])
+        now = utcnow()
+        candidates = [_candidate(i, s, items.get(i), now, name) for i, s in rec]
+        pins = [_candidate(p, 0.0, items[p], now, "pinned") for p in pin_ids if p in items]
         vectors = self.item_vectors()
+        picked = rerank(candidates, n, policy, vectors, pinned=pins)
         entries = [
             FeedEntry(
-                item_id=item_id,
-                score=score,
-                reason=self._reason(name, item_id, history, items, vectors),
-                source=name,
+                item_id=c.item_id,
+                score=c.score,
+                reason=c.reason or self._reason(name, c, history, items, vectors),
+                source=c.source,
             )
-            for item_id, score in rec
+            for c in picked
         ]
         return Feed(user_id=user_id, entries=entries, model=f"{name}@v{info.version}")
 
     def similar(self, item_id: str, n: int = 10) -> list[FeedEntry]:
         """Items whose content embedding is nearest to this one's."""
         item = self._store.catalogue.get(item_id)
-        vectors = self.item_vectors()
-        if vectors is None or item_id not in vectors.ids:
+        namespace = f"items:{self._encoder_name}"
+        # the query vector from the store, not the in-process copy: an edited item re-embedded
+        # by a later `feedcraft train` keeps the vector count, so that copy would be stale
+        found = self._store.vectors.get(namespace, [item_id])
+        if item_id not in found:
             raise NotFound(f"item '{item_id}' has no embedding yet; run `feedcraft train`")
-        query = vectors.matrix[vectors.ids.position(item_id)]
-        hits = self._store.vectors.search(
-            f"items:{self._encoder_name}", query, n, exclude=[item_id]
-        )
+        hits = self._store.vectors.search(namespace, found[item_id], n, exclude=[item_id])
         label = item.title or item.id
         return [
             FeedEntry(h.id, h.score, f"similar in content to '{label}'", "content") for h in hits
@@ -86,15 +102,22 @@ class FeedService:
     def _reason(
         self,
         model: str,
-        item_id: str,
+        candidate: Candidate,
         history: Sequence[str],
         items: dict[str, Item],
         vectors: ItemVectors | None,
     ) -> str:
-        item = items.get(item_id)
+        item = items.get(candidate.item_id)
         category = item.category if item and item.category else None
+        rerank_cfg = self._settings.rerank
+        if (
+            rerank_cfg.freshness_weight > 0
+            and candidate.age_days is not None
+            and candidate.age_days <= rerank_cfg.freshness_half_life_days
+        ):
+            return f"new in {category}" if category else "new"
         if model in ("itemknn", "content") and history and vectors is not None:
-            anchor = _closest(item_id, history, vectors)
+            anchor = _closest(candidate.item_id, history, vectors)
             if anchor is not None:
                 title = self._title(anchor)
                 verb = "liked" if model == "itemknn" else "read or watched"
@@ -110,6 +133,37 @@ class FeedService:
             return self._store.catalogue.get(item_id).title or item_id
         except NotFound:
             return item_id
+
+
+def policy_from_settings(settings: Settings) -> RerankPolicy:
+    r = settings.rerank
+    return RerankPolicy(
+        diversity=r.diversity,
+        max_per_category=r.max_per_category,
+        freshness_weight=r.freshness_weight,
+        freshness_half_life_days=r.freshness_half_life_days,
+        pinned=tuple(r.pinned),
+        blocked_items=frozenset(r.blocked_items),
+        blocked_categories=frozenset(r.blocked_categories),
+        category_boosts=r.category_boosts,
+    )
+
+
+def _candidate(
+    item_id: str, score: float, item: Item | None, now: datetime, source: str
+) -> Candidate:
+    age = None
+    if item is not None and item.published_at is not None:
+        age = (now - item.published_at).total_seconds() / 86400.0
+    reason = "featured by the editors" if source == "pinned" else ""
+    return Candidate(
+        item_id=item_id,
+        score=score,
+        category=item.category if item is not None else "",
+        age_days=age,
+        reason=reason,
+        source=source,
+    )
 
 
 def _closest(item_id: str, history: Sequence[str], vectors: ItemVectors) -> str | None:

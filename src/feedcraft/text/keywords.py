@@ -95,7 +95,10 @@ class KeywordExtractor:
 
     def terms(self, text: str) -> Counter[str]:
         """Counts of the candidate n-grams of `text` (runs of usable tokens only)."""
-        return Counter({_join(g): c for g, c in self._grams(text).items()})
+        counts: Counter[str] = Counter()
+        for gram, c in self._grams(text).items():  # "烏克蘭|戰爭" and "烏克蘭戰爭" are one term
+            counts[_join(gram)] += c
+        return counts
 
     def fit(self, texts: Iterable[str]) -> Self:
         """Learn document frequencies of candidate terms over `texts`."""
@@ -128,15 +131,18 @@ class KeywordExtractor:
         better-ranked phrase is skipped, so "hu jintao" does not also yield "jintao".
         """
         k = self.top_k if top_k is None else top_k
-        grams = self._grams(text)
-        if not grams or k < 1:
+        counts: Counter[str] = Counter()
+        sizes: dict[str, int] = {}
+        for gram, c in self._grams(text).items():
+            term = _join(gram)
+            counts[term] += c
+            sizes[term] = max(sizes.get(term, 0), len(gram))
+        if not counts or k < 1:
             return []
         scores: dict[str, float] = {}
-        sizes: dict[str, int] = {}
         limit = self.max_df * self.n_documents_
-        for gram, tf in grams.items():
-            term = _join(gram)
-            if len(gram) > 1 and tf < 2 and self._corpus_df(term) < 2:
+        for term, tf in counts.items():
+            if sizes[term] > 1 and tf < 2 and self._corpus_df(term) < 2:
                 continue  # a phrase needs evidence that it is one: a repeat here or in the corpus
             weight = 1.0 + math.log(tf) if self.sublinear_tf else float(tf)
             if self._fitted:
@@ -144,7 +150,6 @@ class KeywordExtractor:
                     continue
                 weight *= self.idf(term)
             scores[term] = weight
-            sizes[term] = len(gram)
         norm = math.sqrt(sum(v * v for v in scores.values())) or 1.0
         # On a tie the longer phrase wins: its words then never occur outside it here.
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], -sizes[kv[0]], kv[0]))

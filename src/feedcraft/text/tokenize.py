@@ -11,9 +11,8 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from functools import lru_cache
 from typing import TYPE_CHECKING
-
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from feedcraft.text.script import HAN_CLASS, is_han, to_simplified
 
@@ -22,7 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHINESE_STOP_WORDS",
-    "ENGLISH_STOPWORDS",
+    "english_stopwords",
     "is_stopword",
     "tokenize",
     "tokenize_chinese",
@@ -33,7 +32,15 @@ _EN_EXTRA = """
     s t ll ve re d m don't doesn't didn't isn't wasn't aren't weren't won't can't couldn't
     wouldn't shouldn't hasn't haven't hadn't i'm i've i'd i'll you're we're they're he'd she'd
     we've they've let's also"""
-ENGLISH_STOPWORDS: frozenset[str] = frozenset(ENGLISH_STOP_WORDS) | frozenset(_EN_EXTRA.split())
+
+
+@lru_cache(maxsize=1)
+def english_stopwords() -> frozenset[str]:
+    """scikit-learn's English list plus contractions; loaded on first use (sklearn is slow)."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS) | frozenset(_EN_EXTRA.split())
+
 
 # Function words, pronouns and particles (Simplified and Traditional forms) that carry no topic.
 _ZH_STOP = """
@@ -83,7 +90,7 @@ def is_stopword(token: str, language: str | None = None) -> bool:
         return token in CHINESE_STOP_WORDS
     if language not in (None, "en", "zh"):
         return False
-    return token in ENGLISH_STOPWORDS
+    return token in english_stopwords()
 
 
 def tokenize_english(text: str) -> list[str]:

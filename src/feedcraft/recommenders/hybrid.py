@@ -1,0 +1,200 @@
+"""The seed's hybrid r = (1 - λ)·r_CF + λ·r_CB: collaborative and content scores, blended.
+
+r_CF is itself a blend of two collaborative models on the same recency-weighted history row:
+EASE (closed-form linear autoencoder, see `ease`) and item-kNN (see `itemknn`). r_CB is the
+cosine between each item's vector and the recency-weighted mean of the history's vectors
+(as in `content`). Raw scores of the three live on different scales, so each is first
+normalised per user over the candidates (items not in the scoring history): the best
+candidate maps to 1 and the `normalise_top`-th best to 0, and values are floored at
+`_FLOOR`. Only the top of each list matters for a top-n blend, and this puts every part's top
+on the same footing whatever the spread of the rest.
+
+λ is `content_weight`, or with `content_pivot` set, it grows for short histories:
+λ_u = w + (1 - w) · pivot / (pivot + n_u), so cold-ish users lean on content. Items with
+training interactions but no vector get no content score (0, the normalised `normalise_top`-th
+best); items with a vector but no interactions (new items) get the lowest collaborative
+score, so only content can lift them. Users with no history get popularity.
+
+Blend weights, `recency_half_life` and `content_pivot` are read when scoring, so one fitted
+model can be re-weighted (the benchmark tunes them that way); `l2`, `knn_k`,
+`knn_shrinkage` shape what `fit` learns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from feedcraft.domain import IdIndex, Interactions, ItemVectors
+from feedcraft.errors import InvalidInput
+from feedcraft.recommenders._common import (
+    MatrixRecommender,
+    decayed_counts,
+    recency_rows,
+    user_histories,
+)
+from feedcraft.recommenders.ease import _TIE_BREAK as _EASE_TIE_BREAK
+from feedcraft.recommenders.ease import ease_weights
+from feedcraft.recommenders.itemknn import _TIE_BREAK as _KNN_TIE_BREAK
+from feedcraft.recommenders.itemknn import item_similarities
+
+#: Lowest normalised score of any part; the blend stays at or above it.
+_FLOOR = -10.0
+
+
+def normalise_rows(s: np.ndarray, candidates: np.ndarray, top: int) -> np.ndarray:
+    """Per row, (s - t) / (best - t) with `best` the largest and t the `top`-th largest finite
+    score among the row's candidate columns, floored at _FLOOR (-inf becomes _FLOOR)."""
+    x = np.where(candidates & np.isfinite(s), s, -np.inf)
+    n = x.shape[1]
+    m = max(1, min(top, n))
+    kth = -np.partition(-x, m - 1, axis=1)[:, m - 1] if n else np.zeros(len(x))
+    best = x.max(axis=1) if n else np.zeros(len(x))
+    # rows with fewer finite candidates than `top`: use their lowest finite one
+    short = ~np.isfinite(kth)
+    if short.any():
+        lowest = np.where(np.isfinite(x[short]), x[short], np.inf).min(axis=1)
+        kth[short] = lowest
+    bad = ~np.isfinite(best) | ~np.isfinite(kth)
+    kth[bad], best[bad] = 0.0, 1.0
+    span = np.maximum(best - kth, 1e-12)
+    with np.errstate(invalid="ignore"):
+        out = (s - kth[:, None]) / span[:, None]
+    out[np.isnan(out)] = _FLOOR
+    return np.maximum(out, _FLOOR)
+
+
+class HybridRecommender(MatrixRecommender):
+    """(1 - λ)·[(1 - w)·EASE + w·item-kNN] + λ·content, each part normalised per user.
+
+    Defaults were tuned on MovieLens latest-small (user-temporal split, validation carved
+    from training the same way): see benchmarks/peers.py. `recency_half_life` weighs the
+    history row of all three parts (the newest item 1, halving every that many items back;
+    None = all equal).
+    """
+
+    name = "hybrid"
+    needs_item_vectors = True
+    #: Below every blended score (each part is floored at _FLOOR) and any popularity share.
+    lowest_prior = _FLOOR - 1.0
+
+    def __init__(
+        self,
+        l2: float = 400.0,
+        recency_half_life: float | None = 4.0,
+        knn_weight: float = 0.3,
+        content_weight: float = 0.15,
+        content_pivot: float | None = None,
+        knn_k: int = 100,
+        knn_shrinkage: float = 20.0,
+        normalise_top: int = 50,
+    ) -> None:
+        self.l2 = l2
+        self.recency_half_life = recency_half_life
+        self.knn_weight = knn_weight
+        self.content_weight = content_weight
+        self.content_pivot = content_pivot
+        self.knn_k = knn_k
+        self.knn_shrinkage = knn_shrinkage
+        self.normalise_top = normalise_top
+
+    def _check(self) -> None:
+        if not self.l2 > 0:
+            raise InvalidInput("must be positive", field="l2")
+        if not 0.0 <= self.knn_weight <= 1.0:
+            raise InvalidInput("must be in [0, 1]", field="knn_weight")
+        if not 0.0 <= self.content_weight <= 1.0:
+            raise InvalidInput("must be in [0, 1]", field="content_weight")
+        if self.content_pivot is not None and self.content_pivot < 0:
+            raise InvalidInput("must be >= 0 or None", field="content_pivot")
+        if self.recency_half_life is not None and self.recency_half_life <= 0:
+            raise InvalidInput("must be positive or None", field="recency_half_life")
+        if self.knn_k < 1:
+            raise InvalidInput("must be >= 1", field="knn_k")
+        if self.knn_shrinkage < 0:
+            raise InvalidInput("must be >= 0", field="knn_shrinkage")
+        if self.normalise_top < 1:
+            raise InvalidInput("must be >= 1", field="normalise_top")
+
+    def _fit(self, interactions: Interactions, item_vectors: ItemVectors | None) -> None:
+        self._check()
+        data = interactions
+        if item_vectors is not None:  # new items with a vector join the scoring space
+            known = set(interactions.items.ids)
+            extra = [i for i in item_vectors.ids.ids if i not in known]
+            if extra:
+                data = interactions.with_items([*interactions.items.ids, *extra])
+        n_items = len(data.items)
+        x = data.matrix(binary=True)
+        counts = decayed_counts(data, None)
+        self.popularity_ = counts / max(counts.max(), 1.0)
+        self.active_ = np.flatnonzero(counts > 0)
+        self.ease_ = ease_weights(x[:, self.active_], self.l2)
+        self.knn_ = item_similarities(x, self.knn_k, self.knn_shrinkage, "cosine")
+        self.vectors_, self.has_vector_ = _aligned_vectors(data.items, item_vectors)
+        self.items_ = data.items
+        self.history_ = user_histories(data, n_items, np.arange(n_items))
+
+    # -- the parts, raw -----------------------------------------------------------------------
+    def _ease_raw(self, h: sp.csr_matrix) -> np.ndarray:
+        out = np.full(h.shape, -np.inf)
+        active = np.asarray(h[:, self.active_].astype(np.float32) @ self.ease_, np.float64)
+        out[:, self.active_] = active + _EASE_TIE_BREAK * self.popularity_[self.active_]
+        return out
+
+    def _knn_raw(self, h: sp.csr_matrix) -> np.ndarray:
+        out = np.asarray((h @ self.knn_).todense(), np.float64)
+        return out + _KNN_TIE_BREAK * self.popularity_
+
+    def _content_raw(self, h: sp.csr_matrix) -> np.ndarray:
+        profiles = np.asarray(h @ self.vectors_, np.float64)
+        norms = np.linalg.norm(profiles, axis=1)
+        ok = norms > 1e-12
+        profiles[ok] /= norms[ok, None]
+        out = profiles @ self.vectors_.T.astype(np.float64)
+        out[:, ~self.has_vector_] = -np.inf
+        return out
+
+    def _content_lambda(self, hist: sp.csr_matrix) -> np.ndarray:
+        n = np.diff(hist.indptr).astype(np.float64)
+        w = float(self.content_weight)
+        if self.content_pivot is None:
+            return np.full(len(n), w)
+        pivot = float(self.content_pivot)
+        return w + (1.0 - w) * pivot / np.maximum(pivot + n, 1e-12)
+
+    def _predict(
+        self, user_ids: Sequence[str], hist: sp.csr_matrix, cols: np.ndarray | None
+    ) -> np.ndarray:
+        self._check()
+        h = recency_rows(hist, self.recency_half_life)
+        candidates = np.ones(hist.shape, bool)
+        r, c = hist.nonzero()
+        candidates[r, c] = False
+        top = self.normalise_top
+        w = float(self.knn_weight)
+        cf = (1.0 - w) * normalise_rows(self._ease_raw(h), candidates, top)
+        if w > 0:
+            cf += w * normalise_rows(self._knn_raw(h), candidates, top)
+        lam = self._content_lambda(hist)[:, None]
+        scores = (1.0 - lam) * cf
+        if self.vectors_.shape[1] and (lam > 0).any():
+            content = normalise_rows(self._content_raw(h), candidates, top)
+            content[:, ~self.has_vector_] = 0.0  # no vector: no content score
+            scores += lam * content
+        cold = np.diff(hist.indptr) == 0
+        scores[cold] = self.popularity_
+        return scores if cols is None else scores[:, cols]
+
+
+def _aligned_vectors(items: IdIndex, vectors: ItemVectors | None) -> tuple[np.ndarray, np.ndarray]:
+    """(items x dim float32 rows, zero where missing; which items have a vector)."""
+    if vectors is None:
+        return np.zeros((len(items), 0), np.float32), np.zeros(len(items), bool)
+    pos = vectors.ids.positions(list(items.ids))
+    has = pos >= 0
+    out = np.zeros((len(items), vectors.dim), np.float32)
+    out[has] = vectors.matrix[pos[has]]
+    return out, has

@@ -1,0 +1,71 @@
+"""CLI fixtures: a real MovieLens subset as JSON Lines, and an environment for `feedcraft`."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import importlib.util
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ML = "movielens-latest-small"
+N_RATINGS = 3000
+
+
+def _root_shared_path() -> Callable[[str], Path]:
+    # Every conftest is a module named "conftest"; load the root one by path.
+    spec = importlib.util.spec_from_file_location(
+        "_feedcraft_root_conftest_cli", Path(__file__).resolve().parents[1] / "conftest.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    helper: Callable[[str], Path] = module.shared_path
+    return helper
+
+
+shared_path = _root_shared_path()
+
+
+@pytest.fixture(scope="session")
+def ml_jsonl(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The first 3,000 real ratings of ml-latest-small (20 users) and the movies they name,
+    as items.jsonl and events.jsonl."""
+    source = shared_path(ML)
+    directory = tmp_path_factory.mktemp("ml-jsonl")
+    with gzip.open(source / "ratings.csv.gz", "rt", encoding="utf-8", newline="") as f:
+        ratings = [row for _, row in zip(range(N_RATINGS), csv.DictReader(f), strict=False)]
+    wanted = {r["movieId"] for r in ratings}
+    with gzip.open(source / "movies.csv.gz", "rt", encoding="utf-8", newline="") as f:
+        movies = [row for row in csv.DictReader(f) if row["movieId"] in wanted]
+    with open(directory / "items.jsonl", "w", encoding="utf-8") as f:
+        for m in movies:
+            genres = m["genres"].split("|")
+            item = {"id": m["movieId"], "title": m["title"], "category": genres[0]}
+            f.write(json.dumps(item | {"tags": genres, "kind": "video"}) + "\n")
+    with open(directory / "events.jsonl", "w", encoding="utf-8") as f:
+        for r in ratings:
+            event = {"user_id": r["userId"], "item_id": r["movieId"], "type": "rating"}
+            event |= {"timestamp": int(r["timestamp"]), "value": float(r["rating"])}
+            f.write(json.dumps(event) + "\n")
+    return directory
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    """Environment for a `feedcraft` process or CliRunner: a store in tmp_path, the hashing
+    encoder, no progress bars, and no FEEDCRAFT_* settings inherited from the caller."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDCRAFT_")}
+    env |= {
+        "FEEDCRAFT_STORE": f"sqlite:///{tmp_path / 'x.db'}",
+        "FEEDCRAFT_EMBEDDING__MODEL": "hashing",
+        "FEEDCRAFT_PROGRESS": "false",
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "COLUMNS": "80",  # a narrow terminal: messages must not be hard-wrapped
+    }
+    return env

@@ -1,0 +1,127 @@
+"""Versioned models: every training run saves version n+1; the newest is what feeds serve."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from feedcraft.config import Settings
+from feedcraft.domain import Event, EventType, Item
+from feedcraft.errors import InvalidInput, Unavailable
+from feedcraft.services.models import ModelCache, artifact_name, load_model
+from feedcraft.services.recommend import FeedService
+from feedcraft.services.training import train
+from feedcraft.storage import Store
+
+N_RATINGS = 2000
+
+
+@pytest.fixture
+def ratings_store(store: Store, shared_path: Callable[[str], Path]) -> Store:
+    """The first 2,000 real MovieLens ratings and their movies, written through the store."""
+    source = shared_path("movielens-latest-small")
+    with gzip.open(source / "ratings.csv.gz", "rt", encoding="utf-8", newline="") as f:
+        rows = [r for _, r in zip(range(N_RATINGS), csv.DictReader(f), strict=False)]
+    wanted = {r["movieId"] for r in rows}
+    with gzip.open(source / "movies.csv.gz", "rt", encoding="utf-8", newline="") as f:
+        movies = [
+            Item(m["movieId"], m["title"]) for m in csv.DictReader(f) if m["movieId"] in wanted
+        ]
+    store.catalogue.upsert(movies)
+    store.events.append(
+        Event(
+            r["userId"],
+            r["movieId"],
+            EventType.RATING,
+            datetime.fromtimestamp(int(r["timestamp"]), UTC),
+            value=float(r["rating"]),
+        )
+        for r in rows
+    )
+    return store
+
+
+def test_training_twice_serves_version_2(ratings_store: Store, settings: Settings) -> None:
+    feeds = FeedService(ratings_store, settings, "hashing-256")
+    with pytest.raises(Unavailable, match="feedcraft train"):
+        feeds.feed("1", 5)
+
+    reports = train(ratings_store, settings, models=["popularity", "itemknn"], progress=False)
+    assert [(r.model, r.version) for r in reports] == [("popularity", 1), ("itemknn", 1)]
+    first = feeds.feed("1", 5)
+    assert first.model == "itemknn@v1" and len(first.entries) == 5
+
+    # a new user arrives, then the models are trained again
+    t = datetime(2024, 5, 1, tzinfo=UTC)
+    ratings_store.events.append(
+        Event("new-user", item, EventType.CLICK, t) for item in ("1", "260", "1196")
+    )
+    reports = train(ratings_store, settings, models=["itemknn"], progress=False)
+    assert [(r.model, r.version) for r in reports] == [("itemknn", 2)]
+    assert reports[0].users == len(ratings_store.events.user_ids())  # with new-user
+
+    second = feeds.feed("1", 5)  # the same service instance: its cache reloads
+    assert second.model == "itemknn@v2"
+    assert feeds.feed("1", 5, "popularity").model == "popularity@v1"  # not retrained
+    versions = ratings_store.artifacts.versions(artifact_name("itemknn"))
+    assert [v.version for v in versions] == [1, 2]
+    assert versions[1].metadata["users"] == versions[0].metadata["users"] + 1
+    assert versions[1].metadata["interactions"] == versions[0].metadata["interactions"] + 3
+
+    # the old version is still there, and really is the old model
+    old, info = load_model(ratings_store, "itemknn", 1)
+    assert info.version == 1 and "new-user" not in old.interactions_.users  # type: ignore[attr-defined]
+    new, info = load_model(ratings_store, "itemknn")
+    assert info.version == 2 and "new-user" in new.interactions_.users  # type: ignore[attr-defined]
+
+
+def test_model_cache_reloads_only_when_a_newer_version_is_saved(
+    ratings_store: Store, settings: Settings
+) -> None:
+    train(ratings_store, settings, models=["popularity"], progress=False)
+    cache = ModelCache(ratings_store)
+    model, info = cache.get("popularity")
+    again, info_again = cache.get("popularity")
+    assert again is model and info_again.version == info.version == 1  # no reload
+
+    train(ratings_store, settings, models=["popularity"], progress=False)
+    newer, newer_info = cache.get("popularity")
+    assert newer_info.version == 2 and newer is not model
+    assert cache.get("popularity")[0] is newer
+
+    with pytest.raises(Unavailable, match="no trained 'itemknn' model"):
+        cache.get("itemknn")
+
+
+def test_unknown_model_is_invalid_input_naming_the_valid_ones(
+    ratings_store: Store, settings: Settings
+) -> None:
+    feeds = FeedService(ratings_store, settings, "hashing-256")
+    # before any training too: a typo is the caller's mistake, not a missing model
+    with pytest.raises(InvalidInput, match="model") as excinfo:
+        feeds.feed("1", 5, "itemcf")
+    message = str(excinfo.value)
+    assert excinfo.value.field == "model"
+    for name in ("popularity", "itemknn", "content", "random"):
+        assert name in message
+
+
+def test_training_saves_metadata_of_what_it_saw(ratings_store: Store, settings: Settings) -> None:
+    reports = train(ratings_store, settings, progress=False)
+    assert {r.model for r in reports} == {"popularity", "itemknn", "content", "random"}
+    users = len(ratings_store.events.user_ids())
+    for r in reports:
+        assert (r.users, r.items, r.interactions) == (
+            users,
+            ratings_store.catalogue.count(),
+            N_RATINGS,
+        )
+        meta = ratings_store.artifacts.versions(artifact_name(r.model))[-1].metadata
+        assert meta["users"] == users and meta["interactions"] == N_RATINGS
+        assert datetime.fromisoformat(meta["trained_at"]).tzinfo is not None
+        assert meta["encoder"] == ("hashing-256" if r.model == "content" else None)
