@@ -38,6 +38,7 @@ import math
 import platform
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +59,9 @@ from feedcraft.evaluation import (
 )
 from feedcraft.recommenders import make_recommender
 from feedcraft.recommenders.base import Recommender
+
+# implicit's BM25/TF-IDF weighting hands its own fit a COO matrix and then warns about it
+warnings.filterwarnings("ignore", message="Method expects CSR input")
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data" / "movielens-latest-small"
@@ -408,7 +412,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # BPR has no closed-form user step: tune the ridge of the fold-in projection
     bpr_fold = tune(
         "feedcraft bpr (fold-in)",
-        grid(fold_in_regularization=[0.01, 0.1, 1.0]),
+        grid(fold_in_regularization=[1.0, 10.0, 100.0], alpha=[1.0, 5.0]),
         lambda p: FeedcraftRunner(make_recommender("bpr", **bpr, **p)),
         val,
         vectors,

@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from shareddata import shared_path as _shared_path
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("FEEDCRAFT_SHARED_DATA", REPO.parent / "shared" / "data"))
 
-
-def shared_path(relative: str) -> Path:
-    """Path under ../shared/data, or skip the test when that data is absent."""
-    path = SHARED_DATA / relative
-    if not path.exists():
-        pytest.skip(f"real data not available: {path}")
-    return path
+@pytest.fixture(scope="session")
+def shared_path() -> Callable[[str], Path]:
+    """`shareddata.shared_path`: a path under ../shared/data, skipping the test when absent."""
+    return _shared_path
 
 
 @pytest.fixture

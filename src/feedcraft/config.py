@@ -28,7 +28,9 @@ class EmbeddingSettings(BaseModel):
 
 
 class RecommendSettings(BaseModel):
-    default_model: Literal["popularity", "itemknn", "content", "random"] = "itemknn"
+    default_model: Literal[
+        "popularity", "itemknn", "content", "random", "hybrid", "ease", "ials", "bpr"
+    ] = "itemknn"
     feed_size: int = Field(default=20, ge=1, le=1000)
     popularity_half_life_days: float = Field(default=30.0, gt=0)
     knn_neighbours: int = Field(default=100, ge=1)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import importlib.util
 import json
 import shutil
 from collections import Counter
@@ -26,25 +25,11 @@ from feedcraft.config import Settings, load_settings
 from feedcraft.services.ingestion import import_jsonl
 from feedcraft.services.training import train
 from feedcraft.storage import open_store
+from shareddata import shared_path
 
 ML = "movielens-latest-small"
 N_RATINGS = 3000
 DB_NAME = "x.db"
-
-
-def _root_shared_path() -> Callable[[str], Path]:
-    # Every conftest is a module named "conftest"; load the root one by path.
-    spec = importlib.util.spec_from_file_location(
-        "_feedcraft_root_conftest_api", Path(__file__).resolve().parents[1] / "conftest.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    helper: Callable[[str], Path] = module.shared_path
-    return helper
-
-
-shared_path = _root_shared_path()
 
 
 @dataclass(frozen=True)

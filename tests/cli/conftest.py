@@ -4,31 +4,16 @@ from __future__ import annotations
 
 import csv
 import gzip
-import importlib.util
 import json
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from shareddata import shared_path
+
 ML = "movielens-latest-small"
 N_RATINGS = 3000
-
-
-def _root_shared_path() -> Callable[[str], Path]:
-    # Every conftest is a module named "conftest"; load the root one by path.
-    spec = importlib.util.spec_from_file_location(
-        "_feedcraft_root_conftest_cli", Path(__file__).resolve().parents[1] / "conftest.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    helper: Callable[[str], Path] = module.shared_path
-    return helper
-
-
-shared_path = _root_shared_path()
 
 
 @pytest.fixture(scope="session")

@@ -2,40 +2,23 @@
 
 from __future__ import annotations
 
-import importlib.util
 import signal
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
 from contextlib import closing
-from pathlib import Path
 
 import pytest
 
 from feedcraft.domain import EventType
 from feedcraft.services.ingestion import import_mind, import_movielens
 from feedcraft.storage import open_store
+from shareddata import shared_path
 
 MIND = "mind-small/MINDsmall_train_sample"
 NEMIG = "nemig/en"
 ML = "movielens-latest-small"
 ML_RATINGS = 100_836
-
-
-def _root_shared_path() -> Callable[[str], Path]:
-    # tests/conftest.py is a module named "conftest" like every other; load it by path.
-    spec = importlib.util.spec_from_file_location(
-        "_feedcraft_root_conftest_import", Path(__file__).resolve().parents[1] / "conftest.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    helper: Callable[[str], Path] = module.shared_path
-    return helper
-
-
-shared_path = _root_shared_path()
 
 
 @pytest.mark.slow

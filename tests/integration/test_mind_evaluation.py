@@ -18,19 +18,20 @@ from __future__ import annotations
 
 import csv
 import gzip
-import importlib.util
 import json
 import math
 import os
 import re
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from shareddata import shared_path
 
 FEEDCRAFT = Path(sys.executable).with_name("feedcraft")  # the entry point of this environment
 MIND = "mind-small/MINDsmall_train_sample"
@@ -38,21 +39,6 @@ NEMIG = "nemig/en"
 METRICS = ("auc", "mrr", "ndcg@5", "ndcg@10")
 MODELS = ("popularity", "itemknn", "content", "random")
 LINE = re.compile(r"(\S+) \[(\d+(?:,\d+)*)\]")
-
-
-def _root_shared_path() -> Callable[[str], Path]:
-    # tests/conftest.py is a module named "conftest" like every other; load it by path.
-    spec = importlib.util.spec_from_file_location(
-        "_feedcraft_root_conftest_mind_eval", Path(__file__).resolve().parents[1] / "conftest.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    helper: Callable[[str], Path] = module.shared_path
-    return helper
-
-
-shared_path = _root_shared_path()
 
 
 # -- MIND's metrics, written out independently ------------------------------------------------

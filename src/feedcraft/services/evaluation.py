@@ -32,6 +32,7 @@ from feedcraft.evaluation.impressions import impression_metrics
 from feedcraft.evaluation.prediction_file import ranks_from_scores, write_predictions
 from feedcraft.evaluation.splits import impression_user_split, user_temporal_split
 from feedcraft.evaluation.topn import popularity_shares, topn_metrics
+from feedcraft.recommenders import available
 from feedcraft.recommenders.base import Recommender
 from feedcraft.services.embedding import embed_catalogue, load_item_vectors
 from feedcraft.services.impressions import load_impressions
@@ -72,10 +73,10 @@ def _default(models: Sequence[str], settings: Settings) -> str:
 
 
 def _check_models(models: Sequence[str]) -> list[str]:
-    unknown = [m for m in models if m not in MODEL_NAMES]
+    unknown = [m for m in models if m not in available()]
     if unknown or not models:
         raise InvalidInput(
-            f"unknown model(s) {unknown}; choose from {', '.join(MODEL_NAMES)}", field="models"
+            f"unknown model(s) {unknown}; choose from {', '.join(available())}", field="models"
         )
     return list(models)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import importlib.util
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -14,25 +13,6 @@ import pytest
 
 WIKINEWS = "wikinews-sample/en_wikinews_101.jsonl.gz"
 XMIND = "xmind-cmn/xMINDsmall_dev/news.tsv.gz"
-
-
-def _root_shared_path() -> Callable[[str], Path]:
-    # Every conftest is a module named "conftest" under pytest's default import mode, so the
-    # root one cannot be imported by name; load it by path instead.
-    spec = importlib.util.spec_from_file_location(
-        "_feedcraft_root_conftest_embeddings", Path(__file__).resolve().parents[2] / "conftest.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    helper: Callable[[str], Path] = module.shared_path
-    return helper
-
-
-@pytest.fixture(scope="session")
-def shared_path() -> Callable[[str], Path]:
-    """tests/conftest.py's `shared_path` (skips the test when the real data is absent)."""
-    return _root_shared_path()
 
 
 @pytest.fixture(scope="session")

@@ -6,32 +6,13 @@ from __future__ import annotations
 
 import csv
 import gzip
-import importlib.util
 import itertools
-from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from feedcraft.domain import IdIndex, Interactions, ItemVectors
-
-
-def _root_shared_path() -> Callable[[str], Path]:
-    # Every conftest is a module named "conftest" under pytest's default import mode, so the
-    # root one cannot be imported by name; load it by path instead.
-    spec = importlib.util.spec_from_file_location(
-        "_feedcraft_root_conftest_recommenders",
-        Path(__file__).resolve().parents[2] / "conftest.py",
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    helper: Callable[[str], Path] = module.shared_path
-    return helper
-
-
-shared_path = _root_shared_path()
+from shareddata import shared_path
 
 N_RATINGS = 3000
 
