@@ -139,6 +139,7 @@ class HybridRecommender(MatrixRecommender):
         self.ease_ = ease_weights(x[:, self.active_], self.l2)
         self.knn_ = item_similarities(x, self.knn_k, self.knn_shrinkage, "cosine")
         self.vectors_, self.has_vector_ = _aligned_vectors(data.items, item_vectors)
+        self.vectors64_ = self.vectors_.astype(np.float64)  # once, not per request
         self.items_ = data.items
         self.history_ = user_histories(data, n_items, np.arange(n_items))
 
@@ -158,7 +159,7 @@ class HybridRecommender(MatrixRecommender):
         norms = np.linalg.norm(profiles, axis=1)
         ok = norms > 1e-12
         profiles[ok] /= norms[ok, None]
-        out = profiles @ self.vectors_.T.astype(np.float64)
+        out = profiles @ self.vectors64_.T
         out[:, ~self.has_vector_] = -np.inf
         return out
 

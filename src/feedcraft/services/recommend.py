@@ -65,11 +65,15 @@ class FeedService:
         pins = [_candidate(p, 0.0, items[p], now, "pinned") for p in pin_ids if p in items]
         vectors = self.item_vectors()
         picked = rerank(candidates, n, policy, vectors, pinned=pins)
+        anchors: dict[str, str] = {}
+        if name in ("itemknn", "content", "hybrid", "ease") and history and vectors is not None:
+            anchors = _closest([c.item_id for c in picked], history, vectors)
+        titles = self._store.catalogue.get_many(list(set(anchors.values())))
         entries = [
             FeedEntry(
                 item_id=c.item_id,
                 score=c.score,
-                reason=c.reason or self._reason(name, c, history, items, vectors),
+                reason=c.reason or self._reason(name, c, items, anchors, titles),
                 source=c.source,
             )
             for c in picked
@@ -103,10 +107,12 @@ class FeedService:
         self,
         model: str,
         candidate: Candidate,
-        history: Sequence[str],
         items: dict[str, Item],
-        vectors: ItemVectors | None,
+        anchors: dict[str, str],
+        titles: dict[str, Item],
     ) -> str:
+        """A sentence a reader understands: the history item it resembles most, freshness,
+        or popularity in its category."""
         item = items.get(candidate.item_id)
         category = item.category if item and item.category else None
         rerank_cfg = self._settings.rerank
@@ -116,23 +122,16 @@ class FeedService:
             and candidate.age_days <= rerank_cfg.freshness_half_life_days
         ):
             return f"new in {category}" if category else "new"
-        if model in ("itemknn", "content") and history and vectors is not None:
-            anchor = _closest(candidate.item_id, history, vectors)
-            if anchor is not None:
-                title = self._title(anchor)
-                verb = "liked" if model == "itemknn" else "read or watched"
-                return f"because you {verb} '{title}'"
+        anchor = anchors.get(candidate.item_id)
+        if anchor is not None:
+            title = titles[anchor].title if anchor in titles else anchor
+            verb = "liked" if model != "content" else "read or watched"
+            return f"because you {verb} '{title or anchor}'"
         if model == "random":
             return "picked at random to explore"
         if category:
             return f"popular in {category} lately"
         return "popular lately"
-
-    def _title(self, item_id: str) -> str:
-        try:
-            return self._store.catalogue.get(item_id).title or item_id
-        except NotFound:
-            return item_id
 
 
 def policy_from_settings(settings: Settings) -> RerankPolicy:
@@ -166,13 +165,14 @@ def _candidate(
     )
 
 
-def _closest(item_id: str, history: Sequence[str], vectors: ItemVectors) -> str | None:
-    """The history item most similar in content to `item_id` (the basis of its reason)."""
-    if item_id not in vectors.ids:
-        return None
+def _closest(
+    item_ids: Sequence[str], history: Sequence[str], vectors: ItemVectors
+) -> dict[str, str]:
+    """For each item, the history item most similar to it in content (its reason's anchor)."""
     known = [h for h in history[-200:] if h in vectors.ids]
-    if not known:
-        return None
-    target = vectors.matrix[vectors.ids.position(item_id)]
-    sims = vectors.rows(known) @ target
-    return known[int(np.argmax(sims))]
+    targets = [i for i in item_ids if i in vectors.ids]
+    if not known or not targets:
+        return {}
+    sims = vectors.rows(known) @ vectors.rows(targets).T  # history x targets
+    best = np.argmax(sims, axis=0)
+    return {t: known[int(b)] for t, b in zip(targets, best, strict=True)}
