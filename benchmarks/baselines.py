@@ -598,7 +598,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         out["settings"] = next(iter(settings.values())).model_dump() if settings else None
 
         section("1. Import throughput (fresh SQLite store; re-import adds nothing)")
-        print(table(imports, "dataset", digits=1))
+        print(table(imports, "dataset", digits=1) if imports else "note: no data set present")
         out["import"] = imports
 
         batch_size = EmbeddingSettings().batch_size

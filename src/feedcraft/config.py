@@ -32,7 +32,9 @@ class RecommendSettings(BaseModel):
         "popularity", "itemknn", "content", "random", "hybrid", "ease", "ials", "bpr"
     ] = "itemknn"
     feed_size: int = Field(default=20, ge=1, le=1000)
-    popularity_half_life_days: float = Field(default=30.0, gt=0)
+    popularity_half_life_days: float | None = Field(
+        default=30.0, gt=0, description="None = plain counts (no time decay)"
+    )
     knn_neighbours: int = Field(default=100, ge=1)
 
 

@@ -63,7 +63,7 @@ class EvaluationResult:
 
 def _vectors(store: Store, settings: Settings, progress: bool):  # type: ignore[no-untyped-def]
     encoder = encoder_from_settings(settings.embedding)
-    embed_catalogue(store, encoder, batch_size=settings.embedding.batch_size, progress=progress)
+    embed_catalogue(store, encoder, progress=progress)
     return load_item_vectors(store, encoder.name)
 
 

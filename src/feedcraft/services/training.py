@@ -79,7 +79,7 @@ def train(
     """Embed (cached), fit and save every model; returns one report per saved model."""
     encoder = encoder or encoder_from_settings(settings.embedding)
     if embed:
-        embed_catalogue(store, encoder, batch_size=settings.embedding.batch_size, progress=progress)
+        embed_catalogue(store, encoder, progress=progress)
     vectors = load_item_vectors(store, encoder.name)
     interactions = load_interactions(store)
     reports = []
