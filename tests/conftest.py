@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import gzip
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,3 +27,32 @@ def shared_path() -> Callable[[str], Path]:
 @pytest.fixture
 def store_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'feedcraft.db'}"
+
+
+# Real text shared by the text and embedding tests.
+WIKINEWS = "wikinews-sample/en_wikinews_101.jsonl.gz"
+XMIND = "xmind-cmn/xMINDsmall_dev/news.tsv.gz"
+
+
+@pytest.fixture(scope="session")
+def wikinews(shared_path: Callable[[str], Path]) -> list[dict[str, Any]]:
+    """The 101 Wikinews articles: title, categories, wikitext_paragraphs, ..."""
+    with gzip.open(shared_path(WIKINEWS), "rt", encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def xmind_rows(shared_path: Callable[[str], Path]) -> list[tuple[str, str, str]]:
+    """(nid, title, abstract) of the first 2,000 xMIND news (Traditional Chinese).
+
+    The file starts with a header line `nid title abstract`, checked and skipped here.
+    """
+    rows: list[tuple[str, str, str]] = []
+    with gzip.open(shared_path(XMIND), "rt", encoding="utf-8", newline="") as f:
+        reader = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
+        assert next(reader) == ["nid", "title", "abstract"]
+        for row in reader:
+            rows.append((row[0], row[1], row[2] if len(row) > 2 else ""))
+            if len(rows) == 2000:
+                break
+    return rows
