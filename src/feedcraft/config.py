@@ -30,7 +30,7 @@ class EmbeddingSettings(BaseModel):
 class RecommendSettings(BaseModel):
     default_model: Literal[
         "popularity", "itemknn", "content", "random", "hybrid", "ease", "ials", "bpr"
-    ] = "itemknn"
+    ] = "hybrid"
     feed_size: int = Field(default=20, ge=1, le=1000)
     popularity_half_life_days: float | None = Field(
         default=30.0, gt=0, description="None = plain counts (no time decay)"

@@ -20,11 +20,12 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from feedcraft.cli.main import app, sample_dir
+from feedcraft.services.training import MODEL_NAMES
 from feedcraft.storage import open_store
 
 FEEDCRAFT = Path(sys.executable).with_name("feedcraft")  # the entry point of this environment
 TOPN = ("recall@10", "ndcg@10", "hitrate@10", "coverage@10")
-ALL_MODELS = ("popularity", "itemknn", "content", "random")
+ALL_MODELS = MODEL_NAMES
 
 Cli = Callable[..., Result]
 
@@ -202,17 +203,18 @@ def test_train_then_evaluate_writes_metrics_for_every_model(
     for name in ALL_MODELS:
         assert any(line.startswith(name) for line in table), result.stdout
     metrics = json.loads(metrics_path.read_text())
-    assert metrics["protocol"] == "user-temporal" and metrics["default_model"] == "itemknn"
+    assert metrics["protocol"] == "user-temporal" and metrics["default_model"] == "hybrid"
     assert set(metrics["models"]) == set(ALL_MODELS)
     for name, values in metrics["models"].items():
         for key in TOPN:
             assert 0.0 <= values[key] <= 1.0, (name, key, values[key])
         assert values["recall@10"] <= values["hitrate@10"]
     for key in TOPN:  # the default model's numbers at the top level, for scripts
-        assert metrics[key] == metrics["models"]["itemknn"][key]
+        assert metrics[key] == metrics["models"]["hybrid"][key]
     # the models learn something on real data: both beat random on NDCG
     models = metrics["models"]
     assert models["itemknn"]["ndcg@10"] > models["random"]["ndcg@10"]
+    assert models["hybrid"]["ndcg@10"] > models["random"]["ndcg@10"]
     assert models["popularity"]["ndcg@10"] > models["random"]["ndcg@10"]
 
     # evaluating saves no model; training again makes version 2
@@ -304,7 +306,7 @@ def test_serve_starts_serves_a_feed_and_stops_on_sigint(
     cli: Cli, cli_env: dict[str, str], ml_jsonl: Path, tmp_path: Path
 ) -> None:
     assert cli("import", "jsonl", ml_jsonl).exit_code == 0
-    assert cli("train", "--models", "popularity,itemknn").exit_code == 0
+    assert cli("train", "--models", "popularity,hybrid").exit_code == 0
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     log = tmp_path / "serve.log"
@@ -329,7 +331,7 @@ def test_serve_starts_serves_a_feed_and_stops_on_sigint(
 
         status, feed = _get(f"{base}/users/7/feed?n=5")  # a real MovieLens user id
         assert status == 200, feed
-        assert feed["model"] == "itemknn@v1" and len(feed["items"]) == 5
+        assert feed["model"] == "hybrid@v1" and len(feed["items"]) == 5  # the default
         for entry in feed["items"]:
             assert isinstance(entry["score"], float) and entry["reason"] and entry["title"]
         status, pop = _get(f"{base}/users/7/feed?n=3&model=popularity")

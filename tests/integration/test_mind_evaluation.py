@@ -31,13 +31,14 @@ from typing import Any
 
 import pytest
 
+from feedcraft.services.training import MODEL_NAMES
 from shareddata import shared_path
 
 FEEDCRAFT = Path(sys.executable).with_name("feedcraft")  # the entry point of this environment
 MIND = "mind-small/MINDsmall_train_sample"
 NEMIG = "nemig/en"
 METRICS = ("auc", "mrr", "ndcg@5", "ndcg@10")
-MODELS = ("popularity", "itemknn", "content", "random")
+MODELS = MODEL_NAMES
 LINE = re.compile(r"(\S+) \[(\d+(?:,\d+)*)\]")
 
 
@@ -172,7 +173,7 @@ def evaluate_dataset(data: Path, work: Path) -> dict[str, Any]:
     # metrics.json: the four metrics at the top level (the default model), every model beside
     assert metrics["protocol"] == "impressions"
     default = metrics["default_model"]
-    assert default == "itemknn"
+    assert default == "hybrid"
     assert set(metrics["models"]) == set(MODELS)
     for key in METRICS:
         assert isinstance(metrics[key], float)

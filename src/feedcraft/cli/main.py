@@ -15,6 +15,7 @@ from rich.markup import escape
 
 from feedcraft.config import Settings, load_settings
 from feedcraft.errors import FeedcraftError
+from feedcraft.services.training import MODEL_NAMES
 
 app = typer.Typer(
     help="feedcraft: a self-hosted personalization engine for media.",
@@ -97,9 +98,9 @@ def _run_import(kind: str, path: Path, config: Path | None, store: str | None) -
 
 @app.command()
 def train(
-    models: Annotated[
-        str, typer.Option(help="Comma-separated models to train.")
-    ] = "popularity,itemknn,content,random",
+    models: Annotated[str, typer.Option(help="Comma-separated models to train.")] = ",".join(
+        MODEL_NAMES
+    ),
     config: ConfigOpt = None,
     store: StoreOpt = None,
 ) -> None:
@@ -120,6 +121,27 @@ def train(
         _fail(exc)
 
 
+@app.command("rollback")
+def rollback_cmd(
+    model: Annotated[str, typer.Argument(help="The model whose newest version to drop.")],
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Serve the previous version of a model: its newest version is deleted."""
+    from feedcraft.services.models import rollback
+    from feedcraft.storage import open_store
+
+    try:
+        settings = _settings(config, store)
+        with closing(open_store(settings.store)) as st:
+            info = rollback(st, model)
+        console.print(
+            f"{model} now serves v{info.version} (trained {info.created_at:%Y-%m-%d %H:%M})"
+        )
+    except FeedcraftError as exc:
+        _fail(exc)
+
+
 @app.command()
 def evaluate(
     dataset: Annotated[
@@ -135,9 +157,9 @@ def evaluate(
     json_out: Annotated[Path | None, typer.Option("--json", help="Write metrics as JSON.")] = None,
     k: Annotated[int, typer.Option(min=1)] = 10,
     test_fraction: Annotated[float, typer.Option(min=0.01, max=0.99)] = 0.2,
-    models: Annotated[
-        str, typer.Option(help="Comma-separated models to compare.")
-    ] = "popularity,itemknn,content,random",
+    models: Annotated[str, typer.Option(help="Comma-separated models to compare.")] = ",".join(
+        MODEL_NAMES
+    ),
     config: ConfigOpt = None,
     store: StoreOpt = None,
 ) -> None:

@@ -27,6 +27,23 @@ from feedcraft.recommenders._common import (
 _TIE_BREAK = 1e-6
 
 
+#: EASE inverts an items x items matrix: O(n^3) time, O(n^2) memory and artifact size. Past
+#: this many items only the most interacted ones take part (the rest keep other signals).
+MAX_ITEMS = 10_000
+
+
+def active_items(counts: np.ndarray, max_items: int) -> np.ndarray:
+    """Positions of the items EASE learns: those with interactions, at most `max_items` of
+    the most interacted (ties to the lower position), in ascending order."""
+    if max_items < 1:
+        raise InvalidInput("must be >= 1", field="max_items")
+    active = np.flatnonzero(counts > 0)
+    if len(active) > max_items:
+        keep = np.argsort(-counts[active], kind="stable")[:max_items]
+        active = np.sort(active[keep])
+    return active
+
+
 def ease_weights(x: sp.spmatrix | np.ndarray, l2: float, dtype: type = np.float32) -> np.ndarray:
     """The EASE item-item matrix B (items x items, zero diagonal) of users x items `x`.
 
@@ -64,9 +81,15 @@ class EASERecommender(MatrixRecommender):
 
     name = "ease"
 
-    def __init__(self, l2: float = 200.0, recency_half_life: float | None = None) -> None:
+    def __init__(
+        self,
+        l2: float = 200.0,
+        recency_half_life: float | None = None,
+        max_items: int = MAX_ITEMS,
+    ) -> None:
         self.l2 = l2
         self.recency_half_life = recency_half_life
+        self.max_items = max_items
 
     def _fit(self, interactions: Interactions, item_vectors: ItemVectors | None) -> None:
         if not self.l2 > 0:
@@ -76,7 +99,7 @@ class EASERecommender(MatrixRecommender):
         n_items = len(interactions.items)
         x = interactions.matrix(binary=True)
         counts = decayed_counts(interactions, None)
-        self.active_ = np.flatnonzero(counts > 0)
+        self.active_ = active_items(counts, self.max_items)
         self.weights_ = ease_weights(x[:, self.active_], self.l2)
         self.popularity_ = counts / max(counts.max(), 1.0)
         # history weights lie in [0, 1], so no score can fall below -(largest column |B| sum)

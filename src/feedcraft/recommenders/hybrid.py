@@ -36,7 +36,7 @@ from feedcraft.recommenders._common import (
     user_histories,
 )
 from feedcraft.recommenders.ease import _TIE_BREAK as _EASE_TIE_BREAK
-from feedcraft.recommenders.ease import ease_weights
+from feedcraft.recommenders.ease import MAX_ITEMS, active_items, ease_weights
 from feedcraft.recommenders.itemknn import _TIE_BREAK as _KNN_TIE_BREAK
 from feedcraft.recommenders.itemknn import item_similarities
 
@@ -95,6 +95,7 @@ class HybridRecommender(MatrixRecommender):
         knn_k: int = 100,
         knn_shrinkage: float = 20.0,
         normalise_top: int = 50,
+        max_ease_items: int = MAX_ITEMS,
     ) -> None:
         self.l2 = l2
         self.recency_half_life = recency_half_life
@@ -104,6 +105,7 @@ class HybridRecommender(MatrixRecommender):
         self.knn_k = knn_k
         self.knn_shrinkage = knn_shrinkage
         self.normalise_top = normalise_top
+        self.max_ease_items = max_ease_items
 
     def _check(self) -> None:
         if not self.l2 > 0:
@@ -135,7 +137,7 @@ class HybridRecommender(MatrixRecommender):
         x = data.matrix(binary=True)
         counts = decayed_counts(data, None)
         self.popularity_ = counts / max(counts.max(), 1.0)
-        self.active_ = np.flatnonzero(counts > 0)
+        self.active_ = active_items(counts, self.max_ease_items)
         self.ease_ = ease_weights(x[:, self.active_], self.l2)
         self.knn_ = item_similarities(x, self.knn_k, self.knn_shrinkage, "cosine")
         self.vectors_, self.has_vector_ = _aligned_vectors(data.items, item_vectors)

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from feedcraft.errors import NotFound, Unavailable
+from feedcraft.errors import Conflict, NotFound, Unavailable
 from feedcraft.recommenders.base import Recommender
 from feedcraft.storage import ArtifactInfo, Store
 
@@ -22,9 +22,32 @@ def artifact_name(model: str) -> str:
     return f"{PREFIX}{model}"
 
 
-def save_model(store: Store, model: Recommender, metadata: Mapping[str, Any]) -> int:
+#: Versions kept per model: the served one and two to roll back to. Older ones are deleted,
+#: since a model such as the hybrid weighs hundreds of MB.
+KEEP_VERSIONS = 3
+
+
+def save_model(
+    store: Store, model: Recommender, metadata: Mapping[str, Any], *, keep: int = KEEP_VERSIONS
+) -> int:
+    """Save as the newest version (served from now on); prune all but the newest `keep`."""
+    name = artifact_name(model.name)
     blob = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
-    return store.artifacts.save(artifact_name(model.name), blob, dict(metadata))
+    version = store.artifacts.save(name, blob, dict(metadata))
+    for old in store.artifacts.versions(name)[:-keep]:
+        store.artifacts.delete(name, old.version)
+    return version
+
+
+def rollback(store: Store, name: str) -> ArtifactInfo:
+    """Delete the newest version of a model so the previous one is served; returns it."""
+    versions = store.artifacts.versions(artifact_name(name))
+    if len(versions) < 2:
+        raise Conflict(
+            f"model '{name}' has {len(versions)} version(s); rolling back needs at least two"
+        )
+    store.artifacts.delete(artifact_name(name), versions[-1].version)
+    return versions[-2]
 
 
 def load_model(

@@ -18,7 +18,8 @@ from feedcraft.services.interactions import load_interactions
 from feedcraft.services.models import save_model
 from feedcraft.storage import Store
 
-MODEL_NAMES: tuple[str, ...] = ("popularity", "itemknn", "content", "random")
+#: Trained by default: the default model and the baselines it is compared with.
+MODEL_NAMES: tuple[str, ...] = ("hybrid", "itemknn", "popularity", "content", "random")
 
 
 @dataclass(frozen=True, slots=True)

@@ -91,3 +91,16 @@ def test_single_item_catalogue() -> None:
     model = EASERecommender().fit(data)
     (rec,) = model.recommend(["w"], 5)
     assert rec.item_ids == ("i",)
+
+
+def test_max_items_keeps_the_most_interacted(ml_small: Interactions) -> None:
+    """Past `max_items`, EASE learns the most interacted items only; the rest score lowest."""
+    capped = EASERecommender(max_items=100).fit(ml_small)
+    counts = np.bincount(ml_small.item_pos, minlength=len(ml_small.items))
+    assert len(capped.active_) == 100
+    assert counts[capped.active_].min() >= np.sort(counts)[-100]
+    recs = capped.recommend(list(ml_small.users.ids)[:3], 10)
+    active_ids = {ml_small.items.id_at(i) for i in capped.active_}
+    assert all(i in active_ids for r in recs for i in r.item_ids)
+    with pytest.raises(InvalidInput, match="max_items"):
+        EASERecommender(max_items=0).fit(ml_small)

@@ -12,10 +12,16 @@ import pytest
 
 from feedcraft.config import Settings
 from feedcraft.domain import Event, EventType, Item
-from feedcraft.errors import InvalidInput, Unavailable
-from feedcraft.services.models import ModelCache, artifact_name, load_model
+from feedcraft.errors import Conflict, InvalidInput, Unavailable
+from feedcraft.services.models import (
+    KEEP_VERSIONS,
+    ModelCache,
+    artifact_name,
+    load_model,
+    rollback,
+)
 from feedcraft.services.recommend import FeedService
-from feedcraft.services.training import train
+from feedcraft.services.training import MODEL_NAMES, train
 from feedcraft.storage import Store
 
 N_RATINGS = 2000
@@ -53,7 +59,7 @@ def test_training_twice_serves_version_2(ratings_store: Store, settings: Setting
 
     reports = train(ratings_store, settings, models=["popularity", "itemknn"], progress=False)
     assert [(r.model, r.version) for r in reports] == [("popularity", 1), ("itemknn", 1)]
-    first = feeds.feed("1", 5)
+    first = feeds.feed("1", 5, "itemknn")
     assert first.model == "itemknn@v1" and len(first.entries) == 5
 
     # a new user arrives, then the models are trained again
@@ -65,7 +71,7 @@ def test_training_twice_serves_version_2(ratings_store: Store, settings: Setting
     assert [(r.model, r.version) for r in reports] == [("itemknn", 2)]
     assert reports[0].users == len(ratings_store.events.user_ids())  # with new-user
 
-    second = feeds.feed("1", 5)  # the same service instance: its cache reloads
+    second = feeds.feed("1", 5, "itemknn")  # the same service instance: its cache reloads
     assert second.model == "itemknn@v2"
     assert feeds.feed("1", 5, "popularity").model == "popularity@v1"  # not retrained
     versions = ratings_store.artifacts.versions(artifact_name("itemknn"))
@@ -113,7 +119,7 @@ def test_unknown_model_is_invalid_input_naming_the_valid_ones(
 
 def test_training_saves_metadata_of_what_it_saw(ratings_store: Store, settings: Settings) -> None:
     reports = train(ratings_store, settings, progress=False)
-    assert {r.model for r in reports} == {"popularity", "itemknn", "content", "random"}
+    assert {r.model for r in reports} == set(MODEL_NAMES)
     users = len(ratings_store.events.user_ids())
     for r in reports:
         assert (r.users, r.items, r.interactions) == (
@@ -124,4 +130,22 @@ def test_training_saves_metadata_of_what_it_saw(ratings_store: Store, settings: 
         meta = ratings_store.artifacts.versions(artifact_name(r.model))[-1].metadata
         assert meta["users"] == users and meta["interactions"] == N_RATINGS
         assert datetime.fromisoformat(meta["trained_at"]).tzinfo is not None
-        assert meta["encoder"] == ("hashing-256" if r.model == "content" else None)
+        needs_vectors = r.model in ("content", "hybrid")
+        assert meta["encoder"] == ("hashing-256" if needs_vectors else None)
+
+
+def test_old_versions_are_pruned_and_rollback_serves_the_previous(
+    ratings_store: Store, settings: Settings
+) -> None:
+    for _ in range(KEEP_VERSIONS + 1):
+        train(ratings_store, settings, models=["popularity"], progress=False)
+    versions = [v.version for v in ratings_store.artifacts.versions(artifact_name("popularity"))]
+    assert versions == list(range(2, KEEP_VERSIONS + 2))  # v1 pruned
+    feeds = FeedService(ratings_store, settings, "hashing-256")
+    assert feeds.feed("1", 5, "popularity").model == f"popularity@v{KEEP_VERSIONS + 1}"
+    previous = rollback(ratings_store, "popularity")
+    assert previous.version == KEEP_VERSIONS
+    assert feeds.feed("1", 5, "popularity").model == f"popularity@v{KEEP_VERSIONS}"
+    rollback(ratings_store, "popularity")
+    with pytest.raises(Conflict, match="at least two"):
+        rollback(ratings_store, "popularity")
