@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -16,6 +17,9 @@ from rich.markup import escape
 from feedcraft.config import Settings, load_settings
 from feedcraft.errors import FeedcraftError
 from feedcraft.services.training import MODEL_NAMES
+
+if TYPE_CHECKING:
+    from feedcraft.storage import Store
 
 app = typer.Typer(
     help="feedcraft: a self-hosted personalization engine for media.",
@@ -41,6 +45,19 @@ def _settings(config: Path | None, store: str | None) -> Settings:
 def _fail(exc: Exception) -> None:
     console.print(f"[red]error:[/red] {escape(str(exc))}")
     raise typer.Exit(2)
+
+
+@contextmanager
+def _opened(config: Path | None, store: str | None) -> Iterator[tuple[Settings, Store]]:
+    """Settings and the open store for one command; feedcraft errors end it cleanly (exit 2)."""
+    from feedcraft.storage import open_store
+
+    try:
+        settings = _settings(config, store)
+        with closing(open_store(settings.store)) as st:
+            yield settings, st
+    except FeedcraftError as exc:
+        _fail(exc)
 
 
 def sample_dir(name: str) -> Path:
@@ -80,20 +97,15 @@ def import_jsonl_cmd(
 
 def _run_import(kind: str, path: Path, config: Path | None, store: str | None) -> None:
     from feedcraft.services import ingestion
-    from feedcraft.storage import open_store
 
-    try:
-        settings = _settings(config, store)
-        with closing(open_store(settings.store)) as st:
-            fn = {
-                "mind": ingestion.import_mind,
-                "movielens": ingestion.import_movielens,
-                "jsonl": ingestion.import_jsonl,
-            }[kind]
-            report = fn(st, path, progress=settings.progress)
+    fn = {
+        "mind": ingestion.import_mind,
+        "movielens": ingestion.import_movielens,
+        "jsonl": ingestion.import_jsonl,
+    }[kind]
+    with _opened(config, store) as (settings, st):
+        report = fn(st, path, progress=settings.progress)
         console.print(f"imported {escape(report.summary())}")
-    except FeedcraftError as exc:
-        _fail(exc)
 
 
 @app.command()
@@ -106,19 +118,14 @@ def train(
 ) -> None:
     """Embed the catalogue (cached), fit the models, save them as new artifact versions."""
     from feedcraft.services.training import train as train_job
-    from feedcraft.storage import open_store
 
-    try:
-        settings = _settings(config, store)
-        with closing(open_store(settings.store)) as st:
-            reports = train_job(st, settings, models=_names(models), progress=settings.progress)
-        for r in reports:
-            console.print(
-                f"trained {r.model} v{r.version} in {r.seconds:.2f}s "
-                f"({r.users} users, {r.items} items, {r.interactions} interactions)"
-            )
-    except FeedcraftError as exc:
-        _fail(exc)
+    with _opened(config, store) as (settings, st):
+        reports = train_job(st, settings, models=_names(models), progress=settings.progress)
+    for r in reports:
+        console.print(
+            f"trained {r.model} v{r.version} in {r.seconds:.2f}s "
+            f"({r.users} users, {r.items} items, {r.interactions} interactions)"
+        )
 
 
 @app.command("rollback")
@@ -129,17 +136,10 @@ def rollback_cmd(
 ) -> None:
     """Serve the previous version of a model: its newest version is deleted."""
     from feedcraft.services.models import rollback
-    from feedcraft.storage import open_store
 
-    try:
-        settings = _settings(config, store)
-        with closing(open_store(settings.store)) as st:
-            info = rollback(st, model)
-        console.print(
-            f"{model} now serves v{info.version} (trained {info.created_at:%Y-%m-%d %H:%M})"
-        )
-    except FeedcraftError as exc:
-        _fail(exc)
+    with _opened(config, store) as (_, st):
+        info = rollback(st, model)
+    console.print(f"{model} now serves v{info.version} (trained {info.created_at:%Y-%m-%d %H:%M})")
 
 
 @app.command()
@@ -166,46 +166,41 @@ def evaluate(
     """Evaluate every model on a held-out split and print a table."""
     from feedcraft.evaluation.report import format_table
     from feedcraft.services import evaluation as ev
-    from feedcraft.storage import open_store
 
-    try:
-        settings = _settings(config, store)
-        with closing(open_store(settings.store)) as st:
-            if dataset == "mind":
-                result = ev.evaluate_impressions(
-                    st,
-                    settings,
-                    models=_names(models),
-                    test_fraction=test_fraction,
-                    predictions=predictions,
-                    progress=settings.progress,
-                )
-            elif dataset is None and protocol == "user-temporal":
-                if predictions is not None:
-                    raise FeedcraftError("--predictions is only for --dataset mind")
-                result = ev.evaluate_user_temporal(
-                    st,
-                    settings,
-                    models=_names(models),
-                    test_fraction=test_fraction,
-                    k=k,
-                    progress=settings.progress,
-                )
-            else:
-                raise FeedcraftError(
-                    f"unknown dataset/protocol {dataset or protocol!r}: "
-                    "use --dataset mind or --protocol user-temporal"
-                )
-        print(result.title)
-        print(format_table(result.per_model))
-        print(f"default model: {result.default_model}")
-        if predictions is not None:
-            print(f"predictions written to {predictions}")
-        if json_out is not None:
-            json_out.write_text(json.dumps(result.to_json(), indent=2) + "\n")
-            print(f"metrics written to {json_out}")
-    except FeedcraftError as exc:
-        _fail(exc)
+    with _opened(config, store) as (settings, st):
+        if dataset == "mind":
+            result = ev.evaluate_impressions(
+                st,
+                settings,
+                models=_names(models),
+                test_fraction=test_fraction,
+                predictions=predictions,
+                progress=settings.progress,
+            )
+        elif dataset is None and protocol == "user-temporal":
+            if predictions is not None:
+                raise FeedcraftError("--predictions is only for --dataset mind")
+            result = ev.evaluate_user_temporal(
+                st,
+                settings,
+                models=_names(models),
+                test_fraction=test_fraction,
+                k=k,
+                progress=settings.progress,
+            )
+        else:
+            raise FeedcraftError(
+                f"unknown dataset/protocol {dataset or protocol!r}: "
+                "use --dataset mind or --protocol user-temporal"
+            )
+    print(result.title)
+    print(format_table(result.per_model))
+    print(f"default model: {result.default_model}")
+    if predictions is not None:
+        print(f"predictions written to {predictions}")
+    if json_out is not None:
+        json_out.write_text(json.dumps(result.to_json(), indent=2) + "\n")
+        print(f"metrics written to {json_out}")
 
 
 @app.command()
