@@ -87,6 +87,8 @@ class _FactorizationRecommender(MatrixRecommender):
 
     #: Below every squashed score and popularity share.
     lowest_prior = -1.0
+    factors: int
+    iterations: int
     regularization: float
     alpha: float
     random_state: int | None
@@ -97,8 +99,14 @@ class _FactorizationRecommender(MatrixRecommender):
         raise NotImplementedError
 
     def _check(self) -> None:
+        if self.factors < 1:
+            raise InvalidInput("must be >= 1", field="factors")
+        if self.iterations < 1:
+            raise InvalidInput("must be >= 1", field="iterations")
         if not self.regularization >= 0:
             raise InvalidInput("must be >= 0", field="regularization")
+        if not self.alpha > 0:
+            raise InvalidInput("must be positive", field="alpha")
         if self.num_threads < 0:
             raise InvalidInput("must be >= 0 (0 = all cores)", field="num_threads")
 
@@ -167,15 +175,6 @@ class ALSRecommender(_FactorizationRecommender):
         self.random_state = random_state
         self.num_threads = num_threads
 
-    def _check(self) -> None:
-        super()._check()
-        if self.factors < 1:
-            raise InvalidInput("must be >= 1", field="factors")
-        if self.iterations < 1:
-            raise InvalidInput("must be >= 1", field="iterations")
-        if not self.alpha > 0:
-            raise InvalidInput("must be positive", field="alpha")
-
     def _make(self, implicit: Any) -> Any:
         return implicit.cpu.als.AlternatingLeastSquares(
             factors=self.factors,
@@ -224,16 +223,10 @@ class BPRRecommender(_FactorizationRecommender):
 
     def _check(self) -> None:
         super()._check()
-        if self.factors < 1:
-            raise InvalidInput("must be >= 1", field="factors")
-        if self.iterations < 1:
-            raise InvalidInput("must be >= 1", field="iterations")
         if not self.learning_rate > 0:
             raise InvalidInput("must be positive", field="learning_rate")
         if not self.fold_in_regularization > 0:
             raise InvalidInput("must be positive", field="fold_in_regularization")
-        if not self.alpha > 0:
-            raise InvalidInput("must be positive", field="alpha")
 
     def _make(self, implicit: Any) -> Any:
         return implicit.cpu.bpr.BayesianPersonalizedRanking(
