@@ -14,7 +14,9 @@ approaches towards its hybrid default, each reported with its numbers:
 1. EASE with a recency-weighted history row;
 2. a CF blend of EASE and recency-weighted item-kNN;
 3. the seed's hybrid: that CF blend plus content (MiniLM vectors of "title. genres");
-4. the same with a history-length-adaptive content weight.
+4. the same with a history-length-adaptive content weight;
+5. the matrix-factorisation view: implicit ALS with item factors tied to a projection of the
+   content vectors (`ials-content`, LightFM-style; new items placed by content alone).
 
 Item vectors are computed once and cached as .npy (default under /tmp).
 
@@ -420,6 +422,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     tuned["feedcraft bpr (fold-in)"] = bpr_fold
     runs["feedcraft bpr (fold-in)"] = FeedcraftRunner(
         make_recommender("bpr", **bpr, **bpr_fold.params)
+    )
+    # approach 5: factors fused with content, tuned like the peers
+    tuned["5. ials-content (MF+content)"] = tune(
+        "5. ials-content (MF+content)",
+        grid(
+            content_regularization=[10.0] if q else [0.0, 10.0, 100.0],
+            recency_half_life=[4.0] if q else [2.0, 4.0],
+        ),
+        lambda p: FeedcraftRunner(make_recommender("ials-content", **p)),
+        val,
+        vectors,
+    )
+    runs["5. ials-content (MF+content)"] = FeedcraftRunner(
+        make_recommender("ials-content", **tuned["5. ials-content (MF+content)"].params)
     )
     s1 = stages["ease-recency"].params
     runs["1. ease+recency"] = FeedcraftRunner(

@@ -10,6 +10,7 @@ from feedcraft.recommenders.base import Recommender
 from feedcraft.recommenders.baselines import PopularityRecommender, RandomRecommender
 from feedcraft.recommenders.content import ContentBasedRecommender
 from feedcraft.recommenders.ease import EASERecommender
+from feedcraft.recommenders.factor_content import ContentFactorRecommender
 from feedcraft.recommenders.factorization import ALSRecommender, BPRRecommender
 from feedcraft.recommenders.hybrid import HybridRecommender
 from feedcraft.recommenders.itemknn import ItemKNNRecommender
@@ -24,6 +25,7 @@ _MODELS: tuple[type[Recommender], ...] = (
     ContentBasedRecommender,
     EASERecommender,
     HybridRecommender,
+    ContentFactorRecommender,
 )
 if importlib.util.find_spec("implicit") is not None:
     _MODELS += _NEEDS_IMPLICIT
