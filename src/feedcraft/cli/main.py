@@ -284,6 +284,64 @@ def run(
         _serve(settings, host, port)
 
 
+@app.command("train-headlines")
+def train_headlines_cmd(
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            help="Upworthy archive packages CSV (.csv or .csv.gz); default: "
+            "$FEEDCRAFT_SHARED_DATA or ../shared/data, upworthy-archive/."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Also write the model to this file.")
+    ] = None,
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Fit the headline click model on real A/B tests; save it as a new version in the store."""
+    from feedcraft.services.headlines import default_upworthy_path, train_headline_model
+
+    path = data or default_upworthy_path()
+    with _opened(config, store) as (settings, st):
+        report = train_headline_model(
+            path, store=st, out=out, encoder=settings.embedding.model, progress=settings.progress
+        )
+    where = f" and to {report.path}" if report.path else ""
+    console.print(
+        f"trained headline model v{report.version}{escape(where)} on {report.variants} variants "
+        f"of {report.tests} tests ({escape(report.encoder)}) in {report.seconds:.1f}s"
+    )
+
+
+@app.command("score-headlines")
+def score_headlines_cmd(
+    in_csv: Annotated[Path, typer.Argument(help="CSV with a 'headline' column.")],
+    out_csv: Annotated[Path, typer.Argument(help="Output: the input plus a 'p_click' column.")],
+    model_file: Annotated[
+        Path | None, typer.Option("--model", help="A model file from train-headlines --out.")
+    ] = None,
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Add p_click (expected CTR on a typical package) to every row of a CSV of headlines."""
+    from feedcraft.services.headlines import load_headline_model, score_csv
+
+    if model_file is None:  # the store's newest version
+        with _opened(config, store) as (settings, st):
+            model, name = load_headline_model(st)
+            report = score_csv(model, in_csv, out_csv, progress=settings.progress, model_name=name)
+    else:  # a model file: no store is opened (nor created)
+        try:
+            settings = _settings(config, store)
+            model, name = load_headline_model(path=model_file)
+            report = score_csv(model, in_csv, out_csv, progress=settings.progress, model_name=name)
+        except FeedcraftError as exc:
+            _fail(exc)
+            return
+    console.print(f"scored {report.rows} rows with {escape(name)} in {report.seconds:.1f}s")
+
+
 def _names(csv: str) -> list[str]:
     return [n.strip() for n in csv.split(",") if n.strip()]
 

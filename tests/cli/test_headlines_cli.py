@@ -1,0 +1,153 @@
+"""`feedcraft train-headlines` and `score-headlines` end to end, on real Upworthy tests.
+
+The store's encoder is the hashing one (cli_env), so training on a slice of the archive takes
+seconds; the MiniLM model's quality is measured in tests/unit/ctr and benchmarks/headlines.py.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import os
+from collections.abc import Callable
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from feedcraft.cli.main import app
+from feedcraft.ctr import HeadlineClickModel
+from feedcraft.services.headlines import ARTIFACT, UPWORTHY_FILE, train_headline_model
+from feedcraft.storage import open_store
+from shareddata import shared_path
+
+Cli = Callable[..., Result]
+ROWS = 400
+
+
+@pytest.fixture
+def cli(cli_env: dict[str, str]) -> Cli:
+    env: dict[str, str | None] = dict(cli_env)
+    env |= {k: None for k in os.environ if k.startswith("FEEDCRAFT_") and k not in cli_env}
+
+    def invoke(*args: str | Path) -> Result:
+        return CliRunner().invoke(app, [str(a) for a in args], env=env)
+
+    return invoke
+
+
+@pytest.fixture(scope="module")
+def upworthy_slice(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The first 400 rows of the real archive (whole tests are not needed: partial ones still
+    compare their variants), as a plain CSV."""
+    source = shared_path(UPWORTHY_FILE)
+    out = tmp_path_factory.mktemp("upworthy") / "slice.csv"
+    with gzip.open(source, "rt", encoding="utf-8", newline="") as f, out.open("w", newline="") as g:
+        reader = csv.reader(f)
+        writer = csv.writer(g)
+        for _, row in zip(range(ROWS + 1), reader, strict=False):
+            writer.writerow(row)
+    return out
+
+
+@pytest.fixture(scope="module")
+def model_file(upworthy_slice: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small model trained through the service (the CLI path is tested once, as slow)."""
+    out = tmp_path_factory.mktemp("model") / "headlines.pkl"
+    small = HeadlineClickModel(encoder="hashing", fields=("headline",), max_iter=50)
+    train_headline_model(upworthy_slice, out=out, encoder="hashing", progress=False, model=small)
+    return out
+
+
+def _write(path: Path, rows: list[list[str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    return path
+
+
+HEADLINES = [
+    ["id", "headline", "excerpt", "note"],
+    ["1", "You Won't Believe What This Teacher Did, Quoted In Full", "A story", "a, quoted"],
+    ["2", "A Teacher Wrote A Letter", "", ""],
+    ["3", "Why Nobody Talks About This: 3 Charts", "Charts", "multi\nline"],
+]
+
+
+@pytest.mark.slow
+def test_train_then_score_keeps_the_csv_and_adds_p_click(
+    cli: Cli, cli_env: dict[str, str], upworthy_slice: Path, tmp_path: Path
+) -> None:
+    trained = cli("train-headlines", "--data", upworthy_slice)
+    assert trained.exit_code == 0, trained.output
+    assert "trained headline model v1" in trained.output
+    with closing(open_store(cli_env["FEEDCRAFT_STORE"])) as st:
+        (info,) = st.artifacts.versions(ARTIFACT)
+        assert info.metadata["variants"] == ROWS
+    src = _write(tmp_path / "in.csv", HEADLINES)
+    scored = cli("score-headlines", src, tmp_path / "out.csv")
+    assert scored.exit_code == 0, scored.output
+    assert "scored 3 rows" in scored.output
+    with (tmp_path / "out.csv").open(newline="", encoding="utf-8") as f:
+        out = list(csv.reader(f))
+    assert out[0] == [*HEADLINES[0], "p_click"]
+    for before, after in zip(HEADLINES[1:], out[1:], strict=True):
+        assert after[:-1] == before  # every field unchanged, quoted commas and newlines too
+        assert 0.0 < float(after[-1]) < 1.0
+    assert len({row[-1] for row in out[1:]}) == 3  # three different headlines, three scores
+
+
+def test_a_model_file_scores_without_a_store(cli: Cli, model_file: Path, tmp_path: Path) -> None:
+    model = model_file
+    src = _write(tmp_path / "in.csv", [["headline", "p_click"], ["A Headline", "0.5"]])
+    other_store = tmp_path / "never-created.db"
+    result = cli(
+        "score-headlines",
+        src,
+        tmp_path / "o.csv",
+        "--model",
+        model,
+        "--store",
+        f"sqlite:///{other_store}",
+    )
+    assert result.exit_code == 0, result.output
+    assert not other_store.exists()
+    rows = list(csv.reader((tmp_path / "o.csv").open(newline="")))
+    assert rows[0] == ["headline", "p_click"]  # an existing p_click column is refilled in place
+    assert rows[1][1] != "0.5"
+
+
+def test_score_without_a_model_says_how_to_train(cli: Cli, tmp_path: Path) -> None:
+    src = _write(tmp_path / "in.csv", HEADLINES)
+    result = cli("score-headlines", src, tmp_path / "out.csv")
+    assert result.exit_code == 2
+    assert "train-headlines" in result.output
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_bad_csvs_are_errors_naming_column_and_line(
+    cli: Cli, model_file: Path, tmp_path: Path
+) -> None:
+    model = model_file
+    cases = {
+        "nohead.csv": ([["title", "excerpt"], ["x", "y"]], "'headline'"),
+        "empty.csv": (
+            [["headline", "x"], ["ok", "1"], ["  ", "2"]],
+            "empty.csv:3: field 'headline'",
+        ),
+        "ragged.csv": ([["headline", "x"], ["ok", "1"], ["ok", "1", "extra"]], "ragged.csv:3:"),
+    }
+    for name, (rows, message) in cases.items():
+        out = tmp_path / f"{name}.out"
+        result = cli("score-headlines", _write(tmp_path / name, rows), out, "--model", model)
+        assert result.exit_code == 2, result.output
+        assert message in result.output
+        assert not out.exists()  # nothing partial is written
+    missing = cli("score-headlines", tmp_path / "absent.csv", tmp_path / "o.csv", "--model", model)
+    assert missing.exit_code == 2 and "absent.csv" in missing.output
+
+
+def test_train_on_a_missing_archive_is_a_clean_error(cli: Cli, tmp_path: Path) -> None:
+    result = cli("train-headlines", "--data", tmp_path / "nope.csv.gz")
+    assert result.exit_code == 2
+    assert "nope.csv.gz" in result.output
