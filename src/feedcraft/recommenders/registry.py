@@ -14,6 +14,7 @@ from feedcraft.recommenders.factor_content import ContentFactorRecommender
 from feedcraft.recommenders.factorization import ALSRecommender, BPRRecommender
 from feedcraft.recommenders.hybrid import HybridRecommender
 from feedcraft.recommenders.itemknn import ItemKNNRecommender
+from feedcraft.recommenders.nrms import NRMSRecommender
 
 #: Models that need the optional `implicit` package; registered only where it is installed.
 _NEEDS_IMPLICIT: tuple[type[Recommender], ...] = (ALSRecommender, BPRRecommender)
@@ -25,6 +26,7 @@ _MODELS: tuple[type[Recommender], ...] = (
     ContentBasedRecommender,
     EASERecommender,
     HybridRecommender,
+    NRMSRecommender,
     ContentFactorRecommender,
 )
 if importlib.util.find_spec("implicit") is not None:

@@ -15,6 +15,7 @@ same either way; AUC differs where a model ties scores (raw scores give a tie ha
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,19 +26,19 @@ import numpy as np
 from tqdm import tqdm
 
 from feedcraft.config import Settings
-from feedcraft.domain import IdIndex, Impression, Interactions
+from feedcraft.domain import IdIndex, Impression, Interactions, ItemVectors
 from feedcraft.embeddings import encoder_from_settings
 from feedcraft.errors import InvalidInput
 from feedcraft.evaluation.impressions import impression_metrics
 from feedcraft.evaluation.prediction_file import ranks_from_scores, write_predictions
 from feedcraft.evaluation.splits import impression_user_split, user_temporal_split
 from feedcraft.evaluation.topn import popularity_shares, topn_metrics
-from feedcraft.recommenders import available
+from feedcraft.recommenders import RECOMMENDERS, available
 from feedcraft.recommenders.base import Recommender
 from feedcraft.services.embedding import embed_catalogue, load_item_vectors
 from feedcraft.services.impressions import load_impressions
 from feedcraft.services.interactions import interactions_from_events, load_interactions
-from feedcraft.services.training import MODEL_NAMES, fit_models
+from feedcraft.services.training import MODEL_NAMES, build_model, fit_models
 from feedcraft.storage import Store
 
 
@@ -147,8 +148,9 @@ def evaluate_impressions(
     )
     test_users = {imp.user_id for imp in test_imps}
     train = _impression_interactions(train_imps, IdIndex(sorted(store.catalogue.ids())))
-    vectors = _vectors(store, settings, progress) if "content" in models else None
-    fitted = fit_models(models, settings, train, vectors, progress=progress)
+    needs_vectors = any(RECOMMENDERS[m].needs_item_vectors for m in models)
+    vectors = _vectors(store, settings, progress) if needs_vectors else None
+    fitted = _fit_with_impressions(models, settings, train, vectors, train_imps, progress)
     default = _default(list(fitted), settings)
     per_model: dict[str, dict[str, float]] = {}
     for name, (model, seconds) in fitted.items():
@@ -174,6 +176,32 @@ def evaluate_impressions(
             "seed": settings.seed,
         },
     )
+
+
+def _fit_with_impressions(
+    models: Sequence[str],
+    settings: Settings,
+    train: Interactions,
+    vectors: ItemVectors | None,
+    train_imps: Sequence[Impression],
+    progress: bool,
+) -> dict[str, tuple[Recommender, float]]:
+    """`fit_models`, except that models whose `fit` takes `impressions` (e.g. nrms) also get
+    the training users' impressions: what was shown and not clicked. Never the scored ones."""
+    takes = [
+        m for m in models if "impressions" in inspect.signature(RECOMMENDERS[m].fit).parameters
+    ]
+    rest = [m for m in models if m not in takes]
+    fitted = fit_models(rest, settings, train, vectors, progress=progress)
+    for name in takes:
+        model = build_model(name, settings)
+        if model.needs_item_vectors and vectors is None:
+            continue
+        start = time.perf_counter()
+        fit: Any = model.fit
+        fit(train, vectors, impressions=train_imps)
+        fitted[name] = (model, time.perf_counter() - start)
+    return {m: fitted[m] for m in models if m in fitted}
 
 
 def _score_impressions(

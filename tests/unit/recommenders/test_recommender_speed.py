@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 
 import pytest
+from test_recommender_checks import new
 
 from feedcraft.domain import Interactions, ItemVectors
-from feedcraft.recommenders import available, make_recommender
+from feedcraft.recommenders import available
 
 pytestmark = pytest.mark.slow
 
@@ -19,7 +20,7 @@ LIMIT_S = 3.0
 def test_recommend_all_users_fast(
     name: str, ml_full: Interactions, genre_vectors: ItemVectors
 ) -> None:
-    model = make_recommender(name)
+    model = new(name)  # small settings where fitting is costly: this measures serving
     model.fit(ml_full, genre_vectors if model.needs_item_vectors else None)
     users = list(ml_full.users.ids)
     start = time.perf_counter()
