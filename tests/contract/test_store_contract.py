@@ -279,6 +279,42 @@ def test_filters_by_user_type_and_time_window(store: Store) -> None:
     assert ids(until=aware_until) == ["u-1/n-1/impression"]
 
 
+def test_user_items_are_distinct_ids_in_first_event_order(store: Store) -> None:
+    events = [
+        click("u-1", "n-3", 5),
+        click("u-1", "n-1", 1),
+        click("u-1", "n-2", 2, type=EventType.IMPRESSION),
+        click("u-1", "n-3", 3, type=EventType.LIKE),  # n-3 first seen here, at minute 3
+        click("u-1", "n-1", 9),  # a repeat keeps n-1 at its first place
+        click("u-1", "n-4", 3),  # same time as n-3, inserted later: after it
+        click("u-2", "n-9", 0),
+    ]
+    store.events.append(events)
+    assert store.events.user_items("u-1") == ["n-1", "n-2", "n-3", "n-4"]
+    positive = [EventType.CLICK, EventType.LIKE]
+    assert store.events.user_items("u-1", types=positive) == ["n-1", "n-3", "n-4"]
+    assert store.events.user_items("u-1", types=[EventType.CLICK]) == ["n-1", "n-4", "n-3"]
+    assert store.events.user_items("u-1", types=positive, limit=2) == ["n-3", "n-4"]
+    assert store.events.user_items("u-1", limit=10) == ["n-1", "n-2", "n-3", "n-4"]
+    assert store.events.user_items("u-1", limit=0) == []
+    assert store.events.user_items("u-1", types=[]) == []
+    assert store.events.user_items("u-404") == []
+    with pytest.raises(InvalidInput):
+        store.events.user_items("u-1", limit=-1)
+    # the same answer as reading whole events
+    for user in ("u-1", "u-2"):
+        expected = list(dict.fromkeys(e.item_id for e in store.events.iter_events(user_id=user)))
+        assert store.events.user_items(user) == expected
+    # every write shows in the next answer, however often the same question was asked
+    store.events.append([click("u-1", "n-0", -5), click("u-1", "n-5", 20)])
+    assert store.events.user_items("u-1", types=positive) == ["n-0", "n-1", "n-3", "n-4", "n-5"]
+    assert store.events.user_items("u-1", types=positive, limit=2) == ["n-4", "n-5"]
+    assert store.events.delete_user("u-1") == 8
+    assert store.events.user_items("u-1", types=positive) == []
+    store.events.append([click("u-1", "n-7", 30)])
+    assert store.events.user_items("u-1", types=positive) == ["n-7"]
+
+
 def test_user_ids_and_count(store: Store) -> None:
     assert store.events.user_ids() == []
     assert store.events.count() == 0
@@ -359,6 +395,10 @@ def test_real_movielens_ratings(store: Store, shared_path: Callable[[str], Path]
     for user in store.events.user_ids():
         expected = sorted((e for e in events if e.user_id == user), key=lambda e: e.timestamp)
         assert list(store.events.iter_events(user_id=user)) == expected
+        assert (
+            store.events.user_items(user, limit=7)
+            == list(dict.fromkeys(e.item_id for e in expected))[-7:]
+        )
     cutoff = sorted(e.timestamp for e in events)[450]
     assert sum(1 for _ in store.events.iter_events(since=cutoff)) == sum(
         e.timestamp >= cutoff for e in events

@@ -1,14 +1,23 @@
-"""The FastAPI app factory. Errors map from feedcraft.errors to status codes here, once."""
+"""The FastAPI app factory. Errors map from feedcraft.errors to status codes here, once.
+
+Serving runs BLAS and OpenMP on one thread per request: a request's algebra is a few
+matrix-vector products, which threads barely speed up, while on a busy machine (concurrent
+requests, other jobs) their spinning workers made a 1 ms product take 30 ms at times.
+Feeds and similar items are serialised by pydantic in one pass (`model_dump_json`) rather
+than validated again and encoded by FastAPI's generic path; their schema is unchanged.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from pydantic import TypeAdapter
+from threadpoolctl import threadpool_limits
 
 from feedcraft import __version__
 from feedcraft.api.schemas import (
@@ -21,11 +30,13 @@ from feedcraft.api.schemas import (
     WriteResult,
 )
 from feedcraft.config import Settings
-from feedcraft.domain import FeedEntry
+from feedcraft.domain import FeedEntry, Item
 from feedcraft.errors import Conflict, FeedcraftError, InvalidInput, NotFound, Unavailable
 from feedcraft.services.app import AppServices, open_services
 
 STATUS = {NotFound: 404, Conflict: 409, InvalidInput: 422, Unavailable: 503}
+#: BLAS / OpenMP threads while serving (see the module docstring).
+SERVING_THREADS = 1
 
 
 def _status(exc: FeedcraftError) -> int:
@@ -42,9 +53,11 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = services is None
         app.state.services = services or open_services(settings)
+        limits = threadpool_limits(limits=SERVING_THREADS)
         try:
             yield
         finally:
+            limits.restore_original_limits()
             if owned:
                 app.state.services.close()
 
@@ -95,9 +108,11 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
     @app.get("/items/{item_id}/similar", response_model=list[FeedEntryOut])
     def similar_items(
         item_id: str, request: Request, n: Annotated[int, Query(ge=1, le=500)] = 10
-    ) -> list[FeedEntryOut]:
+    ) -> Response:
         s = svc(request)
-        return _entries(s, s.feeds.similar(item_id, n))
+        entries = s.feeds.similar(item_id, n)
+        items = s.store.catalogue.get_many([e.item_id for e in entries])
+        return _json(_SIMILAR.dump_json(_entries(entries, items)))
 
     @app.post("/events", response_model=WriteResult, status_code=201)
     def add_events(body: EventsIn, request: Request) -> WriteResult:
@@ -115,16 +130,22 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
         request: Request,
         n: Annotated[int, Query(ge=1, le=1000)] = 20,
         model: str | None = None,
-    ) -> FeedOut:
-        s = svc(request)
-        feed = s.feeds.feed(user_id, n, model)
-        return FeedOut(user_id=feed.user_id, model=feed.model, items=_entries(s, feed.entries))
+    ) -> Response:
+        feed, items = svc(request).feeds.feed_with_items(user_id, n, model)
+        out = FeedOut(user_id=feed.user_id, model=feed.model, items=_entries(feed.entries, items))
+        return _json(out.model_dump_json().encode())
 
     return app
 
 
-def _entries(s: AppServices, entries: Sequence[FeedEntry]) -> list[FeedEntryOut]:
-    items = s.store.catalogue.get_many([e.item_id for e in entries])
+_SIMILAR = TypeAdapter(list[FeedEntryOut])
+
+
+def _json(body: bytes) -> Response:
+    return Response(content=body, media_type="application/json")
+
+
+def _entries(entries: Sequence[FeedEntry], items: Mapping[str, Item]) -> list[FeedEntryOut]:
     out = []
     for e in entries:
         item = items.get(e.item_id)

@@ -5,6 +5,7 @@
   learned state ends in `_`.
 - `recommend(user_ids, n)` returns one `Recommendations` per user (the fixed return type).
 - `score(user_id, item_ids)` scores given candidates (impression ranking, e.g. MIND).
+- `explain(history, item_ids)` names the history item behind each recommendation.
 - Users unknown at fit time are served, never refused: with a `history` (item ids the
   user interacted with) the model uses it, otherwise it falls back to its cold-start ranking.
 """
@@ -51,6 +52,11 @@ class Recommender(ABC):
     ) -> list[Recommendations]:
         """Top-n items for each user, best first. Seen items (training interactions, and the
         given history) are excluded unless `exclude_seen` is False."""
+
+    def explain(self, history: Sequence[str], item_ids: Sequence[str]) -> dict[str, str]:
+        """For items recommended from `history` (oldest first), the history item that drew
+        each one in, where the model can tell; models that cannot return {}."""
+        return {}
 
     # -- shared helpers -------------------------------------------------------------------
     def get_params(self) -> dict[str, Any]:

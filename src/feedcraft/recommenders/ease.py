@@ -22,6 +22,7 @@ from feedcraft.recommenders._common import (
     recency_rows,
     user_histories,
 )
+from feedcraft.recommenders.explain import anchors, known_positions
 
 #: Weight of popularity in scores, only to order items the model leaves tied.
 _TIE_BREAK = 1e-6
@@ -118,3 +119,18 @@ class EASERecommender(MatrixRecommender):
         cold = np.diff(hist.indptr) == 0
         scores[np.ix_(cold, self.active_)] = self.popularity_[self.active_]
         return scores if cols is None else scores[:, cols]
+
+    def explain(self, history: Sequence[str], item_ids: Sequence[str]) -> dict[str, str]:
+        """The history item with the largest EASE weight towards each item (recency weights
+        left out: they say how much the history counts, not which item an item follows)."""
+        self._check_fitted()
+        col = np.full(len(self.items_), -1)
+        col[self.active_] = np.arange(len(self.active_))
+        hist, hp, items, ip = known_positions(self.items_, history, item_ids)
+        keep_h, keep_i = col[hp] >= 0, col[ip] >= 0
+        hist = [h for h, k in zip(hist, keep_h, strict=True) if k]
+        items = [i for i, k in zip(items, keep_i, strict=True) if k]
+        if not hist or not items:
+            return {}
+        contrib = self.weights_[np.ix_(col[hp[keep_h]], col[ip[keep_i]])]
+        return anchors(hist, items, contrib)

@@ -31,12 +31,14 @@ from feedcraft.domain import IdIndex, Interactions, ItemVectors
 from feedcraft.errors import InvalidInput
 from feedcraft.recommenders._common import (
     MatrixRecommender,
+    _stored_entries,
     decayed_counts,
     recency_rows,
     user_histories,
 )
 from feedcraft.recommenders.ease import _TIE_BREAK as _EASE_TIE_BREAK
 from feedcraft.recommenders.ease import MAX_ITEMS, active_items, ease_weights
+from feedcraft.recommenders.explain import anchors, known_positions
 from feedcraft.recommenders.itemknn import _TIE_BREAK as _KNN_TIE_BREAK
 from feedcraft.recommenders.itemknn import item_similarities
 
@@ -148,16 +150,29 @@ class HybridRecommender(MatrixRecommender):
     # -- the parts, raw -----------------------------------------------------------------------
     def _ease_raw(self, h: sp.csr_matrix) -> np.ndarray:
         out = np.full(h.shape, -np.inf)
-        active = np.asarray(h[:, self.active_].astype(np.float32) @ self.ease_, np.float64)
+        sub = _select_columns(h, self.active_, self._active_position())
+        active = np.asarray(sub.astype(np.float32) @ self.ease_, np.float64)
         out[:, self.active_] = active + _EASE_TIE_BREAK * self.popularity_[self.active_]
         return out
+
+    def _active_position(self) -> np.ndarray:
+        """Item position -> column of the EASE matrix (-1 = not learned); derived from
+        `active_` on first use, so models pickled before it existed still serve."""
+        cached: np.ndarray | None = getattr(self, "_active_pos", None)
+        if cached is None or len(cached) != len(self.items_):
+            cached = np.full(len(self.items_), -1, np.int64)
+            cached[self.active_] = np.arange(len(self.active_))
+            self._active_pos = cached
+        return cached
 
     def _knn_raw(self, h: sp.csr_matrix) -> np.ndarray:
         out = np.asarray((h @ self.knn_).todense(), np.float64)
         return out + _KNN_TIE_BREAK * self.popularity_
 
     def _content_raw(self, h: sp.csr_matrix) -> np.ndarray:
-        profiles = np.asarray(h @ self.vectors_, np.float64)
+        # float64 rows: with the float32 ones scipy converted the whole matrix per request
+        # (the product is computed in float64 either way, so the result is the same)
+        profiles = np.asarray(h @ self.vectors64_, np.float64)
         norms = np.linalg.norm(profiles, axis=1)
         ok = norms > 1e-12
         profiles[ok] /= norms[ok, None]
@@ -179,8 +194,7 @@ class HybridRecommender(MatrixRecommender):
         self._check()
         h = recency_rows(hist, self.recency_half_life)
         candidates = np.ones(hist.shape, bool)
-        r, c = hist.nonzero()
-        candidates[r, c] = False
+        candidates[_stored_entries(hist)] = False
         top = self.normalise_top
         w = float(self.knn_weight)
         cf = (1.0 - w) * normalise_rows(self._ease_raw(h), candidates, top)
@@ -195,6 +209,45 @@ class HybridRecommender(MatrixRecommender):
         cold = np.diff(hist.indptr) == 0
         scores[cold] = self.popularity_
         return scores if cols is None else scores[:, cols]
+
+    def explain(self, history: Sequence[str], item_ids: Sequence[str]) -> dict[str, str]:
+        """The history item that contributes most to each item, over the three parts: each
+        part's history x items contributions (EASE weights, kNN similarities, content
+        cosines) scaled so its strongest link per item is 1, then blended with the model's
+        weights (recency left out: it says how much the history counts, not which item an
+        item follows)."""
+        self._check_fitted()
+        hist, hp, items, ip = known_positions(self.items_, history, item_ids)
+        if not hist or not items:
+            return {}
+        col = np.full(len(self.items_), -1)
+        col[self.active_] = np.arange(len(self.active_))
+        ease = np.zeros((len(hp), len(ip)))
+        hk, ik = col[hp] >= 0, col[ip] >= 0
+        ease[np.ix_(hk, ik)] = self.ease_[np.ix_(col[hp[hk]], col[ip[ik]])]
+        knn = np.asarray(self.knn_[hp][:, ip].todense(), np.float64)
+        content = self.vectors64_[hp] @ self.vectors64_[ip].T
+        w, lam = float(self.knn_weight), float(self.content_weight)
+        total = (1.0 - lam) * ((1.0 - w) * _unit_columns(ease) + w * _unit_columns(knn))
+        total += lam * _unit_columns(content)
+        return anchors(hist, items, total)
+
+
+def _select_columns(h: sp.csr_matrix, columns: np.ndarray, position: np.ndarray) -> sp.csr_matrix:
+    """`h[:, columns]` for sorted distinct `columns` (`position` maps a column of `h` to its
+    place in them, -1 if absent): entries keep their order within each row, as scipy's fancy
+    indexing keeps it, without that path's per-call overhead."""
+    new_cols = position[h.indices]
+    keep = new_cols >= 0
+    indptr = np.concatenate([[0], np.cumsum(keep)])[h.indptr]
+    return sp.csr_matrix((h.data[keep], new_cols[keep], indptr), shape=(h.shape[0], len(columns)))
+
+
+def _unit_columns(contrib: np.ndarray) -> np.ndarray:
+    """Contributions divided per column by its largest positive one (columns without any
+    stay as they are, at or below zero)."""
+    top = contrib.max(axis=0, initial=0.0)
+    return contrib / np.where(top > 0, top, 1.0)
 
 
 def _aligned_vectors(items: IdIndex, vectors: ItemVectors | None) -> tuple[np.ndarray, np.ndarray]:

@@ -21,6 +21,7 @@ from feedcraft.recommenders._common import (
     top_k_mask,
     user_histories,
 )
+from feedcraft.recommenders.explain import anchors, known_positions
 
 #: Dense cells per similarity block (float32): about 64 MB, plus as much for temporaries.
 _BLOCK_CELLS = 2**24
@@ -133,3 +134,13 @@ class ItemKNNRecommender(MatrixRecommender):
         cold = np.diff(hist.indptr) == 0
         scores[cold] = self.popularity_
         return scores if cols is None else scores[:, cols]
+
+    def explain(self, history: Sequence[str], item_ids: Sequence[str]) -> dict[str, str]:
+        """The history item most similar to each item. Recency weights decide how much the
+        history counts, not which of its items an item resembles, so they are left out."""
+        self._check_fitted()
+        hist, hp, items, ip = known_positions(self.items_, history, item_ids)
+        if not hist or not items:
+            return {}
+        contrib = np.asarray(self.similarity_[hp][:, ip].todense())
+        return anchors(hist, items, contrib)

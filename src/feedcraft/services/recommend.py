@@ -23,6 +23,9 @@ from feedcraft.services.models import ModelCache
 from feedcraft.storage import Store
 
 HISTORY_LIMIT = 500
+#: Models whose items may be explained by content likeness when the model itself names no
+#: history item (content-based parts); the others then fall back to popularity or freshness.
+CONTENT_ANCHORED = frozenset({"content", "hybrid", "itemknn", "ease"})
 
 
 class FeedService:
@@ -36,16 +39,22 @@ class FeedService:
         self._vectors: ItemVectors | None = None
         self._vectors_count = -1
         self._policy = policy_from_settings(settings)
+        self._positive_types = list(POSITIVE_TYPES)
 
     def history(self, user_id: str) -> list[str]:
         """The user's positively interacted items, newest last (bounded)."""
-        items = [
-            e.item_id
-            for e in self._store.events.iter_events(user_id=user_id, types=list(POSITIVE_TYPES))
-        ]
-        return list(dict.fromkeys(items))[-HISTORY_LIMIT:]
+        return self._store.events.user_items(
+            user_id, types=self._positive_types, limit=HISTORY_LIMIT
+        )
 
     def feed(self, user_id: str, n: int | None = None, model: str | None = None) -> Feed:
+        return self.feed_with_items(user_id, n, model)[0]
+
+    def feed_with_items(
+        self, user_id: str, n: int | None = None, model: str | None = None
+    ) -> tuple[Feed, dict[str, Item]]:
+        """The feed and the catalogue items it shows (those that exist), read once here so
+        a caller rendering titles does not read them again."""
         name = model or self._settings.recommend.default_model
         if name not in available():  # a typo is the caller's error, not a missing model (503)
             raise InvalidInput(
@@ -66,9 +75,15 @@ class FeedService:
         vectors = self.item_vectors()
         picked = rerank(candidates, n, policy, vectors, pinned=pins)
         anchors: dict[str, str] = {}
-        if name in ("itemknn", "content", "hybrid", "ease") and history and vectors is not None:
-            anchors = _closest([c.item_id for c in picked], history, vectors)
-        titles = self._store.catalogue.get_many(list(set(anchors.values())))
+        if history:
+            # the model's own link first (the CF neighbour that drew the item in), then, for
+            # items it cannot place, the history item most alike in content
+            picked_ids = [c.item_id for c in picked]
+            anchors = recommender.explain(history[-200:], picked_ids)
+            missing = [i for i in picked_ids if i not in anchors]
+            if missing and name in CONTENT_ANCHORED and vectors is not None:
+                anchors.update(_closest(missing, history, vectors))
+        titles = self._store.catalogue.get_many(list(set(anchors.values()))) if anchors else {}
         entries = [
             FeedEntry(
                 item_id=c.item_id,
@@ -78,7 +93,8 @@ class FeedService:
             )
             for c in picked
         ]
-        return Feed(user_id=user_id, entries=entries, model=f"{name}@v{info.version}")
+        feed = Feed(user_id=user_id, entries=entries, model=f"{name}@v{info.version}")
+        return feed, items
 
     def similar(self, item_id: str, n: int = 10) -> list[FeedEntry]:
         """Items whose content embedding is nearest to this one's."""

@@ -65,6 +65,20 @@ class EventLog(Protocol):
         """Matching events in (timestamp, insertion) order, streamed. `until` is exclusive."""
         ...
 
+    def user_items(
+        self,
+        user_id: str,
+        *,
+        types: Sequence[EventType] | None = None,
+        limit: int | None = None,
+    ) -> list[str]:
+        """The distinct item ids of a user's matching events, each placed by its first such
+        event in (timestamp, insertion) order; with `limit`, only the last `limit` of them.
+
+        Ids only, no Event objects: the feed reads a history on every request.
+        """
+        ...
+
     def user_ids(self) -> list[str]: ...
 
     def count(self) -> int: ...

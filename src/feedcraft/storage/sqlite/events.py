@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -16,6 +18,9 @@ _COLUMNS = "id, user_id, item_id, type, ts_us, value, impression_id, position, p
 _INSERT = f"INSERT OR IGNORE INTO events ({_COLUMNS}) VALUES ({placeholders(9)})"
 _PAGE = 5000
 _TYPES = {t.value: t for t in EventType}
+#: How many user_items answers are remembered (least recently used go first).
+_RECENT_USERS = 4096
+_WATERMARK = "SELECT MAX(seq), COUNT(*) FROM events WHERE user_id = ?"
 
 
 def _to_row(event: object, position: int) -> tuple[Any, ...]:
@@ -64,6 +69,12 @@ class SqliteEventLog:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        # (user, types, limit) -> (watermark, item ids) of the latest user_items answers
+        self._recent: OrderedDict[
+            tuple[str, tuple[str, ...] | None, int | None],
+            tuple[tuple[Any, ...], tuple[str, ...]],
+        ] = OrderedDict()
+        self._recent_lock = threading.Lock()
 
     def append(self, events: Iterable[Event]) -> int:
         """Validate everything, then one executemany in one transaction: all or none, and
@@ -122,6 +133,53 @@ class SqliteEventLog:
             with self._db.read() as conn:
                 rows = conn.execute(following, (*params, ts, ts, seq, _PAGE)).fetchall()
 
+    def user_items(
+        self,
+        user_id: str,
+        *,
+        types: Sequence[EventType] | None = None,
+        limit: int | None = None,
+    ) -> list[str]:
+        """One indexed range scan over (user_id, ts_us), whose rowid suffix is seq, so rows
+        come in (ts, seq) order without a sort; only item_id is read.
+
+        Answers are remembered per (user, types, limit) with the user's watermark, the
+        largest seq and the count of their events, which one covering-index lookup reads:
+        events are only appended (seq never reused) or erased per user, so an unchanged
+        watermark means unchanged events, whichever process wrote them. A heavy user's
+        history (thousands of rows, each a table lookup) is then read only after it changed.
+        """
+        if limit is not None and limit < 0:
+            raise InvalidInput(f"must be >= 0, got {limit}", field="limit")
+        where = "user_id = ?"
+        params: list[Any] = [user_id]
+        values: list[str] | None = None
+        if types is not None:
+            values = _type_values([types] if isinstance(types, str) else types)
+            if not values:
+                return []
+            where += f" AND type IN ({placeholders(len(values))})"
+            params.extend(values)
+        key = (user_id, None if values is None else tuple(sorted(values)), limit)
+        sql = f"SELECT item_id FROM events WHERE {where} ORDER BY ts_us, seq"
+        with self._db.read() as conn:
+            mark = tuple(conn.execute(_WATERMARK, (user_id,)).fetchone())
+            with self._recent_lock:
+                hit = self._recent.get(key)
+                if hit is not None and hit[0] == mark:
+                    self._recent.move_to_end(key)
+                    return list(hit[1])
+            rows = conn.execute(sql, params).fetchall()
+        distinct = list(dict.fromkeys(row[0] for row in rows))
+        if limit is not None:
+            distinct = distinct[-limit:] if limit else []
+        with self._recent_lock:
+            self._recent[key] = (mark, tuple(distinct))
+            self._recent.move_to_end(key)
+            while len(self._recent) > _RECENT_USERS:
+                self._recent.popitem(last=False)
+        return distinct
+
     def user_ids(self) -> list[str]:
         with self._db.read() as conn:
             sql = "SELECT DISTINCT user_id FROM events ORDER BY user_id"
@@ -136,6 +194,9 @@ class SqliteEventLog:
         truncating checkpoint drops the WAL frames that still held them."""
         with self._db.write() as conn:
             removed = conn.execute("DELETE FROM events WHERE user_id = ?", (user_id,)).rowcount
+        with self._recent_lock:  # nothing of an erased user stays in memory here
+            for key in [k for k in self._recent if k[0] == user_id]:
+                del self._recent[key]
         if removed:
             self._db.checkpoint()
         return removed

@@ -1,8 +1,14 @@
-"""Vector store on SQLite: float32 blobs per (namespace, id); exact cosine k-NN in numpy.
+"""Vector store on SQLite: float32 blobs per (namespace, id); cosine k-NN in memory.
 
 Search keeps each namespace's normalised matrix in memory. A per-namespace write counter,
 bumped in the same transaction as every write, tells this process (and any other process
 sharing the file) when its cached matrix is stale, at the cost of one indexed lookup.
+
+Small namespaces are searched exactly (one matrix-vector product). From `exact_below` vectors
+on, a faiss HNSW graph (see `ann`) answers instead, built lazily per namespace on a background
+thread; until it is ready, and whenever the graph cannot give k answers (heavy exclusion),
+search stays exact, so a query never waits for a build. Small changes seen through the write
+counter are patched into the graph (new slots, dead old ones); large ones rebuild it.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import numpy as np
 
 from feedcraft.errors import InvalidInput
 from feedcraft.storage.protocols import Neighbour
+from feedcraft.storage.sqlite.ann import HnswIndex, HnswParams
 from feedcraft.storage.sqlite.codec import chunked, placeholders
 from feedcraft.storage.sqlite.db import Database
 
@@ -24,6 +31,17 @@ _UPSERT = """
     INSERT INTO vectors (namespace, id, vec) VALUES (?, ?, ?)
     ON CONFLICT (namespace, id) DO UPDATE SET vec = excluded.vec
 """
+
+#: Namespaces with fewer vectors are searched exactly: below this, one matrix-vector product
+#: costs well under a millisecond (benchmarks/ann.py), not worth a graph build.
+EXACT_BELOW = 5_000
+#: At most this many changed or removed ids are patched into a built graph by the search that
+#: sees them (each insert is a graph walk); more start a background rebuild.
+PATCH_LIMIT = 256
+#: A graph with more dead slots than this share of all slots is rebuilt rather than patched.
+MAX_DEAD_FRACTION = 0.25
+#: Queries asking for more than this share of a namespace are answered exactly.
+ANN_MAX_K_FRACTION = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +52,16 @@ class _Matrix:
     ids: list[str]
     normed: np.ndarray
     index: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class _Graph:
+    """A namespace's HNSW graph and the matrix snapshot it reflects, guarded by `lock`."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    index: HnswIndex | None = None
+    matrix: _Matrix | None = None
+    building: int | None = None  # the version a background build is working on
 
 
 def _check_namespace(namespace: str) -> None:
@@ -74,10 +102,23 @@ def _decode(blobs: Sequence[bytes], dim: int) -> np.ndarray:
 class SqliteVectors:
     """Dense vectors by (namespace, id); cosine k-nearest-neighbour search."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        exact_below: int = EXACT_BELOW,
+        hnsw: HnswParams | None = None,
+        background: bool = True,
+    ) -> None:
+        """`background=False` builds graphs inside the search that needs them (tests,
+        benchmarks); the default never makes a query wait for a build."""
         self._db = db
         self._cache: dict[str, _Matrix] = {}
         self._cache_lock = threading.Lock()
+        self._exact_below = exact_below
+        self._hnsw = hnsw or HnswParams()
+        self._background = background
+        self._graphs: dict[str, _Graph] = {}
 
     def upsert(self, namespace: str, ids: Sequence[str], vectors: np.ndarray) -> None:
         _check_namespace(namespace)
@@ -137,8 +178,9 @@ class SqliteVectors:
         *,
         exclude: Sequence[str] = (),
     ) -> list[Neighbour]:
-        """Exact: one matrix-vector product over the cached normalised matrix, then a partial
-        sort. Ties are broken by id so results are deterministic."""
+        """Exact below `exact_below` vectors (one matrix-vector product over the cached
+        normalised matrix, then a partial sort), HNSW above once its graph is built. Ties are
+        broken by id; a graph is built on one thread, so results are deterministic."""
         _check_namespace(namespace)
         if k < 0:
             raise InvalidInput(f"k must be >= 0, got {k}", field="k")
@@ -158,13 +200,20 @@ class SqliteVectors:
         norm = float(np.linalg.norm(q))
         if not np.isfinite(norm) or norm == 0.0:
             raise InvalidInput("the query vector must be finite and non-zero", field="query")
-        scores = cached.normed @ (q / norm)
+        unit = q / norm
         dropped = {cached.index[i] for i in exclude if i in cached.index}
-        if dropped:
-            scores[list(dropped)] = -np.inf
-        k = min(k, len(cached.ids) - len(dropped))
+        n = len(cached.ids)
+        k = min(k, n - len(dropped))
         if k <= 0:
             return []
+        if n >= self._exact_below and k <= ANN_MAX_K_FRACTION * n:
+            found = self._graph_search(namespace, cached, unit, k, exclude)
+            if found is not None:
+                found.sort(key=lambda hit: (-hit[1], hit[0]))
+                return [Neighbour(item_id, score) for item_id, score in found]
+        scores = cached.normed @ unit
+        if dropped:
+            scores[list(dropped)] = -np.inf
         top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
         order = top[np.lexsort((top, -scores[top]))]
         return [Neighbour(cached.ids[i], float(scores[i])) for i in order]
@@ -231,3 +280,81 @@ class SqliteVectors:
             if current is None or current.version <= version:
                 self._cache[namespace] = fresh
         return fresh if ids else None
+
+    # -- the graph ---------------------------------------------------------------------------
+    def _graph_search(
+        self,
+        namespace: str,
+        snapshot: _Matrix,
+        unit: np.ndarray,
+        k: int,
+        exclude: Sequence[str],
+    ) -> list[tuple[str, float]] | None:
+        """The graph's answer for this snapshot, or None (not built yet, or too few hits)."""
+        with self._cache_lock:
+            graph = self._graphs.setdefault(namespace, _Graph())
+        with graph.lock:
+            current = graph.matrix
+            fresh = current is not None and current.version == snapshot.version
+            if not fresh and not self._catch_up(namespace, graph, snapshot):
+                return None
+            assert graph.index is not None
+            return graph.index.search(unit, k, exclude=exclude)
+
+    def _catch_up(self, namespace: str, graph: _Graph, snapshot: _Matrix) -> bool:
+        """Bring the graph to `snapshot` (caller holds graph.lock): patch small changes in
+        place, otherwise rebuild, in the background by default. True when it now matches."""
+        old = graph.matrix
+        if old is not None and old.version > snapshot.version:
+            return False  # this search read an older snapshot than the graph's: answer exactly
+        if graph.index is not None and old is not None:
+            patch = _changes(old, snapshot)
+            if patch is not None:
+                changed, removed = patch
+                dead = graph.index.slots - graph.index.live + len(changed) + len(removed)
+                if len(changed) + len(removed) <= PATCH_LIMIT and dead <= MAX_DEAD_FRACTION * (
+                    graph.index.slots + len(changed)
+                ):
+                    graph.index.remove(removed)
+                    graph.index.add([snapshot.ids[i] for i in changed], snapshot.normed[changed])
+                    graph.matrix = snapshot
+                    return True
+        if not self._background:
+            graph.index = HnswIndex.build(snapshot.ids, snapshot.normed, self._hnsw)
+            graph.matrix = snapshot
+            return True
+        if graph.building is None or graph.building < snapshot.version:
+            graph.building = snapshot.version
+            threading.Thread(
+                target=self._build,
+                args=(graph, snapshot),
+                name=f"feedcraft-hnsw-{namespace}",
+                daemon=True,
+            ).start()
+        return False
+
+    def _build(self, graph: _Graph, snapshot: _Matrix) -> None:
+        """Background build; installed unless a newer snapshot got there first."""
+        index: HnswIndex | None = None
+        try:
+            index = HnswIndex.build(snapshot.ids, snapshot.normed, self._hnsw)
+        finally:
+            with graph.lock:
+                current = graph.matrix
+                if index is not None and (current is None or current.version < snapshot.version):
+                    graph.index, graph.matrix = index, snapshot
+                if graph.building == snapshot.version:
+                    graph.building = None
+
+
+def _changes(old: _Matrix, new: _Matrix) -> tuple[np.ndarray, list[str]] | None:
+    """(rows of `new` that are new or changed since `old`, ids `old` had and `new` lacks);
+    None when the dimension changed, so the graph must be rebuilt."""
+    if old.normed.shape[1] != new.normed.shape[1]:
+        return None
+    pos = np.fromiter((old.index.get(i, -1) for i in new.ids), np.int64, len(new.ids))
+    known = np.flatnonzero(pos >= 0)
+    same = np.zeros(len(new.ids), bool)
+    same[known] = (old.normed[pos[known]] == new.normed[known]).all(axis=1)
+    removed = [i for i in old.ids if i not in new.index]
+    return np.flatnonzero(~same), removed
