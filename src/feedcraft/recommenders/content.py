@@ -54,7 +54,7 @@ class ContentBasedRecommender(MatrixRecommender):
         self, user_ids: Sequence[str], hist: sp.csr_matrix, cols: np.ndarray | None
     ) -> np.ndarray:
         w = recency_rows(hist, self.recency_half_life)
-        profiles = np.asarray(w @ self.vectors_, dtype=np.float64)
+        profiles = np.asarray(w @ self.vectors64_, dtype=np.float64)
         norms = np.linalg.norm(profiles, axis=1)
         cold = norms < 1e-12
         profiles[~cold] /= norms[~cold, None]  # the mean's scale drops out of the cosine
