@@ -54,6 +54,26 @@ class RerankSettings(BaseModel):
     category_boosts: dict[str, float] = Field(default_factory=dict)
 
 
+class LLMSettings(BaseModel):
+    """Text generation: which model writes, and the guardrails its text must pass."""
+
+    backend: str = Field(
+        default="smollm2",
+        description="smollm2 (embedded, packaged), a .gguf path, an http(s):// OpenAI-compatible "
+        "server URL, or extractive (no model)",
+    )
+    model: str = Field(default="default", description="model name sent to an HTTP server")
+    api_key: str | None = Field(default=None, description="bearer token for an HTTP server")
+    threads: int = Field(default=2, ge=1, le=256, description="llama.cpp threads (embedded)")
+    context: int = Field(default=4096, ge=256, description="context window in tokens (embedded)")
+    timeout_s: float = Field(default=60.0, gt=0, description="HTTP read timeout per try")
+    max_retries: int = Field(default=2, ge=0, le=10, description="HTTP retries on 5xx/timeouts")
+    max_attempts: int = Field(default=2, ge=1, le=10, description="model tries per output")
+    min_similarity: float = Field(default=0.3, ge=-1.0, le=1.0)
+    min_overlap: float = Field(default=0.5, ge=0.0, le=1.0)
+    banned_terms: list[str] = Field(default_factory=list)
+
+
 class ServeSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -72,6 +92,7 @@ class Settings(BaseSettings):
     embedding: EmbeddingSettings = EmbeddingSettings()
     recommend: RecommendSettings = RecommendSettings()
     rerank: RerankSettings = RerankSettings()
+    llm: LLMSettings = LLMSettings()
     serve: ServeSettings = ServeSettings()
 
 

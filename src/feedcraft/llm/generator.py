@@ -1,0 +1,202 @@
+"""Run a task on a backend under the guardrails, with retry and the extractive fallback.
+
+For each output a task needs (one summary, or `n` headlines) the model gets up to
+`max_attempts` tries, each with its own seed so that a retry is not a replay. A candidate is
+kept only when every guardrail passes; what is still missing after the last attempt comes from
+the extractive fallback. A backend that errors (server down, prompt too long) is not retried:
+the fallback answers at once. The result says who wrote each output and what failed.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+from feedcraft.embeddings.base import Encoder
+from feedcraft.errors import FeedcraftError, InvalidInput
+from feedcraft.llm.base import Backend
+from feedcraft.llm.extractive import ExtractiveSummarizer
+from feedcraft.llm.guardrails import CheckResult, Guardrails
+from feedcraft.llm.tasks import (
+    AdCopyRequest,
+    HeadlineRequest,
+    PreparedTask,
+    ProductDescriptionRequest,
+    SummaryRequest,
+    prepare_ad_copy,
+    prepare_headlines,
+    prepare_product_description,
+    prepare_summary,
+)
+
+__all__ = ["GenerationResult", "Generator"]
+
+_SEED_STRIDE = 1000  # attempt a of output i uses seed + a * 1000 + i
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    """The outputs of one task, who produced each, and what the guardrails rejected.
+
+    `failed_checks` names the checks that rejected a model candidate (first failure first);
+    `failures` has the details ("attempt 1: numbers: not in the source: 2005").
+    `attempts` counts rounds of model calls, `calls` the calls themselves.
+    """
+
+    task: str
+    language: str
+    outputs: tuple[str, ...]
+    produced_by: tuple[str, ...]
+    attempts: int
+    calls: int
+    failed_checks: tuple[str, ...]
+    failures: tuple[str, ...]
+    fallback_failed_checks: tuple[str, ...]
+    removed_injections: int
+    seconds: float
+    model_seconds: float
+    completion_tokens: int
+    extractive_name: str
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.outputs)
+
+    @property
+    def fallback(self) -> bool:
+        """True when at least one output came from the extractive fallback."""
+        return self.extractive_name in self.produced_by
+
+    @property
+    def backend(self) -> str:
+        """The model that wrote the outputs, or the extractive fallback if it wrote them all."""
+        for name in self.produced_by:
+            if name != self.extractive_name:
+                return name
+        return self.extractive_name
+
+
+class Generator:
+    """Tasks on one backend (or none: extractive only), checked by one set of guardrails."""
+
+    def __init__(
+        self,
+        backend: Backend | None,
+        encoder: Encoder,
+        *,
+        guardrails: Guardrails | None = None,
+        extractive: ExtractiveSummarizer | None = None,
+        max_attempts: int = 2,
+        seed: int = 0,
+    ) -> None:
+        if max_attempts < 1:
+            raise InvalidInput(f"must be at least 1, got {max_attempts}", field="max_attempts")
+        if not 0 <= seed < 2**30:
+            raise InvalidInput(f"must be in [0, 2**30), got {seed}", field="seed")
+        self.backend = backend
+        self.encoder = encoder
+        self.guardrails = guardrails if guardrails is not None else Guardrails(encoder)
+        self.extractive = extractive if extractive is not None else ExtractiveSummarizer(encoder)
+        self.max_attempts = max_attempts
+        self.seed = seed
+
+    def summary(self, request: SummaryRequest) -> GenerationResult:
+        return self.run(prepare_summary(request))
+
+    def headlines(self, request: HeadlineRequest) -> GenerationResult:
+        return self.run(prepare_headlines(request))
+
+    def ad_copy(self, request: AdCopyRequest) -> GenerationResult:
+        return self.run(prepare_ad_copy(request))
+
+    def product_description(self, request: ProductDescriptionRequest) -> GenerationResult:
+        return self.run(prepare_product_description(request))
+
+    def check(self, task: PreparedTask, output: str) -> tuple[CheckResult, ...]:
+        return self.guardrails.check(
+            output,
+            source=task.source,
+            language=task.language,
+            max_length=task.max_length,
+            min_length=task.min_length,
+            kind=task.kind,
+            removed=task.removed,
+            instructions=task.instructions,
+        )
+
+    def run(self, task: PreparedTask) -> GenerationResult:
+        start = time.perf_counter()
+        outputs: list[str] = []
+        produced_by: list[str] = []
+        failures: list[str] = []
+        failed: list[str] = []
+        attempts = calls = tokens = 0
+        model_seconds = 0.0
+
+        def reject(attempt: int, name: str, detail: str) -> None:
+            failures.append(f"attempt {attempt}: {name}: {detail}")
+            if name not in failed:
+                failed.append(name)
+
+        backend = self.backend
+        for attempt in range(self.max_attempts if backend is not None else 0):
+            assert backend is not None
+            attempts += 1
+            broken = False
+            for slot in range(len(outputs), task.n_outputs):
+                params = replace(task.params, seed=self.seed + attempt * _SEED_STRIDE + slot)
+                try:
+                    completion = backend.chat(task.messages, params)
+                except FeedcraftError as exc:
+                    reject(attempt + 1, "backend", str(exc))
+                    broken = True
+                    break
+                calls += 1
+                tokens += completion.completion_tokens or 0
+                model_seconds += completion.seconds
+                candidates = task.postprocess(completion.text)
+                if not candidates:
+                    reject(attempt + 1, "format", "empty after post-processing")
+                    continue
+                candidate = candidates[0]
+                if candidate.casefold() in {o.casefold() for o in outputs}:
+                    reject(attempt + 1, "format", "duplicate of an earlier output")
+                    continue
+                bad = [r for r in self.check(task, candidate) if not r.passed]
+                for r in bad:
+                    reject(attempt + 1, r.name, r.detail)
+                if not bad:
+                    outputs.append(candidate)
+                    produced_by.append(backend.name)
+            if broken or len(outputs) >= task.n_outputs:
+                break
+
+        fallback_failed: list[str] = []
+        if len(outputs) < task.n_outputs:
+            for candidate in task.fallback(self.extractive):
+                if len(outputs) >= task.n_outputs:
+                    break
+                if not candidate or candidate.casefold() in {o.casefold() for o in outputs}:
+                    continue
+                for r in self.check(task, candidate):
+                    if not r.passed and r.name not in fallback_failed:
+                        fallback_failed.append(r.name)
+                outputs.append(candidate)
+                produced_by.append(self.extractive.name)
+
+        return GenerationResult(
+            task=task.task,
+            language=task.language,
+            outputs=tuple(outputs),
+            produced_by=tuple(produced_by),
+            attempts=attempts,
+            calls=calls,
+            failed_checks=tuple(failed),
+            failures=tuple(failures),
+            fallback_failed_checks=tuple(fallback_failed),
+            removed_injections=len(task.removed),
+            seconds=time.perf_counter() - start,
+            model_seconds=model_seconds,
+            completion_tokens=tokens,
+            extractive_name=self.extractive.name,
+        )

@@ -1,0 +1,443 @@
+"""Checks every generated text passes before a reader sees it.
+
+A small model writes fluent text that is often wrong: it invents names, shifts dates, answers
+in the wrong language or repeats its prompt. Each check here is cheap, explainable and
+deliberately strict; a text that fails any of them is regenerated with another seed and then
+replaced by the extractive fallback (see `generator`). The checks:
+
+- length: within the budget (words, or characters for Chinese) and not trivially short;
+- format: no refusal or preamble, no markup (<<, >>, ```), no unfinished sentence (prose),
+  one line (headlines), no URL the source does not contain, no degenerate repetition;
+- numbers: every number in the output occurs in the source (also spelled out: "three" = 3);
+- entities: every capitalised name in the output occurs in the source. A capitalised span is
+  the cheap stand-in for named-entity recognition in English; in Chinese only Latin-script
+  names and the numbers are checked (no segmentation-free NER for Han names here);
+- overlap: most of the output's content words (Chinese: character bigrams) occur in the
+  source, a lexical check that still works where the encoder does not know the language;
+- similarity: the embedding cosine between output and source reaches a threshold, which
+  catches fluent text about something else;
+- banned terms: none of a configured list (whole words for Latin script);
+- language: the output is in the source's language (a 135M model often drifts to English);
+- injection: no echo of a removed instruction, of the prompt, of a delimiter or chat token.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from feedcraft.embeddings.base import Encoder
+from feedcraft.errors import InvalidInput
+from feedcraft.llm.safety import has_control_markup, has_delimiter_like
+from feedcraft.llm.sentences import count_units
+from feedcraft.text.language import detect_language
+from feedcraft.text.script import HAN, to_simplified
+from feedcraft.text.tokenize import english_stopwords
+
+__all__ = [
+    "CheckResult",
+    "Guardrails",
+    "check_banned_terms",
+    "check_entities",
+    "check_format",
+    "check_injection",
+    "check_language",
+    "check_length",
+    "check_numbers",
+    "check_overlap",
+    "check_similarity",
+    "entities_in",
+    "numbers_in",
+]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One guardrail's verdict on one text; `detail` says what failed, in words."""
+
+    name: str
+    passed: bool
+    detail: str = ""
+
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_SMALL_NUMBERS = """zero one two three four five six seven eight nine ten eleven twelve thirteen
+    fourteen fifteen sixteen seventeen eighteen nineteen twenty"""
+_NUMBER_WORDS = {w: str(i) for i, w in enumerate(_SMALL_NUMBERS.split())}
+_NUMBER_WORDS |= {"thirty": "30", "forty": "40", "fifty": "50", "hundred": "100"}
+_NUMBER_WORDS |= {"first": "1", "second": "2", "third": "3", "dozen": "12"}
+_WORD = re.compile(r"[^\W\d_][\w'’.-]*[^\W_]|[^\W\d_]")
+_URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+\.(?:com|org|net|io|co|cn|tw)\b", re.I)
+_PREAMBLE = re.compile(
+    r"^\s*(?:sure|certainly|of course|here(?:'s| is| are)|i'm sorry|i am sorry|i cannot|i can't"
+    r"|as an ai|as a language model|summary:|headline:"
+    r"|抱歉|对不起|對不起|作为一个|作為一個|好的[，,]|以下是)",
+    re.I,
+)
+_TERMINAL = tuple("。！？.!?…\"'”’」』)）")
+# Lower-case words that may join a multi-word name ("Luiz Inácio Lula da Silva").
+_CONNECTOR_WORDS = "of de da do dos das del della di du la le van von der den bin al el y and the"
+_CONNECTORS = frozenset(_CONNECTOR_WORDS.split())
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text or "")
+
+
+def _normalise_number(token: str) -> str:
+    token = re.sub(r",(?=\d{3}(?:\D|$))", "", token)  # thousands separators
+    return token.replace(",", ".").rstrip(".")
+
+
+def numbers_in(text: str) -> set[str]:
+    """Numbers written with digits, normalised ("1,000" = "1000"; fullwidth digits folded)."""
+    return {_normalise_number(m.group(0)) for m in _NUMBER.finditer(_fold(text))}
+
+
+def _source_numbers(source: str) -> set[str]:
+    numbers = numbers_in(source)
+    for word in re.findall(r"[a-z]+", source.lower()):
+        if word in _NUMBER_WORDS:
+            numbers.add(_NUMBER_WORDS[word])
+    # "13.5" also licenses "13" (rounding) and the parts of dates such as "2004.11.13"
+    for n in list(numbers):
+        numbers.update(p for p in n.split(".") if p)
+    return numbers
+
+
+def _is_capitalised(word: str) -> bool:
+    return word[:1].isupper()
+
+
+def entities_in(text: str, *, title_case: bool | None = None) -> list[str]:
+    """Capitalised spans of Latin-script words that are not just a sentence's first word.
+
+    A span starting a sentence counts only when it has two or more words or is an acronym
+    ("Luiz Inácio", "NASA"); a lone sentence-initial word ("The", "Discover") is ordinary.
+    In title-case text (headlines) every capitalised word is a candidate; the caller matches
+    common words against the source, so "Meets" passes when the source says "meeting".
+    """
+    # Han characters become a neutral letter: a Latin word after them is mid-sentence, and
+    # \w would otherwise glue "与IBM高管" into one token.
+    text = HAN.sub(" x ", _fold(text))
+    words = list(_WORD.finditer(text))
+    if title_case is None:
+        caps = sum(1 for m in words if _is_capitalised(m.group(0)))
+        title_case = len(words) >= 3 and caps / len(words) >= 0.6
+    spans: list[str] = []
+    i = 0
+    while i < len(words):
+        m = words[i]
+        if not _is_capitalised(m.group(0)):
+            i += 1
+            continue
+        before = text[: m.start()].rstrip(" \t\"'“‘([「『")
+        initial = not before or before[-1] in ".!?:;\n。！？：；—–-|"
+        j = i + 1
+        while j < len(words):
+            gap = text[words[j - 1].end() : words[j].start()]
+            if gap.strip():
+                break
+            w = words[j].group(0)
+            if _is_capitalised(w):
+                j += 1
+            elif (
+                w.lower() in _CONNECTORS
+                and j + 1 < len(words)
+                and _is_capitalised(words[j + 1].group(0))
+            ):
+                j += 2
+            else:
+                break
+        span_words = [w.group(0) for w in words[i:j]]
+        acronym = len(span_words[0]) > 1 and span_words[0].isupper()
+        if title_case or not initial or len(span_words) > 1 or acronym:
+            spans.append(" ".join(span_words))
+        i = j
+    return spans
+
+
+class _Vocabulary:
+    """Lower-cased source words, with 4-letter prefixes for inflection-tolerant lookups."""
+
+    def __init__(self, text: str) -> None:
+        latin = HAN.sub(" ", _fold(text))
+        self.words = {w.group(0).lower().strip("'’.-") for w in _WORD.finditer(latin)}
+        self.words |= {w.removesuffix("'s").removesuffix("’s") for w in self.words}
+        self.prefixes: dict[str, list[str]] = {}
+        for w in self.words:
+            if len(w) >= 4:
+                self.prefixes.setdefault(w[:4], []).append(w)
+
+    def knows(self, word: str) -> bool:
+        """Exact match, or a shared stem: "Brazilian" ~ "Brazil", "Meets" ~ "meeting"."""
+        w = word.lower().strip("'’.-").removesuffix("'s").removesuffix("’s")
+        if not w or w in self.words:
+            return True
+        if len(w) < 4:
+            return False
+        for other in self.prefixes.get(w[:4], ()):
+            common = 0
+            for a, b in zip(w, other, strict=False):
+                if a != b:
+                    break
+                common += 1
+            if common >= max(4, min(len(w), len(other)) - 3):
+                return True
+        return False
+
+
+def check_length(output: str, max_length: int, *, min_length: int = 1) -> CheckResult:
+    n = count_units(output)
+    if n < min_length:
+        return CheckResult("length", False, f"{n} units, at least {min_length} needed")
+    if n > max_length:
+        return CheckResult("length", False, f"{n} units over the budget of {max_length}")
+    return CheckResult("length", True, f"{n} units")
+
+
+def check_format(output: str, *, source: str = "", kind: str = "prose") -> CheckResult:
+    """Refusals, preambles, unfinished prose, multi-line headlines, new URLs, repetition."""
+    text = output.strip()
+    if not text:
+        return CheckResult("format", False, "empty")
+    if _PREAMBLE.match(text):
+        return CheckResult("format", False, f"starts with a preamble or refusal: {text[:30]!r}")
+    if has_delimiter_like(text):
+        return CheckResult("format", False, "contains markup such as <<, >> or ```")
+    if kind == "headline" and "\n" in text:
+        return CheckResult("format", False, "a headline must be one line")
+    if text.endswith((":", "：")):
+        return CheckResult("format", False, "ends with a colon: an introduction, not an answer")
+    if kind == "prose" and not text.endswith(_TERMINAL):
+        return CheckResult("format", False, "ends mid-sentence")
+    source_lower = source.lower()
+    for m in _URL.finditer(text):
+        if m.group(0).lower().rstrip(".,)") not in source_lower:
+            return CheckResult("format", False, f"link not in the source: {m.group(0)!r}")
+    grams = _ngrams(text, words=3, chars=4)
+    if grams:
+        gram, count = Counter(grams).most_common(1)[0]
+        if count >= 3:
+            return CheckResult("format", False, f"repeats {gram!r} {count} times")
+    return CheckResult("format", True)
+
+
+def check_overlap(output: str, source: str, threshold: float) -> CheckResult:
+    """Share of the output's content found in the source: non-stopword words (stem-tolerant)
+    for Latin script, character bigrams for Chinese. Faithful rewrites reuse the source's
+    terms; text about something else does not. It backs up the embedding check where the
+    encoder is weak: MiniLM is English-only, and xMIND titles score 0.42 on average against
+    unrelated Chinese abstracts (benchmarks/README.md).
+    """
+    folded = _fold(output)
+    vocab = _Vocabulary(source)
+    stop = english_stopwords()
+    words = [m.group(0) for m in _WORD.finditer(HAN.sub(" ", folded))]
+    words = [w for w in words if w.lower() not in stop]
+    hits = sum(1 for w in words if vocab.knows(w))
+    grams = _han_bigrams(to_simplified(folded))  # Traditional and Simplified count alike
+    source_grams = set(_han_bigrams(to_simplified(_fold(source))))
+    hits += sum(1 for g in grams if g in source_grams)
+    total = len(words) + len(grams)
+    if total == 0:
+        return CheckResult("overlap", True, "no content words")
+    share = hits / total
+    return CheckResult("overlap", share >= threshold, f"{share:.0%} of content in the source")
+
+
+def _han_bigrams(text: str) -> list[str]:
+    runs = re.findall(f"(?:{HAN.pattern})+", text)
+    return [run[i : i + 2] for run in runs for i in range(len(run) - 1)]
+
+
+def check_numbers(output: str, source: str) -> CheckResult:
+    allowed = _source_numbers(source)
+    unknown = sorted(numbers_in(output) - allowed)
+    if unknown:
+        return CheckResult("numbers", False, f"not in the source: {', '.join(unknown[:5])}")
+    return CheckResult("numbers", True)
+
+
+def check_entities(output: str, source: str, *, title_case: bool | None = None) -> CheckResult:
+    vocab = _Vocabulary(source)
+    stop = english_stopwords()
+    unknown: list[str] = []
+    for span in entities_in(output, title_case=title_case):
+        missing = [
+            w
+            for w in span.split()
+            if w.lower() not in _CONNECTORS and w.lower() not in stop and not vocab.knows(w)
+        ]
+        if missing:
+            unknown.append(span)
+    if unknown:
+        return CheckResult("entities", False, f"not in the source: {', '.join(unknown[:5])}")
+    return CheckResult("entities", True)
+
+
+def check_similarity(
+    output: str,
+    source: str,
+    encoder: Encoder,
+    threshold: float,
+    *,
+    source_vector: np.ndarray | None = None,
+) -> CheckResult:
+    """Cosine of the two texts' embeddings; pass `source_vector` to skip re-encoding the source."""
+    if source_vector is None:
+        source_vector = encoder.encode([source])[0]
+    output_vector = encoder.encode([output])[0]
+    cosine = float(np.asarray(output_vector, np.float64) @ np.asarray(source_vector, np.float64))
+    detail = f"cosine {cosine:.3f} (threshold {threshold:.2f})"
+    return CheckResult("similarity", cosine >= threshold, detail)
+
+
+def _term_pattern(term: str) -> re.Pattern[str]:
+    escaped = re.escape(term.strip())
+    if HAN.search(term):
+        return re.compile(escaped, re.I)
+    return re.compile(rf"(?<!\w){escaped}(?!\w)", re.I)
+
+
+def check_banned_terms(output: str, terms: Iterable[str]) -> CheckResult:
+    text = to_simplified(_fold(output))
+    found = [t for t in terms if t.strip() and _term_pattern(to_simplified(_fold(t))).search(text)]
+    if found:
+        return CheckResult("banned_terms", False, f"contains {', '.join(found[:5])}")
+    return CheckResult("banned_terms", True)
+
+
+def check_language(output: str, language: str) -> CheckResult:
+    """Chinese by script share (reliable on short text); other languages by detection."""
+    letters = [ch for ch in output if ch.isalpha()]
+    if not letters:
+        return CheckResult("language", False, "no letters")
+    han_share = sum(1 for ch in letters if HAN.match(ch)) / len(letters)
+    if language == "zh":
+        ok = han_share >= 0.5
+        return CheckResult("language", ok, f"{han_share:.0%} Han characters")
+    if han_share > 0.2:
+        return CheckResult("language", False, f"{han_share:.0%} Han characters in {language} text")
+    if count_units(output) >= 4:
+        detected = detect_language(output, min_confidence=0.8)
+        if detected is not None and detected != language:
+            return CheckResult("language", False, f"written in {detected}, expected {language}")
+    return CheckResult("language", True)
+
+
+def _ngrams(text: str, *, words: int, chars: int) -> list[str]:
+    """Word n-grams of the Latin-script part and character n-grams of the Han part."""
+    folded = _fold(text).lower()
+    tokens = [w.group(0) for w in _WORD.finditer(HAN.sub(" ", folded))]
+    grams = [" ".join(tokens[i : i + words]) for i in range(len(tokens) - words + 1)]
+    for run in re.findall(f"(?:{HAN.pattern})+", folded):
+        grams.extend(run[i : i + chars] for i in range(len(run) - chars + 1))
+    return grams
+
+
+def check_injection(
+    output: str,
+    *,
+    source: str,
+    removed: Sequence[str] = (),
+    instructions: Sequence[str] = (),
+) -> CheckResult:
+    """No delimiter, chat token, removed instruction or prompt text in the output."""
+    text = _fold(output)
+    if has_control_markup(text):
+        return CheckResult("injection", False, "contains a delimiter or chat token")
+    own = set(_ngrams(source, words=4, chars=6))
+    out4 = set(_ngrams(text, words=4, chars=6)) - own
+    for sentence in removed:
+        shared = out4 & set(_ngrams(sentence, words=4, chars=6))
+        if shared:
+            return CheckResult("injection", False, f"echoes a removed instruction: {min(shared)!r}")
+    out6 = set(_ngrams(text, words=6, chars=10)) - set(_ngrams(source, words=6, chars=10))
+    for instruction in instructions:
+        shared = out6 & set(_ngrams(instruction, words=6, chars=10))
+        if shared:
+            return CheckResult("injection", False, f"echoes the prompt: {min(shared)!r}")
+    return CheckResult("injection", True)
+
+
+class Guardrails:
+    """All checks with their settings; `check` runs them on one candidate text.
+
+    `min_similarity` depends on the encoder: 0.3 suits MiniLM on English (a Wikinews title
+    scores 0.56 on average against its own article and 0.06 against others; see
+    benchmarks/README.md), bag-of-words hashing scores lower.
+    """
+
+    def __init__(
+        self,
+        encoder: Encoder | None = None,
+        *,
+        min_similarity: float = 0.3,
+        min_overlap: float = 0.5,
+        banned_terms: Sequence[str] = (),
+        check_entities: bool = True,
+    ) -> None:
+        if not -1.0 <= min_similarity <= 1.0:
+            raise InvalidInput(f"must be in [-1, 1], got {min_similarity}", field="min_similarity")
+        if not 0.0 <= min_overlap <= 1.0:
+            raise InvalidInput(f"must be in [0, 1], got {min_overlap}", field="min_overlap")
+        if isinstance(banned_terms, str):
+            raise InvalidInput("expected a list of terms, got a string", field="banned_terms")
+        self.encoder = encoder
+        self.min_similarity = min_similarity
+        self.min_overlap = min_overlap
+        self.banned_terms = tuple(t for t in banned_terms if t and t.strip())
+        self.check_entities = check_entities
+        self._source_vectors: dict[str, np.ndarray] = {}
+
+    def _source_vector(self, encoder: Encoder, source: str) -> np.ndarray:
+        """The source's embedding, kept for the next candidates of the same task."""
+        vector = self._source_vectors.get(source)
+        if vector is None:
+            if len(self._source_vectors) >= 64:
+                self._source_vectors.clear()
+            vector = encoder.encode([source])[0]
+            self._source_vectors[source] = vector
+        return vector
+
+    def check(
+        self,
+        output: str,
+        *,
+        source: str,
+        language: str,
+        max_length: int,
+        min_length: int = 1,
+        kind: str = "prose",
+        removed: Sequence[str] = (),
+        instructions: Sequence[str] = (),
+    ) -> tuple[CheckResult, ...]:
+        results = [
+            check_length(output, max_length, min_length=min_length),
+            check_format(output, source=source, kind=kind),
+            check_numbers(output, source),
+        ]
+        if self.check_entities:
+            results.append(check_entities(output, source))
+        if self.min_overlap > 0:
+            results.append(check_overlap(output, source, self.min_overlap))
+        if self.encoder is not None:
+            vector = self._source_vector(self.encoder, source)
+            results.append(
+                check_similarity(
+                    output, source, self.encoder, self.min_similarity, source_vector=vector
+                )
+            )
+        if self.banned_terms:
+            results.append(check_banned_terms(output, self.banned_terms))
+        results.append(check_language(output, language))
+        results.append(
+            check_injection(output, source=source, removed=removed, instructions=instructions)
+        )
+        return tuple(results)

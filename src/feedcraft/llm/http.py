@@ -1,0 +1,227 @@
+"""Any OpenAI-compatible chat server by URL: llama.cpp's server, Ollama, vLLM, LM Studio, ...
+
+This is how a user with a stronger model plugs it in. Servers restart and overload, so
+connection errors, timeouts, 429 and 5xx answers are retried with exponential backoff; other
+4xx answers are our request's fault and are raised at once. A stream is retried only until
+its first byte: once text has been handed to the caller a retry would duplicate it.
+
+httpx is imported on first use so that the rest of the package works without it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from feedcraft.errors import InvalidInput, Unavailable
+from feedcraft.llm.base import (
+    ChatBackend,
+    Completion,
+    Message,
+    SamplingParams,
+    check_messages,
+    request_body,
+)
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["OpenAICompatibleBackend"]
+
+_RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+def _httpx() -> Any:
+    try:
+        import httpx
+    except ImportError as exc:  # pragma: no cover - installed with the dev extra
+        raise Unavailable("the HTTP LLM backend needs httpx: pip install httpx") from exc
+    return httpx
+
+
+class OpenAICompatibleBackend(ChatBackend):
+    """Chat completions from `base_url` (e.g. "http://127.0.0.1:8080", with or without /v1).
+
+    `model` is sent with each request (servers hosting one model ignore it) and is part of
+    `name`. `timeout` bounds connecting and each read; `max_retries` counts retries after the
+    first try, waiting `backoff * 2**i` seconds (capped at `max_backoff`) before retry i.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        model: str = "default",
+        api_key: str | None = None,
+        timeout: float = 60.0,
+        connect_timeout: float = 5.0,
+        max_retries: int = 2,
+        backoff: float = 0.5,
+        max_backoff: float = 8.0,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> None:
+        url = (base_url or "").strip().rstrip("/")
+        if not url.startswith(("http://", "https://")):
+            raise InvalidInput(
+                f"must start with http:// or https://, got {base_url!r}", field="url"
+            )
+        if timeout <= 0 or connect_timeout <= 0:
+            raise InvalidInput("timeouts must be positive", field="timeout")
+        if max_retries < 0:
+            raise InvalidInput(f"must be >= 0, got {max_retries}", field="max_retries")
+        if backoff < 0 or max_backoff < 0:
+            raise InvalidInput("backoff must be >= 0", field="backoff")
+        if not model:
+            raise InvalidInput("empty model name", field="model")
+        self.base_url = url
+        self.model = model
+        self.api_key = api_key
+        self.timeout = timeout
+        self.connect_timeout = connect_timeout
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.extra_body = dict(extra_body or {})
+        self._client: httpx.Client | None = None
+
+    @property
+    def name(self) -> str:
+        """`openai:<model>@<url>`: the same alias on two servers may be different weights."""
+        return f"openai:{self.model}@{self.base_url}"
+
+    @property
+    def endpoint(self) -> str:
+        root = self.base_url if self.base_url.endswith("/v1") else f"{self.base_url}/v1"
+        return f"{root}/chat/completions"
+
+    def _http(self) -> httpx.Client:
+        if self._client is None:
+            httpx = _httpx()
+            headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+            self._client = httpx.Client(
+                timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
+                headers=headers,
+            )
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def __enter__(self) -> OpenAICompatibleBackend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _body(self, messages: Sequence[Message], params: SamplingParams | None) -> dict[str, Any]:
+        body = request_body(check_messages(messages), params or SamplingParams())
+        body["model"] = self.model
+        body.update(self.extra_body)
+        return body
+
+    def _wait(self, attempt: int) -> None:
+        time.sleep(min(self.max_backoff, self.backoff * 2**attempt))
+
+    def _send(self, body: dict[str, Any], *, stream: bool) -> httpx.Response:
+        """POST with retries; the caller owns (and must close) the returned response."""
+        httpx = _httpx()
+        client = self._http()
+        last: str = ""
+        for attempt in range(self.max_retries + 1):
+            if attempt:
+                self._wait(attempt - 1)
+            try:
+                request = client.build_request("POST", self.endpoint, json=body)
+                response = client.send(request, stream=stream)
+            except (httpx.TransportError, httpx.TimeoutException) as exc:
+                last = f"{type(exc).__name__}: {exc}"
+                continue
+            if response.status_code < 400:
+                return response
+            detail = _error_detail(response)
+            response.close()
+            if response.status_code in _RETRY_STATUS:
+                last = f"HTTP {response.status_code}: {detail}"
+                continue
+            raise InvalidInput(
+                f"server refused the request (HTTP {response.status_code}): {detail}",
+                field="request",
+                source=self.endpoint,
+            )
+        raise Unavailable(
+            f"LLM server {self.endpoint} failed after {self.max_retries + 1} tries: {last}"
+        )
+
+    def chat(self, messages: Sequence[Message], params: SamplingParams | None = None) -> Completion:
+        body = self._body(messages, params)
+        start = time.perf_counter()
+        response = self._send(body, stream=False)  # not streamed: the body is read inside
+        try:
+            payload = json.loads(response.content)
+        except ValueError as exc:
+            raise Unavailable(f"LLM server {self.endpoint} sent invalid JSON") from exc
+        finally:
+            response.close()
+        seconds = time.perf_counter() - start
+        try:
+            choice = payload["choices"][0]
+            text = choice["message"].get("content") or ""
+        except (KeyError, IndexError, TypeError, AttributeError) as exc:
+            raise Unavailable(
+                f"LLM server {self.endpoint} sent no choices: {payload!r:.200}"
+            ) from exc
+        usage = payload.get("usage") or {}
+        return Completion(
+            text=text,
+            backend=self.name,
+            finish_reason=choice.get("finish_reason"),
+            prompt_tokens=usage.get("prompt_tokens"),
+            completion_tokens=usage.get("completion_tokens"),
+            seconds=seconds,
+        )
+
+    def stream(
+        self, messages: Sequence[Message], params: SamplingParams | None = None
+    ) -> Iterator[str]:
+        """Text pieces from the server-sent events (`data: {...}` lines up to `data: [DONE]`)."""
+        body = self._body(messages, params)
+        body["stream"] = True
+        httpx = _httpx()
+        response = self._send(body, stream=True)
+        try:
+            for line in response.iter_lines():
+                if not line.startswith("data:"):
+                    continue  # comments (": ping"), event names, blank separators
+                data = line[5:].strip()
+                if data == "[DONE]":
+                    return
+                try:
+                    event = json.loads(data)
+                except ValueError as exc:
+                    raise Unavailable(f"LLM server sent a bad event: {data[:200]!r}") from exc
+                if isinstance(event, Mapping) and event.get("error"):
+                    raise Unavailable(f"LLM server error mid-stream: {event['error']}")
+                for choice in event.get("choices") or ():
+                    piece = (choice.get("delta") or {}).get("content")
+                    if piece:
+                        yield piece
+        except (httpx.TransportError, httpx.TimeoutException) as exc:
+            raise Unavailable(f"LLM stream from {self.endpoint} broke: {exc}") from exc
+        finally:
+            response.close()
+
+
+def _error_detail(response: httpx.Response) -> str:
+    try:
+        body = response.read()
+        payload = json.loads(body)
+        error = payload.get("error", payload) if isinstance(payload, Mapping) else payload
+        if isinstance(error, Mapping):
+            return str(error.get("message", error))[:300]
+        return str(error)[:300]
+    except Exception:
+        return response.reason_phrase or ""

@@ -1,0 +1,91 @@
+"""Sentences and length units for English and Chinese text.
+
+Length budgets count what a reader counts: words in space-separated languages, characters
+in Chinese (a Han character is roughly a word's worth of meaning). Mixed text counts both:
+"DEA回收日" is one word plus three characters.
+"""
+
+from __future__ import annotations
+
+import re
+
+from feedcraft.text.script import HAN_CLASS
+
+__all__ = ["count_units", "split_sentences", "truncate_units"]
+
+# A Chinese sentence ends at 。！？ (and ；, which joins independent clauses), "……", or ASCII
+# !?. right after a Han character (machine-translated text such as xMIND uses ASCII marks);
+# then come any closing quotes or brackets.
+_ZH_END = re.compile(
+    f"(?:[。！？；]+|…+|(?<=[{HAN_CLASS}])(?:[!?]+|\\.(?=\\s|[{HAN_CLASS}]|$)))[」』”’）)\\]]*"
+)
+# An English sentence ends at . ! ? (plus closing quotes/brackets) before whitespace and
+# anything but a lower-case letter (a capital, digit, Han character, quote, bracket, tag).
+_EN_END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+(?![a-z])\S)")
+_ABBREVIATION_LIST = """
+    mr mrs ms dr prof sr jr st mt vs etc inc ltd co corp gen gov sen rep lt col capt sgt
+    jan feb mar apr jun jul aug sep sept oct nov dec no nos fig approx dept est
+    e.g i.e u.s u.k u.n a.m p.m"""
+_ABBREVIATIONS = frozenset(_ABBREVIATION_LIST.split())
+_UNIT = re.compile(f"[{HAN_CLASS}]|[^\\s{HAN_CLASS}]+")
+_WORD_BREAK = re.compile(r"\s+")
+
+
+def _is_abbreviation(text: str, end: int) -> bool:
+    """True when the '.' at `end` closes an abbreviation or an initial ("Mr.", "U.S.", "J.")."""
+    start = end
+    while start > 0 and not text[start - 1].isspace() and text[start - 1] not in "(\"'“‘":
+        start -= 1
+    word = text[start:end].lower().rstrip(".")
+    if not word:
+        return False
+    if word in _ABBREVIATIONS:
+        return True
+    # single letters and dotted initialisms: "J", "U.S", "D.C"
+    return all(len(part) == 1 and part.isalpha() for part in word.split("."))
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of `text` in order, stripped; paragraph breaks always end a sentence."""
+    out: list[str] = []
+    for paragraph in re.split(r"\n\s*\n|\n", text or ""):
+        paragraph = paragraph.strip()
+        if not paragraph:
+            continue
+        cuts = [m.end() for m in _ZH_END.finditer(paragraph)]
+        for m in _EN_END.finditer(paragraph):
+            if m.group(0).startswith(".") and _is_abbreviation(paragraph, m.start()):
+                continue
+            cuts.append(m.end())
+        start = 0
+        for cut in sorted(set(cuts)):
+            piece = paragraph[start:cut].strip()
+            if piece:
+                out.append(piece)
+            start = cut
+        tail = paragraph[start:].strip()
+        if tail:
+            out.append(tail)
+    return out
+
+
+def count_units(text: str) -> int:
+    """Length in reader units: Han characters plus words of other scripts."""
+    return sum(1 for m in _UNIT.finditer(text or "") if any(ch.isalnum() for ch in m.group(0)))
+
+
+def truncate_units(text: str, limit: int, *, ellipsis: str = "…") -> str:
+    """`text` cut to at most `limit` units at a unit boundary, marked with `ellipsis` if cut."""
+    if limit < 1:
+        return ""
+    if count_units(text) <= limit:
+        return text
+    n = 0
+    end = 0
+    for m in _UNIT.finditer(text):
+        if any(ch.isalnum() for ch in m.group(0)):
+            n += 1
+            if n > limit:
+                break
+        end = m.end()
+    return text[:end].rstrip(" ,;:，、；：-—") + ellipsis

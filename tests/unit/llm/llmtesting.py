@@ -1,0 +1,129 @@
+"""Helpers shared by the LLM tests (a plain module: `conftest` is not a unique import name).
+
+`ScriptedServer` is a real OpenAI-compatible HTTP server on loopback that answers from a list
+of scripted replies (status, delay, text). It stands in for a remote model server, not for
+any feedcraft code: the backend under test is the real one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+# One llama.cpp thread: on a shared machine two threads, which meet at a barrier for every
+# token, decode slower than one (see feedcraft.llm.embedded).
+THREADS = int(os.environ.get("FEEDCRAFT_TEST_LLM_THREADS", "1"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def unquote_tsv(field: str) -> str:
+    """xMIND fields read with QUOTE_NONE keep CSV quoting ("..."" ...""..."): undo it."""
+    if len(field) >= 2 and field.startswith('"') and field.endswith('"'):
+        field = field[1:-1]
+    return field.replace('""', '"')
+
+
+def start_server(port: int) -> subprocess.Popen[str]:
+    """`python -m feedcraft.llm.local_server` on `port`; prints "listening URL" when ready."""
+    cmd = [sys.executable, "-m", "feedcraft.llm.local_server", "--port", str(port)]
+    cmd += ["--threads", str(THREADS), "--ctx", "2048"]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+
+
+def stop_server(proc: subprocess.Popen[str]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@dataclass
+class Reply:
+    """One scripted answer: HTTP status, a delay before answering, the assistant's text."""
+
+    text: str = "ok"
+    status: int = 200
+    delay: float = 0.0
+
+
+@dataclass
+class ScriptedServer:
+    url: str
+    replies: list[Reply]
+    requests: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _completion(text: str) -> dict[str, Any]:
+    message = {"role": "assistant", "content": text}
+    return {
+        "object": "chat.completion",
+        "choices": [{"index": 0, "finish_reason": "stop", "message": message}],
+        "usage": {"prompt_tokens": 10, "completion_tokens": len(text.split())},
+    }
+
+
+@contextmanager
+def scripted_server() -> Iterator[ScriptedServer]:
+    """An OpenAI-compatible server on loopback answering from `replies`, in order."""
+    state = ScriptedServer(url="", replies=[])
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def _json(self, status: int, payload: dict[str, Any]) -> None:
+            body = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            with lock:
+                state.requests.append(body)
+                reply = state.replies.pop(0) if state.replies else Reply()
+            time.sleep(reply.delay)
+            if reply.status != 200:
+                self._json(reply.status, {"error": {"message": f"scripted {reply.status}"}})
+            elif body.get("stream"):
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                self.wfile.write(b": ping\n\n")
+                for word in reply.text.split(" "):
+                    chunk = {"choices": [{"index": 0, "delta": {"content": word + " "}}]}
+                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                    self.wfile.flush()
+                self.wfile.write(b"data: [DONE]\n\n")
+            else:
+                self._json(200, _completion(reply.text))
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()

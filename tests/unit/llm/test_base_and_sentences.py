@@ -1,0 +1,122 @@
+"""The backend contract's value types, sentence splitting and length units."""
+
+from __future__ import annotations
+
+import pytest
+
+from feedcraft.errors import InvalidInput
+from feedcraft.llm import Message, SamplingParams, make_backend
+from feedcraft.llm.base import check_messages, request_body
+from feedcraft.llm.sentences import count_units, split_sentences, truncate_units
+
+
+def test_sampling_params_validate_every_field() -> None:
+    SamplingParams(max_tokens=1, temperature=0.0, seed=0, stop=("\n",))
+    for kwargs, field in [
+        ({"max_tokens": 0}, "max_tokens"),
+        ({"temperature": -0.1}, "temperature"),
+        ({"temperature": float("nan")}, "temperature"),
+        ({"seed": -1}, "seed"),
+        ({"stop": "\n"}, "stop"),
+        ({"stop": ("",)}, "stop"),
+        ({"stop": ("a", "b", "c", "d", "e")}, "stop"),
+    ]:
+        with pytest.raises(InvalidInput, match=field):
+            SamplingParams(**kwargs)  # type: ignore[arg-type]
+
+
+def test_messages_are_checked_before_any_backend_sees_them() -> None:
+    with pytest.raises(InvalidInput, match="at least one"):
+        check_messages([])
+    with pytest.raises(InvalidInput, match="string"):
+        check_messages("hello")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match="role"):
+        check_messages([Message("robot", "x")])  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match="last message"):
+        check_messages([Message("user", "q"), Message("assistant", "a")])
+
+
+def test_request_body_is_the_openai_shape() -> None:
+    body = request_body(
+        [Message("system", "s"), Message("user", "u")],
+        SamplingParams(max_tokens=5, temperature=0.5, seed=7, stop=("END",)),
+    )
+    assert body == {
+        "messages": [{"role": "system", "content": "s"}, {"role": "user", "content": "u"}],
+        "max_tokens": 5,
+        "temperature": 0.5,
+        "seed": 7,
+        "stop": ["END"],
+    }
+    assert "seed" not in request_body([Message("user", "u")], SamplingParams())
+
+
+def test_make_backend_reads_specs() -> None:
+    assert make_backend("extractive") is None
+    http = make_backend("http://127.0.0.1:9/v1", model="m")
+    assert http is not None and http.name == "openai:m@http://127.0.0.1:9/v1"
+    with pytest.raises(InvalidInput, match="backend"):
+        make_backend("gpt-17")
+    with pytest.raises(InvalidInput, match="backend"):
+        make_backend(" ")
+
+
+def test_settings_build_the_configured_backend() -> None:
+    from feedcraft.config import LLMSettings, load_settings
+    from feedcraft.embeddings import HashingEncoder
+    from feedcraft.llm import LlamaCppBackend, OpenAICompatibleBackend, generator_from_settings
+    from feedcraft.llm.factory import backend_from_settings
+
+    assert load_settings().llm == LLMSettings()
+    embedded = backend_from_settings(LLMSettings(threads=1, context=1024))
+    assert isinstance(embedded, LlamaCppBackend) and embedded.n_threads == 1
+    http = backend_from_settings(
+        LLMSettings(backend="http://127.0.0.1:9", model="m", timeout_s=3, max_retries=0)
+    )
+    assert isinstance(http, OpenAICompatibleBackend)
+    assert (http.model, http.timeout, http.max_retries) == ("m", 3, 0)
+    gen = generator_from_settings(
+        LLMSettings(backend="extractive", max_attempts=3, banned_terms=["x"]), HashingEncoder()
+    )
+    assert gen.backend is None and gen.max_attempts == 3
+    assert gen.guardrails.banned_terms == ("x",)
+
+
+def test_english_sentences_respect_abbreviations_and_initials() -> None:
+    text = (
+        "Mr. Smith went to Washington, D.C. on Monday. He met U.S. officials! "
+        '"Great," he said. Prices rose 3.5% in 2004.\nA new paragraph'
+    )
+    assert split_sentences(text) == [
+        "Mr. Smith went to Washington, D.C. on Monday.",
+        "He met U.S. officials!",
+        '"Great," he said.',
+        "Prices rose 3.5% in 2004.",
+        "A new paragraph",
+    ]
+
+
+def test_chinese_sentences_split_on_chinese_and_ascii_marks() -> None:
+    assert split_sentences("他說：「好！」然後離開了……最後？是的；完成") == [
+        "他說：「好！」",
+        "然後離開了……",
+        "最後？",
+        "是的；",
+        "完成",
+    ]
+    # machine-translated xMIND text ends sentences with ASCII full stops
+    assert split_sentences("他們似乎無害. 這篇文章首次出現在讀者文摘上.價格是3.5元") == [
+        "他們似乎無害.",
+        "這篇文章首次出現在讀者文摘上.",
+        "價格是3.5元",
+    ]
+
+
+def test_units_count_words_and_han_characters() -> None:
+    assert count_units("The cat sat.") == 3
+    assert count_units("在DEA的回收日") == 6  # 5 characters + one Latin word
+    assert count_units(" ,. ") == 0
+    assert truncate_units("one two three four", 2) == "one two…"
+    assert truncate_units("one two", 2) == "one two"
+    assert truncate_units("在DEA的回收日丟棄", 3) == "在DEA的…"
+    assert truncate_units("anything", 0) == ""

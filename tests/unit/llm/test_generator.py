@@ -1,0 +1,181 @@
+"""The generator: guardrails decide, a retry uses another seed, the fallback answers last.
+
+Model answers are scripted by a real HTTP server on loopback (see llmtesting.ScriptedServer),
+so each path is deterministic; the real model runs in test_embedded.py and test_http.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+from llmtesting import Reply, ScriptedServer
+
+from feedcraft.embeddings import HashingEncoder
+from feedcraft.errors import InvalidInput
+from feedcraft.llm import (
+    AdCopyRequest,
+    Generator,
+    Guardrails,
+    HeadlineRequest,
+    OpenAICompatibleBackend,
+    ProductDescriptionRequest,
+    SummaryRequest,
+)
+
+GOOD = "Hu Jintao had lunch with Luiz Inácio Lula da Silva at the Granja do Torto."
+
+
+@pytest.fixture
+def article(articles: list[dict[str, Any]]) -> dict[str, Any]:
+    return articles[0]  # Hu Jintao lunches with Lula
+
+
+def _generator(url: str, hashing: HashingEncoder, **kwargs: Any) -> Generator:
+    backend = OpenAICompatibleBackend(url, model="scripted", max_retries=0, backoff=0)
+    rails = Guardrails(hashing, min_similarity=0.1, banned_terms=kwargs.pop("banned", ()))
+    return Generator(backend, hashing, guardrails=rails, seed=5, **kwargs)
+
+
+def test_a_passing_answer_is_used(
+    scripted_server: ScriptedServer, hashing: HashingEncoder, article: dict[str, Any]
+) -> None:
+    scripted_server.replies = [Reply(f"Here is a summary:\n{GOOD}")]
+    result = _generator(scripted_server.url, hashing).summary(
+        SummaryRequest(article["title"], article["body"], ("Brazil",))
+    )
+    assert result.outputs == (GOOD,)
+    assert result.backend == f"openai:scripted@{scripted_server.url}" and not result.fallback
+    assert (result.attempts, result.calls, result.failed_checks) == (1, 1, ())
+    assert scripted_server.requests[0]["seed"] == 5
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.attempts = 3  # type: ignore[misc]
+
+
+def test_a_failed_answer_is_retried_with_another_seed(
+    scripted_server: ScriptedServer, hashing: HashingEncoder, article: dict[str, Any]
+) -> None:
+    scripted_server.replies = [Reply("Hu Jintao had lunch with Lula in 2019."), Reply(GOOD)]
+    result = _generator(scripted_server.url, hashing).summary(
+        SummaryRequest(article["title"], article["body"])
+    )
+    assert result.outputs == (GOOD,) and not result.fallback
+    assert (result.attempts, result.calls) == (2, 2)
+    assert result.failed_checks == ("numbers",)
+    assert result.failures == ("attempt 1: numbers: not in the source: 2019",)
+    seeds = [r["seed"] for r in scripted_server.requests]
+    assert seeds[0] != seeds[1]
+
+
+def test_two_failures_fall_back_to_extractive(
+    scripted_server: ScriptedServer, hashing: HashingEncoder, article: dict[str, Any]
+) -> None:
+    scripted_server.replies = [
+        Reply("Angela Merkel had lunch with Lula."),
+        Reply("Lula had lunch and then the"),
+    ]
+    result = _generator(scripted_server.url, hashing).summary(
+        SummaryRequest(article["title"], article["body"], max_length=40)
+    )
+    assert result.fallback and result.backend == "extractive:hashing-256"
+    assert result.produced_by == ("extractive:hashing-256",)
+    assert result.attempts == 2 and result.calls == 2
+    assert set(result.failed_checks) >= {"entities", "format"}
+    assert result.text.startswith("Hu Jintao, the President")
+    assert result.fallback_failed_checks == ()
+
+
+def test_banned_terms_trigger_the_fallback(
+    scripted_server: ScriptedServer, hashing: HashingEncoder, article: dict[str, Any]
+) -> None:
+    scripted_server.replies = [Reply(GOOD), Reply(GOOD)]
+    result = _generator(scripted_server.url, hashing, banned=["Granja"]).summary(
+        SummaryRequest(article["title"], article["body"], max_length=20)
+    )
+    assert result.fallback and result.failed_checks == ("banned_terms",)
+
+
+def test_an_unreachable_backend_falls_back_at_once(
+    scripted_server: ScriptedServer, hashing: HashingEncoder, article: dict[str, Any]
+) -> None:
+    scripted_server.replies = [Reply(status=503)] * 5
+    result = _generator(scripted_server.url, hashing).summary(
+        SummaryRequest(article["title"], article["body"])
+    )
+    assert result.fallback and result.failed_checks == ("backend",)
+    assert result.attempts == 1 and result.calls == 0
+    assert len(scripted_server.requests) == 1  # max_retries=0 and no second attempt
+
+
+def test_headline_slots_are_filled_by_model_then_fallback(
+    scripted_server: ScriptedServer, hashing: HashingEncoder, article: dict[str, Any]
+) -> None:
+    scripted_server.replies = [
+        Reply("1. Hu Jintao lunches with Lula"),
+        Reply("Hu Jintao lunches with Lula"),  # duplicate: rejected
+        Reply("Merkel visits Granja do Torto"),  # invented name: rejected
+        Reply("Brazilian barbecue for Hu Jintao"),
+        Reply("Hu Jintao lunches with Lula"),
+    ]
+    result = _generator(scripted_server.url, hashing).headlines(
+        HeadlineRequest(article["title"], article["body"], n=3)
+    )
+    model = f"openai:scripted@{scripted_server.url}"
+    assert result.outputs[:2] == ("Hu Jintao lunches with Lula", "Brazilian barbecue for Hu Jintao")
+    assert result.produced_by == (model, model, "extractive:hashing-256")
+    assert result.outputs[2] == article["title"]
+    assert result.backend == model and result.fallback
+    assert result.calls == 5 and result.attempts == 2
+    assert "format" in result.failed_checks and "entities" in result.failed_checks
+
+
+def test_wrong_language_for_chinese_source_falls_back_to_chinese(
+    scripted_server: ScriptedServer,
+    hashing: HashingEncoder,
+    chinese_items: list[tuple[str, str]],
+) -> None:
+    title, abstract = chinese_items[0]
+    scripted_server.replies = [Reply("This is an English summary."), Reply("Also English.")]
+    result = _generator(scripted_server.url, hashing).summary(SummaryRequest(title, abstract))
+    assert result.language == "zh" and result.fallback
+    assert "language" in result.failed_checks
+    assert sum(1 for ch in result.text if "\u4e00" <= ch <= "\u9fff") > len(result.text) / 3
+
+
+def test_extractive_only_generator_answers_every_task(
+    hashing: HashingEncoder, article: dict[str, Any]
+) -> None:
+    gen = Generator(None, hashing, guardrails=Guardrails(hashing, min_similarity=0.1))
+    results = [
+        gen.summary(SummaryRequest(article["title"], article["body"], ("barbecue",), 30)),
+        gen.headlines(HeadlineRequest(article["title"], article["body"], n=2)),
+        gen.ad_copy(
+            AdCopyRequest(
+                "Trailblazer 2",
+                "A lightweight trail shoe with a Vibram sole. It weighs 280 g.",
+                "trail runners",
+                campaign="20% off until 31 May",
+            )
+        ),
+        gen.product_description(
+            ProductDescriptionRequest.from_mapping(
+                "Trailblazer 2", {"colour": "red", "weight": "280 g", "sole": "Vibram"}
+            )
+        ),
+    ]
+    for r in results:
+        assert r.backend == "extractive:hashing-256" and r.attempts == 0 and r.calls == 0
+        assert r.outputs and all(r.outputs)
+        assert r.fallback_failed_checks == (), (r.task, r.fallback_failed_checks)
+    assert "barbecue" in results[0].text
+    assert len(results[1].outputs) == 2
+    assert results[2].text.startswith("Trailblazer 2: ")
+    assert results[3].text == "Trailblazer 2. Colour: red. Weight: 280 g. Sole: Vibram."
+
+
+def test_generator_settings_are_validated(hashing: HashingEncoder) -> None:
+    with pytest.raises(InvalidInput, match="max_attempts"):
+        Generator(None, hashing, max_attempts=0)
+    with pytest.raises(InvalidInput, match="seed"):
+        Generator(None, hashing, seed=-1)

@@ -1,0 +1,113 @@
+"""The OpenAI-compatible HTTP backend against a real llama.cpp server process, plus retry,
+timeout and error paths against a scripted server."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from llmtesting import Reply, ScriptedServer, free_port
+
+from feedcraft.errors import InvalidInput, Unavailable
+from feedcraft.llm import Message, OpenAICompatibleBackend, SamplingParams
+
+QUESTION = [Message("user", "Name the capital of France in one word.")]
+
+
+@pytest.mark.slow
+def test_chat_and_stream_against_a_real_server(llama_server: str) -> None:
+    with OpenAICompatibleBackend(llama_server, model="smollm2", timeout=120) as backend:
+        params = SamplingParams(max_tokens=12, temperature=0.0, seed=1)
+        completion = backend.chat(QUESTION, params)
+        assert completion.text.strip()
+        assert completion.backend == f"openai:smollm2@{llama_server}"
+        assert completion.completion_tokens and 0 < completion.completion_tokens <= 12
+        assert completion.prompt_tokens and completion.prompt_tokens > 5
+        assert completion.finish_reason in {"stop", "length"}
+        pieces = list(backend.stream(QUESTION, params))
+        assert len(pieces) > 1
+        assert "".join(pieces) == completion.text  # greedy decoding: same text either way
+
+
+@pytest.mark.slow
+def test_stop_sequences_reach_the_server(llama_server: str) -> None:
+    backend = OpenAICompatibleBackend(llama_server, timeout=120)
+    prompt = [Message("user", "Count from 1 to 10, separated by commas.")]
+    full = backend.chat(prompt, SamplingParams(max_tokens=40, temperature=0.0)).text
+    assert "5" in full
+    cut = backend.chat(prompt, SamplingParams(max_tokens=40, temperature=0.0, stop=("5",))).text
+    assert "5" not in cut and full.startswith(cut.rstrip())
+
+
+@pytest.mark.slow
+def test_retries_until_a_starting_server_listens(start_llama_server: Any) -> None:
+    """Connection refused while the model loads is retried; the call then succeeds."""
+    port = free_port()
+    backend = OpenAICompatibleBackend(
+        f"http://127.0.0.1:{port}", timeout=120, max_retries=8, backoff=0.5, max_backoff=4
+    )
+    start_llama_server(port)
+    completion = backend.chat(QUESTION, SamplingParams(max_tokens=4, temperature=0.0))
+    assert completion.text.strip()
+
+
+def test_5xx_answers_are_retried_with_backoff(scripted_server: ScriptedServer) -> None:
+    scripted_server.replies = [Reply(status=503), Reply(status=500), Reply("Paris")]
+    backend = OpenAICompatibleBackend(scripted_server.url, max_retries=2, backoff=0.2)
+    start = time.perf_counter()
+    assert backend.chat(QUESTION).text == "Paris"
+    assert time.perf_counter() - start >= 0.2 + 0.4  # waited 0.2 s, then 0.4 s
+    assert len(scripted_server.requests) == 3
+
+
+def test_retries_run_out(scripted_server: ScriptedServer) -> None:
+    scripted_server.replies = [Reply(status=502)] * 3
+    backend = OpenAICompatibleBackend(scripted_server.url, max_retries=1, backoff=0)
+    with pytest.raises(Unavailable, match="failed after 2 tries: HTTP 502"):
+        backend.chat(QUESTION)
+
+
+def test_4xx_is_not_retried(scripted_server: ScriptedServer) -> None:
+    scripted_server.replies = [Reply(status=400), Reply("never")]
+    backend = OpenAICompatibleBackend(scripted_server.url, max_retries=3, backoff=0)
+    with pytest.raises(InvalidInput, match="HTTP 400"):
+        backend.chat(QUESTION)
+    assert len(scripted_server.requests) == 1
+
+
+def test_a_slow_server_times_out(scripted_server: ScriptedServer) -> None:
+    scripted_server.replies = [Reply("late", delay=2.0), Reply("late", delay=2.0)]
+    backend = OpenAICompatibleBackend(scripted_server.url, timeout=0.3, max_retries=1, backoff=0)
+    start = time.perf_counter()
+    with pytest.raises(Unavailable, match="Timeout"):
+        backend.chat(QUESTION)
+    assert time.perf_counter() - start < 1.9  # gave up on both tries, not waiting them out
+
+
+def test_nothing_listening_is_unavailable() -> None:
+    backend = OpenAICompatibleBackend(f"http://127.0.0.1:{free_port()}", max_retries=1, backoff=0)
+    with pytest.raises(Unavailable, match="ConnectError"):
+        backend.chat(QUESTION)
+
+
+def test_streaming_parses_server_sent_events(scripted_server: ScriptedServer) -> None:
+    scripted_server.replies = [Reply("The capital is Paris.")]
+    backend = OpenAICompatibleBackend(scripted_server.url, model="m", api_key="k")
+    pieces = list(backend.stream(QUESTION, SamplingParams(max_tokens=8, seed=3)))
+    assert "".join(pieces).strip() == "The capital is Paris."
+    request = scripted_server.requests[0]
+    assert request["stream"] is True and request["model"] == "m" and request["seed"] == 3
+
+
+def test_urls_and_settings_are_validated() -> None:
+    assert OpenAICompatibleBackend("http://h:1/v1/").endpoint == "http://h:1/v1/chat/completions"
+    assert OpenAICompatibleBackend("http://h:1").endpoint == "http://h:1/v1/chat/completions"
+    for kwargs, field in [
+        ({"base_url": "ftp://h"}, "url"),
+        ({"base_url": "http://h", "timeout": 0}, "timeout"),
+        ({"base_url": "http://h", "max_retries": -1}, "max_retries"),
+        ({"base_url": "http://h", "model": ""}, "model"),
+    ]:
+        with pytest.raises(InvalidInput, match=field):
+            OpenAICompatibleBackend(**kwargs)
