@@ -24,6 +24,7 @@ from feedcraft.api.schemas import (
     EventsIn,
     FeedEntryOut,
     FeedOut,
+    GeneratedOut,
     HealthOut,
     ItemOut,
     ItemsIn,
@@ -33,8 +34,11 @@ from feedcraft.config import Settings
 from feedcraft.domain import FeedEntry, Item
 from feedcraft.errors import Conflict, FeedcraftError, InvalidInput, NotFound, Unavailable
 from feedcraft.services.app import AppServices, open_services
+from feedcraft.services.generation import GeneratedText
 
 STATUS = {NotFound: 404, Conflict: 409, InvalidInput: 422, Unavailable: 503}
+#: A generated text's length budget: characters for Chinese and Japanese, words otherwise.
+Length = Annotated[int | None, Query(ge=1, le=2000, description="characters (CJK) or words")]
 #: BLAS / OpenMP threads while serving (see the module docstring).
 SERVING_THREADS = 1
 
@@ -130,10 +134,63 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
         request: Request,
         n: Annotated[int, Query(ge=1, le=1000)] = 20,
         model: str | None = None,
+        summaries: Annotated[bool, Query(description="attach a personalised summary")] = False,
     ) -> Response:
-        feed, items = svc(request).feeds.feed_with_items(user_id, n, model)
-        out = FeedOut(user_id=feed.user_id, model=feed.model, items=_entries(feed.entries, items))
+        s = svc(request)
+        feed, items = s.feeds.feed_with_items(user_id, n, model)
+        texts: dict[str, str] = {}
+        if summaries:  # cached per (item version, interest bucket, model): cheap once warm
+            for e in feed.entries:
+                item = items.get(e.item_id)
+                if item is not None and not item.stub:
+                    texts[e.item_id] = s.generation.summary(e.item_id, user_id).text
+        entries = _entries(feed.entries, items, texts)
+        out = FeedOut(user_id=feed.user_id, model=feed.model, items=entries)
         return _json(out.model_dump_json().encode())
+
+    @app.get("/items/{item_id}/summary", response_model=GeneratedOut)
+    def item_summary(
+        item_id: str, request: Request, user_id: str | None = None, max_length: Length = None
+    ) -> GeneratedOut:
+        """A summary of the item, personalised to the user's interests when `user_id` is set."""
+        return _generated(svc(request).generation.summary(item_id, user_id, max_length=max_length))
+
+    @app.get("/items/{item_id}/headlines", response_model=GeneratedOut)
+    def item_headlines(
+        item_id: str,
+        request: Request,
+        n: Annotated[int, Query(ge=1, le=10)] = 3,
+        max_length: Length = None,
+    ) -> GeneratedOut:
+        """`n` headline variants for the item."""
+        return _generated(svc(request).generation.headlines(item_id, n, max_length=max_length))
+
+    @app.get("/items/{item_id}/ad-copy", response_model=GeneratedOut)
+    def item_ad_copy(
+        item_id: str,
+        request: Request,
+        audience: str | None = None,
+        user_id: str | None = None,
+        campaign: str = "",
+        max_length: Length = None,
+    ) -> GeneratedOut:
+        """Ad copy for the item for an audience (or for the user's interests)."""
+        gen = svc(request).generation
+        return _generated(
+            gen.ad_copy(
+                item_id,
+                audience=audience,
+                user_id=user_id,
+                campaign=campaign,
+                max_length=max_length,
+            )
+        )
+
+    @app.get("/items/{item_id}/description", response_model=GeneratedOut)
+    def item_description(item_id: str, request: Request, max_length: Length = None) -> GeneratedOut:
+        """A product description written from the item's attributes."""
+        gen = svc(request).generation
+        return _generated(gen.product_description(item_id, max_length=max_length))
 
     return app
 
@@ -145,7 +202,17 @@ def _json(body: bytes) -> Response:
     return Response(content=body, media_type="application/json")
 
 
-def _entries(entries: Sequence[FeedEntry], items: Mapping[str, Item]) -> list[FeedEntryOut]:
+def _generated(g: GeneratedText) -> GeneratedOut:
+    fields = g.as_dict()
+    fields.pop("cache_key", None)  # internal: names the model and settings hash
+    return GeneratedOut(**fields)
+
+
+def _entries(
+    entries: Sequence[FeedEntry],
+    items: Mapping[str, Item],
+    summaries: Mapping[str, str] | None = None,
+) -> list[FeedEntryOut]:
     out = []
     for e in entries:
         item = items.get(e.item_id)
@@ -157,6 +224,7 @@ def _entries(entries: Sequence[FeedEntry], items: Mapping[str, Item]) -> list[Fe
                 source=e.source,
                 title=item.title if item else None,
                 category=item.category if item and item.category else None,
+                summary=summaries.get(e.item_id) if summaries else None,
             )
         )
     return out

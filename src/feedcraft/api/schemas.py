@@ -111,6 +111,7 @@ class FeedEntryOut(BaseModel):
     source: str
     title: str | None = None
     category: str | None = None
+    summary: str | None = None
 
 
 class FeedOut(BaseModel):
@@ -125,3 +126,21 @@ class HealthOut(BaseModel):
     store: str
     items: int
     events: int
+
+
+class GeneratedOut(BaseModel):
+    """Generated text for an item, who wrote each output, and what the guardrails rejected."""
+
+    task: str
+    item_id: str
+    outputs: list[str]
+    produced_by: list[str]
+    backend: str
+    fallback: bool
+    language: str
+    failed_checks: list[str]
+    interests: list[str]
+    profile_bucket: str
+    cache_hit: bool
+    generation_seconds: float
+    seconds: float

@@ -19,6 +19,7 @@ from feedcraft.errors import FeedcraftError
 from feedcraft.services.training import MODEL_NAMES
 
 if TYPE_CHECKING:
+    from feedcraft.services.generation import GenerationService
     from feedcraft.storage import Store
 
 app = typer.Typer(
@@ -340,6 +341,84 @@ def score_headlines_cmd(
             _fail(exc)
             return
     console.print(f"scored {report.rows} rows with {escape(name)} in {report.seconds:.1f}s")
+
+
+generate_app = typer.Typer(help="Generate text for stored items (cached in the store).")
+app.add_typer(generate_app, name="generate")
+BackendOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--backend",
+        help="smollm2, a .gguf path, an http(s):// server URL, or extractive (no model); "
+        "else FEEDCRAFT_LLM__BACKEND.",
+    ),
+]
+
+
+@contextmanager
+def _generation(
+    config: Path | None, store: str | None, backend: str | None
+) -> Iterator[GenerationService]:
+    """The generation service over the open store, its backend overridden by --backend."""
+    from feedcraft.embeddings import encoder_from_settings
+    from feedcraft.services.generation import GenerationService
+
+    with _opened(config, store) as (settings, st):
+        if backend:
+            llm = settings.llm.model_copy(update={"backend": backend})
+            settings = settings.model_copy(update={"llm": llm})
+        yield GenerationService(st, settings, encoder_from_settings(settings.embedding))
+
+
+def _print_json(value: object) -> None:
+    typer.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+@generate_app.command("summary")
+def generate_summary_cmd(
+    item_id: Annotated[str, typer.Argument(help="A stored item id.")],
+    user: Annotated[
+        str | None, typer.Option("--user", help="Personalise for this user's interests.")
+    ] = None,
+    max_length: Annotated[int | None, typer.Option("--max-length", min=1)] = None,
+    backend: BackendOpt = None,
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """A summary of an item, for a reader's interests; JSON on stdout."""
+    with _generation(config, store, backend) as service:
+        _print_json(service.summary(item_id, user, max_length=max_length).as_dict())
+
+
+@generate_app.command("headlines")
+def generate_headlines_cmd(
+    item_id: Annotated[str, typer.Argument(help="A stored item id.")],
+    n: Annotated[int, typer.Option("--n", min=1, max=10, help="How many variants.")] = 3,
+    backend: BackendOpt = None,
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Headline variants for an item; JSON on stdout."""
+    with _generation(config, store, backend) as service:
+        _print_json(service.headlines(item_id, n).as_dict())
+
+
+@generate_app.command("batch")
+def generate_batch_cmd(
+    task: Annotated[
+        str, typer.Option("--task", help="summary, headlines, ad_copy or product_description.")
+    ] = "summary",
+    limit: Annotated[int | None, typer.Option("--limit", min=0, help="First N items.")] = None,
+    backend: BackendOpt = None,
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Generate `task` for every stored item (in id order) into the cache; report as JSON."""
+    from dataclasses import asdict
+
+    with _generation(config, store, backend) as service:
+        report = service.generate_batch(task, limit=limit)
+    _print_json(asdict(report))
 
 
 def _names(csv: str) -> list[str]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from feedcraft.config import Settings
 from feedcraft.domain import Event
 from feedcraft.embeddings import encoder_from_settings
+from feedcraft.services.generation import GenerationService
 from feedcraft.services.ingestion import append_events_with_stubs
 from feedcraft.services.recommend import FeedService
 from feedcraft.storage import Store, open_store
@@ -18,6 +20,18 @@ class AppServices:
     settings: Settings
     store: Store
     feeds: FeedService
+    _generation: GenerationService | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def generation(self) -> GenerationService:
+        """Built on first use: most deployments serve feeds without ever generating, and the
+        language model and guardrail encoder load only when asked for."""
+        with self._lock:
+            if self._generation is None:
+                encoder = encoder_from_settings(self.settings.embedding)
+                self._generation = GenerationService(self.store, self.settings, encoder)
+            return self._generation
 
     def ingest_events(self, events: Sequence[Event]) -> int:
         """Append events atomically, creating stub items for unknown item ids."""

@@ -1,4 +1,4 @@
-"""One narrow protocol per storage role. Every backend implements all four, nothing more.
+"""One narrow protocol per storage role. Every backend implements all five, nothing more.
 
 The contract test suite in tests/contract/ runs against every backend; a backend that needs a
 method no protocol names has found a gap in the protocol, not a reason for a private extra.
@@ -155,7 +155,7 @@ class ArtifactStore(Protocol):
 
 
 class Store(Protocol):
-    """The four roles together, opened by URL with `open_store`."""
+    """The five roles together, opened by URL with `open_store`."""
 
     url: str
 
@@ -171,4 +171,42 @@ class Store(Protocol):
     @property
     def artifacts(self) -> ArtifactStore: ...
 
+    @property
+    def text_cache(self) -> TextCache: ...
+
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CachedText:
+    key: str
+    value: str
+    created_at: datetime
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class TextCache(Protocol):
+    """Generated text by key: costly to make, cheap to make again, so losing it is safe.
+
+    Keys are opaque strings built by the caller; related keys share a prefix so that one
+    `delete_prefix` drops them together (every entry of an item, of a task, of a model).
+    """
+
+    def get(self, key: str) -> CachedText | None:
+        """The entry, or None when absent."""
+        ...
+
+    def put(self, key: str, value: str, metadata: Mapping[str, Any] | None = None) -> None:
+        """Store or replace the entry under `key`."""
+        ...
+
+    def delete(self, keys: Sequence[str]) -> int:
+        """Remove the named entries; returns how many existed."""
+        ...
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Remove every entry whose key starts with `prefix`; returns how many."""
+        ...
+
+    def count(self, prefix: str = "") -> int: ...

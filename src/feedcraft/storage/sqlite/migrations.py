@@ -102,7 +102,19 @@ def _v2_vector_namespaces(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_V1_CORE, _v2_vector_namespaces)
+_V3_TEXT_CACHE = _script(
+    """
+    CREATE TABLE text_cache (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        created_us INTEGER NOT NULL,
+        metadata TEXT NOT NULL
+    )
+    """,
+)
+
+
+MIGRATIONS: tuple[Migration, ...] = (_V1_CORE, _v2_vector_namespaces, _V3_TEXT_CACHE)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

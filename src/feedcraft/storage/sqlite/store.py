@@ -1,4 +1,4 @@
-"""SqliteStore: the four storage roles over one SQLite database file (or memory)."""
+"""SqliteStore: the five storage roles over one SQLite database file (or memory)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 from feedcraft.errors import InvalidInput
 from feedcraft.storage.sqlite.artifacts import SqliteArtifacts
+from feedcraft.storage.sqlite.cache import SqliteTextCache
 from feedcraft.storage.sqlite.catalogue import SqliteCatalogue
 from feedcraft.storage.sqlite.db import Database
 from feedcraft.storage.sqlite.events import SqliteEventLog
@@ -40,6 +41,7 @@ class SqliteStore:
         self._events = SqliteEventLog(self._db)
         self._vectors = SqliteVectors(self._db)
         self._artifacts = SqliteArtifacts(self._db)
+        self._text_cache = SqliteTextCache(self._db)
 
     @property
     def catalogue(self) -> SqliteCatalogue:
@@ -56,6 +58,10 @@ class SqliteStore:
     @property
     def artifacts(self) -> SqliteArtifacts:
         return self._artifacts
+
+    @property
+    def text_cache(self) -> SqliteTextCache:
+        return self._text_cache
 
     def pragmas(self) -> dict[str, Any]:
         """The settings this store runs with, for diagnostics (`feedcraft doctor`, tests)."""

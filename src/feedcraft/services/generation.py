@@ -1,0 +1,390 @@
+"""Generated text for stored items, served from the store's text cache when it can be.
+
+A model call costs seconds; the same summary serves every reader with the same interests. So
+each result is cached under (task, item version, profile bucket, model, task parameters):
+
+- the item version is the hash of what the model reads (title, body, category, tags,
+  language): editing an article makes a new key, and the old entry is never served again;
+- the profile bucket is the reader's top categories over their recent history, sorted, never
+  the user id: many readers share one bucket, and so one cached summary. No cache entry is
+  per user, so erasing a user's events leaves nothing of theirs in the cache;
+- the model is the backend's name (weights included) and the guardrail settings, so
+  switching models or checks never serves the other's text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+from urllib.parse import quote
+
+from tqdm.auto import tqdm
+
+from feedcraft.config import Settings
+from feedcraft.domain import Item
+from feedcraft.embeddings.base import Encoder
+from feedcraft.errors import InvalidInput
+from feedcraft.llm import (
+    AdCopyRequest,
+    GenerationResult,
+    Generator,
+    HeadlineRequest,
+    ProductDescriptionRequest,
+    SummaryRequest,
+    generator_from_settings,
+)
+from feedcraft.storage import Store
+
+__all__ = [
+    "TASKS",
+    "BatchReport",
+    "GeneratedText",
+    "GenerationService",
+    "Task",
+]
+
+Task = Literal["summary", "headlines", "ad_copy", "product_description"]
+TASKS: tuple[Task, ...] = ("summary", "headlines", "ad_copy", "product_description")
+_KEY_VERSION = "gen1"  # bump when the cached value's layout changes
+NO_PROFILE = "any"
+
+
+@dataclass(frozen=True)
+class GeneratedText:
+    """One served generation: the outputs, who wrote them, and whether the cache answered.
+
+    `generation_seconds` is what producing the text cost (at the miss); `seconds` is what
+    serving it cost now.
+    """
+
+    task: str
+    item_id: str
+    outputs: tuple[str, ...]
+    produced_by: tuple[str, ...]
+    backend: str
+    fallback: bool
+    language: str
+    failed_checks: tuple[str, ...]
+    interests: tuple[str, ...]
+    profile_bucket: str
+    cache_hit: bool
+    cache_key: str
+    generation_seconds: float
+    seconds: float
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.outputs)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    task: str
+    items: int
+    generated: int
+    cache_hits: int
+    fallbacks: int
+    seconds: float
+
+    def summary(self) -> str:
+        return (
+            f"{self.task}: {self.items} items, {self.generated} generated, "
+            f"{self.cache_hits} from the cache, {self.fallbacks} with extractive fallback, "
+            f"{self.seconds:.1f}s"
+        )
+
+
+def _digest(value: object) -> str:
+    payload = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
+
+def item_version(item: Item) -> str:
+    """Hash of everything a task reads from the item (content and attributes)."""
+    return _digest([item.content_hash(), dict(item.attributes)])
+
+
+class GenerationService:
+    """Summaries, headline variants, ad copy and product descriptions for stored items.
+
+    `generator` replaces the one built from `settings.llm` (a different backend, a wrapped
+    one); `interests` is how many top categories make a profile bucket, `history` how many
+    recent items of a reader are read to find them.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        encoder: Encoder,
+        *,
+        generator: Generator | None = None,
+        interests: int = 2,
+        history: int = 50,
+    ) -> None:
+        if interests < 1:
+            raise InvalidInput(f"must be at least 1, got {interests}", field="interests")
+        if history < 1:
+            raise InvalidInput(f"must be at least 1, got {history}", field="history")
+        self.store = store
+        self.settings = settings
+        self.encoder = encoder
+        self.generator = (
+            generator
+            if generator is not None
+            else generator_from_settings(settings.llm, encoder, seed=settings.seed % 2**30)
+        )
+        self.interests = interests
+        self.history = history
+
+    # ------------------------------------------------------------------ identity
+
+    @property
+    def model_name(self) -> str:
+        """The backend's name, or the extractive summariser's when there is no model."""
+        backend = self.generator.backend
+        return backend.name if backend is not None else self.generator.extractive.name
+
+    def _model_key(self) -> str:
+        """The model plus everything else that changes which text is accepted."""
+        g = self.generator
+        rails = g.guardrails
+        knobs = {
+            "attempts": g.max_attempts,
+            "seed": g.seed,
+            "encoder": self.encoder.name,
+            "rails": {k: v for k, v in vars(rails).items() if isinstance(v, int | float | str)},
+            "banned": sorted(str(t) for t in getattr(rails, "banned_terms", ()) or ()),
+        }
+        return f"{quote(self.model_name, safe='')}:{_digest(knobs)}"
+
+    def item_prefix(self, item_id: str) -> str:
+        """The key prefix of every cached entry of an item (for `forget_item`)."""
+        return f"{_KEY_VERSION}/{quote(item_id, safe='')}/"
+
+    def cache_key(self, task: str, item: Item, bucket: str, params: dict[str, Any]) -> str:
+        return (
+            f"{self.item_prefix(item.id)}{task}/{item_version(item)}/{quote(bucket, safe='')}/"
+            f"{self._model_key()}/{_digest(params)}"
+        )
+
+    def forget_item(self, item_id: str) -> int:
+        """Drop every cached generation of an item (e.g. when it is deleted)."""
+        return self.store.text_cache.delete_prefix(self.item_prefix(item_id))
+
+    # ------------------------------------------------------------------ profiles
+
+    def profile_terms(self, user_id: str | None) -> tuple[str, ...]:
+        """The reader's top categories (tags when items have none) over recent history,
+        sorted so that the same interests always make the same bucket."""
+        if user_id is None:
+            return ()
+        recent = self.store.events.user_items(user_id, limit=self.history)
+        if not recent:
+            return ()
+        counts: Counter[str] = Counter()
+        for item in self.store.catalogue.get_many(recent).values():
+            terms = [item.category] if item.category else list(item.tags)
+            counts.update(t.strip() for t in terms if t and t.strip())
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        return tuple(sorted(term for term, _ in ranked[: self.interests]))
+
+    @staticmethod
+    def bucket_of(terms: Sequence[str]) -> str:
+        return "|".join(t.casefold() for t in terms) if terms else NO_PROFILE
+
+    # ------------------------------------------------------------------ tasks
+
+    def summary(
+        self, item_id: str, user_id: str | None = None, *, max_length: int | None = None
+    ) -> GeneratedText:
+        """A summary of the item for the reader's interests (or for anyone: no user)."""
+        item = self.store.catalogue.get(item_id)
+        terms = self.profile_terms(user_id)
+        request = SummaryRequest(
+            item.title, item.body, interests=terms, max_length=max_length, language=item.language
+        )
+        return self._serve(
+            "summary", item, terms, {"max_length": max_length}, self.generator.summary, request
+        )
+
+    def headlines(
+        self, item_id: str, n: int = 3, *, max_length: int | None = None
+    ) -> GeneratedText:
+        """`n` headline variants (not personalised: every reader shares them)."""
+        item = self.store.catalogue.get(item_id)
+        request = HeadlineRequest(
+            item.title, item.body, n=n, max_length=max_length, language=item.language
+        )
+        params = {"n": n, "max_length": max_length}
+        return self._serve("headlines", item, (), params, self.generator.headlines, request)
+
+    def ad_copy(
+        self,
+        item_id: str,
+        *,
+        audience: str | None = None,
+        user_id: str | None = None,
+        campaign: str = "",
+        max_length: int | None = None,
+    ) -> GeneratedText:
+        """Ad copy for the item as a product, aimed at `audience`, or at the reader's bucket."""
+        item = self.store.catalogue.get(item_id)
+        terms: tuple[str, ...] = ()
+        if audience is None:
+            terms = self.profile_terms(user_id)
+            audience = "readers interested in " + ", ".join(terms) if terms else "general readers"
+        request = AdCopyRequest(
+            item.title,
+            item.body,
+            audience,
+            campaign=campaign,
+            max_length=max_length,
+            language=item.language,
+        )
+        params = {"audience": audience, "campaign": campaign, "max_length": max_length}
+        return self._serve("ad_copy", item, terms, params, self.generator.ad_copy, request)
+
+    def product_description(self, item_id: str, *, max_length: int | None = None) -> GeneratedText:
+        """A description written from the item's attributes (category and tags included)."""
+        item = self.store.catalogue.get(item_id)
+        attributes: dict[str, object] = {}
+        if item.category:
+            attributes["category"] = item.category
+        if item.tags:
+            attributes["tags"] = ", ".join(item.tags)
+        attributes.update(item.attributes)
+        request = ProductDescriptionRequest.from_mapping(
+            item.title, attributes, max_length=max_length, language=item.language
+        )
+        return self._serve(
+            "product_description",
+            item,
+            (),
+            {"max_length": max_length},
+            self.generator.product_description,
+            request,
+        )
+
+    def generate(self, task: str, item_id: str, user_id: str | None = None) -> GeneratedText:
+        """Run `task` with default parameters (the batch job's entry point)."""
+        if task == "summary":
+            return self.summary(item_id, user_id)
+        if task == "headlines":
+            return self.headlines(item_id)
+        if task == "ad_copy":
+            return self.ad_copy(item_id, user_id=user_id)
+        if task == "product_description":
+            return self.product_description(item_id)
+        raise InvalidInput(f"unknown task {task!r}: use one of {', '.join(TASKS)}", field="task")
+
+    def generate_batch(
+        self,
+        task: str,
+        item_ids: Sequence[str] | None = None,
+        *,
+        limit: int | None = None,
+        progress: bool | None = None,
+    ) -> BatchReport:
+        """Fill the cache for `task` over `item_ids` (default: every full item, in id order).
+
+        Items already cached cost a lookup only, so an interrupted batch resumes where it
+        stopped. Summaries are generated for the no-profile bucket.
+        """
+        if task not in TASKS:
+            raise InvalidInput(
+                f"unknown task {task!r}: use one of {', '.join(TASKS)}", field="task"
+            )
+        if limit is not None and limit < 0:
+            raise InvalidInput(f"must not be negative, got {limit}", field="limit")
+        ids = (
+            list(item_ids)
+            if item_ids is not None
+            else self.store.catalogue.ids(include_stubs=False)
+        )
+        if limit is not None:
+            ids = ids[:limit]
+        show = self.settings.progress if progress is None else progress
+        start = time.perf_counter()
+        hits = fallbacks = 0
+        for item_id in tqdm(ids, desc=f"generate {task}", unit="item", disable=not show):
+            out = self.generate(task, item_id)
+            hits += out.cache_hit
+            fallbacks += out.fallback
+        return BatchReport(
+            task=task,
+            items=len(ids),
+            generated=len(ids) - hits,
+            cache_hits=hits,
+            fallbacks=fallbacks,
+            seconds=time.perf_counter() - start,
+        )
+
+    # ------------------------------------------------------------------ cache
+
+    def _serve(
+        self,
+        task: str,
+        item: Item,
+        terms: tuple[str, ...],
+        params: dict[str, Any],
+        run: Callable[[Any], GenerationResult],
+        request: object,
+    ) -> GeneratedText:
+        start = time.perf_counter()
+        bucket = self.bucket_of(terms)
+        key = self.cache_key(task, item, bucket, params)
+        cached = self.store.text_cache.get(key)
+        if cached is not None:
+            value = json.loads(cached.value)
+            return self._served(task, item, terms, bucket, key, value, hit=True, start=start)
+        result: GenerationResult = run(request)
+        value = {
+            "outputs": list(result.outputs),
+            "produced_by": list(result.produced_by),
+            "backend": result.backend,
+            "fallback": result.fallback,
+            "language": result.language,
+            "failed_checks": list(result.failed_checks),
+            "generation_seconds": result.seconds,
+        }
+        meta = {"task": task, "item_id": item.id, "bucket": bucket, "model": self.model_name}
+        self.store.text_cache.put(key, json.dumps(value, ensure_ascii=False), meta)
+        return self._served(task, item, terms, bucket, key, value, hit=False, start=start)
+
+    @staticmethod
+    def _served(
+        task: str,
+        item: Item,
+        terms: tuple[str, ...],
+        bucket: str,
+        key: str,
+        value: dict[str, Any],
+        *,
+        hit: bool,
+        start: float,
+    ) -> GeneratedText:
+        return GeneratedText(
+            task=task,
+            item_id=item.id,
+            outputs=tuple(value["outputs"]),
+            produced_by=tuple(value["produced_by"]),
+            backend=str(value["backend"]),
+            fallback=bool(value["fallback"]),
+            language=str(value["language"]),
+            failed_checks=tuple(value["failed_checks"]),
+            interests=terms,
+            profile_bucket=bucket,
+            cache_hit=hit,
+            cache_key=key,
+            generation_seconds=float(value["generation_seconds"]),
+            seconds=time.perf_counter() - start,
+        )

@@ -1,0 +1,98 @@
+"""Generation endpoints on a real store of the bundled Wikinews articles (extractive backend:
+no model, so these stay fast; the embedded model is exercised in tests/unit/services)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from feedcraft.api.app import create_app
+from feedcraft.config import load_settings
+from feedcraft.services.ingestion import import_jsonl
+from feedcraft.storage import open_store
+
+WIKINEWS = Path(__file__).parents[2] / "src/feedcraft/sample/wikinews/items.jsonl"
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    db = tmp_path_factory.mktemp("gen") / "gen.db"
+    settings = load_settings(
+        store=f"sqlite:///{db}",
+        embedding={"model": "hashing"},
+        llm={"backend": "extractive"},
+        progress=False,
+    )
+    store = open_store(settings.store)
+    try:
+        import_jsonl(store, WIKINEWS.parent, progress=False)
+    finally:
+        store.close()
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+def first_item(client: TestClient) -> dict[str, object]:
+    with open(WIKINEWS, encoding="utf-8") as f:
+        return dict(json.loads(f.readline()))
+
+
+def test_summary_is_served_then_cached(client: TestClient) -> None:
+    item_id = first_item(client)["id"]
+    first = client.get(f"/items/{item_id}/summary", params={"max_length": 60})
+    assert first.status_code == 200, first.text
+    body = first.json()
+    assert body["item_id"] == item_id and body["outputs"] and body["outputs"][0].strip()
+    assert body["backend"] and body["produced_by"]
+    assert body["cache_hit"] is False
+    again = client.get(f"/items/{item_id}/summary", params={"max_length": 60}).json()
+    assert again["cache_hit"] is True and again["outputs"] == body["outputs"]
+
+
+def test_headlines_give_n_variants(client: TestClient) -> None:
+    item_id = first_item(client)["id"]
+    body = client.get(f"/items/{item_id}/headlines", params={"n": 2}).json()
+    assert body["task"] == "headlines"
+    assert 1 <= len(body["outputs"]) <= 2
+
+
+def test_ad_copy_and_description(client: TestClient) -> None:
+    item_id = first_item(client)["id"]
+    ad = client.get(f"/items/{item_id}/ad-copy", params={"audience": "science fans"})
+    assert ad.status_code == 200 and ad.json()["outputs"][0].strip()
+    desc = client.get(f"/items/{item_id}/description")
+    assert desc.status_code == 200 and desc.json()["outputs"][0].strip()
+
+
+def test_unknown_item_is_404_and_bad_n_is_422(client: TestClient) -> None:
+    assert client.get("/items/no-such-item/summary").status_code == 404
+    item_id = first_item(client)["id"]
+    assert client.get(f"/items/{item_id}/headlines", params={"n": 0}).status_code == 422
+
+
+def test_the_feed_can_attach_a_summary_to_each_item(trained: Any, tmp_path: Path) -> None:
+    """On the trained MovieLens store (tests/api/conftest.py): each entry carries a summary
+    of that item (its title, these items having no body), for the reader's interest bucket."""
+    for path in trained.db.parent.glob(trained.db.name + "*"):  # the database and its WAL
+        shutil.copy(path, tmp_path / path.name)
+    settings = load_settings(
+        store=f"sqlite:///{tmp_path / trained.db.name}",
+        embedding={"model": "hashing"},
+        llm={"backend": "extractive"},
+        progress=False,
+    )
+    user = trained.data.users[0]
+    with TestClient(create_app(settings)) as c:
+        plain = c.get(f"/users/{user}/feed", params={"n": 3}).json()
+        assert all(e["summary"] is None for e in plain["items"])
+        body = c.get(f"/users/{user}/feed", params={"n": 3, "summaries": True}).json()
+    assert [e["item_id"] for e in body["items"]] == [e["item_id"] for e in plain["items"]]
+    for e in body["items"]:
+        assert e["summary"], e
+        assert set(e["summary"].split()) & set(e["title"].split())

@@ -1,0 +1,68 @@
+"""`feedcraft generate` end to end with the extractive backend (no model) on bundled Wikinews."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from feedcraft.cli.main import app
+
+Cli = Callable[..., Result]
+WIKINEWS = Path(__file__).resolve().parents[2] / "src" / "feedcraft" / "sample" / "wikinews"
+
+
+@pytest.fixture
+def cli(cli_env: dict[str, str]) -> Cli:
+    env: dict[str, str | None] = dict(cli_env)
+    env |= {k: None for k in os.environ if k.startswith("FEEDCRAFT_") and k not in cli_env}
+    env["FEEDCRAFT_LLM__BACKEND"] = "extractive"
+
+    def invoke(*args: str | Path) -> Result:
+        return CliRunner().invoke(app, [str(a) for a in args], env=env)
+
+    result = invoke("import", "jsonl", WIKINEWS)
+    assert result.exit_code == 0, result.output
+    return invoke
+
+
+def payload(result: Result) -> dict[str, Any]:
+    assert result.exit_code == 0, result.output
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+def test_summary_then_cache_hit(cli: Cli) -> None:
+    first = payload(cli("generate", "summary", "wikinews-001"))
+    assert first["outputs"] and first["fallback"] is True and first["cache_hit"] is False
+    assert first["produced_by"][0].startswith("extractive")
+    again = payload(cli("generate", "summary", "wikinews-001", "--user", "nobody"))
+    assert again["cache_hit"] is True and again["outputs"] == first["outputs"]
+
+
+def test_headlines_n(cli: Cli) -> None:
+    out = payload(
+        cli("generate", "headlines", "wikinews-002", "--n", "2", "--backend", "extractive")
+    )
+    assert out["task"] == "headlines" and len(out["outputs"]) == 2
+
+
+def test_batch_reports_hits_on_rerun(cli: Cli) -> None:
+    first = payload(cli("generate", "batch", "--task", "summary", "--limit", "3"))
+    assert (first["items"], first["generated"], first["cache_hits"]) == (3, 3, 0)
+    again = payload(cli("generate", "batch", "--task", "summary", "--limit", "3"))
+    assert again["cache_hits"] == 3
+
+
+def test_errors_exit_2(cli: Cli) -> None:
+    missing = cli("generate", "summary", "no-such-item")
+    assert missing.exit_code == 2 and "no-such-item" in missing.output
+    bad = cli("generate", "batch", "--task", "poem")
+    assert bad.exit_code == 2 and "unknown task" in bad.output
+    backend = cli("generate", "summary", "wikinews-001", "--backend", "bogus")
+    assert backend.exit_code == 2 and "unknown backend" in backend.output

@@ -1,0 +1,93 @@
+"""The text-cache contract: every backend's `text_cache` role, tested only through the protocol."""
+
+from __future__ import annotations
+
+import pytest
+
+from feedcraft.errors import InvalidInput
+from feedcraft.storage import Store
+from feedcraft.storage.protocols import TextCache
+
+
+def test_store_has_a_text_cache(store: Store) -> None:
+    assert isinstance(store.text_cache, TextCache)
+
+
+def test_get_of_a_missing_key_is_none(store: Store) -> None:
+    assert store.text_cache.get("summary/none") is None
+    assert store.text_cache.count() == 0
+
+
+def test_put_then_get_round_trips_text_and_metadata(store: Store) -> None:
+    cache = store.text_cache
+    cache.put("summary/a/1", "Rain shut two roads. 中文也可以。", {"backend": "smollm2", "n": 2})
+    got = cache.get("summary/a/1")
+    assert got is not None
+    assert got.key == "summary/a/1"
+    assert got.value == "Rain shut two roads. 中文也可以。"
+    assert dict(got.metadata) == {"backend": "smollm2", "n": 2}
+    assert got.created_at.tzinfo is not None
+
+
+def test_put_replaces_the_entry(store: Store) -> None:
+    cache = store.text_cache
+    cache.put("k", "old", {"v": 1})
+    cache.put("k", "new")
+    got = cache.get("k")
+    assert got is not None and got.value == "new" and dict(got.metadata) == {}
+    assert cache.count() == 1
+
+
+def test_delete_removes_named_keys_and_counts_only_existing(store: Store) -> None:
+    cache = store.text_cache
+    for key in ("a", "b", "c"):
+        cache.put(key, key.upper())
+    assert cache.delete(["a", "c", "missing", "a"]) == 2
+    assert cache.get("a") is None and cache.get("c") is None
+    assert cache.get("b") is not None
+    assert cache.delete([]) == 0
+
+
+def test_delete_prefix_and_count_prefix(store: Store) -> None:
+    cache = store.text_cache
+    cache.put("summary/item-1/x", "1")
+    cache.put("summary/item-1/y", "2")
+    cache.put("summary/item-10/x", "3")
+    cache.put("headlines/item-1/x", "4")
+    assert cache.count("summary/item-1/") == 2
+    assert cache.count("summary/") == 3
+    assert cache.count() == 4
+    assert cache.delete_prefix("summary/item-1/") == 2
+    assert cache.count() == 2
+    assert cache.get("summary/item-10/x") is not None
+
+
+def test_prefix_is_literal_not_a_pattern(store: Store) -> None:
+    cache = store.text_cache
+    cache.put("a%b", "1")
+    cache.put("axb", "2")
+    cache.put("a_c", "3")
+    assert cache.count("a%") == 1
+    assert cache.count("a_") == 1
+    assert cache.delete_prefix("a%") == 1
+    assert cache.get("axb") is not None
+
+
+@pytest.mark.parametrize("key", ["", None, 3])
+def test_bad_keys_are_invalid_input(store: Store, key: object) -> None:
+    with pytest.raises(InvalidInput):
+        store.text_cache.put(key, "x")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput):
+        store.text_cache.get(key)  # type: ignore[arg-type]
+
+
+def test_bad_values_and_metadata_are_invalid_input(store: Store) -> None:
+    with pytest.raises(InvalidInput):
+        store.text_cache.put("k", b"bytes")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput):
+        store.text_cache.put("k", "v", {"x": object()})
+    with pytest.raises(InvalidInput):
+        store.text_cache.delete("k")
+    with pytest.raises(InvalidInput):
+        store.text_cache.delete_prefix("")
+    assert store.text_cache.count() == 0

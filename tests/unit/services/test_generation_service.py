@@ -1,0 +1,249 @@
+"""GenerationService on a real SQLite store holding the bundled Wikinews articles.
+
+The extractive backend (no model) keeps these fast; one slow test runs the embedded SmolLM2
+model through a counting wrapper to show that a cache hit makes no model call.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from feedcraft.config import Settings, load_settings
+from feedcraft.domain import Event, EventType, Item
+from feedcraft.embeddings import HashingEncoder
+from feedcraft.errors import InvalidInput, NotFound
+from feedcraft.llm import Backend, Completion, GenerationResult, Generator, Message, SamplingParams
+from feedcraft.llm.tasks import PreparedTask
+from feedcraft.services.generation import GenerationService
+from feedcraft.services.ingestion import import_jsonl
+from feedcraft.storage import Store
+
+T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
+HAN = re.compile(r"[\u4e00-\u9fff]")
+CHINESE = Item(
+    id="zh-001",
+    title="北京地铁新线路开通运营",
+    body=(
+        "北京地铁十九号线今天正式开通运营，全长二十二公里，共设十座车站。"
+        "新线路连接城市北部和南部，预计每天客流量超过十万人次。"
+        "市交通委员会表示，新线路将缓解现有线路的拥挤状况。"
+        "乘客可以使用交通卡或手机扫码进站。"
+    ),
+    category="城市",
+    language="zh",
+)
+
+
+class CountingGenerator(Generator):
+    """The real generator, counting how many tasks it actually ran."""
+
+    runs = 0
+
+    def run(self, task: PreparedTask) -> GenerationResult:
+        self.runs += 1
+        return super().run(task)
+
+
+@pytest.fixture
+def llm_settings(settings: Settings) -> Settings:
+    return settings.model_copy(
+        update={"llm": settings.llm.model_copy(update={"backend": "extractive"})}
+    )
+
+
+@pytest.fixture
+def loaded(store: Store, wikinews_dir: Path) -> Store:
+    import_jsonl(store, wikinews_dir, progress=False)
+    store.catalogue.upsert([CHINESE])
+    return store
+
+
+@pytest.fixture
+def service(loaded: Store, llm_settings: Settings) -> GenerationService:
+    encoder = HashingEncoder(256)
+    return GenerationService(
+        loaded, llm_settings, encoder, generator=CountingGenerator(None, encoder)
+    )
+
+
+def runs(service: GenerationService) -> int:
+    assert isinstance(service.generator, CountingGenerator)
+    return service.generator.runs
+
+
+def read(store: Store, user: str, items: Sequence[str]) -> None:
+    store.events.append(
+        Event(user, item, EventType.CLICK, T0 + timedelta(minutes=i))
+        for i, item in enumerate(items)
+    )
+
+
+def items_in(store: Store, category: str) -> list[str]:
+    return [i.id for i in store.catalogue.iter_items(include_stubs=False) if i.category == category]
+
+
+def test_second_call_is_a_cache_hit_without_running_the_generator(
+    service: GenerationService,
+) -> None:
+    first = service.summary("wikinews-001")
+    assert not first.cache_hit and runs(service) == 1
+    assert first.outputs and first.outputs[0]
+    assert first.fallback and first.backend.startswith("extractive")
+    second = service.summary("wikinews-001")
+    assert second.cache_hit and runs(service) == 1
+    assert second.outputs == first.outputs and second.cache_key == first.cache_key
+    assert second.generation_seconds == first.generation_seconds
+    assert service.store.text_cache.count() == 1
+
+
+def test_parameters_and_tasks_get_their_own_entries(service: GenerationService) -> None:
+    two = service.headlines("wikinews-002", n=2)
+    three = service.headlines("wikinews-002", n=3)
+    assert len(two.outputs) == 2 and len(three.outputs) == 3
+    assert not three.cache_hit and two.cache_key != three.cache_key
+    summary = service.summary("wikinews-002")
+    assert not summary.cache_hit
+    assert service.headlines("wikinews-002", n=2).cache_hit
+    assert runs(service) == 3
+
+
+def test_editing_the_item_changes_the_key(service: GenerationService) -> None:
+    store = service.store
+    before = service.summary("wikinews-003")
+    item = store.catalogue.get("wikinews-003")
+    edited = "Correction: the meeting took place on Friday. " + item.body
+    store.catalogue.upsert([replace(item, body=edited)])
+    after = service.summary("wikinews-003")
+    assert not after.cache_hit and after.cache_key != before.cache_key
+    assert runs(service) == 2
+    # a change the model does not read (the image) keeps the entry
+    store.catalogue.upsert([replace(store.catalogue.get("wikinews-003"), image_url="http://x/y")])
+    assert service.summary("wikinews-003").cache_hit
+    assert service.forget_item("wikinews-003") == 2
+    assert not service.summary("wikinews-003").cache_hit
+
+
+def test_readers_with_the_same_interests_share_a_bucket(service: GenerationService) -> None:
+    store = service.store
+    us = items_in(store, "United States")
+    europe = items_in(store, "Europe")
+    assert len(us) >= 6 and len(europe) >= 4
+    read(store, "ann", us[:3] + europe[:2])
+    read(store, "bob", us[3:6] + europe[2:4])  # other articles, same categories
+    read(store, "cat", europe[:3])
+    target = "wikinews-010"
+
+    ann = service.summary(target, "ann")
+    assert ann.interests == ("Europe", "United States")
+    assert ann.profile_bucket == "europe|united states"
+    bob = service.summary(target, "bob")
+    assert bob.cache_hit and bob.cache_key == ann.cache_key and runs(service) == 1
+    cat = service.summary(target, "cat")
+    assert not cat.cache_hit and cat.interests == ("Europe",)
+    anyone = service.summary(target)
+    assert anyone.profile_bucket == "any" and not anyone.cache_hit
+    assert service.summary(target, "nobody-with-history").cache_key == anyone.cache_key
+
+
+def test_erasing_a_user_leaves_no_entry_of_theirs(service: GenerationService) -> None:
+    store = service.store
+    read(store, "user-to-erase", items_in(store, "United States")[:3])
+    out = service.summary("wikinews-004", "user-to-erase")
+    assert "user-to-erase" not in out.cache_key
+    entry = store.text_cache.get(out.cache_key)
+    assert entry is not None
+    assert "user-to-erase" not in entry.value + str(dict(entry.metadata))
+    store.events.delete_user("user-to-erase")
+    # the bucket entry stays (shared by every reader of those interests), but the user's
+    # profile is gone: they are now served the no-profile entry
+    assert service.summary("wikinews-004", "user-to-erase").profile_bucket == "any"
+
+
+def test_chinese_item_gives_chinese_output(service: GenerationService) -> None:
+    out = service.summary("zh-001")
+    assert out.language == "zh"
+    assert all(HAN.search(text) for text in out.outputs)
+    heads = service.headlines("zh-001", n=2)
+    assert all(HAN.search(text) for text in heads.outputs)
+
+
+def test_ad_copy_and_product_description(service: GenerationService) -> None:
+    ad = service.ad_copy("wikinews-005", audience="commuters")
+    assert ad.outputs and service.ad_copy("wikinews-005", audience="commuters").cache_hit
+    assert not service.ad_copy("wikinews-005", audience="students").cache_hit
+    desc = service.product_description("wikinews-005")
+    assert desc.task == "product_description" and desc.outputs
+
+
+def test_batch_fills_the_cache_and_resumes(service: GenerationService) -> None:
+    first = service.generate_batch("summary", limit=4, progress=False)
+    assert (first.items, first.generated, first.cache_hits) == (4, 4, 0)
+    again = service.generate_batch("summary", limit=6, progress=False)
+    assert (again.items, again.generated, again.cache_hits) == (6, 2, 4)
+    assert runs(service) == 6
+    with pytest.raises(InvalidInput):
+        service.generate_batch("poem")
+
+
+def test_unknown_item_is_not_found(service: GenerationService) -> None:
+    with pytest.raises(NotFound):
+        service.summary("no-such-item")
+
+
+class CountingBackend:
+    """A real backend, counting its chat calls."""
+
+    def __init__(self, inner: Backend) -> None:
+        self.inner = inner
+        self.calls = 0
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    def chat(self, messages: Sequence[Message], params: SamplingParams | None = None) -> Completion:
+        self.calls += 1
+        return self.inner.chat(messages, params)
+
+    def stream(
+        self, messages: Sequence[Message], params: SamplingParams | None = None
+    ) -> Iterator[str]:
+        return self.inner.stream(messages, params)
+
+    def generate(
+        self, prompt: str, params: SamplingParams | None = None, *, system: str | None = None
+    ) -> Completion:
+        self.calls += 1
+        return self.inner.generate(prompt, params, system=system)
+
+
+@pytest.mark.slow
+def test_smollm2_cache_hit_makes_no_model_call(loaded: Store, tmp_path: Path) -> None:
+    pytest.importorskip("xllamacpp")
+    from feedcraft.llm import LlamaCppBackend
+
+    threads = int(os.environ.get("FEEDCRAFT_TEST_LLM_THREADS", "1"))
+    backend = CountingBackend(LlamaCppBackend(n_threads=threads, n_ctx=2048))
+    encoder = HashingEncoder(256)
+    settings = load_settings(store=loaded.url, embedding={"model": "hashing"}, progress=False)
+    service = GenerationService(
+        loaded,
+        settings,
+        encoder,
+        generator=Generator(backend, encoder, max_attempts=1),
+    )
+    first = service.summary("wikinews-001")
+    assert not first.cache_hit and backend.calls >= 1 and first.outputs
+    assert service.model_name.startswith("llamacpp:smollm2")
+    calls = backend.calls
+    second = service.summary("wikinews-001")
+    assert second.cache_hit and backend.calls == calls
+    assert second.outputs == first.outputs and second.produced_by == first.produced_by
+    assert second.seconds < first.seconds
