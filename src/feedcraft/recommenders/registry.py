@@ -15,6 +15,7 @@ from feedcraft.recommenders.factorization import ALSRecommender, BPRRecommender
 from feedcraft.recommenders.hybrid import HybridRecommender
 from feedcraft.recommenders.itemknn import ItemKNNRecommender
 from feedcraft.recommenders.nrms import NRMSRecommender
+from feedcraft.recommenders.ranker import LearnedRanker
 
 #: Models that need the optional `implicit` package; registered only where it is installed.
 _NEEDS_IMPLICIT: tuple[type[Recommender], ...] = (ALSRecommender, BPRRecommender)
@@ -26,6 +27,7 @@ _MODELS: tuple[type[Recommender], ...] = (
     ContentBasedRecommender,
     EASERecommender,
     HybridRecommender,
+    LearnedRanker,
     NRMSRecommender,
     ContentFactorRecommender,
 )

