@@ -309,6 +309,7 @@ class ContentSource(ScoringSource):
         vectors = np.zeros((len(data.items), item_vectors.dim), np.float32)
         vectors[self.has_vector_] = item_vectors.matrix[pos[self.has_vector_]]
         self.vectors_ = vectors
+        self.vectors64_ = vectors.astype(np.float64)  # once, not per request
         return data
 
     def profiles(self, hist: sp.csr_matrix) -> np.ndarray:
@@ -323,7 +324,7 @@ class ContentSource(ScoringSource):
 
     def score_matrix(self, user_ids: Sequence[str], hist: sp.csr_matrix) -> np.ndarray:
         p = self.profiles(hist)
-        out = p @ self.vectors_.T.astype(np.float64)
+        out = p @ self.vectors64_.T
         out[:, ~self.has_vector_] = -np.inf
         out[~p.any(axis=1)] = -np.inf
         return out

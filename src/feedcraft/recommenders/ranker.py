@@ -14,7 +14,7 @@ Labels come from the training data itself. `fit` carves each user's last `label_
 interactions (by time) as labels, fits the sources on the earlier part, and builds candidate
 groups for those users; `label_windows` repeats this further back in time (the next window
 labels the same share of what is left), which triples the groups on MovieLens and was worth
-about 0.01 NDCG@10 on validation. It fits `n_boosters` LambdaRank models that differ only in
+about 0.005 NDCG@10 on validation. It fits `n_boosters` LambdaRank models that differ only in
 seed and averages them, then refits the sources on all interactions for serving. So the
 ranker learns "what comes next" from the same kind of split it is judged on.
 
@@ -132,6 +132,30 @@ def _ranks(s: np.ndarray) -> np.ndarray:
     order = np.argsort(-s, axis=1, kind="stable")
     out = np.empty(s.shape, np.int64)
     np.put_along_axis(out, order, np.arange(1, s.shape[1] + 1)[None, :], axis=1)
+    return out
+
+
+def ranks_at(s: np.ndarray, r: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """`_ranks(s)[r, c]` (`r` ascending): for a few rows, counting the entries above each
+    picked one (and the equal ones to its left) beats ranking all of them (one request)."""
+    if s.shape[0] > 16:
+        return _ranks(s)[r, c]
+    out = np.empty(len(r), np.int64)
+    bounds = np.searchsorted(r, np.arange(s.shape[0] + 1))
+    for u in range(s.shape[0]):
+        lo, hi = bounds[u], bounds[u + 1]
+        if lo == hi:
+            continue
+        row, cols = s[u], c[lo:hi]
+        v = row[cols]
+        asc = np.sort(row)
+        right = np.searchsorted(asc, v, side="right")
+        before = np.zeros(hi - lo, np.int64)
+        tied = np.flatnonzero(right - np.searchsorted(asc, v, side="left") > 1)
+        for value in np.unique(v[tied]):
+            sel = tied[v[tied] == value]
+            before[sel] = np.searchsorted(np.flatnonzero(row == value), cols[sel])
+        out[lo:hi] = len(row) - right + before + 1
     return out
 
 
@@ -370,12 +394,15 @@ class _Stage:
         fallback = np.zeros(hist.shape)
         for name, s in scores.items():
             finite = np.isfinite(s)
-            ranks = _ranks(s)
             if name == "ease":
+                ranks = _ranks(s)
                 fallback = (n_items - (ranks - 1.0)) / (n_items + 1.0)
+                rank = ranks[r, c]
+            else:
+                rank = ranks_at(s, r, c)
             v = s[r, c]
             cols.append(np.where(np.isfinite(v), v, np.nan))
-            cols.append(np.where(finite[r, c], ranks[r, c], np.nan).astype(np.float64))
+            cols.append(np.where(finite[r, c], rank, np.nan).astype(np.float64))
             if name in self.personal_:
                 norm = normalise_rows(s, unseen & finite, 50)
                 cols.append(np.where(finite[r, c], norm[r, c], np.nan))
@@ -447,8 +474,9 @@ class LearnedRanker(MatrixRecommender):
     items equal) for features; `als_factors` > 0 adds an implicit ALS source (no gain on
     MovieLens validation). `label_fraction` and `label_windows` set the labels (see the
     module docstring); `drop_features` leaves named features out (ablations, e.g.
-    `TIME_FEATURES`). The boosters' parameters follow LightGBM's names; defaults were tuned
-    on MovieLens latest-small validation (benchmarks/ranker.py). `num_threads` is used for
+    `TIME_FEATURES`). The boosters' parameters follow LightGBM's names; defaults come from
+    validation runs on MovieLens latest-small, and benchmarks/ranker.py tunes pools and
+    boosters further (its gains there were within seed noise). `num_threads` is used for
     large inputs only: on small ones a second thread cost more than it saved.
     """
 

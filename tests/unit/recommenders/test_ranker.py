@@ -27,7 +27,7 @@ from feedcraft.errors import InvalidInput
 from feedcraft.evaluation import topn_metrics, user_temporal_split
 from feedcraft.recommenders import make_recommender
 from feedcraft.recommenders.candidates import merge
-from feedcraft.recommenders.ranker import LearnedRanker, carve_labels
+from feedcraft.recommenders.ranker import LearnedRanker, _ranks, carve_labels, ranks_at
 
 SAMPLE = Path(feedcraft.__file__).parent / "sample" / "movielens-latest-small"
 
@@ -128,6 +128,21 @@ def test_pool_is_the_merged_candidates(fitted: LearnedRanker, ratings: Interacti
         above = {i for i, s in rec if s > 1.0}
         assert above == set(pool.item_ids)
         assert len(rec) - len(above) > 0 and rec.scores[len(above)] < 1.0
+
+
+def test_ranks_of_candidates_match_full_ranking(
+    fitted: LearnedRanker, ratings: Interactions
+) -> None:
+    """The one-request shortcut gives the ranks the batch path gives, ties included
+    (popularity counts tie a lot; seen items tie at -inf)."""
+    users = list(ratings.users.ids[:5])
+    hist, _ = fitted._histories(users, None)
+    pick = np.random.default_rng(0).random((len(users), len(fitted.items_))) < 0.05
+    r, c = np.nonzero(pick)
+    for source in fitted.stage_.sources_.values():
+        s = source.score_matrix(users, hist)
+        s[hist.nonzero()] = -np.inf
+        np.testing.assert_array_equal(ranks_at(s, r, c), _ranks(s)[r, c])
 
 
 def test_features(fitted: LearnedRanker, ratings: Interactions) -> None:
