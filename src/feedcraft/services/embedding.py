@@ -54,6 +54,39 @@ class EmbedReport:
         return self.encoded / self.seconds if self.seconds > 0 else float("nan")
 
 
+def encode_cached(
+    store: Store,
+    encoder: Encoder,
+    namespace: str,
+    keys: Sequence[str],
+    texts: Sequence[str],
+    *,
+    chunk: int = 1024,
+    batch_size: int | None = None,
+    progress: bool = True,
+    unit: str = "item",
+) -> tuple[np.ndarray, int]:
+    """(one float32 row per text, how many were encoded): texts whose key is already in the
+    vector store's `namespace` are not encoded again, duplicates are encoded once, and new
+    vectors are stored there a `chunk` (one transaction) at a time."""
+    first: dict[str, int] = {}  # key -> first text with it
+    for i, k in enumerate(keys):
+        first.setdefault(k, i)
+    found = store.vectors.get(namespace, list(first))
+    todo = [i for k, i in first.items() if k not in found]
+    bar = tqdm(total=len(todo), desc="embedding", unit=unit, disable=not progress or not todo)
+    for lo in range(0, len(todo), chunk):
+        part = todo[lo : lo + chunk]
+        vectors = encoder.encode([texts[i] for i in part], batch_size=batch_size)
+        store.vectors.upsert(namespace, [keys[i] for i in part], vectors)
+        found.update({keys[i]: v for i, v in zip(part, vectors, strict=True)})
+        bar.update(len(part))
+    bar.close()
+    if not keys:
+        return np.zeros((0, encoder.dim), np.float32), 0
+    return np.stack([found[k] for k in keys]).astype(np.float32), len(todo)
+
+
 def embed_items(
     store: Store,
     encoder: Encoder,
@@ -70,28 +103,23 @@ def embed_items(
     import time
 
     start = time.perf_counter()
-    cache_ns = cache_namespace(encoder)
     hashes = [it.content_hash() for it in items]
-    first: dict[str, int] = {}  # content hash -> first item with it (duplicates encode once)
-    for i, h in enumerate(hashes):
-        first.setdefault(h, i)
-    cached = store.vectors.get(cache_ns, list(first))
-    todo = [i for h, i in first.items() if h not in cached]
-    bar = tqdm(total=len(todo), desc="embedding", unit="item", disable=not progress)
-    for lo in range(0, len(todo), batch_size):
-        chunk = todo[lo : lo + batch_size]
-        vectors = encoder.encode([item_document(items[i]) for i in chunk])
-        store.vectors.upsert(cache_ns, [hashes[i] for i in chunk], vectors)
-        cached.update({hashes[i]: v for i, v in zip(chunk, vectors, strict=True)})
-        bar.update(len(chunk))
-    bar.close()
+    documents = [item_document(it) for it in items]
+    matrix, encoded = encode_cached(
+        store,
+        encoder,
+        cache_namespace(encoder),
+        hashes,
+        documents,
+        chunk=batch_size,
+        progress=progress,
+    )
     if items:
-        matrix = np.stack([cached[h] for h in hashes]).astype(np.float32)
         store.vectors.upsert(items_namespace(encoder), [it.id for it in items], matrix)
     return EmbedReport(
         items=len(items),
-        encoded=len(todo),
-        cached=len(items) - len(todo),
+        encoded=encoded,
+        cached=len(items) - encoded,
         seconds=time.perf_counter() - start,
     )
 

@@ -31,6 +31,7 @@ from tqdm import tqdm
 from feedcraft.ctr import HeadlineClickModel, HeadlineVariants
 from feedcraft.embeddings import Encoder, make_encoder
 from feedcraft.errors import InvalidInput, NotFound, Unavailable
+from feedcraft.services.embedding import encode_cached
 from feedcraft.storage import ArtifactInfo, Store
 from feedcraft.text.clean import normalize_whitespace, strip_html
 
@@ -171,25 +172,18 @@ class StoreCachedEncoder:
     ) -> np.ndarray:
         items = list(texts)
         keys = [hashlib.sha256(t.encode("utf-8")).hexdigest()[:32] for t in items]
-        found = self.store.vectors.get(self.namespace, sorted(set(keys)))
-        todo = list(dict.fromkeys(k for k in keys if k not in found))
-        text_of = dict(zip(keys, items, strict=True))
-        bar = tqdm(
-            total=len(todo),
-            desc="embedding",
+        matrix, _ = encode_cached(
+            self.store,
+            self.inner,
+            self.namespace,
+            keys,
+            items,
+            chunk=self.chunk,
+            batch_size=batch_size,
+            progress=self.progress or show_progress,
             unit="text",
-            disable=not (self.progress or show_progress) or not todo,
         )
-        for lo in range(0, len(todo), self.chunk):
-            part = todo[lo : lo + self.chunk]
-            vectors = self.inner.encode([text_of[k] for k in part], batch_size=batch_size)
-            self.store.vectors.upsert(self.namespace, part, vectors)
-            found.update(zip(part, vectors, strict=True))
-            bar.update(len(part))
-        bar.close()
-        if not items:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return np.stack([found[k] for k in keys]).astype(np.float32)
+        return matrix
 
 
 @dataclass(frozen=True, slots=True)
