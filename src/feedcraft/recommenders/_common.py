@@ -137,6 +137,42 @@ def top_n(scores: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     return idx, vals
 
 
+def history_rows(
+    items: IdIndex,
+    history: sp.csr_matrix,
+    upos: np.ndarray,
+    user_ids: Sequence[str],
+    given: Mapping[str, Sequence[str]] | None,
+) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """(history rows to score from, items to exclude) for a batch of users at training-row
+    positions `upos` (-1 = unknown): a given history replaces the training one for scoring;
+    both are excluded. Row data are recency ranks (see `ranked_rows`)."""
+    user_list = list(user_ids)
+    n_items = len(items)
+    base = _keep_rows(history[np.maximum(upos, 0)], upos >= 0)
+    has_given = np.array([given is not None and u in given for u in user_list], bool)
+    if given is None or not has_given.any():
+        return base, base
+    rows, cols = [], []
+    for r in np.flatnonzero(has_given):
+        p = items.positions(list(given[user_list[r]]))
+        p = p[p >= 0]
+        rows.append(np.full(len(p), r, np.int64))
+        cols.append(p)
+    given_m = ranked_rows(np.concatenate(rows), np.concatenate(cols), len(user_list), n_items)
+    hist = sp.csr_matrix(_keep_rows(base, ~has_given) + given_m)
+    seen = sp.csr_matrix(base + given_m)
+    return hist, seen
+
+
+def extended_items(interactions: Interactions, extra: Sequence[str]) -> Interactions:
+    """`interactions` re-indexed so that ids in `extra` (new items with a vector or a date)
+    join the item space after the interacted ones, so content can reach them."""
+    known = set(interactions.items.ids)
+    new = [i for i in dict.fromkeys(extra) if i not in known]
+    return interactions.with_items([*interactions.items.ids, *new]) if new else interactions
+
+
 class MatrixRecommender(Recommender):
     """Base for models that score every item from a (weighted) history row."""
 
@@ -229,21 +265,7 @@ class MatrixRecommender(Recommender):
         self, user_list: list[str], given: Mapping[str, Sequence[str]] | None, upos: np.ndarray
     ) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         """`_histories` for any batch, through scipy's general sparse operations."""
-        n_items = len(self.items_)
-        base = _keep_rows(self.history_[np.maximum(upos, 0)], upos >= 0)
-        has_given = np.array([given is not None and u in given for u in user_list], bool)
-        if given is None or not has_given.any():
-            return base, base
-        rows, cols = [], []
-        for r in np.flatnonzero(has_given):
-            p = self.items_.positions(list(given[user_list[r]]))
-            p = p[p >= 0]
-            rows.append(np.full(len(p), r, np.int64))
-            cols.append(p)
-        given_m = ranked_rows(np.concatenate(rows), np.concatenate(cols), len(user_list), n_items)
-        hist = sp.csr_matrix(_keep_rows(base, ~has_given) + given_m)
-        seen = sp.csr_matrix(base + given_m)
-        return hist, seen
+        return history_rows(self.items_, self.history_, upos, user_list, given)
 
     def _given_histories(
         self, user_list: list[str], given: Mapping[str, Sequence[str]], upos: np.ndarray

@@ -38,7 +38,8 @@ from feedcraft.recommenders._common import (
     MatrixRecommender,
     check_interactions,
     decayed_counts,
-    ranked_rows,
+    extended_items,
+    history_rows,
     recency_rows,
     top_n,
     user_histories,
@@ -75,44 +76,6 @@ class CandidateSource(Protocol):
 
 
 # -- plumbing shared by the sources -------------------------------------------------------------
-
-
-def history_rows(
-    users: IdIndex,
-    items: IdIndex,
-    history: sp.csr_matrix,
-    user_ids: Sequence[str],
-    given: Mapping[str, Sequence[str]] | None,
-) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-    """(history rows to score from, items to exclude) for a batch, as `MatrixRecommender` does:
-    a given history replaces the training one for scoring; both are excluded. Row data are
-    recency ranks (1 = oldest)."""
-    user_list = list(user_ids)
-    upos = users.positions(user_list)
-    keep = upos >= 0
-    base = sp.csr_matrix(sp.diags(keep.astype(np.float64)) @ history[np.maximum(upos, 0)])
-    base.eliminate_zeros()
-    has_given = np.array([given is not None and u in given for u in user_list], bool)
-    if given is None or not has_given.any():
-        return base, base
-    rows, cols = [], []
-    for r in np.flatnonzero(has_given):
-        p = items.positions(list(given[user_list[r]]))
-        p = p[p >= 0]
-        rows.append(np.full(len(p), r, np.int64))
-        cols.append(p)
-    given_m = ranked_rows(np.concatenate(rows), np.concatenate(cols), len(user_list), len(items))
-    kept = sp.csr_matrix(sp.diags((~has_given).astype(np.float64)) @ base)
-    kept.eliminate_zeros()
-    return sp.csr_matrix(kept + given_m), sp.csr_matrix(base + given_m)
-
-
-def extended_items(interactions: Interactions, extra: Sequence[str]) -> Interactions:
-    """`interactions` re-indexed so that ids in `extra` (new items with a vector or a date)
-    join the item space after the interacted ones."""
-    known = set(interactions.items.ids)
-    new = [i for i in dict.fromkeys(extra) if i not in known]
-    return interactions.with_items([*interactions.items.ids, *new]) if new else interactions
 
 
 def exclude_seen(scores: np.ndarray, seen: sp.csr_matrix) -> np.ndarray:
@@ -194,8 +157,8 @@ class ScoringSource(ABC):
     ) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         """(history rows, seen items) for users, see `history_rows`."""
         self._check_fitted()
-        users = self.interactions_.users
-        return history_rows(users, self.items_, self.history_, user_ids, histories)
+        upos = self.interactions_.users.positions(list(user_ids))
+        return history_rows(self.items_, self.history_, upos, user_ids, histories)
 
 
 # -- the sources ---------------------------------------------------------------------------------

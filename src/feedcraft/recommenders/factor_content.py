@@ -31,6 +31,7 @@ from feedcraft.errors import InvalidInput
 from feedcraft.recommenders._common import (
     MatrixRecommender,
     decayed_counts,
+    extended_items,
     recency_rows,
     user_histories,
 )
@@ -128,10 +129,7 @@ class ContentFactorRecommender(MatrixRecommender):
         self._check()
         data = interactions
         if item_vectors is not None:  # new items with a vector join the scoring space
-            known = set(interactions.items.ids)
-            extra = [i for i in item_vectors.ids.ids if i not in known]
-            if extra:
-                data = interactions.with_items([*interactions.items.ids, *extra])
+            data = extended_items(interactions, item_vectors.ids.ids)
         n_items = len(data.items)
         x = data.matrix(binary=True)
         content, has = _aligned(data, item_vectors)

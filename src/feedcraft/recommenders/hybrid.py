@@ -33,6 +33,7 @@ from feedcraft.recommenders._common import (
     MatrixRecommender,
     _stored_entries,
     decayed_counts,
+    extended_items,
     recency_rows,
     user_histories,
 )
@@ -131,10 +132,7 @@ class HybridRecommender(MatrixRecommender):
         self._check()
         data = interactions
         if item_vectors is not None:  # new items with a vector join the scoring space
-            known = set(interactions.items.ids)
-            extra = [i for i in item_vectors.ids.ids if i not in known]
-            if extra:
-                data = interactions.with_items([*interactions.items.ids, *extra])
+            data = extended_items(interactions, item_vectors.ids.ids)
         n_items = len(data.items)
         x = data.matrix(binary=True)
         counts = decayed_counts(data, None)
