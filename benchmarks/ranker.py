@@ -48,7 +48,8 @@ from feedcraft.domain import IdIndex, Interactions, ItemVectors, Recommendations
 from feedcraft.evaluation import format_table, paired_bootstrap, user_temporal_split
 from feedcraft.recommenders import make_recommender
 from feedcraft.recommenders.candidates import merge
-from feedcraft.recommenders.ranker import TIME_FEATURES, LearnedRanker, _Stage
+from feedcraft.recommenders.ranker import TIME_FEATURES, LearnedRanker
+from feedcraft.recommenders.ranker_features import FeatureStage
 from peers import (
     DATA,
     DEFAULT_CACHE,
@@ -102,7 +103,7 @@ class CachedRanker(LearnedRanker):
     serving sources once per (sources, data), then shared by every booster setting."""
 
     training: ClassVar[dict[Any, Any]] = {}
-    serving: ClassVar[dict[Any, _Stage]] = {}
+    serving: ClassVar[dict[Any, FeatureStage]] = {}
 
     def _source_key(self) -> str:
         return repr(self._stage_params())
@@ -133,7 +134,7 @@ class CachedRanker(LearnedRanker):
         item_vectors: ItemVectors,
         item_categories: Genres | None,
         published_at: Mapping[str, float] | None,
-    ) -> _Stage:
+    ) -> FeatureStage:
         key = (self._source_key(), _fingerprint(data))
         if key not in self.serving:
             self.serving.clear()  # one fitted EASE at a time is enough memory

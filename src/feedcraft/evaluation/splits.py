@@ -64,19 +64,30 @@ def user_temporal_split(
         raise InvalidInput("must be in (0, 1)", field="test_fraction")
     if min_interactions < 2:
         raise InvalidInput("must be >= 2 (a user needs train and test)", field="min_interactions")
+    test = latest_share_mask(interactions, test_fraction, min_interactions)
+    return interactions.subset(~test), _test_sets(interactions, test, drop_seen)
+
+
+def latest_share_mask(
+    interactions: Interactions, fraction: float, min_interactions: int
+) -> np.ndarray:
+    """Mask of each user's latest `fraction` of events (rounded, at least one, at most all but
+    one); users with fewer than `min_interactions` events get none. Events are ordered by time,
+    ties by their order in the data. The test part of `user_temporal_split`, and the labels
+    the learned ranker carves from its training data, so both follow one rule."""
     it = interactions
     n = len(it)
     order = np.lexsort((np.arange(n), it.timestamps, it.user_pos))
     u_sorted = it.user_pos[order]
     counts = np.bincount(it.user_pos, minlength=len(it.users))
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    n_test = np.clip(np.floor(test_fraction * counts + 0.5), 1, np.maximum(counts - 1, 0))
-    n_test[counts < min_interactions] = 0
+    n_last = np.clip(np.floor(fraction * counts + 0.5), 1, np.maximum(counts - 1, 0))
+    n_last[counts < min_interactions] = 0
     pos_in_user = np.arange(n) - starts[u_sorted]
-    test_sorted = pos_in_user >= counts[u_sorted] - n_test[u_sorted]
-    test = np.zeros(n, bool)
-    test[order] = test_sorted
-    return it.subset(~test), _test_sets(it, test, drop_seen)
+    last_sorted = pos_in_user >= counts[u_sorted] - n_last[u_sorted]
+    out = np.zeros(n, bool)
+    out[order] = last_sorted
+    return out
 
 
 def impression_user_split(

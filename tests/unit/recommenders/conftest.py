@@ -7,9 +7,18 @@ from __future__ import annotations
 import csv
 import gzip
 import itertools
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from sample_data import (
+    movie_genres,
+    noisy_genre_vectors,
+    read_sample_movies,
+    read_sample_ratings,
+    release_dates,
+)
+from threadpoolctl import threadpool_limits
 
 from feedcraft.domain import IdIndex, Interactions, ItemVectors
 from shareddata import shared_path
@@ -52,3 +61,39 @@ def genre_vectors() -> ItemVectors:
     for i, (_, gs) in enumerate(movies):
         m[i, [col[g] for g in gs]] = 1.0
     return ItemVectors(IdIndex(mid for mid, _ in movies), m)
+
+
+# -- the bundled sample, for the candidate-source and ranker tests ------------------------------
+
+
+@pytest.fixture
+def one_blas_thread() -> Iterator[None]:
+    """Small matrices: a second BLAS thread only adds waiting on a busy machine."""
+    with threadpool_limits(1, "blas"):
+        yield
+
+
+@pytest.fixture(scope="session")
+def ratings() -> Interactions:
+    """The first 5,000 ratings of the bundled sample."""
+    return read_sample_ratings(5000)
+
+
+@pytest.fixture(scope="session")
+def movies() -> list[dict[str, str]]:
+    return read_sample_movies()
+
+
+@pytest.fixture(scope="session")
+def genres(movies: list[dict[str, str]]) -> dict[str, list[str]]:
+    return movie_genres(movies)
+
+
+@pytest.fixture(scope="session")
+def released(movies: list[dict[str, str]]) -> dict[str, float]:
+    return release_dates(movies)
+
+
+@pytest.fixture(scope="session")
+def vectors(genres: dict[str, list[str]]) -> ItemVectors:
+    return noisy_genre_vectors(genres)

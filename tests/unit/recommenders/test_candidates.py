@@ -6,19 +6,11 @@ seeded noise against ties, the item vectors; the year in each title is the publi
 
 from __future__ import annotations
 
-import csv
-import gzip
-import itertools
-import re
-from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
-from pathlib import Path
+from collections.abc import Sequence
 
 import numpy as np
 import pytest
-from threadpoolctl import threadpool_limits
 
-import feedcraft
 from feedcraft.domain import IdIndex, Interactions, ItemVectors, Recommendations
 from feedcraft.errors import InvalidInput, NotFitted
 from feedcraft.recommenders.candidates import (
@@ -34,64 +26,10 @@ from feedcraft.recommenders.candidates import (
 from feedcraft.recommenders.ease import EASERecommender
 from feedcraft.recommenders.itemknn import ItemKNNRecommender
 
-SAMPLE = Path(feedcraft.__file__).parent / "sample" / "movielens-latest-small"
-N_RATINGS = 5000
 K = 20
 
 
-@pytest.fixture(autouse=True)
-def one_blas_thread() -> Iterator[None]:
-    """Small matrices: a second BLAS thread only adds waiting on a busy machine."""
-    with threadpool_limits(1, "blas"):
-        yield
-
-
-@pytest.fixture(scope="module")
-def ratings() -> Interactions:
-    with gzip.open(SAMPLE / "ratings.csv.gz", "rt", encoding="utf-8") as f:
-        rows = list(itertools.islice(csv.DictReader(f), N_RATINGS))
-    return Interactions.from_triples(
-        [r["userId"] for r in rows],
-        [r["movieId"] for r in rows],
-        None,
-        [float(r["timestamp"]) for r in rows],
-    )
-
-
-@pytest.fixture(scope="module")
-def movies() -> list[dict[str, str]]:
-    with gzip.open(SAMPLE / "movies.csv.gz", "rt", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
-
-
-@pytest.fixture(scope="module")
-def genres(movies: list[dict[str, str]]) -> dict[str, list[str]]:
-    return {
-        m["movieId"]: [g for g in m["genres"].split("|") if g != "(no genres listed)"]
-        for m in movies
-    }
-
-
-@pytest.fixture(scope="module")
-def released(movies: list[dict[str, str]]) -> dict[str, float]:
-    """Movie id -> 1 January of the year in its title, unix seconds (titles without one: none)."""
-    out = {}
-    for m in movies:
-        found = re.search(r"\((\d{4})\)\s*$", m["title"])
-        if found:
-            out[m["movieId"]] = datetime(int(found[1]), 1, 1, tzinfo=UTC).timestamp()
-    return out
-
-
-@pytest.fixture(scope="module")
-def vectors(genres: dict[str, list[str]]) -> ItemVectors:
-    names = sorted({g for gs in genres.values() for g in gs})
-    col = {g: j for j, g in enumerate(names)}
-    m = np.zeros((len(genres), len(names)), np.float32)
-    for i, gs in enumerate(genres.values()):
-        m[i, [col[g] for g in gs]] = 1.0
-    m += 0.05 * np.random.default_rng(0).standard_normal(m.shape).astype(np.float32)
-    return ItemVectors(IdIndex(genres), m)
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 
 def history(data: Interactions, user: str) -> list[str]:

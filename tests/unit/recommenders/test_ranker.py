@@ -8,86 +8,23 @@ with seeded noise, as vectors; release years as publication dates). The shared c
 
 from __future__ import annotations
 
-import csv
-import gzip
-import itertools
 import pickle
-import re
-from collections.abc import Iterator
-from datetime import UTC, datetime
-from pathlib import Path
 
 import numpy as np
 import pytest
+from sample_data import read_sample_ratings
 from threadpoolctl import threadpool_limits
 
-import feedcraft
-from feedcraft.domain import IdIndex, Interactions, ItemVectors
+from feedcraft.domain import Interactions, ItemVectors
 from feedcraft.errors import InvalidInput
 from feedcraft.evaluation import topn_metrics, user_temporal_split
+from feedcraft.evaluation.splits import latest_share_mask
 from feedcraft.recommenders import make_recommender
 from feedcraft.recommenders.candidates import merge
-from feedcraft.recommenders.ranker import LearnedRanker, _ranks, carve_labels, ranks_at
+from feedcraft.recommenders.ranker import LearnedRanker
+from feedcraft.recommenders.ranker_features import _ranks, ranks_at
 
-SAMPLE = Path(feedcraft.__file__).parent / "sample" / "movielens-latest-small"
-
-
-@pytest.fixture(autouse=True)
-def one_blas_thread() -> Iterator[None]:
-    """Small matrices: a second BLAS thread only adds waiting on a busy machine."""
-    with threadpool_limits(1, "blas"):
-        yield
-
-
-def read_ratings(limit: int) -> Interactions:
-    with gzip.open(SAMPLE / "ratings.csv.gz", "rt", encoding="utf-8") as f:
-        rows = list(itertools.islice(csv.DictReader(f), limit))
-    return Interactions.from_triples(
-        [r["userId"] for r in rows],
-        [r["movieId"] for r in rows],
-        None,
-        [float(r["timestamp"]) for r in rows],
-    )
-
-
-@pytest.fixture(scope="module")
-def ratings() -> Interactions:
-    return read_ratings(5000)
-
-
-@pytest.fixture(scope="module")
-def movies() -> list[dict[str, str]]:
-    with gzip.open(SAMPLE / "movies.csv.gz", "rt", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
-
-
-@pytest.fixture(scope="module")
-def genres(movies: list[dict[str, str]]) -> dict[str, list[str]]:
-    return {
-        m["movieId"]: [g for g in m["genres"].split("|") if g != "(no genres listed)"]
-        for m in movies
-    }
-
-
-@pytest.fixture(scope="module")
-def released(movies: list[dict[str, str]]) -> dict[str, float]:
-    out = {}
-    for m in movies:
-        found = re.search(r"\((\d{4})\)\s*$", m["title"])
-        if found:
-            out[m["movieId"]] = datetime(int(found[1]), 1, 1, tzinfo=UTC).timestamp()
-    return out
-
-
-@pytest.fixture(scope="module")
-def vectors(genres: dict[str, list[str]]) -> ItemVectors:
-    names = sorted({g for gs in genres.values() for g in gs})
-    col = {g: j for j, g in enumerate(names)}
-    m = np.zeros((len(genres), len(names)), np.float32)
-    for i, gs in enumerate(genres.values()):
-        m[i, [col[g] for g in gs]] = 1.0
-    m += 0.05 * np.random.default_rng(0).standard_normal(m.shape).astype(np.float32)
-    return ItemVectors(IdIndex(genres), m)
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +42,7 @@ def test_registered() -> None:
 
 def test_labels_are_the_user_temporal_split(ratings: Interactions) -> None:
     """Inside fit, labels are carved exactly as the evaluation protocol carves test sets."""
-    mask = carve_labels(ratings, 0.2, 5)
+    mask = latest_share_mask(ratings, 0.2, 5)
     _, test = user_temporal_split(ratings, 0.2, 5, drop_seen=False)
     carved: dict[str, set[str]] = {}
     for u, i in zip(ratings.user_pos[mask], ratings.item_pos[mask], strict=True):
@@ -233,7 +170,7 @@ def test_learns_to_beat_its_first_source(
     """On 20,000 ratings split by time per user, the learned order beats the plain order of
     its strongest source (EASE with recency) on held-out NDCG@10 (0.131 against 0.121 when
     written; popularity 0.078)."""
-    data = read_ratings(20_000)
+    data = read_sample_ratings(20_000)
     train, test = user_temporal_split(data, 0.2, 5)
     users = sorted(test)
 
