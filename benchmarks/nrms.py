@@ -32,7 +32,6 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 import argparse
 import hashlib
 import json
-import math
 import platform
 import sys
 import time
@@ -59,6 +58,7 @@ from feedcraft.services.evaluation import (
     _impression_interactions,
     _score_impressions,
 )
+from peers import jsonable, log
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
@@ -78,22 +78,6 @@ METRICS = ("auc", "mrr", *(f"ndcg@{k}" for k in KS))
 TEST_FRACTION = 0.2
 N_BOOT = 1000
 SEED = 42
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 # -- data ------------------------------------------------------------------------------------
