@@ -186,6 +186,27 @@ def test_opening_a_v1_database_upgrades_it(tmp_path: Path) -> None:
         assert again.vectors.count("items:old") == 3
 
 
+def test_history_reads_use_the_covering_index_after_upgrade(tmp_path: Path) -> None:
+    """The feed reads a user's history on every request: after v4 that read (and the
+    watermark of the history cache) must come from the index alone, in order, unsorted."""
+    path = tmp_path / "old.db"
+    _make_v1(path)
+    SqliteStore(f"sqlite:///{path}").close()
+    queries = [
+        "SELECT item_id FROM events WHERE user_id = ? ORDER BY ts_us, seq",
+        "SELECT item_id FROM events WHERE user_id = ? AND type IN (?, ?) ORDER BY ts_us, seq",
+        "SELECT MAX(seq), COUNT(*) FROM events WHERE user_id = ?",
+    ]
+    with sqlite3.connect(path) as conn:
+        indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+        assert "events_user_history" in indexes and "events_user_ts" not in indexes
+        for sql in queries:
+            params = ["u-1", "click", "rating"][: sql.count("?")]
+            plan = " ".join(r[3] for r in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+            assert "COVERING INDEX events_user_history" in plan, (sql, plan)
+            assert "TEMP B-TREE" not in plan, (sql, plan)
+
+
 def test_a_failed_migration_leaves_the_old_schema(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     _make_v1(path)

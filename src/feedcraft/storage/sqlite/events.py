@@ -140,8 +140,8 @@ class SqliteEventLog:
         types: Sequence[EventType] | None = None,
         limit: int | None = None,
     ) -> list[str]:
-        """One indexed range scan over (user_id, ts_us), whose rowid suffix is seq, so rows
-        come in (ts, seq) order without a sort; only item_id is read.
+        """One range scan of the covering index (user_id, ts_us, seq, type, item_id): rows
+        come in (ts, seq) order without a sort and the table itself is never read.
 
         Answers are remembered per (user, types, limit) with the user's watermark, the
         largest seq and the count of their events, which one covering-index lookup reads:

@@ -114,7 +114,22 @@ _V3_TEXT_CACHE = _script(
 )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_V1_CORE, _v2_vector_namespaces, _V3_TEXT_CACHE)
+#: A user's history (item ids in time order, optionally of some types) is read on every feed
+#: request: with type and item id in the index the read never touches the table (half the
+#: time for the heaviest MovieLens users), and seq in the key keeps (ts_us, seq) order
+#: without a sort. It replaces events_user_ts, whose every use it covers.
+_V4_HISTORY_INDEX = _script(
+    "CREATE INDEX events_user_history ON events (user_id, ts_us, seq, type, item_id)",
+    "DROP INDEX events_user_ts",
+)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    _V1_CORE,
+    _v2_vector_namespaces,
+    _V3_TEXT_CACHE,
+    _V4_HISTORY_INDEX,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
