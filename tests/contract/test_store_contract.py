@@ -448,6 +448,20 @@ def test_all_returns_sorted_ids_and_matrix(store: Store) -> None:
     np.testing.assert_array_equal(matrix, vectors[[2, 1, 3, 0]])
 
 
+def test_namespaces_lists_exactly_those_holding_vectors(store: Store) -> None:
+    assert store.vectors.namespaces() == []
+    store.vectors.upsert("items:minilm", ["n-1", "n-2"], np.ones((2, 4), dtype=np.float32))
+    store.vectors.upsert("cache:minilm", ["h-1"], np.ones((1, 8), dtype=np.float32))
+    store.vectors.upsert("items:empty", [], np.zeros((0, 4), dtype=np.float32))  # stores nothing
+    assert store.vectors.namespaces() == ["cache:minilm", "items:minilm"]
+    assert store.vectors.delete("items:minilm", ["n-1"]) == 1
+    assert store.vectors.namespaces() == ["cache:minilm", "items:minilm"]
+    assert store.vectors.delete("items:minilm", ["n-2"]) == 1  # emptied: no longer listed
+    assert store.vectors.namespaces() == ["cache:minilm"]
+    store.vectors.upsert("items:minilm", ["n-3"], np.ones((1, 6), dtype=np.float32))
+    assert store.vectors.namespaces() == ["cache:minilm", "items:minilm"]
+
+
 def _brute_force(matrix: np.ndarray, query: np.ndarray, k: int) -> list[tuple[int, float]]:
     normed = matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
     scores = normed @ (query / np.linalg.norm(query))

@@ -35,6 +35,7 @@ from feedcraft.domain import FeedEntry, Item
 from feedcraft.errors import Conflict, FeedcraftError, InvalidInput, NotFound, Unavailable
 from feedcraft.services.app import AppServices, open_services
 from feedcraft.services.generation import GeneratedText
+from feedcraft.services.items import delete_items
 
 STATUS = {NotFound: 404, Conflict: 409, InvalidInput: 422, Unavailable: 503}
 #: A generated text's length budget: characters for Chinese and Japanese, words otherwise.
@@ -109,6 +110,20 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
     def get_item(item_id: Annotated[str, Path(min_length=1)], request: Request) -> ItemOut:
         return ItemOut.from_domain(svc(request).store.catalogue.get(item_id))
 
+    @app.delete(
+        "/items/{item_id}",
+        status_code=204,
+        response_class=Response,
+        responses={404: {"description": "No item with this id in the catalogue"}},
+    )
+    def delete_item(item_id: Annotated[str, Path(min_length=1)], request: Request) -> Response:
+        """Take an item down: from the catalogue, its vectors and its cached generated texts,
+        so no feed or similar-items list shows it from now on. Events naming it are kept."""
+        report = delete_items(svc(request).store, [item_id])
+        if report.not_found:
+            raise NotFound(f"no item with id {item_id!r} in the catalogue")
+        return Response(status_code=204)
+
     @app.get("/items/{item_id}/similar", response_model=list[FeedEntryOut])
     def similar_items(
         item_id: str, request: Request, n: Annotated[int, Query(ge=1, le=500)] = 10
@@ -116,6 +131,8 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
         s = svc(request)
         entries = s.feeds.similar(item_id, n)
         items = s.store.catalogue.get_many([e.item_id for e in entries])
+        # vectors written by a `train` that raced a deletion must not bring the item back
+        entries = [e for e in entries if e.item_id in items]
         return _json(_SIMILAR.dump_json(_entries(entries, items)))
 
     @app.post("/events", response_model=WriteResult, status_code=201)

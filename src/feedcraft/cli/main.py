@@ -425,5 +425,20 @@ def _names(csv: str) -> list[str]:
     return [n.strip() for n in csv.split(",") if n.strip()]
 
 
+@app.command("delete-items")
+def delete_items_cmd(
+    item_ids: Annotated[list[str], typer.Argument(help="Ids of the items to take down.")],
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Delete items: catalogue, vectors, cached texts (events are kept). Ids the store does
+    not hold are reported, not an error, so a repeated deletion succeeds."""
+    from feedcraft.services.items import delete_items
+
+    with _opened(config, store) as (_, st):
+        report = delete_items(st, item_ids)
+    console.print(escape(report.summary()))
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())

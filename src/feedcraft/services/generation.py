@@ -112,6 +112,17 @@ def item_version(item: Item) -> str:
     return _digest([item.content_hash(), dict(item.attributes)])
 
 
+def item_key_prefix(item_id: str) -> str:
+    """The key prefix of every cached entry of an item: one `delete_prefix` drops them all."""
+    return f"{_KEY_VERSION}/{quote(item_id, safe='')}/"
+
+
+def forget_item_texts(store: Store, item_id: str) -> int:
+    """Drop every cached generation of an item. A function, not only a method, because
+    deleting items must not build a generator (that may load a language model)."""
+    return store.text_cache.delete_prefix(item_key_prefix(item_id))
+
+
 class GenerationService:
     """Summaries, headline variants, ad copy and product descriptions for stored items.
 
@@ -168,7 +179,7 @@ class GenerationService:
 
     def item_prefix(self, item_id: str) -> str:
         """The key prefix of every cached entry of an item (for `forget_item`)."""
-        return f"{_KEY_VERSION}/{quote(item_id, safe='')}/"
+        return item_key_prefix(item_id)
 
     def cache_key(self, task: str, item: Item, bucket: str, params: dict[str, Any]) -> str:
         return (
@@ -178,7 +189,7 @@ class GenerationService:
 
     def forget_item(self, item_id: str) -> int:
         """Drop every cached generation of an item (e.g. when it is deleted)."""
-        return self.store.text_cache.delete_prefix(self.item_prefix(item_id))
+        return forget_item_texts(self.store, item_id)
 
     # ------------------------------------------------------------------ profiles
 

@@ -16,6 +16,7 @@ from feedcraft.config import Settings
 from feedcraft.domain import Feed, FeedEntry, Item, ItemVectors, utcnow
 from feedcraft.errors import InvalidInput, NotFound
 from feedcraft.recommenders import available
+from feedcraft.recommenders.base import Recommender
 from feedcraft.recommenders.rerank import Candidate, RerankPolicy, rerank
 from feedcraft.services.embedding import load_item_vectors
 from feedcraft.services.interactions import POSITIVE_TYPES
@@ -65,10 +66,9 @@ class FeedService:
         history = self.history(user_id)
         policy = self._policy
         pool = n if policy.is_identity else n * self._settings.rerank.candidates_factor
-        rec = recommender.recommend([user_id], pool, histories={user_id: history})[0]
         seen = set(history)
         pin_ids = [p for p in policy.pinned if p not in seen]
-        items = self._store.catalogue.get_many([*rec.item_ids, *pin_ids])
+        rec, items = self._live(recommender, user_id, history, pool, pin_ids)
         now = utcnow()
         candidates = [_candidate(i, s, items.get(i), now, name) for i, s in rec]
         pins = [_candidate(p, 0.0, items[p], now, "pinned") for p in pin_ids if p in items]
@@ -84,6 +84,7 @@ class FeedService:
             if missing and name in CONTENT_ANCHORED and vectors is not None:
                 anchors.update(_closest(missing, history, vectors))
         titles = self._store.catalogue.get_many(list(set(anchors.values()))) if anchors else {}
+        anchors = {i: a for i, a in anchors.items() if a in titles}  # never name a deleted item
         entries = [
             FeedEntry(
                 item_id=c.item_id,
@@ -95,6 +96,28 @@ class FeedService:
         ]
         feed = Feed(user_id=user_id, entries=entries, model=f"{name}@v{info.version}")
         return feed, items
+
+    def _live(
+        self,
+        recommender: Recommender,
+        user_id: str,
+        history: list[str],
+        pool: int,
+        pin_ids: list[str],
+    ) -> tuple[list[tuple[str, float]], dict[str, Item]]:
+        """The model's best `pool` items that the catalogue still holds, and the catalogue
+        items of those and of `pin_ids`, read in one batch lookup. A trained model keeps
+        recommending deleted items (their events are kept), so they are dropped here; when
+        that thins the list, the model is asked once more with room for what was dropped."""
+        rec = recommender.recommend([user_id], pool, histories={user_id: history})[0]
+        items = self._store.catalogue.get_many([*rec.item_ids, *pin_ids])
+        gone = sum(i not in items for i in rec.item_ids)
+        if gone and len(rec) == pool:
+            asked = set(rec.item_ids)
+            rec = recommender.recommend([user_id], pool + 2 * gone, histories={user_id: history})[0]
+            fresh = [i for i in rec.item_ids if i not in asked]
+            items.update(self._store.catalogue.get_many(fresh))
+        return [(i, s) for i, s in rec if i in items][:pool], items
 
     def similar(self, item_id: str, n: int = 10) -> list[FeedEntry]:
         """Items whose content embedding is nearest to this one's."""

@@ -127,6 +127,11 @@ class VectorStore(Protocol):
 
     def count(self, namespace: str) -> int: ...
 
+    def namespaces(self) -> list[str]:
+        """Every namespace holding at least one vector, sorted: deleting an item must reach
+        its vectors under every model that embedded it, not only the one configured now."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class ArtifactInfo:

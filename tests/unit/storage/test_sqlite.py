@@ -181,6 +181,8 @@ def test_opening_a_v1_database_upgrades_it(tmp_path: Path) -> None:
         # ... and search works on the old rows.
         hit = store.vectors.search("items:old", np.array([9, 10, 11, 12], dtype=np.float32), 1)
         assert hit[0].id == "n-2"
+        # ... and the backfilled namespace is listed, so deleting items reaches its vectors.
+        assert store.vectors.namespaces() == ["items:old"]
     assert _user_version(path) == SCHEMA_VERSION
     with SqliteStore(f"sqlite:///{path}") as again:  # a second open has nothing to do
         assert again.vectors.count("items:old") == 3

@@ -246,6 +246,13 @@ class SqliteVectors:
             sql = "SELECT COUNT(*) FROM vectors WHERE namespace = ?"
             return int(conn.execute(sql, (namespace,)).fetchone()[0])
 
+    def namespaces(self) -> list[str]:
+        """From the namespace table, not a scan of every vector: a namespace's dimension is
+        NULL exactly when it holds none (set by the first upsert, cleared when emptied)."""
+        with self._db.read() as conn:
+            sql = "SELECT namespace FROM vector_namespaces WHERE dim IS NOT NULL ORDER BY namespace"
+            return [row[0] for row in conn.execute(sql)]
+
     def _load(self, conn: sqlite3.Connection, namespace: str) -> tuple[list[str], np.ndarray, int]:
         meta = conn.execute(
             "SELECT dim, version FROM vector_namespaces WHERE namespace = ?", (namespace,)

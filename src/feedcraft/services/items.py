@@ -1,0 +1,84 @@
+"""Take items down: the catalogue entry, its vectors under every model, its generated texts.
+
+Order: the catalogue first, because it is what serving checks (feeds and similar items are
+filtered against it, generation reads the item from it), so the item stops being shown the
+moment that write commits. Vectors and cached texts follow; they are removed for every
+requested id, found or not, so running the same deletion again finishes one that stopped
+half way.
+
+Events that name the items are kept: they are behaviour, not content. They record what
+readers did, feed other items' co-occurrence and popularity and readers' profiles, and back
+evaluation; erasing a person's events is `EventLog.delete_user`. Models trained on them
+still know the ids, which is why serving filters against the catalogue (services/recommend).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from feedcraft.errors import InvalidInput
+from feedcraft.services.generation import forget_item_texts
+from feedcraft.storage import Store
+
+__all__ = ["DeleteReport", "delete_items"]
+
+
+@dataclass(frozen=True)
+class DeleteReport:
+    """What a deletion removed: ids deleted from the catalogue, ids it did not hold, and
+    how many vectors (all namespaces together) and cached generated texts went with them."""
+
+    deleted: tuple[str, ...]
+    not_found: tuple[str, ...]
+    vectors: int
+    texts: int
+
+    def summary(self) -> str:
+        n = len(self.deleted)
+        text = (
+            f"deleted {n} item{'' if n == 1 else 's'} "
+            f"({self.vectors} vectors, {self.texts} cached texts)"
+        )
+        if self.not_found:
+            text += f"; not found: {', '.join(self.not_found)}"
+        return text
+
+
+def _checked_ids(item_ids: object) -> list[str]:
+    """The ids, each once, in the order given; a bare string is refused, not split into
+    characters."""
+    if isinstance(item_ids, str | bytes) or not isinstance(item_ids, Sequence):
+        raise InvalidInput(
+            f"must be a list of item ids, got {type(item_ids).__name__}", field="item_ids"
+        )
+    if not item_ids:
+        raise InvalidInput("must name at least one item id", field="item_ids")
+    for position, item_id in enumerate(item_ids):
+        if not isinstance(item_id, str) or not item_id.strip():
+            raise InvalidInput(
+                f"element {position} must be a non-empty string, got {item_id!r}",
+                field="item_ids",
+            )
+    return list(dict.fromkeys(item_ids))
+
+
+def delete_items(store: Store, item_ids: Sequence[str]) -> DeleteReport:
+    """Delete the items from the catalogue, the vector store (every namespace) and the
+    generated-text cache; unknown ids are reported in `not_found`, never an error.
+
+    The content-hash embedding cache (`cache:<encoder>`) is keyed by a hash of the text, not
+    by item id, so it keeps its entry: it names no item, and an identical article imported
+    again reuses the vector. Events are kept (see the module docstring).
+    """
+    ids = _checked_ids(item_ids)
+    existing = store.catalogue.get_many(ids)
+    store.catalogue.delete(ids)
+    vectors = sum(store.vectors.delete(ns, ids) for ns in store.vectors.namespaces())
+    texts = sum(forget_item_texts(store, item_id) for item_id in ids)
+    return DeleteReport(
+        deleted=tuple(i for i in ids if i in existing),
+        not_found=tuple(i for i in ids if i not in existing),
+        vectors=vectors,
+        texts=texts,
+    )
