@@ -28,7 +28,6 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 import argparse
 import importlib.metadata
 import json
-import math
 import platform
 import sqlite3
 import sys
@@ -69,6 +68,7 @@ from feedcraft.services.ingestion import ImportReport, import_directory
 from feedcraft.services.interactions import load_interactions
 from feedcraft.services.training import build_model
 from feedcraft.storage import Store, open_store
+from peers import jsonable, log
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data"
@@ -111,11 +111,6 @@ DATASETS: dict[str, DataSet] = {
 # -- output helpers ------------------------------------------------------------------------
 
 
-def log(message: str) -> None:
-    """Progress notes go to stderr so stdout holds only the report."""
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
 def table(rows: dict[str, dict[str, float]], first: str = "model", digits: int = 4) -> str:
     """`format_table`, with the first column renamed (rows here are not always models)."""
     width = max([len(first), *(len(r) for r in rows)])
@@ -130,19 +125,6 @@ def section(title: str) -> None:
 def load() -> float:
     """1-minute load average: other jobs share these CPUs, so each timing records it."""
     return os.getloadavg()[0]
-
-
-def jsonable(value: Any) -> Any:
-    """Plain JSON values (NaN -> null; numpy scalars -> Python), recursively."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 # -- hardware ------------------------------------------------------------------------------

@@ -80,14 +80,24 @@ SEED = 42
 THREADS = 2
 METRICS = ("recall@10", "ndcg@10", "hitrate@10", "coverage@10", "diversity@10", "novelty@10")
 
+#: How every MovieLens comparison here splits and measures (ranker.py states it too).
+PROTOCOL = (
+    f"user-temporal: per user the last {TEST_FRACTION:.0%} of ratings by time are test "
+    f"(users with >= {MIN_INTERACTIONS}); candidates = all items not in the user's "
+    f"training data; k={K}; NDCG binary relevance; each model tuned on a validation "
+    "split carved from training the same way"
+)
+
 PEERS = ("popularity", "implicit-als", "implicit-bpr", "implicit-cosine", "implicit-bm25", "ease")
 
 
 def log(message: str) -> None:
+    """Progress notes go to stderr so stdout holds only the report."""
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def jsonable(value: Any) -> Any:
+    """Plain JSON values (NaN -> null; numpy scalars -> Python), recursively."""
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -332,31 +342,88 @@ def tune_hybrid(
     return {t.label: t for t in (s1, s2, s3, s4)}, log_rows
 
 
-# -- main ------------------------------------------------------------------------------------
+# -- what every MovieLens comparison shares (ranker.py imports these) --------------------------
 
 
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+@dataclass(frozen=True)
+class MovieLens:
+    """Latest-small with its item vectors, test split and validation split."""
+
+    catalogue: IdIndex
+    movies: list[tuple[str, str, str]]
+    vectors: ItemVectors
+    embed_s: float
+    full: Split  # the training part and its test
+    val: Split  # carved from the training part the same way
+
+    def sizes(self) -> str:
+        full, val = self.full, self.val
+        return (
+            f"{len(full.train)} train / {sum(len(v) for v in full.test.values())} test "
+            f"interactions; validation: {len(val.train)} / "
+            f"{sum(len(v) for v in val.test.values())}"
+        )
+
+
+def load_movielens(folder: Path, cache: Path) -> MovieLens | None:
+    """The data set, split; None (with a note) where the shared data is absent."""
+    if not (folder / "ratings.csv.gz").exists():
+        print(f"note: {folder} is absent; nothing to do")
+        return None
+    movies = read_movies(folder)
+    catalogue = IdIndex(m for m, _, _ in movies)
+    data = read_interactions(folder, catalogue)
+    vectors, embed_s = item_vectors(movies, cache)
+    train, test = user_temporal_split(data, TEST_FRACTION, MIN_INTERACTIONS)
+    vtrain, vtest = user_temporal_split(train, TEST_FRACTION, MIN_INTERACTIONS)
+    return MovieLens(catalogue, movies, vectors, embed_s, Split(train, test), Split(vtrain, vtest))
+
+
+def cpu_note() -> str:
+    """The hardware line printed above each table: timings mean nothing without it."""
+    return (
+        f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
+
+
+def write_results(out: dict[str, Any], path: Path, started: float) -> None:
+    """`out` plus the platform and the run's total seconds, as JSON at `path`."""
+    out["platform"] = {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "load_average_end": list(os.getloadavg()),
+    }
+    out["total_seconds"] = time.perf_counter() - started
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(jsonable(out), indent=2) + "\n", encoding="utf-8")
+    print(f"\ntotal {out['total_seconds']:.0f} s; results written to {path}")
+
+
+def parse_args(
+    argv: Sequence[str] | None, description: str | None = __doc__, default_out: Path = DEFAULT_OUT
+) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawTextHelpFormatter
+    )
+    p.add_argument("--out", type=Path, default=default_out)
     p.add_argument("--data", type=Path, default=DATA)
     p.add_argument("--vectors-cache", type=Path, default=DEFAULT_CACHE)
     p.add_argument("--quick", action="store_true", help="tiny grids, for a smoke run")
     return p.parse_args(argv)
 
 
+# -- main ------------------------------------------------------------------------------------
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
-    if not (args.data / "ratings.csv.gz").exists():
-        print(f"note: {args.data} is absent; nothing to do")
+    ml = load_movielens(args.data, args.vectors_cache)
+    if ml is None:
         return 0
-    movies = read_movies(args.data)
-    catalogue = IdIndex(m for m, _, _ in movies)
-    data = read_interactions(args.data, catalogue)
-    vectors, embed_s = item_vectors(movies, args.vectors_cache)
-    train, test = user_temporal_split(data, TEST_FRACTION, MIN_INTERACTIONS)
-    vtrain, vtest = user_temporal_split(train, TEST_FRACTION, MIN_INTERACTIONS)
-    full, val = Split(train, test), Split(vtrain, vtest)
+    catalogue, vectors, full, val = ml.catalogue, ml.vectors, ml.full, ml.val
+    train = full.train
     trained = np.bincount(train.item_pos, minlength=len(catalogue)) > 0
     never = {i for i in catalogue.ids if not trained[catalogue.position(i)]}
     q = args.quick
@@ -499,14 +566,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("# feedcraft vs peers: MovieLens latest-small, user-temporal, top-10\n")
     print(
         f"{len(full.users)} test users, {len(catalogue)} items ({len(never)} with no training "
-        "interaction), "
-        f"{len(train)} train / {sum(len(v) for v in test.values())} test interactions; "
-        f"validation: {len(vtrain)} / {sum(len(v) for v in vtest.values())}"
+        f"interaction), {ml.sizes()}"
     )
-    print(
-        f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; "
-        f"load average {os.getloadavg()[0]:.2f}"
-    )
+    print(cpu_note())
     print(format_table(rows, columns, digits=4))
     print(
         f"\nd_ndcg: mean per-user NDCG@10 difference to the best peer ({best_peer}), paired "
@@ -519,18 +581,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tuned {name}: {t.params} (val NDCG@10 {t.val_ndcg:.4f})")
 
     out = {
-        "protocol": (
-            f"user-temporal: per user the last {TEST_FRACTION:.0%} of ratings by time are test "
-            f"(users with >= {MIN_INTERACTIONS}); candidates = all items not in the user's "
-            f"training data; k={K}; NDCG binary relevance; each model tuned on a validation "
-            "split carved from training the same way"
-        ),
+        "protocol": PROTOCOL,
         "users": len(full.users),
         "items": len(catalogue),
         "items_never_in_training": len(never),
         "train_interactions": len(train),
         "encoder": ENCODER,
-        "embed_s": embed_s,
+        "embed_s": ml.embed_s,
         "best_peer": best_peer,
         "chosen_hybrid": chosen,
         "bootstrap": {"n_boot": N_BOOT, "seed": SEED, "metric": "ndcg@10"},
@@ -546,16 +603,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             },
         },
         "hybrid_search": hybrid_rows,
-        "platform": {
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "load_average_end": list(os.getloadavg()),
-        },
-        "total_seconds": time.perf_counter() - started,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(jsonable(out), indent=2) + "\n", encoding="utf-8")
-    print(f"\ntotal {out['total_seconds']:.0f} s; results written to {args.out}")
+    write_results(out, args.out, started)
     return 0
 
 

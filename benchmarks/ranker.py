@@ -32,10 +32,6 @@ training groups (`CachedRanker`); the test numbers come from a plain `LearnedRan
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import platform
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -44,34 +40,30 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from feedcraft.domain import IdIndex, Interactions, ItemVectors, Recommendations
-from feedcraft.evaluation import format_table, paired_bootstrap, user_temporal_split
+from feedcraft.domain import Interactions, ItemVectors, Recommendations
+from feedcraft.evaluation import format_table, paired_bootstrap
 from feedcraft.recommenders import make_recommender
 from feedcraft.recommenders.candidates import merge
 from feedcraft.recommenders.ranker import TIME_FEATURES, LearnedRanker
 from feedcraft.recommenders.ranker_features import FeatureStage
 from peers import (
-    DATA,
-    DEFAULT_CACHE,
-    MIN_INTERACTIONS,
+    METRICS,
     N_BOOT,
+    PROTOCOL,
     SEED,
-    TEST_FRACTION,
     FeedcraftRunner,
-    K,
     Runner,
     Split,
+    cpu_note,
     evaluate,
-    item_vectors,
-    jsonable,
+    load_movielens,
     log,
-    read_interactions,
-    read_movies,
+    parse_args,
+    write_results,
 )
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "benchmarks" / "results" / "ranker.json"
-METRICS = ("recall@10", "ndcg@10", "hitrate@10", "coverage@10", "diversity@10", "novelty@10")
 
 Genres = Mapping[str, Sequence[str]]
 
@@ -222,29 +214,14 @@ def candidate_recall(model: LearnedRanker, split: Split) -> dict[str, dict[str, 
     return out
 
 
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    p.add_argument("--data", type=Path, default=DATA)
-    p.add_argument("--vectors-cache", type=Path, default=DEFAULT_CACHE)
-    p.add_argument("--quick", action="store_true", help="tiny grids, for a smoke run")
-    return p.parse_args(argv)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
+    args = parse_args(argv, __doc__, DEFAULT_OUT)
     started = time.perf_counter()
-    if not (args.data / "ratings.csv.gz").exists():
-        print(f"note: {args.data} is absent; nothing to do")
+    ml = load_movielens(args.data, args.vectors_cache)
+    if ml is None:
         return 0
-    movies = read_movies(args.data)
-    catalogue = IdIndex(m for m, _, _ in movies)
-    data = read_interactions(args.data, catalogue)
-    vectors, embed_s = item_vectors(movies, args.vectors_cache)
-    genres = genres_of(movies)
-    train, test = user_temporal_split(data, TEST_FRACTION, MIN_INTERACTIONS)
-    vtrain, vtest = user_temporal_split(train, TEST_FRACTION, MIN_INTERACTIONS)
-    full, val = Split(train, test), Split(vtrain, vtest)
+    vectors, full, val = ml.vectors, ml.full, ml.val
+    genres = genres_of(ml.movies)
 
     log("tuning EASE on validation")
     ease_l2, ease_val = tune_ease(val, vectors, args.quick)
@@ -297,15 +274,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     columns = [*METRICS, "train_s", "ms_per_user", "val_ndcg@10", "x_ease"]
     print("# learned ranker vs hybrid and EASE: MovieLens latest-small, user-temporal, top-10\n")
-    print(
-        f"{len(full.users)} test users, {len(catalogue)} items; "
-        f"{len(train)} train / {sum(len(v) for v in test.values())} test interactions; "
-        f"validation: {len(vtrain)} / {sum(len(v) for v in vtest.values())}"
-    )
-    print(
-        f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; "
-        f"load average {os.getloadavg()[0]:.2f}"
-    )
+    print(f"{len(full.users)} test users, {len(ml.catalogue)} items; {ml.sizes()}")
+    print(cpu_note())
     print(format_table(rows, columns, digits=4))
     print(f"\npaired bootstrap of per-user NDCG@10 ({N_BOOT} resamples, seed {SEED}):")
     print(format_table(comparisons, ["d_ndcg", "ci95_lo", "ci95_hi", "ratio"], digits=4))
@@ -325,17 +295,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     )
     out = {
-        "protocol": (
-            f"user-temporal: per user the last {TEST_FRACTION:.0%} of ratings by time are test "
-            f"(users with >= {MIN_INTERACTIONS}); candidates = all items not in the user's "
-            f"training data; k={K}; NDCG binary relevance; each model tuned on a validation "
-            "split carved from training the same way (the hybrid: its shipped defaults, tuned "
-            "so by peers.py)"
-        ),
+        "protocol": f"{PROTOCOL} (the hybrid: its shipped defaults, tuned so by peers.py)",
         "users": len(full.users),
-        "items": len(catalogue),
-        "train_interactions": len(train),
-        "embed_s": embed_s,
+        "items": len(ml.catalogue),
+        "train_interactions": len(full.train),
+        "embed_s": ml.embed_s,
         "models": rows,
         "bootstrap": {"n_boot": N_BOOT, "seed": SEED, "metric": "ndcg@10", **comparisons},
         "candidate_recall": recall,
@@ -348,16 +312,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "gain_importance": importance,
         },
         "ease": {"l2": ease_l2, "val_ndcg": ease_val},
-        "platform": {
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "load_average_end": list(os.getloadavg()),
-        },
-        "total_seconds": time.perf_counter() - started,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(jsonable(out), indent=2) + "\n", encoding="utf-8")
-    print(f"\ntotal {out['total_seconds']:.0f} s; results written to {args.out}")
+    write_results(out, args.out, started)
     return 0
 
 

@@ -1,4 +1,5 @@
-"""CLI fixtures: a real MovieLens subset as JSON Lines, and an environment for `feedcraft`."""
+"""CLI fixtures: a real MovieLens subset as JSON Lines, an environment for `feedcraft`, and
+`feedcraft` run in process in that environment."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ import csv
 import gzip
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner, Result
 
+from feedcraft.cli.main import app
 from shareddata import shared_path
 
 ML = "movielens-latest-small"
@@ -54,3 +58,16 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
         "COLUMNS": "80",  # a narrow terminal: messages must not be hard-wrapped
     }
     return env
+
+
+@pytest.fixture
+def cli(cli_env: dict[str, str]) -> Callable[..., Result]:
+    """Run `feedcraft ARGS...` in process with the test's environment (FEEDCRAFT_* variables
+    of the caller that cli_env leaves out are unset, not inherited)."""
+    env: dict[str, str | None] = dict(cli_env)
+    env |= {k: None for k in os.environ if k.startswith("FEEDCRAFT_") and k not in cli_env}
+
+    def invoke(*args: str | Path) -> Result:
+        return CliRunner().invoke(app, [str(a) for a in args], env=env)
+
+    return invoke

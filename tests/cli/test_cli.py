@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -17,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
-from feedcraft.cli.main import app, sample_dir
+from feedcraft.cli.main import sample_dir
 from feedcraft.services.training import MODEL_NAMES
 from feedcraft.storage import open_store
 
@@ -28,18 +27,6 @@ TOPN = ("recall@10", "ndcg@10", "hitrate@10", "coverage@10")
 ALL_MODELS = MODEL_NAMES
 
 Cli = Callable[..., Result]
-
-
-@pytest.fixture
-def cli(cli_env: dict[str, str]) -> Cli:
-    """Run `feedcraft ARGS...` in process with the test's environment."""
-    env: dict[str, str | None] = dict(cli_env)
-    env |= {k: None for k in os.environ if k.startswith("FEEDCRAFT_") and k not in cli_env}
-
-    def invoke(*args: str | Path) -> Result:
-        return CliRunner().invoke(app, [str(a) for a in args], env=env)
-
-    return invoke
 
 
 def _run(

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import csv
 import gzip
-import os
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
-from feedcraft.cli.main import app
 from feedcraft.ctr import HeadlineClickModel
 from feedcraft.services.headlines import ARTIFACT, UPWORTHY_FILE, train_headline_model
 from feedcraft.storage import open_store
@@ -24,17 +22,6 @@ from shareddata import shared_path
 
 Cli = Callable[..., Result]
 ROWS = 400
-
-
-@pytest.fixture
-def cli(cli_env: dict[str, str]) -> Cli:
-    env: dict[str, str | None] = dict(cli_env)
-    env |= {k: None for k in os.environ if k.startswith("FEEDCRAFT_") and k not in cli_env}
-
-    def invoke(*args: str | Path) -> Result:
-        return CliRunner().invoke(app, [str(a) for a in args], env=env)
-
-    return invoke
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -43,9 +43,18 @@ def _settings(config: Path | None, store: str | None) -> Settings:
     return load_settings(config, **overrides)
 
 
-def _fail(exc: Exception) -> None:
+def _fail(exc: Exception) -> NoReturn:
     console.print(f"[red]error:[/red] {escape(str(exc))}")
     raise typer.Exit(2)
+
+
+@contextmanager
+def _clean_errors() -> Iterator[None]:
+    """A feedcraft error inside ends the command with its message (exit 2), no traceback."""
+    try:
+        yield
+    except FeedcraftError as exc:
+        _fail(exc)
 
 
 @contextmanager
@@ -53,12 +62,10 @@ def _opened(config: Path | None, store: str | None) -> Iterator[tuple[Settings, 
     """Settings and the open store for one command; feedcraft errors end it cleanly (exit 2)."""
     from feedcraft.storage import open_store
 
-    try:
+    with _clean_errors():
         settings = _settings(config, store)
         with closing(open_store(settings.store)) as st:
             yield settings, st
-    except FeedcraftError as exc:
-        _fail(exc)
 
 
 def sample_dir(name: str) -> Path:
@@ -212,11 +219,8 @@ def serve(
     store: StoreOpt = None,
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs). Ctrl-C stops it."""
-    try:
+    with _clean_errors():
         settings = _settings(config, store)
-    except FeedcraftError as exc:
-        _fail(exc)
-        return
     _serve(settings, host, port)
 
 
@@ -228,11 +232,8 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
 
     host = host or settings.serve.host
     port = port or settings.serve.port
-    try:  # open the store here, so that a bad one is a clean error, not a start-up traceback
+    with _clean_errors():  # open the store here: a bad one is a clean error, not a traceback
         services = open_services(settings)
-    except FeedcraftError as exc:
-        _fail(exc)
-        return
     console.print(f"serving on http://{host}:{port} (docs at /docs); Ctrl-C stops")
     try:
         uvicorn.run(create_app(settings, services), host=host, port=port, log_level="warning")
@@ -257,7 +258,7 @@ def run(
     from feedcraft.services.training import train as train_job
     from feedcraft.storage import open_store
 
-    try:
+    with _clean_errors():
         settings = _settings(config, store)
         console.print(f"store: {settings.store}")
         with closing(open_store(settings.store)) as st:
@@ -278,9 +279,6 @@ def run(
         console.print(
             f"try: curl 'http://127.0.0.1:{port or settings.serve.port}/users/{user}/feed?n=5'"
         )
-    except FeedcraftError as exc:
-        _fail(exc)
-        return
     if serve_after:
         _serve(settings, host, port)
 
@@ -333,13 +331,10 @@ def score_headlines_cmd(
             model, name = load_headline_model(st)
             report = score_csv(model, in_csv, out_csv, progress=settings.progress, model_name=name)
     else:  # a model file: no store is opened (nor created)
-        try:
+        with _clean_errors():
             settings = _settings(config, store)
             model, name = load_headline_model(path=model_file)
             report = score_csv(model, in_csv, out_csv, progress=settings.progress, model_name=name)
-        except FeedcraftError as exc:
-            _fail(exc)
-            return
     console.print(f"scored {report.rows} rows with {escape(name)} in {report.seconds:.1f}s")
 
 

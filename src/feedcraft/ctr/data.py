@@ -17,14 +17,18 @@ from feedcraft.errors import InvalidInput
 __all__ = ["HeadlineVariants"]
 
 
-def _strings(values: Sequence[str] | None, n: int, field: str) -> tuple[str, ...]:
+def string_column(
+    values: Sequence[str] | None, n: int, field: str, *, rows: str = "variants"
+) -> tuple[str, ...]:
+    """`n` strings ("" each when `values` is None), checked before they reach an encoder: a
+    bare string would be read character by character. `rows` names what `n` counts."""
     if values is None:
         return ("",) * n
     if isinstance(values, str | bytes):
         raise InvalidInput("expected a sequence of strings, got a single string", field=field)
     out = tuple(values)
     if len(out) != n:
-        raise InvalidInput(f"has {len(out)} values for {n} variants", field=field)
+        raise InvalidInput(f"has {len(out)} values for {n} {rows}", field=field)
     for i, v in enumerate(out):
         if not isinstance(v, str):
             raise InvalidInput(f"element {i} is {type(v).__name__}, not str", field=field)
@@ -62,7 +66,7 @@ class HeadlineVariants:
         weeks: Sequence[int] | np.ndarray | None = None,
     ) -> HeadlineVariants:
         """Validated variants: counts are non-negative, clicks never exceed impressions."""
-        tids = _strings(test_ids, len(test_ids), "test_ids")
+        tids = string_column(test_ids, len(test_ids), "test_ids")
         n = len(tids)
         imp = np.asarray(impressions, dtype=np.float64)
         clk = np.asarray(clicks, dtype=np.float64)
@@ -79,12 +83,12 @@ class HeadlineVariants:
             raise InvalidInput(f"has shape {wk.shape}, expected ({n},)", field="weeks")
         return cls(
             test_ids=tids,
-            headlines=_strings(headlines, n, "headlines"),
+            headlines=string_column(headlines, n, "headlines"),
             impressions=imp,
             clicks=clk,
-            excerpts=_strings(excerpts, n, "excerpts"),
-            ledes=_strings(ledes, n, "ledes"),
-            image_ids=_strings(image_ids, n, "image_ids"),
+            excerpts=string_column(excerpts, n, "excerpts"),
+            ledes=string_column(ledes, n, "ledes"),
+            image_ids=string_column(image_ids, n, "image_ids"),
             weeks=wk,
         )
 

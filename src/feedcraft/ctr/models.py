@@ -32,7 +32,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from scipy.optimize import minimize
 
-from feedcraft.ctr.data import HeadlineVariants
+from feedcraft.ctr.data import HeadlineVariants, string_column
 from feedcraft.ctr.features import lexical_features
 from feedcraft.ctr.pairs import winner_pairs
 from feedcraft.embeddings import Encoder, make_encoder
@@ -63,20 +63,6 @@ class HeadlineScorer(Protocol):
         *,
         encoder: Encoder | None = None,
     ) -> np.ndarray: ...
-
-
-def _texts(values: Sequence[str] | None, n: int, field: str) -> list[str]:
-    if values is None:
-        return [""] * n
-    if isinstance(values, str | bytes):
-        raise InvalidInput("expected a sequence of strings, got a single string", field=field)
-    out = list(values)
-    if len(out) != n:
-        raise InvalidInput(f"has {len(out)} values for {n} headlines", field=field)
-    for i, v in enumerate(out):
-        if not isinstance(v, str):
-            raise InvalidInput(f"element {i} is {type(v).__name__}, not str", field=field)
-    return out
 
 
 def _embed(encoder: Encoder, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
@@ -131,6 +117,13 @@ def _check_variants(variants: HeadlineVariants) -> None:
         raise InvalidInput("no variants to learn from", field="variants")
 
 
+def _standard_scale(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Column means and scales for standardising; a constant column gets scale 1 (it stays 0
+    rather than dividing by zero)."""
+    scale = features.std(axis=0)
+    return features.mean(axis=0), np.where(scale > 0, scale, 1.0)
+
+
 class _PairwiseLogit:
     """Logistic regression on feature differences of winner pairs, both orders, no intercept:
     P(i beats j) = sigmoid(w . (x_i - x_j)), so w . x is a per-headline score."""
@@ -151,9 +144,7 @@ class _PairwiseLogit:
                 "no test has two headlines with different CTRs; nothing to learn",
                 field="variants",
             )
-        self.mean_ = features.mean(axis=0)
-        scale = features.std(axis=0)
-        self.scale_ = np.where(scale > 0, scale, 1.0)
+        self.mean_, self.scale_ = _standard_scale(features)
         z = (features - self.mean_) / self.scale_
         diff = z[pairs.first] - z[pairs.second]
         y = pairs.first_wins.astype(np.int64)
@@ -165,6 +156,22 @@ class _PairwiseLogit:
         if not hasattr(self, "coef_"):
             raise NotFitted(f"{type(self).__name__} is not fitted; call fit first")
         return np.asarray(((features - self.mean_) / self.scale_) @ self.coef_, dtype=np.float64)
+
+    def _headline_features(self, headlines: Sequence[str], encoder: Encoder | None) -> np.ndarray:
+        """One row of (unstandardised) features per headline, as `fit` built them."""
+        raise NotImplementedError
+
+    def score(
+        self,
+        headlines: Sequence[str],
+        excerpts: Sequence[str] | None = None,
+        ledes: Sequence[str] | None = None,
+        *,
+        encoder: Encoder | None = None,
+    ) -> np.ndarray:
+        """w . x per headline; excerpts and ledes are accepted (`HeadlineScorer`) but unread."""
+        heads = string_column(headlines, len(headlines), "headlines", rows="headlines")
+        return self._linear(self._headline_features(heads, encoder))
 
 
 class LexicalPairwiseLR(_PairwiseLogit):
@@ -178,16 +185,8 @@ class LexicalPairwiseLR(_PairwiseLogit):
         self._fit_pairs(lexical_features(variants.headlines), variants)
         return self
 
-    def score(
-        self,
-        headlines: Sequence[str],
-        excerpts: Sequence[str] | None = None,
-        ledes: Sequence[str] | None = None,
-        *,
-        encoder: Encoder | None = None,
-    ) -> np.ndarray:
-        heads = _texts(headlines, len(headlines), "headlines")
-        return self._linear(lexical_features(heads))
+    def _headline_features(self, headlines: Sequence[str], encoder: Encoder | None) -> np.ndarray:
+        return lexical_features(headlines)
 
 
 class EmbeddingDiffLR(_EncoderMixin, _PairwiseLogit):
@@ -207,19 +206,10 @@ class EmbeddingDiffLR(_EncoderMixin, _PairwiseLogit):
         self.encoder_name_ = enc.name
         return self
 
-    def score(
-        self,
-        headlines: Sequence[str],
-        excerpts: Sequence[str] | None = None,
-        ledes: Sequence[str] | None = None,
-        *,
-        encoder: Encoder | None = None,
-    ) -> np.ndarray:
-        heads = _texts(headlines, len(headlines), "headlines")
+    def _headline_features(self, headlines: Sequence[str], encoder: Encoder | None) -> np.ndarray:
         if not hasattr(self, "encoder_name_"):
             raise NotFitted("EmbeddingDiffLR is not fitted; call fit first")
-        enc = self._resolve_encoder(encoder, self.encoder_name_)
-        return self._linear(_embed(enc, heads))
+        return _embed(self._resolve_encoder(encoder, self.encoder_name_), headlines)
 
 
 def _padded(groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -313,10 +303,7 @@ class HeadlineClickModel(_EncoderMixin):
             raise InvalidInput(
                 "no test has two shown variants and a click; nothing to learn", field="variants"
             )
-        mean = raw.mean(axis=0)
-        scale = raw.std(axis=0)
-        self.mean_ = mean
-        self.scale_ = np.where(scale > 0, scale, 1.0)
+        self.mean_, self.scale_ = _standard_scale(raw)
         x = (raw - self.mean_) / self.scale_
         self.coef_, self.image_effects_, self.n_iter_ = self._solve(
             x[informative],
@@ -412,9 +399,9 @@ class HeadlineClickModel(_EncoderMixin):
         self._check_fitted()
         n = len(headlines)
         texts = {
-            "headline": _texts(headlines, n, "headlines"),
-            "excerpt": _texts(excerpts, n, "excerpts"),
-            "lede": _texts(ledes, n, "ledes"),
+            "headline": string_column(headlines, n, "headlines", rows="headlines"),
+            "excerpt": string_column(excerpts, n, "excerpts", rows="headlines"),
+            "lede": string_column(ledes, n, "ledes", rows="headlines"),
         }
         enc = self._resolve_encoder(encoder, self.encoder_name_) if self.fields else None
         x = (self._raw_features(enc, texts) - self.mean_) / self.scale_

@@ -41,6 +41,22 @@ SURROGATE_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 HISTORY_OFFSET = timedelta(seconds=1)
 
 
+def _rows(path: Path, columns: int) -> Iterator[tuple[int, list[str]]]:
+    """(line number, its tab-separated fields) of every non-blank line; both MIND files have
+    a fixed column count, so a line with another is refused where it stands."""
+    for line, text in numbered_lines(path):
+        if not text.strip():
+            continue
+        cols = text.split("\t")
+        if len(cols) != columns:
+            raise InvalidInput(
+                f"expected {columns} tab-separated columns, got {len(cols)}",
+                source=str(path),
+                line=line,
+            )
+        yield line, cols
+
+
 def read_news(path: str | Path, *, provider: str = "MIND") -> Iterator[Item]:
     """Articles from news.tsv[.gz], streamed."""
     for _line, item in numbered_news(path, provider=provider):
@@ -50,16 +66,7 @@ def read_news(path: str | Path, *, provider: str = "MIND") -> Iterator[Item]:
 def numbered_news(path: str | Path, *, provider: str = "MIND") -> Iterator[tuple[int, Item]]:
     """(line number, Item) pairs; the importer uses the numbers to report committed lines."""
     path = Path(path)
-    for line, text in numbered_lines(path):
-        if not text.strip():
-            continue
-        cols = text.split("\t")
-        if len(cols) != NEWS_COLUMNS:
-            raise InvalidInput(
-                f"expected {NEWS_COLUMNS} tab-separated columns, got {len(cols)}",
-                source=str(path),
-                line=line,
-            )
+    for line, cols in _rows(path, NEWS_COLUMNS):
         news_id = require_id(cols[0], field="id", source=path, line=line)
         url = cols[5].strip()
         yield (
@@ -92,16 +99,7 @@ def read_behaviors(path: str | Path) -> Iterator[Event]:
 def numbered_impressions(path: str | Path) -> Iterator[tuple[int, Impression]]:
     """(line number, Impression) pairs, validated line by line."""
     path = Path(path)
-    for line, text in numbered_lines(path):
-        if not text.strip():
-            continue
-        cols = text.split("\t")
-        if len(cols) != BEHAVIOR_COLUMNS:
-            raise InvalidInput(
-                f"expected {BEHAVIOR_COLUMNS} tab-separated columns, got {len(cols)}",
-                source=str(path),
-                line=line,
-            )
+    for line, cols in _rows(path, BEHAVIOR_COLUMNS):
         impression_id = require_id(cols[0], field="impression_id", source=path, line=line)
         user_id = require_id(cols[1], field="user_id", source=path, line=line)
         timestamp = parse_time(cols[2], source=path, line=line)

@@ -107,38 +107,32 @@ class Database:
     def _guard(self) -> AbstractContextManager[Any]:
         return self._lock if self._lock is not None else nullcontext()
 
-    @contextmanager
-    def read(self) -> Iterator[sqlite3.Connection]:
+    def read(self) -> AbstractContextManager[sqlite3.Connection]:
         """A read transaction: every statement inside sees one consistent snapshot."""
-        with self._guard():
-            conn = self.connection()
-            try:
-                conn.execute("BEGIN")
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException as exc:
-                _rollback(conn)
-                if _unavailable(exc):
-                    raise Unavailable(f"SQLite read failed: {exc}") from exc
-                raise
+        return self._transaction("BEGIN", "read")
 
-    @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
+    def write(self) -> AbstractContextManager[sqlite3.Connection]:
         """One write transaction: committed (and synced) on success, rolled back on any error.
 
         BEGIN IMMEDIATE takes the write lock up front, so two writers queue on the busy
         timeout instead of failing with a deadlock when both try to upgrade a read lock.
         """
+        return self._transaction("BEGIN IMMEDIATE", "write")
+
+    @contextmanager
+    def _transaction(self, begin: str, kind: str) -> Iterator[sqlite3.Connection]:
+        """`begin` ... COMMIT; any error rolls back, and a failure of the database itself (not
+        of the SQL) surfaces as Unavailable."""
         with self._guard():
             conn = self.connection()
             try:
-                conn.execute("BEGIN IMMEDIATE")
+                conn.execute(begin)
                 yield conn
                 conn.execute("COMMIT")
             except BaseException as exc:
                 _rollback(conn)
                 if _unavailable(exc):
-                    raise Unavailable(f"SQLite write failed: {exc}") from exc
+                    raise Unavailable(f"SQLite {kind} failed: {exc}") from exc
                 raise
 
     def checkpoint(self) -> None:
