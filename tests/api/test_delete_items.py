@@ -36,7 +36,7 @@ def _similar(client: TestClient, item_id: str, n: int = 20) -> list[str]:
 def test_deleted_item_is_gone_everywhere_and_its_events_stay(
     client: TestClient, trained: Any
 ) -> None:
-    gone = _feed(client, USER)[0]
+    gone = _feed(client, USER, model="hybrid")[0]  # a mutual content neighbour in this data
     neighbour = _similar(client, gone, 1)[0]
     assert gone in _similar(client, neighbour)  # the case under test: it was someone's neighbour
     health = client.get("/health").json()

@@ -190,18 +190,19 @@ def test_train_then_evaluate_writes_metrics_for_every_model(
     for name in ALL_MODELS:
         assert any(line.startswith(name) for line in table), result.stdout
     metrics = json.loads(metrics_path.read_text())
-    assert metrics["protocol"] == "user-temporal" and metrics["default_model"] == "hybrid"
+    assert metrics["protocol"] == "user-temporal" and metrics["default_model"] == "ranker"
     assert set(metrics["models"]) == set(ALL_MODELS)
     for name, values in metrics["models"].items():
         for key in TOPN:
             assert 0.0 <= values[key] <= 1.0, (name, key, values[key])
         assert values["recall@10"] <= values["hitrate@10"]
     for key in TOPN:  # the default model's numbers at the top level, for scripts
-        assert metrics[key] == metrics["models"]["hybrid"][key]
+        assert metrics[key] == metrics["models"]["ranker"][key]
     # the models learn something on real data: both beat random on NDCG
     models = metrics["models"]
     assert models["itemknn"]["ndcg@10"] > models["random"]["ndcg@10"]
     assert models["hybrid"]["ndcg@10"] > models["random"]["ndcg@10"]
+    assert models["ranker"]["ndcg@10"] > models["random"]["ndcg@10"]
     assert models["popularity"]["ndcg@10"] > models["random"]["ndcg@10"]
 
     # evaluating saves no model; training again makes version 2
@@ -293,7 +294,7 @@ def test_serve_starts_serves_a_feed_and_stops_on_sigint(
     cli: Cli, cli_env: dict[str, str], ml_jsonl: Path, tmp_path: Path
 ) -> None:
     assert cli("import", "jsonl", ml_jsonl).exit_code == 0
-    assert cli("train", "--models", "popularity,hybrid").exit_code == 0
+    assert cli("train", "--models", "popularity,ranker").exit_code == 0
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     log = tmp_path / "serve.log"
@@ -318,7 +319,7 @@ def test_serve_starts_serves_a_feed_and_stops_on_sigint(
 
         status, feed = _get(f"{base}/users/7/feed?n=5")  # a real MovieLens user id
         assert status == 200, feed
-        assert feed["model"] == "hybrid@v1" and len(feed["items"]) == 5  # the default
+        assert feed["model"] == "ranker@v1" and len(feed["items"]) == 5  # the default
         for entry in feed["items"]:
             assert isinstance(entry["score"], float) and entry["reason"] and entry["title"]
         status, pop = _get(f"{base}/users/7/feed?n=3&model=popularity")

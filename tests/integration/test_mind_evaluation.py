@@ -173,7 +173,7 @@ def evaluate_dataset(data: Path, work: Path) -> dict[str, Any]:
     # metrics.json: the four metrics at the top level (the default model), every model beside
     assert metrics["protocol"] == "impressions"
     default = metrics["default_model"]
-    assert default == "hybrid"
+    assert default == "ranker"
     assert set(metrics["models"]) == set(MODELS)
     for key in METRICS:
         assert isinstance(metrics[key], float)

@@ -58,6 +58,12 @@ class Recommender(ABC):
         each one in, where the model can tell; models that cannot return {}."""
         return {}
 
+    def prepare_serving(self) -> None:
+        """Slow one-off work that makes serving faster (e.g. compiling a model to native
+        code), run by the server in the background after loading; the model serves the
+        same scores before, during and after. Most models have none."""
+        return None
+
     # -- shared helpers -------------------------------------------------------------------
     def get_params(self) -> dict[str, Any]:
         """Constructor arguments, as scikit-learn's `get_params` (shallow)."""

@@ -272,12 +272,12 @@ class ContentSource(ScoringSource):
         vectors = np.zeros((len(data.items), item_vectors.dim), np.float32)
         vectors[self.has_vector_] = item_vectors.matrix[pos[self.has_vector_]]
         self.vectors_ = vectors
-        self.vectors64_ = vectors.astype(np.float64)  # once, not per request
         return data
 
     def profiles(self, hist: sp.csr_matrix) -> np.ndarray:
         """Unit-length user profiles (zero rows where the history has no vector)."""
-        w = recency_rows(hist, self.recency_half_life)
+        w = recency_rows(hist, self.recency_half_life).astype(np.float32)
+        # float32 weights: with float64 ones scipy upcast the whole vector matrix per call
         p = np.asarray(w @ self.vectors_, np.float64)
         norms = np.linalg.norm(p, axis=1)
         ok = norms > 1e-12
@@ -287,7 +287,14 @@ class ContentSource(ScoringSource):
 
     def score_matrix(self, user_ids: Sequence[str], hist: sp.csr_matrix) -> np.ndarray:
         p = self.profiles(hist)
-        out = p @ self.vectors64_.T
+        # float32: a request reads the whole (items x dim) matrix, and half the bytes took a
+        # third of the time (0.59 vs 1.70 ms for 9,742 MiniLM vectors). One matrix-vector
+        # product per user, never one product for the batch: a batched product rounds
+        # differently, and a user's features (so their feed) must not depend on who else
+        # was scored with them
+        out = np.empty((hist.shape[0], len(self.vectors_)))
+        for u, profile in enumerate(p.astype(np.float32)):
+            out[u] = self.vectors_ @ profile
         out[:, ~self.has_vector_] = -np.inf
         out[~p.any(axis=1)] = -np.inf
         return out

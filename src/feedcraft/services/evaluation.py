@@ -37,8 +37,13 @@ from feedcraft.recommenders import RECOMMENDERS, available
 from feedcraft.recommenders.base import Recommender
 from feedcraft.services.embedding import embed_catalogue, load_item_vectors
 from feedcraft.services.impressions import load_impressions
-from feedcraft.services.interactions import interactions_from_events, load_interactions
-from feedcraft.services.training import MODEL_NAMES, build_model, fit_models
+from feedcraft.services.interactions import (
+    ItemMetadata,
+    interactions_from_events,
+    load_interactions,
+    load_item_metadata,
+)
+from feedcraft.services.training import MODEL_NAMES, build_model, fit_models, metadata_arguments
 from feedcraft.storage import Store
 
 
@@ -101,11 +106,13 @@ def evaluate_user_temporal(
         raise InvalidInput(
             f"no user has at least {min_interactions} interactions; nothing to evaluate"
         )
-    vectors = _vectors(store, settings, progress) if "content" in models else None
+    needs_vectors = any(RECOMMENDERS[m].needs_item_vectors for m in models)
+    vectors = _vectors(store, settings, progress) if needs_vectors else None
     popularity = popularity_shares(train)
     users = sorted(test)
     per_model: dict[str, dict[str, float]] = {}
-    fitted = fit_models(models, settings, train, vectors, progress=progress)
+    metadata = load_item_metadata(store)  # item attributes, not behaviour: nothing of the test
+    fitted = fit_models(models, settings, train, vectors, metadata=metadata, progress=progress)
     for name, (model, seconds) in fitted.items():
         start = time.perf_counter()
         recs = model.recommend(users, k)
@@ -150,7 +157,8 @@ def evaluate_impressions(
     train = _impression_interactions(train_imps, IdIndex(sorted(store.catalogue.ids())))
     needs_vectors = any(RECOMMENDERS[m].needs_item_vectors for m in models)
     vectors = _vectors(store, settings, progress) if needs_vectors else None
-    fitted = _fit_with_impressions(models, settings, train, vectors, train_imps, progress)
+    metadata = load_item_metadata(store)
+    fitted = _fit_with_impressions(models, settings, train, vectors, train_imps, metadata, progress)
     default = _default(list(fitted), settings)
     per_model: dict[str, dict[str, float]] = {}
     for name, (model, seconds) in fitted.items():
@@ -184,6 +192,7 @@ def _fit_with_impressions(
     train: Interactions,
     vectors: ItemVectors | None,
     train_imps: Sequence[Impression],
+    metadata: ItemMetadata,
     progress: bool,
 ) -> dict[str, tuple[Recommender, float]]:
     """`fit_models`, except that models whose `fit` takes `impressions` (e.g. nrms) also get
@@ -192,14 +201,14 @@ def _fit_with_impressions(
         m for m in models if "impressions" in inspect.signature(RECOMMENDERS[m].fit).parameters
     ]
     rest = [m for m in models if m not in takes]
-    fitted = fit_models(rest, settings, train, vectors, progress=progress)
+    fitted = fit_models(rest, settings, train, vectors, metadata=metadata, progress=progress)
     for name in takes:
         model = build_model(name, settings)
         if model.needs_item_vectors and vectors is None:
             continue
         start = time.perf_counter()
         fit: Any = model.fit
-        fit(train, vectors, impressions=train_imps)
+        fit(train, vectors, impressions=train_imps, **metadata_arguments(model, metadata))
         fitted[name] = (model, time.perf_counter() - start)
     return {m: fitted[m] for m in models if m in fitted}
 

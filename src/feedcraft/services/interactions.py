@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -45,3 +46,26 @@ def load_interactions(
     """All positive interactions in the store; item index = the catalogue when asked."""
     items = IdIndex(sorted(store.catalogue.ids())) if whole_catalogue else None
     return interactions_from_events(store.events.iter_events(types=list(types)), items)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemMetadata:
+    """What a model may learn from besides interactions and vectors: each item's categories
+    (category, subcategory and tags, in that order, without repeats) and its publication
+    time in unix seconds (items without one are absent)."""
+
+    categories: Mapping[str, tuple[str, ...]]
+    published_at: Mapping[str, float]
+
+
+def load_item_metadata(store: Store) -> ItemMetadata:
+    """Categories and publication times of every catalogue item (stubs have neither)."""
+    categories: dict[str, tuple[str, ...]] = {}
+    published: dict[str, float] = {}
+    for item in store.catalogue.iter_items(include_stubs=False):
+        names = tuple(dict.fromkeys(c for c in (item.category, item.subcategory, *item.tags) if c))
+        if names:
+            categories[item.id] = names
+        if item.published_at is not None:
+            published[item.id] = item.published_at.timestamp()
+    return ItemMetadata(categories, published)

@@ -6,6 +6,7 @@ loaded from elsewhere.
 
 from __future__ import annotations
 
+import logging
 import pickle
 import threading
 from collections.abc import Mapping
@@ -16,6 +17,7 @@ from feedcraft.recommenders.base import Recommender
 from feedcraft.storage import ArtifactInfo, Store
 
 PREFIX = "recommender:"
+_log = logging.getLogger(__name__)
 
 
 def artifact_name(model: str) -> str:
@@ -72,6 +74,8 @@ class ModelCache:
         self._store = store
         self._lock = threading.Lock()
         self._models: dict[str, tuple[Recommender, ArtifactInfo]] = {}
+        #: Artifact name -> the thread preparing its newest loaded version (see `_prepare`).
+        self.preparing: dict[str, threading.Thread] = {}
 
     def get(self, name: str) -> tuple[Recommender, ArtifactInfo]:
         versions = self._store.artifacts.versions(artifact_name(name))
@@ -85,4 +89,22 @@ class ModelCache:
             if held is None or held[1].version != newest:
                 held = load_model(self._store, name, newest)
                 self._models[name] = held
+                self._prepare(held)
             return held
+
+    def _prepare(self, held: tuple[Recommender, ArtifactInfo]) -> None:
+        """The model's one-off serving work (`Recommender.prepare_serving`), in a daemon
+        thread: the first requests are served at once by the model as loaded."""
+        model, info = held
+
+        def work() -> None:
+            try:
+                model.prepare_serving()
+            except Exception:  # a speed-up failing must never take serving down
+                _log.warning(
+                    "preparing %s v%s for serving failed", info.name, info.version, exc_info=True
+                )
+
+        thread = threading.Thread(target=work, name=f"prepare-{info.name}", daemon=True)
+        self.preparing[info.name] = thread
+        thread.start()

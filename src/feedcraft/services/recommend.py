@@ -26,7 +26,7 @@ from feedcraft.storage import Store
 HISTORY_LIMIT = 500
 #: Models whose items may be explained by content likeness when the model itself names no
 #: history item (content-based parts); the others then fall back to popularity or freshness.
-CONTENT_ANCHORED = frozenset({"content", "hybrid", "itemknn", "ease"})
+CONTENT_ANCHORED = frozenset({"content", "hybrid", "itemknn", "ease", "ranker"})
 
 
 class FeedService:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,13 +14,15 @@ from feedcraft.domain import Interactions, ItemVectors, utcnow
 from feedcraft.embeddings import Encoder, encoder_from_settings
 from feedcraft.recommenders import make_recommender
 from feedcraft.recommenders.base import Recommender
+from feedcraft.recommenders.ranker import TIME_FEATURES
 from feedcraft.services.embedding import embed_catalogue, load_item_vectors
-from feedcraft.services.interactions import load_interactions
+from feedcraft.services.interactions import ItemMetadata, load_interactions, load_item_metadata
 from feedcraft.services.models import save_model
 from feedcraft.storage import Store
 
-#: Trained by default: the default model and the baselines it is compared with.
-MODEL_NAMES: tuple[str, ...] = ("hybrid", "itemknn", "popularity", "content", "random")
+#: Trained by default: the default model (the learned ranker), the hybrid it re-ranks the
+#: candidates of, and the baselines they are compared with.
+MODEL_NAMES: tuple[str, ...] = ("ranker", "hybrid", "itemknn", "popularity", "content", "random")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,11 +44,24 @@ def model_params(name: str, settings: Settings) -> dict[str, object]:
         return {"k": rec.knn_neighbours}
     if name == "random":
         return {"random_state": settings.seed}
+    if name == "ranker":
+        drop = () if rec.ranker_time_features else TIME_FEATURES
+        return {"drop_features": drop, "random_state": settings.seed}
     return {}
 
 
 def build_model(name: str, settings: Settings) -> Recommender:
     return make_recommender(name, **model_params(name, settings))
+
+
+def metadata_arguments(model: Recommender, metadata: ItemMetadata | None) -> dict[str, object]:
+    """The keyword arguments of `model.fit` that item metadata can fill (e.g. the ranker's
+    `item_categories` and `published_at`); models that take none get none."""
+    if metadata is None:
+        return {}
+    takes = inspect.signature(model.fit).parameters
+    given = {"item_categories": metadata.categories, "published_at": metadata.published_at}
+    return {k: v for k, v in given.items() if k in takes}
 
 
 def fit_models(
@@ -54,6 +70,7 @@ def fit_models(
     interactions: Interactions,
     item_vectors: ItemVectors | None,
     *,
+    metadata: ItemMetadata | None = None,
     progress: bool = True,
 ) -> dict[str, tuple[Recommender, float]]:
     """Fit each named model; models that need vectors are skipped when there are none."""
@@ -63,7 +80,7 @@ def fit_models(
         if model.needs_item_vectors and item_vectors is None:
             continue
         start = time.perf_counter()
-        model.fit(interactions, item_vectors)
+        model.fit(interactions, item_vectors, **metadata_arguments(model, metadata))
         fitted[name] = (model, time.perf_counter() - start)
     return fitted
 
@@ -84,7 +101,10 @@ def train(
     vectors = load_item_vectors(store, encoder.name)
     interactions = load_interactions(store)
     reports = []
-    fitted = fit_models(models, settings, interactions, vectors, progress=progress)
+    metadata = load_item_metadata(store)
+    fitted = fit_models(
+        models, settings, interactions, vectors, metadata=metadata, progress=progress
+    )
     for name, (model, seconds) in fitted.items():
         version = save_model(
             store,

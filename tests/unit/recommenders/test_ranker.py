@@ -22,7 +22,7 @@ from feedcraft.evaluation.splits import latest_share_mask
 from feedcraft.recommenders import make_recommender
 from feedcraft.recommenders.candidates import merge
 from feedcraft.recommenders.ranker import LearnedRanker
-from feedcraft.recommenders.ranker_features import _ranks, ranks_at
+from feedcraft.recommenders.ranker_features import _ranks, global_ranks_at, ranks_at
 
 pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
@@ -82,6 +82,38 @@ def test_ranks_of_candidates_match_full_ranking(
         np.testing.assert_array_equal(ranks_at(s, r, c), _ranks(s)[r, c])
 
 
+def test_shared_rows_are_ranked_once(fitted: LearnedRanker, ratings: Interactions) -> None:
+    """Popularity and trending rank their one shared row at fit; a user's rank is that less
+    the seen items above it: the same as ranking the row with seen items at -inf."""
+    stage = fitted.stage_
+    assert set(stage.global_ranks_) == {"popularity", "trending"}
+    users = list(ratings.users.ids[:6])
+    hist, _ = fitted._histories(users, None)
+    pick = np.ones((len(users), len(fitted.items_)), bool)  # every unseen item it scores
+    pick[hist.nonzero()] = False
+    for name, grank in stage.global_ranks_.items():
+        s = stage.sources_[name].score_matrix(users, hist)
+        s[hist.nonzero()] = -np.inf
+        r, c = np.nonzero(pick & np.isfinite(s))
+        assert len(r) > 30
+        np.testing.assert_array_equal(global_ranks_at(grank, hist, r, c), _ranks(s)[r, c])
+
+
+def test_other_items_keep_ease_order_below_candidates(
+    fitted: LearnedRanker, ratings: Interactions
+) -> None:
+    user = ratings.users.ids[0]
+    hist, _ = fitted._histories([user], None)
+    scores = fitted._predict([user], hist, None)[0]
+    ease = fitted.stage_.sources_["ease"].score_matrix([user], hist)[0]
+    rest = (scores < 1.0) & np.isfinite(ease) & (hist.toarray()[0] == 0)
+    order = np.argsort(-scores[rest], kind="stable")
+    # EASE's order, squeezed into [0, 1); scores closer than float64 resolves at 0.5 may tie
+    assert np.diff(ease[rest][order]).max() <= 1e-15
+    assert np.mean(np.diff(ease[rest][order]) < 0) > 0.3  # and it is an order, not a tie
+    assert scores[rest].min() >= 0.0 and scores[rest].max() < 1.0
+
+
 def test_features(fitted: LearnedRanker, ratings: Interactions) -> None:
     names = fitted.feature_names_
     for required in (
@@ -134,11 +166,17 @@ def test_fresh_items_join_with_dates(
         ratings, vectors, item_categories=genres, published_at=released
     )
     assert "fresh" in model.stage_.sources_ and "fresh_score" in model.feature_names_
-    (rec,) = model.recommend(["nobody"], 10**6)
+    user = ratings.users.ids[0]
+    (rec,) = model.recommend([user], 10**6)
     newest = max(released, key=released.__getitem__)
-    assert dict(rec)[newest] > 1.0, "the newest item is a candidate for a cold user"
+    assert dict(rec)[newest] > 1.0, "the newest item is a candidate"
     clone = pickle.loads(pickle.dumps(model))
-    np.testing.assert_array_equal(clone.recommend(["nobody"], 20)[0].scores, rec.scores[:20])
+    np.testing.assert_array_equal(clone.recommend([user], 20)[0].scores, rec.scores[:20])
+    # a user without history gets popularity: no training group had an empty history
+    (cold,) = model.recommend(["nobody"], 20)
+    counts = np.bincount(ratings.item_pos, minlength=len(ratings.items))
+    expected = ratings.items.ids_at(np.argsort(-counts, kind="stable")[:20])
+    assert list(cold.item_ids) == list(expected)
 
 
 def test_bad_parameters(ratings: Interactions, vectors: ItemVectors) -> None:
@@ -185,3 +223,36 @@ def test_learns_to_beat_its_first_source(
     popularity = make_recommender("popularity", half_life_days=None).fit(train)
     scores = {"ranker": ndcg(ranker), "ease": ndcg(ease), "popularity": ndcg(popularity)}
     assert scores["ranker"] > scores["ease"] > scores["popularity"], scores
+
+
+@pytest.mark.slow
+def test_compiled_boosters_serve_the_same_scores(
+    fitted: LearnedRanker, ratings: Interactions
+) -> None:
+    model = pickle.loads(pickle.dumps(fitted))  # a copy: the module's fixture stays as fitted
+    users = list(ratings.users.ids[:8])
+    before = model.recommend(users, 30)
+    model.prepare_serving()
+    assert model._compiled is not None and len(model._compiled) == model.n_boosters
+    after = model.recommend(users, 30)
+    for b, a in zip(before, after, strict=True):
+        assert a.item_ids == b.item_ids
+        np.testing.assert_allclose(a.scores, b.scores, rtol=0, atol=1e-9)
+    # machine code is never pickled: a reloaded model serves through LightGBM again
+    again = pickle.loads(pickle.dumps(model))
+    assert getattr(again, "_compiled", None) is None
+    assert [r.item_ids for r in again.recommend(users, 30)] == [r.item_ids for r in before]
+
+
+def test_explains_with_its_collaborative_sources(
+    fitted: LearnedRanker, ratings: Interactions
+) -> None:
+    """EASE's strongest link first, kNN's for what EASE cannot place; always a history item."""
+    user = ratings.users.ids[0]
+    rows = np.flatnonzero(ratings.user_pos == 0)
+    history = ratings.items.ids_at(ratings.item_pos[rows[np.argsort(ratings.timestamps[rows])]])
+    rec = fitted.recommend([user], 20)[0]
+    found = fitted.explain(history, rec.item_ids)
+    ease = fitted.stage_.sources_["ease"].model_.explain(history, rec.item_ids)  # type: ignore[attr-defined]
+    assert ease and {i: found[i] for i in ease} == ease
+    assert len(found) >= len(ease) and set(found.values()) <= set(history)

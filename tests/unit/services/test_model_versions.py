@@ -13,6 +13,7 @@ import pytest
 from feedcraft.config import Settings
 from feedcraft.domain import Event, EventType, Item
 from feedcraft.errors import Conflict, InvalidInput, Unavailable
+from feedcraft.recommenders import RECOMMENDERS
 from feedcraft.services.models import (
     KEEP_VERSIONS,
     ModelCache,
@@ -130,7 +131,7 @@ def test_training_saves_metadata_of_what_it_saw(ratings_store: Store, settings: 
         meta = ratings_store.artifacts.versions(artifact_name(r.model))[-1].metadata
         assert meta["users"] == users and meta["interactions"] == N_RATINGS
         assert datetime.fromisoformat(meta["trained_at"]).tzinfo is not None
-        needs_vectors = r.model in ("content", "hybrid")
+        needs_vectors = RECOMMENDERS[r.model].needs_item_vectors
         assert meta["encoder"] == ("hashing-256" if needs_vectors else None)
 
 
