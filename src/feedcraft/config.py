@@ -68,9 +68,16 @@ class LLMSettings(BaseModel):
     """Text generation: which model writes, and the guardrails its text must pass."""
 
     backend: str = Field(
-        default="smollm2",
-        description="smollm2 (embedded, packaged), a .gguf path, an http(s):// OpenAI-compatible "
-        "server URL, or extractive (no model)",
+        default="gemma3",
+        description="gemma3 or smollm2 (embedded, packaged: Gemma 3 270M base, SmolLM2-135M-"
+        "Instruct; gemma3 passes the guardrails more often, smollm2 is 2-3x faster: "
+        "benchmarks/README.md), a .gguf path, an http(s):// OpenAI-compatible server URL, or "
+        "extractive (no model)",
+    )
+    prompt_style: Literal["auto", "chat", "completion"] = Field(
+        default="auto",
+        description="chat messages, or few-shot completion prompts (base and tiny models); "
+        "auto: completion for the packaged models, chat otherwise",
     )
     model: str = Field(default="default", description="model name sent to an HTTP server")
     api_key: str | None = Field(default=None, description="bearer token for an HTTP server")

@@ -344,7 +344,8 @@ BackendOpt = Annotated[
     str | None,
     typer.Option(
         "--backend",
-        help="smollm2, a .gguf path, an http(s):// server URL, or extractive (no model); "
+        help="gemma3 or smollm2 (packaged), a .gguf path, an http(s):// server URL, or "
+        "extractive (no model); "
         "else FEEDCRAFT_LLM__BACKEND.",
     ),
 ]

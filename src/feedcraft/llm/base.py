@@ -9,9 +9,9 @@ so two backends with the same name must produce the same text for the same reque
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from feedcraft.errors import InvalidInput
 
@@ -19,13 +19,23 @@ __all__ = [
     "Backend",
     "ChatBackend",
     "Completion",
+    "CompletionBackend",
     "Message",
+    "PromptStyle",
     "Role",
     "SamplingParams",
     "check_messages",
+    "completion_body",
+    "parse_completion",
+    "prompt_style",
 ]
 
 Role = Literal["system", "user", "assistant"]
+# How tasks talk to a model: chat messages through its chat template, or a plain few-shot
+# document to continue (base models, and tiny instruction models that follow examples better
+# than instructions; see `fewshot`).
+PromptStyle = Literal["chat", "completion"]
+PROMPT_STYLES: tuple[str, ...] = ("chat", "completion")
 _ROLES = frozenset({"system", "user", "assistant"})
 
 
@@ -106,6 +116,24 @@ class Backend(Protocol):
     ) -> Completion: ...
 
 
+@runtime_checkable
+class CompletionBackend(Backend, Protocol):
+    """A backend that also continues raw text; `prompt_style` says which way tasks use it."""
+
+    @property
+    def prompt_style(self) -> str: ...
+
+    def complete(self, prompt: str, params: SamplingParams | None = None) -> Completion: ...
+
+
+def prompt_style(backend: object) -> str:
+    """ "completion" when `backend` wants few-shot completion prompts, else "chat" (also for
+    backends that only implement `Backend`)."""
+    if isinstance(backend, CompletionBackend) and backend.prompt_style == "completion":
+        return "completion"
+    return "chat"
+
+
 def check_messages(messages: Sequence[Message]) -> list[Message]:
     """`messages` as a list, refusing what every chat template rejects (empty, unknown roles)."""
     if isinstance(messages, str | bytes):
@@ -126,7 +154,10 @@ def check_messages(messages: Sequence[Message]) -> list[Message]:
 
 
 class ChatBackend:
-    """Shared plumbing: `generate` is a one-turn `chat`; subclasses implement `chat`/`stream`."""
+    """Shared plumbing: `generate` is a one-turn `chat`; subclasses implement `chat`/`stream`
+    and, when the model continues raw text, `complete`."""
+
+    prompt_style: str = "chat"
 
     @property
     def name(self) -> str:  # pragma: no cover - every subclass overrides
@@ -161,3 +192,33 @@ def request_body(messages: Sequence[Message], params: SamplingParams) -> dict[st
     if params.stop:
         body["stop"] = list(params.stop)
     return body
+
+
+def completion_body(prompt: str, params: SamplingParams) -> dict[str, object]:
+    """The OpenAI (legacy) completions body: raw text to continue, no chat template."""
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise InvalidInput("must be a non-empty string", field="prompt")
+    body = request_body([Message("user", "")], params)
+    del body["messages"]
+    body["prompt"] = prompt
+    return body
+
+
+def parse_completion(payload: Mapping[str, Any], backend: str, seconds: float) -> Completion:
+    """A `Completion` from an OpenAI chat or completions answer (`choices[0]` and `usage`).
+
+    Raises KeyError, IndexError, TypeError or AttributeError on a malformed payload; the
+    caller names the server in its own error.
+    """
+    choice = payload["choices"][0]
+    message = choice.get("message")
+    text = (message.get("content") if message is not None else choice.get("text")) or ""
+    usage = payload.get("usage") or {}
+    return Completion(
+        text=text,
+        backend=backend,
+        finish_reason=choice.get("finish_reason"),
+        prompt_tokens=usage.get("prompt_tokens"),
+        completion_tokens=usage.get("completion_tokens"),
+        seconds=seconds,
+    )

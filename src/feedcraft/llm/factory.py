@@ -19,7 +19,7 @@ _NO_MODEL = frozenset({"extractive", "none", "off"})
 
 
 def make_backend(spec: str, **options: Any) -> Backend | None:
-    """Backend for `spec`: "smollm2" (the embedded default) or a .gguf path, an
+    """Backend for `spec`: "gemma3" (the embedded default), "smollm2" or a .gguf path, an
     OpenAI-compatible server URL ("http://127.0.0.1:8080"), or "extractive" for no model
     (None: the generator then answers with the extractive fallback only).
 
@@ -35,7 +35,8 @@ def make_backend(spec: str, **options: Any) -> Backend | None:
     if spec in PACKAGED_GGUF or spec.lower().endswith(".gguf"):
         return LlamaCppBackend(spec, **options)
     raise InvalidInput(
-        f"unknown backend {spec!r}: use smollm2, a .gguf path, an http(s):// URL or extractive",
+        f"unknown backend {spec!r}: use smollm2, gemma3, a .gguf path, an http(s):// URL or "
+        "extractive",
         field="backend",
     )
 
@@ -43,6 +44,7 @@ def make_backend(spec: str, **options: Any) -> Backend | None:
 def backend_from_settings(settings: LLMSettings) -> Backend | None:
     """The backend `[llm]` names, with the options that apply to its kind."""
     spec = settings.backend.strip()
+    style = None if settings.prompt_style == "auto" else settings.prompt_style
     if spec.startswith(("http://", "https://")):
         return make_backend(
             spec,
@@ -50,10 +52,13 @@ def backend_from_settings(settings: LLMSettings) -> Backend | None:
             api_key=settings.api_key,
             timeout=settings.timeout_s,
             max_retries=settings.max_retries,
+            prompt_style=style or "chat",
         )
     if spec.lower() in _NO_MODEL:
         return None
-    return make_backend(spec, n_threads=settings.threads, n_ctx=settings.context)
+    return make_backend(
+        spec, n_threads=settings.threads, n_ctx=settings.context, prompt_style=style
+    )
 
 
 def generator_from_settings(settings: LLMSettings, encoder: Encoder, *, seed: int = 0) -> Generator:

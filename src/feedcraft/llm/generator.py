@@ -1,7 +1,9 @@
 """Run a task on a backend under the guardrails, with retry and the extractive fallback.
 
 For each output a task needs (one summary, or `n` headlines) the model gets up to
-`max_attempts` tries, each with its own seed so that a retry is not a replay. A candidate is
+`max_attempts` tries, each with its own seed so that a retry is not a replay. A backend whose
+`prompt_style` is "completion" gets the task's few-shot prompt for that output instead of the
+chat messages, greedy on the first try (see `PreparedTask.completion_params`). A candidate is
 kept only when every guardrail passes; what is still missing after the last attempt comes from
 the extractive fallback. A backend that errors (server down, prompt too long) is not retried:
 the fallback answers at once. The result says who wrote each output and what failed.
@@ -14,7 +16,7 @@ from dataclasses import dataclass, replace
 
 from feedcraft.embeddings.base import Encoder
 from feedcraft.errors import FeedcraftError, InvalidInput
-from feedcraft.llm.base import Backend
+from feedcraft.llm.base import Backend, Completion, CompletionBackend, prompt_style
 from feedcraft.llm.extractive import ExtractiveSummarizer
 from feedcraft.llm.guardrails import CheckResult, Guardrails
 from feedcraft.llm.tasks import (
@@ -124,6 +126,17 @@ class Generator:
             instructions=task.instructions,
         )
 
+    @staticmethod
+    def _call(
+        backend: Backend, task: PreparedTask, attempt: int, slot: int, seed: int
+    ) -> Completion:
+        """One model call for output `slot`, in the backend's prompt style."""
+        if task.prompts and prompt_style(backend) == "completion":
+            assert isinstance(backend, CompletionBackend)
+            params = replace(task.completion_params(attempt), seed=seed)
+            return backend.complete(task.prompts[slot % len(task.prompts)], params)
+        return backend.chat(task.messages, replace(task.params, seed=seed))
+
     def run(self, task: PreparedTask) -> GenerationResult:
         start = time.perf_counter()
         outputs: list[str] = []
@@ -144,9 +157,9 @@ class Generator:
             attempts += 1
             broken = False
             for slot in range(len(outputs), task.n_outputs):
-                params = replace(task.params, seed=self.seed + attempt * _SEED_STRIDE + slot)
+                seed = self.seed + attempt * _SEED_STRIDE + slot
                 try:
-                    completion = backend.chat(task.messages, params)
+                    completion = self._call(backend, task, attempt, slot, seed)
                 except FeedcraftError as exc:
                     reject(attempt + 1, "backend", str(exc))
                     broken = True

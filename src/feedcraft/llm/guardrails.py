@@ -6,8 +6,9 @@ deliberately strict; a text that fails any of them is regenerated with another s
 replaced by the extractive fallback (see `generator`). The checks:
 
 - length: within the budget (words, or characters for Chinese) and not trivially short;
-- format: no refusal or preamble, no markup (<<, >>, ```), no unfinished sentence (prose),
-  one line (headlines), no URL the source does not contain, no degenerate repetition;
+- format: no refusal or preamble, no markup (<<, >>, ```), no broken character (U+FFFD), no
+  unfinished sentence (prose), one line (headlines), no URL the source does not contain, no
+  degenerate repetition;
 - numbers: every number in the output occurs in the source (also spelled out: "three" = 3);
 - entities: every capitalised name in the output occurs in the source. A capitalised span is
   the cheap stand-in for named-entity recognition in English; in Chinese only Latin-script
@@ -210,6 +211,9 @@ def check_format(output: str, *, source: str = "", kind: str = "prose") -> Check
         return CheckResult("format", False, f"starts with a preamble or refusal: {text[:30]!r}")
     if has_delimiter_like(text):
         return CheckResult("format", False, "contains markup such as <<, >> or ```")
+    if "\ufffd" in text and "\ufffd" not in source:
+        # a multi-byte character cut between tokens (measured: SmolLM2 on Chinese headlines)
+        return CheckResult("format", False, "contains a broken character (U+FFFD)")
     if kind == "headline" and "\n" in text:
         return CheckResult("format", False, "a headline must be one line")
     if text.endswith((":", "：")):

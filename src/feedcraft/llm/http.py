@@ -17,11 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 from feedcraft.errors import InvalidInput, Unavailable
 from feedcraft.llm.base import (
+    PROMPT_STYLES,
     ChatBackend,
     Completion,
     Message,
     SamplingParams,
     check_messages,
+    completion_body,
+    parse_completion,
     request_body,
 )
 
@@ -47,6 +50,8 @@ class OpenAICompatibleBackend(ChatBackend):
     `model` is sent with each request (servers hosting one model ignore it) and is part of
     `name`. `timeout` bounds connecting and each read; `max_retries` counts retries after the
     first try, waiting `backoff * 2**i` seconds (capped at `max_backoff`) before retry i.
+    `prompt_style="completion"` sends tasks' few-shot prompts to /v1/completions (for a base
+    model); the default sends chat messages to /v1/chat/completions.
     """
 
     def __init__(
@@ -61,6 +66,7 @@ class OpenAICompatibleBackend(ChatBackend):
         backoff: float = 0.5,
         max_backoff: float = 8.0,
         extra_body: Mapping[str, Any] | None = None,
+        prompt_style: str = "chat",
     ) -> None:
         url = (base_url or "").strip().rstrip("/")
         if not url.startswith(("http://", "https://")):
@@ -75,6 +81,12 @@ class OpenAICompatibleBackend(ChatBackend):
             raise InvalidInput("backoff must be >= 0", field="backoff")
         if not model:
             raise InvalidInput("empty model name", field="model")
+        if prompt_style not in PROMPT_STYLES:
+            raise InvalidInput(
+                f"must be one of {', '.join(PROMPT_STYLES)}, got {prompt_style!r}",
+                field="prompt_style",
+            )
+        self.prompt_style = prompt_style
         self.base_url = url
         self.model = model
         self.api_key = api_key
@@ -89,12 +101,16 @@ class OpenAICompatibleBackend(ChatBackend):
     @property
     def name(self) -> str:
         """`openai:<model>@<url>`: the same alias on two servers may be different weights."""
-        return f"openai:{self.model}@{self.base_url}"
+        style = "/completion" if self.prompt_style == "completion" else ""
+        return f"openai:{self.model}@{self.base_url}{style}"
 
     @property
     def endpoint(self) -> str:
-        root = self.base_url if self.base_url.endswith("/v1") else f"{self.base_url}/v1"
-        return f"{root}/chat/completions"
+        return f"{self._root}/chat/completions"
+
+    @property
+    def _root(self) -> str:
+        return self.base_url if self.base_url.endswith("/v1") else f"{self.base_url}/v1"
 
     def _http(self) -> httpx.Client:
         if self._client is None:
@@ -126,16 +142,19 @@ class OpenAICompatibleBackend(ChatBackend):
     def _wait(self, attempt: int) -> None:
         time.sleep(min(self.max_backoff, self.backoff * 2**attempt))
 
-    def _send(self, body: dict[str, Any], *, stream: bool) -> httpx.Response:
+    def _send(
+        self, body: dict[str, Any], *, stream: bool, endpoint: str | None = None
+    ) -> httpx.Response:
         """POST with retries; the caller owns (and must close) the returned response."""
         httpx = _httpx()
         client = self._http()
+        endpoint = endpoint or self.endpoint
         last: str = ""
         for attempt in range(self.max_retries + 1):
             if attempt:
                 self._wait(attempt - 1)
             try:
-                request = client.build_request("POST", self.endpoint, json=body)
+                request = client.build_request("POST", endpoint, json=body)
                 response = client.send(request, stream=stream)
             except (httpx.TransportError, httpx.TimeoutException) as exc:
                 last = f"{type(exc).__name__}: {exc}"
@@ -150,39 +169,36 @@ class OpenAICompatibleBackend(ChatBackend):
             raise InvalidInput(
                 f"server refused the request (HTTP {response.status_code}): {detail}",
                 field="request",
-                source=self.endpoint,
+                source=endpoint,
             )
         raise Unavailable(
-            f"LLM server {self.endpoint} failed after {self.max_retries + 1} tries: {last}"
+            f"LLM server {endpoint} failed after {self.max_retries + 1} tries: {last}"
         )
 
     def chat(self, messages: Sequence[Message], params: SamplingParams | None = None) -> Completion:
-        body = self._body(messages, params)
+        return self._call(self._body(messages, params), self.endpoint)
+
+    def complete(self, prompt: str, params: SamplingParams | None = None) -> Completion:
+        """Continue `prompt` as raw text through /v1/completions (no chat template)."""
+        body = completion_body(prompt, params or SamplingParams())
+        body["model"] = self.model
+        body.update(self.extra_body)
+        return self._call(body, f"{self._root}/completions")
+
+    def _call(self, body: dict[str, Any], endpoint: str) -> Completion:
         start = time.perf_counter()
-        response = self._send(body, stream=False)  # not streamed: the body is read inside
+        response = self._send(body, stream=False, endpoint=endpoint)  # body read inside
         try:
             payload = json.loads(response.content)
         except ValueError as exc:
-            raise Unavailable(f"LLM server {self.endpoint} sent invalid JSON") from exc
+            raise Unavailable(f"LLM server {endpoint} sent invalid JSON") from exc
         finally:
             response.close()
         seconds = time.perf_counter() - start
         try:
-            choice = payload["choices"][0]
-            text = choice["message"].get("content") or ""
+            return parse_completion(payload, self.name, seconds)
         except (KeyError, IndexError, TypeError, AttributeError) as exc:
-            raise Unavailable(
-                f"LLM server {self.endpoint} sent no choices: {payload!r:.200}"
-            ) from exc
-        usage = payload.get("usage") or {}
-        return Completion(
-            text=text,
-            backend=self.name,
-            finish_reason=choice.get("finish_reason"),
-            prompt_tokens=usage.get("prompt_tokens"),
-            completion_tokens=usage.get("completion_tokens"),
-            seconds=seconds,
-        )
+            raise Unavailable(f"LLM server {endpoint} sent no choices: {payload!r:.200}") from exc
 
     def stream(
         self, messages: Sequence[Message], params: SamplingParams | None = None

@@ -4,21 +4,24 @@ Each `prepare_*` function turns a request into a `PreparedTask` that the generat
 any backend. Prompts are written in the source's language (English and Chinese templates;
 other languages get the English template plus "answer in the language of the data"), the
 source goes through `safety.sanitize_source` and sits between the data delimiters, and the
-instruction comes last, where small models attend best. Post-processing removes what models
-add around the answer (preambles, quotes, numbering, an unfinished last sentence) but never
-repairs content: a wrong answer must fail the guardrails, not be hidden.
+instruction comes last, where small models attend best. Each task also carries few-shot
+completion prompts (`fewshot`) for backends whose `prompt_style` is "completion": the packaged
+small models, which follow worked examples far better than instructions. Post-processing
+removes what models add around the answer (preambles, quotes, numbering, an unfinished last
+sentence) but never repairs content: a wrong answer must fail the guardrails, not be hidden.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from feedcraft.errors import InvalidInput
 from feedcraft.llm.base import Message, SamplingParams
 from feedcraft.llm.extractive import ExtractiveSummarizer
+from feedcraft.llm.fewshot import STOP, clip_units, example_text, excerpt, fewshot_prompts
 from feedcraft.llm.safety import (
     DATA_CLOSE,
     DATA_OPEN,
@@ -146,13 +149,24 @@ class PreparedTask:
     removed: tuple[str, ...]  # sentences dropped as injection attempts
     postprocess: Callable[[str], list[str]]
     fallback: Callable[[ExtractiveSummarizer], list[str]]
+    # Few-shot completion prompts (see `fewshot`), one per output slot, for backends whose
+    # `prompt_style` is "completion"; `examples` is their worked-example text.
+    prompts: tuple[str, ...] = ()
+    examples: str = ""
 
     @property
     def instructions(self) -> tuple[str, ...]:
         """Prompt text that is ours, not the source's: an output must not echo it."""
         data_end = self.messages[-1].content.rfind(DATA_CLOSE)
         own = self.messages[-1].content[data_end + len(DATA_CLOSE) :]
-        return (*(m.content for m in self.messages if m.role == "system"), own)
+        system = tuple(m.content for m in self.messages if m.role == "system")
+        return (*system, self.examples, own) if self.examples else (*system, own)
+
+    def completion_params(self, attempt: int) -> SamplingParams:
+        """Sampling for a completion prompt: greedy first (small models are most faithful
+        greedy; the prompt variants keep outputs apart), the task's temperature on retries."""
+        temperature = 0.0 if attempt == 0 else self.params.temperature
+        return replace(self.params, temperature=temperature, stop=STOP)
 
 
 @dataclass(frozen=True)
@@ -262,18 +276,7 @@ def _template_language(language: str) -> str:
 
 def _clip_source(text: str, language: str) -> str:
     """The leading sentences of `text` that fit the model's share of the context."""
-    limit = MAX_SOURCE_UNITS.get(language, MAX_SOURCE_UNITS["en"])
-    if count_units(text) <= limit:
-        return text
-    kept: list[str] = []
-    used = 0
-    for sentence in split_sentences(text):
-        n = count_units(sentence)
-        if used + n > limit:
-            break
-        kept.append(sentence)
-        used += n
-    return join_sentences(kept) if kept else truncate_units(text, limit)
+    return clip_units(text, MAX_SOURCE_UNITS.get(language, MAX_SOURCE_UNITS["en"]))
 
 
 def _messages(language: str, data: str, instruction: str) -> tuple[Message, ...]:
@@ -336,24 +339,34 @@ def _postprocess_headline(raw: str) -> list[str]:
     return []
 
 
-def _article(title: str, body: str, lang: str) -> tuple[str, str, str, tuple[str, ...]]:
-    """Sanitised title and body, the labelled text the model sees (before clipping), and the
-    sentences removed as injections. Outputs are checked against the labelled text, so that
-    the label words ("Title") are not taken for invented names."""
-    clean_title = sanitize_source(title)
-    clean_body = sanitize_source(body)
-    label = _LABELS[lang]["title"]
-    full = (
-        f"{label}: {clean_title.text}\n{clean_body.text}" if clean_title.text else clean_body.text
-    )
-    return clean_title.text, clean_body.text, full, clean_title.removed + clean_body.removed
+@dataclass(frozen=True)
+class _Article:
+    """An article request's language, sanitised title and body, the labelled text the model
+    sees (before clipping) and the sentences removed as injections. Outputs are checked
+    against the labelled text, so that the label words ("Title") are not taken for invented
+    names."""
+
+    language: str
+    lang: str  # the template language
+    title: str
+    body: str
+    full: str
+    removed: tuple[str, ...]
+
+    @classmethod
+    def of(cls, request: SummaryRequest | HeadlineRequest) -> _Article:
+        language = detect_source_language(f"{request.title}\n{request.body}", request.language)
+        lang = _template_language(language)
+        title = sanitize_source(request.title)
+        body = sanitize_source(request.body)
+        label = _LABELS[lang]["title"]
+        full = f"{label}: {title.text}\n{body.text}" if title.text else body.text
+        return cls(language, lang, title.text, body.text, full, title.removed + body.removed)
 
 
 def prepare_summary(request: SummaryRequest) -> PreparedTask:
-    language = detect_source_language(f"{request.title}\n{request.body}", request.language)
-    lang = _template_language(language)
-    title, body, full, removed = _article(request.title, request.body, lang)
-    data = _clip_source(full, language)
+    a = _Article.of(request)
+    language, lang, title, body = a.language, a.lang, a.title, a.body
     max_length = request.max_length or DEFAULT_LENGTH["summary"][lang]
     interests = [neutralise(t) for t in request.interests if t.strip()][:10]
     sep = "、" if lang == "zh" else ", "
@@ -364,38 +377,42 @@ def prepare_summary(request: SummaryRequest) -> PreparedTask:
         task="summary",
         language=language,
         kind="prose",
-        messages=_messages(language, data, instruction),
+        messages=_messages(language, _clip_source(a.full, language), instruction),
         params=SamplingParams(max_tokens=_max_tokens(max_length), temperature=0.3),
         n_outputs=1,
         max_length=max_length,
         min_length=_min_length(max_length, "prose"),
-        source=full,
-        removed=removed,
+        source=a.full,
+        removed=a.removed,
         postprocess=_postprocess_prose(max_length),
         fallback=lambda ex: [ex.summarize(body, max_length, interests=interests, title=title)],
+        prompts=fewshot_prompts("summary", language, excerpt(body or title, language, interests)),
+        examples=example_text("summary", language),
     )
 
 
 def prepare_headlines(request: HeadlineRequest) -> PreparedTask:
-    language = detect_source_language(f"{request.title}\n{request.body}", request.language)
-    lang = _template_language(language)
-    title, body, full, removed = _article(request.title, request.body, lang)
-    data = _clip_source(full, language)
+    a = _Article.of(request)
+    language, lang, title, body = a.language, a.lang, a.title, a.body
     max_length = request.max_length or DEFAULT_LENGTH["headline"][lang]
     instruction = _INSTRUCTIONS["headline"][lang].format(n=max_length)
     return PreparedTask(
         task="headlines",
         language=language,
         kind="headline",
-        messages=_messages(language, data, instruction),
+        messages=_messages(language, _clip_source(a.full, language), instruction),
         params=SamplingParams(max_tokens=_max_tokens(max_length), temperature=0.8),
         n_outputs=request.n,
         max_length=max_length,
         min_length=_min_length(max_length, "headline"),
-        source=full,
-        removed=removed,
+        source=a.full,
+        removed=a.removed,
         postprocess=_postprocess_headline,
         fallback=lambda ex: ex.headlines(title, body, request.n, max_length),
+        prompts=fewshot_prompts(
+            "headline", language, excerpt(body or title, language), variants=request.n
+        ),
+        examples=example_text("headline", language),
     )
 
 
@@ -414,9 +431,7 @@ def prepare_ad_copy(request: AdCopyRequest) -> PreparedTask:
     lines.append(f"{labels['audience']}: {audience}")
     if description.text:
         lines.append(description.text)
-    data = _clip_source("\n".join(lines), language)
     max_length = request.max_length or DEFAULT_LENGTH["ad_copy"][lang]
-    instruction = _INSTRUCTIONS["ad_copy"][lang].format(n=max_length)
     sep = "：" if lang == "zh" else ": "
 
     def fallback(ex: ExtractiveSummarizer) -> list[str]:
@@ -425,20 +440,8 @@ def prepare_ad_copy(request: AdCopyRequest) -> PreparedTask:
         best = ex.summarize(pitch, room, interests=[audience]) if pitch and room > 0 else ""
         return [f"{product}{sep}{best}" if best else product]
 
-    return PreparedTask(
-        task="ad_copy",
-        language=language,
-        kind="prose",
-        messages=_messages(language, data, instruction),
-        params=SamplingParams(max_tokens=_max_tokens(max_length), temperature=0.7),
-        n_outputs=1,
-        max_length=max_length,
-        min_length=_min_length(max_length, "prose"),
-        source="\n".join(lines),
-        removed=campaign.removed + description.removed,
-        postprocess=_postprocess_prose(max_length),
-        fallback=fallback,
-    )
+    removed = campaign.removed + description.removed
+    return _data_task("ad_copy", language, lines, removed, max_length, 0.7, fallback)
 
 
 def prepare_product_description(request: ProductDescriptionRequest) -> PreparedTask:
@@ -454,9 +457,7 @@ def prepare_product_description(request: ProductDescriptionRequest) -> PreparedT
         if clean.text:
             pairs.append((neutralise(key), clean.text))
     lines = [f"{_LABELS[lang]['product']}: {name}"] + [f"- {k}: {v}" for k, v in pairs]
-    data = _clip_source("\n".join(lines), language)
     max_length = request.max_length or DEFAULT_LENGTH["product_description"][lang]
-    instruction = _INSTRUCTIONS["product_description"][lang].format(n=max_length)
 
     def fallback(ex: ExtractiveSummarizer) -> list[str]:
         if lang == "zh":
@@ -470,17 +471,38 @@ def prepare_product_description(request: ProductDescriptionRequest) -> PreparedT
             kept.append(part)
         return [truncate_units(join_sentences(kept), max_length)]
 
+    return _data_task(
+        "product_description", language, lines, tuple(removed), max_length, 0.5, fallback
+    )
+
+
+def _data_task(
+    task: str,
+    language: str,
+    lines: Sequence[str],
+    removed: tuple[str, ...],
+    max_length: int,
+    temperature: float,
+    fallback: Callable[[ExtractiveSummarizer], list[str]],
+) -> PreparedTask:
+    """A one-paragraph task written from labelled data lines (ad copy, product description)."""
+    lang = _template_language(language)
+    source = "\n".join(lines)
+    instruction = _INSTRUCTIONS[task][lang].format(n=max_length)
+    flat = "; ".join(line.removeprefix("- ") for line in lines)
     return PreparedTask(
-        task="product_description",
+        task=task,
         language=language,
         kind="prose",
-        messages=_messages(language, data, instruction),
-        params=SamplingParams(max_tokens=_max_tokens(max_length), temperature=0.5),
+        messages=_messages(language, _clip_source(source, language), instruction),
+        params=SamplingParams(max_tokens=_max_tokens(max_length), temperature=temperature),
         n_outputs=1,
         max_length=max_length,
         min_length=_min_length(max_length, "prose"),
-        source="\n".join(lines),
-        removed=tuple(removed),
+        source=source,
+        removed=removed,
         postprocess=_postprocess_prose(max_length),
         fallback=fallback,
+        prompts=fewshot_prompts(task, language, excerpt(flat, language)),
+        examples=example_text(task, language),
     )

@@ -68,13 +68,18 @@ class ScriptedServer:
     url: str
     replies: list[Reply]
     requests: list[dict[str, Any]] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
 
 
-def _completion(text: str) -> dict[str, Any]:
-    message = {"role": "assistant", "content": text}
+def _completion(text: str, *, chat: bool = True) -> dict[str, Any]:
+    """A chat.completion answer, or a (legacy) text_completion one for /v1/completions."""
+    if chat:
+        choice: dict[str, Any] = {"message": {"role": "assistant", "content": text}}
+    else:
+        choice = {"text": text}
     return {
-        "object": "chat.completion",
-        "choices": [{"index": 0, "finish_reason": "stop", "message": message}],
+        "object": "chat.completion" if chat else "text_completion",
+        "choices": [{"index": 0, "finish_reason": "stop", **choice}],
         "usage": {"prompt_tokens": 10, "completion_tokens": len(text.split())},
     }
 
@@ -101,6 +106,7 @@ def scripted_server() -> Iterator[ScriptedServer]:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             with lock:
                 state.requests.append(body)
+                state.paths.append(self.path)
                 reply = state.replies.pop(0) if state.replies else Reply()
             time.sleep(reply.delay)
             if reply.status != 200:
@@ -116,7 +122,7 @@ def scripted_server() -> Iterator[ScriptedServer]:
                     self.wfile.flush()
                 self.wfile.write(b"data: [DONE]\n\n")
             else:
-                self._json(200, _completion(reply.text))
+                self._json(200, _completion(reply.text, chat="/chat/" in self.path))
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True

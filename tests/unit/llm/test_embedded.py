@@ -30,7 +30,7 @@ QUESTION = [Message("user", "Write one sentence about the sea.")]
 
 @pytest.fixture(scope="module")
 def smollm2() -> LlamaCppBackend:
-    return LlamaCppBackend(n_threads=THREADS, n_ctx=2048)
+    return LlamaCppBackend("smollm2", n_threads=THREADS, n_ctx=2048)
 
 
 def test_packaged_model_is_found_without_importing_its_package() -> None:
@@ -127,3 +127,48 @@ def test_chinese_input_gives_chinese_output(
     han = sum(1 for ch in result.text if "\u4e00" <= ch <= "\u9fff")
     letters = sum(1 for ch in result.text if ch.isalpha())
     assert han / letters >= 0.5  # the model's text if it wrote Chinese, else the fallback's
+
+
+@pytest.fixture(scope="module")
+def gemma3() -> LlamaCppBackend:
+    return LlamaCppBackend("gemma3", n_threads=THREADS, n_ctx=2048)
+
+
+def test_gemma3_is_assembled_from_its_package() -> None:
+    path = resolve_gguf("gemma3")
+    assert path.name == "gemma-3-270m-q4_k_m.gguf" and path.stat().st_size > 200_000_000
+    with path.open("rb") as f:
+        assert f.read(4) == b"GGUF"
+    assert resolve_gguf("gemma3-270m") == path
+
+
+@pytest.mark.slow
+def test_completion_continues_raw_text_and_stops_at_the_newline(gemma3: LlamaCppBackend) -> None:
+    prompt = "Article: Heavy rain flooded roads in the north overnight.\nHeadline:"
+    params = SamplingParams(max_tokens=16, temperature=0.0, stop=("\n",))
+    first = gemma3.complete(prompt, params)
+    assert first.text.strip() and "\n" not in first.text.strip()
+    assert first.completion_tokens and 0 < first.completion_tokens <= 16
+    assert first.backend == gemma3.name and gemma3.name.endswith("/completion")
+    assert gemma3.complete(prompt, params).text == first.text  # greedy: repeatable
+
+
+@pytest.mark.parametrize("model", ["gemma3", "smollm2"])
+@pytest.mark.slow
+def test_packaged_models_write_summaries_that_pass_the_guardrails(
+    model: str, articles: list[dict[str, Any]], hashing: HashingEncoder
+) -> None:
+    """The measured point of the few-shot prompts: on the first Wikinews articles the model,
+    not the fallback, writes some of the summaries, and what it writes passes every check
+    (with the chat prompts SmolLM2 passed 0 of 72 calls)."""
+    backend = LlamaCppBackend(model, n_threads=THREADS, n_ctx=2048)
+    gen = Generator(backend, hashing, guardrails=Guardrails(hashing, min_similarity=0.1))
+    written = 0
+    for article in articles[:3]:
+        request = SummaryRequest(article["title"], article["body"])
+        result = gen.summary(request)
+        if not result.fallback:
+            written += 1
+            assert result.backend == backend.name
+            assert all(r.passed for r in gen.check(prepare_summary(request), result.text))
+    assert written >= 1

@@ -41,6 +41,17 @@ def test_stop_sequences_reach_the_server(llama_server: str) -> None:
 
 
 @pytest.mark.slow
+def test_completion_prompts_against_a_real_server(llama_server: str) -> None:
+    backend = OpenAICompatibleBackend(llama_server, timeout=120, prompt_style="completion")
+    prompt = "Article: Heavy rain flooded roads in the north overnight.\nHeadline:"
+    params = SamplingParams(max_tokens=16, temperature=0.0, stop=("\n",))
+    completion = backend.complete(prompt, params)
+    assert completion.text.strip() and "\n" not in completion.text.strip()
+    assert completion.completion_tokens and 0 < completion.completion_tokens <= 16
+    assert completion.backend == f"openai:default@{llama_server}/completion"
+
+
+@pytest.mark.slow
 def test_retries_until_a_starting_server_listens(start_llama_server: Any) -> None:
     """Connection refused while the model loads is retried; the call then succeeds."""
     port = free_port()
