@@ -104,12 +104,13 @@ def main(argv: list[str] | None = None) -> int:
         n_items = store.catalogue.count()
         store.close()
         port = _free_port()
+        server_log = open(Path(tmp) / "server.log", "w+")  # noqa: SIM115 - closed below
         env = {**os.environ, "FEEDCRAFT_STORE": url, "FEEDCRAFT_EMBEDDING__MODEL": args.encoder}
         server = subprocess.Popen(
             [str(FEEDCRAFT), "serve", "--port", str(port)],
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=server_log,
         )
         rows: dict[str, dict[str, float]] = {}
         try:
@@ -154,9 +155,14 @@ def main(argv: list[str] | None = None) -> int:
                 rows["similar items"] = _percentiles(samples)
                 cpu_ms = (_cpu_seconds(server.pid) - cpu) * 1000 / args.requests
                 rows["similar items"]["server_cpu_ms"] = cpu_ms
+        except Exception:
+            server_log.seek(0)
+            print(f"server output:\n{server_log.read()[-4000:]}", file=sys.stderr)
+            raise
         finally:
             server.terminate()
             server.wait(timeout=30)
+            server_log.close()
     load = {
         "before": load_before,
         "timing_start": load_start,

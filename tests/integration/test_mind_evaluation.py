@@ -38,7 +38,10 @@ FEEDCRAFT = Path(sys.executable).with_name("feedcraft")  # the entry point of th
 MIND = "mind-small/MINDsmall_train_sample"
 NEMIG = "nemig/en"
 METRICS = ("auc", "mrr", "ndcg@5", "ndcg@10")
-MODELS = MODEL_NAMES
+#: The default set but the learned ranker: it refits its sources four times (minutes on these
+#: news sets) and this test checks the evaluation's bookkeeping, not a model; the ranker is
+#: measured on MovieLens (benchmarks/default_model.py), impressions by nrms (nrms.py).
+MODELS = tuple(m for m in MODEL_NAMES if m != "ranker")
 LINE = re.compile(r"(\S+) \[(\d+(?:,\d+)*)\]")
 
 
@@ -152,6 +155,7 @@ def evaluate_dataset(data: Path, work: Path) -> dict[str, Any]:
         "FEEDCRAFT_STORE": f"sqlite:///{work / 'store.db'}",
         "FEEDCRAFT_EMBEDDING__MODEL": "hashing",
         "FEEDCRAFT_PROGRESS": "false",
+        "FEEDCRAFT_RECOMMEND__DEFAULT_MODEL": "hybrid",
         "HF_HUB_OFFLINE": "1",
     }
     _feedcraft(env, work, "import", "mind", str(data))
@@ -165,6 +169,8 @@ def evaluate_dataset(data: Path, work: Path) -> dict[str, Any]:
         "prediction.txt",
         "--json",
         "metrics.json",
+        "--models",
+        ",".join(MODELS),
     )
     metrics: dict[str, Any] = json.loads((work / "metrics.json").read_text())
     behaviours = read_behaviours(data / "behaviors.tsv.gz")
@@ -173,7 +179,7 @@ def evaluate_dataset(data: Path, work: Path) -> dict[str, Any]:
     # metrics.json: the four metrics at the top level (the default model), every model beside
     assert metrics["protocol"] == "impressions"
     default = metrics["default_model"]
-    assert default == "ranker"
+    assert default == "hybrid"  # as configured above
     assert set(metrics["models"]) == set(MODELS)
     for key in METRICS:
         assert isinstance(metrics[key], float)

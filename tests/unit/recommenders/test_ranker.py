@@ -82,6 +82,20 @@ def test_ranks_of_candidates_match_full_ranking(
         np.testing.assert_array_equal(ranks_at(s, r, c), _ranks(s)[r, c])
 
 
+def test_reweighted_copies_score_together_exactly(
+    fitted: LearnedRanker, ratings: Interactions
+) -> None:
+    """EASE and kNN with their reweighted copies score in one stacked call: the numbers are
+    those of scoring each copy on its own."""
+    stage = fitted.stage_
+    assert {n for v in stage.variants_.values() for n, _ in v} >= {"ease_binary", "knn_hl16"}
+    users = list(ratings.users.ids[:7])
+    hist, _ = fitted._histories(users, None)
+    together = stage.score_matrices(users, hist)
+    for name, source in stage.sources_.items():
+        np.testing.assert_array_equal(together[name], source.score_matrix(users, hist))
+
+
 def test_shared_rows_are_ranked_once(fitted: LearnedRanker, ratings: Interactions) -> None:
     """Popularity and trending rank their one shared row at fit; a user's rank is that less
     the seen items above it: the same as ranking the row with seen items at -inf."""
