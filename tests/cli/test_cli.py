@@ -256,8 +256,10 @@ def test_evaluate_bad_option_values_are_usage_errors(cli: Cli, args: tuple[str, 
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 def test_run_no_serve_on_the_bundled_sample(cli_env: dict[str, str]) -> None:
-    proc = _run(cli_env, "run", "--no-serve", timeout=300)
+    # the main job fits the learned ranker twice on all of MovieLens (evaluate, then train)
+    proc = _run(cli_env, "run", "--no-serve", timeout=1500)
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
     out = proc.stdout.splitlines()

@@ -38,6 +38,7 @@ from typing import Any, Self
 import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
+from tqdm import tqdm
 
 from feedcraft.domain import Interactions, ItemVectors
 from feedcraft.errors import InvalidInput
@@ -71,7 +72,8 @@ class LearnedRanker(MatrixRecommender):
     `TIME_FEATURES`). The boosters' parameters follow LightGBM's names; defaults come from
     validation runs on MovieLens latest-small, and benchmarks/ranker.py tunes pools and
     boosters further (its gains there were within seed noise). `num_threads` is used for
-    large inputs only: on small ones a second thread cost more than it saved.
+    large inputs only: on small ones a second thread cost more than it saved. `progress`
+    shows a bar over the fit's stages (minutes on a real catalogue).
     """
 
     name = "ranker"
@@ -110,6 +112,7 @@ class LearnedRanker(MatrixRecommender):
         drop_features: tuple[str, ...] = (),
         random_state: int = 42,
         num_threads: int = 2,
+        progress: bool = False,
     ) -> None:
         self.pool_ease = pool_ease
         self.pool_knn = pool_knn
@@ -140,6 +143,7 @@ class LearnedRanker(MatrixRecommender):
         self.drop_features = drop_features
         self.random_state = random_state
         self.num_threads = num_threads
+        self.progress = progress
 
     # -- fitting -----------------------------------------------------------------------------
     def _check(self) -> None:
@@ -228,12 +232,18 @@ class LearnedRanker(MatrixRecommender):
         # threads pay off only on large inputs: on a busy machine two threads on small
         # matrices ran 8x slower than one (OpenBLAS and OpenMP spin-wait for each other)
         threads = self.num_threads if len(interactions) >= _THREADED_MIN else 1
-        with threadpool_limits(threads, "blas"):
+        # minutes on a real catalogue: one step per label window, the serving stage, boosters
+        bar = tqdm(
+            total=self.label_windows + 2, desc="ranker", unit="stage", disable=not self.progress
+        )
+        with threadpool_limits(threads, "blas"), bar:
             data = self._item_space(interactions, item_vectors, published_at)
             x, y, groups, names = self._training_data(
-                data, item_vectors, item_categories, published_at
+                data, item_vectors, item_categories, published_at, bar
             )
+            bar.update(self.label_windows - bar.n)  # windows left out (too little data)
             self.stage_ = self._fit_stage(data, item_vectors, item_categories, published_at)
+            bar.update()
             unknown = set(self.drop_features) - set(self.stage_.names_)
             if unknown:
                 raise InvalidInput(f"unknown features {sorted(unknown)}", field="drop_features")
@@ -245,6 +255,7 @@ class LearnedRanker(MatrixRecommender):
             self.boosters_, self.score_floor_ = self._train_boosters(
                 x, y, groups, self.feature_names_, threads
             )
+            bar.update()
             self.n_training_groups_ = len(groups)
         self.items_ = data.items
         self.history_ = user_histories(data, len(data.items), np.arange(len(data.items)))
@@ -282,6 +293,7 @@ class LearnedRanker(MatrixRecommender):
         item_vectors: ItemVectors,
         item_categories: Mapping[str, Sequence[str]] | None,
         published_at: Mapping[str, float] | None,
+        bar: tqdm[Any] | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
         """Training groups from `label_windows` windows going back in time: the first labels
         each user's last `label_fraction`, the next the same share of what is left, and so
@@ -298,6 +310,8 @@ class LearnedRanker(MatrixRecommender):
             names = stage.names_
             parts.append(self._training_set(stage, early, current.subset(label)))
             current = early
+            if bar is not None:
+                bar.update()
         if not parts:
             return np.zeros((0, 0)), np.zeros(0), np.zeros(0, np.int64), names
         x, y, groups = (np.concatenate([p[i] for p in parts]) for i in range(3))

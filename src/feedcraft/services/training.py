@@ -46,7 +46,7 @@ def model_params(name: str, settings: Settings) -> dict[str, object]:
         return {"random_state": settings.seed}
     if name == "ranker":
         drop = () if rec.ranker_time_features else TIME_FEATURES
-        return {"drop_features": drop, "random_state": settings.seed}
+        return {"drop_features": drop, "random_state": settings.seed, "progress": settings.progress}
     return {}
 
 
