@@ -17,12 +17,13 @@ score, so only content can lift them. Users with no history get popularity.
 
 Blend weights, `recency_half_life` and `content_pivot` are read when scoring, so one fitted
 model can be re-weighted (the benchmark tunes them that way); `l2`, `knn_k`,
-`knn_shrinkage` shape what `fit` learns.
+`knn_shrinkage` and `ease_top_k` shape what `fit` learns.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -38,7 +39,17 @@ from feedcraft.recommenders._common import (
     user_histories,
 )
 from feedcraft.recommenders.ease import _TIE_BREAK as _EASE_TIE_BREAK
-from feedcraft.recommenders.ease import MAX_ITEMS, active_items, ease_weights
+from feedcraft.recommenders.ease import (
+    DEFAULT_TOP_K,
+    MAX_ITEMS,
+    Weights,
+    active_items,
+    check_top_k,
+    ease_weights,
+    top_k_weights,
+    weight_block,
+    weighted_sum,
+)
 from feedcraft.recommenders.explain import anchors, known_positions
 from feedcraft.recommenders.itemknn import _TIE_BREAK as _KNN_TIE_BREAK
 from feedcraft.recommenders.itemknn import item_similarities
@@ -80,7 +91,10 @@ class HybridRecommender(MatrixRecommender):
     interactions) do not reach a top 10: giving them a neutral collaborative score instead
     let content surface them but lowered NDCG@10. `recency_half_life` weighs the history row
     of all three parts (the newest item 1, halving every that many items back; None = all
-    equal).
+    equal). `ease_top_k` keeps that many EASE weights per column, sparse (None = dense; see
+    `ease.top_k_weights`): measured on the same split, 200 gives test NDCG@10 -0.0019
+    against dense (paired bootstrap interval [-0.0047, 0.0010]), validation equal, and an
+    artifact of 42 MB instead of 330 (what is left is mostly item vectors and kNN).
     """
 
     name = "hybrid"
@@ -99,6 +113,7 @@ class HybridRecommender(MatrixRecommender):
         knn_shrinkage: float = 20.0,
         normalise_top: int = 50,
         max_ease_items: int = MAX_ITEMS,
+        ease_top_k: int | None = DEFAULT_TOP_K,
     ) -> None:
         self.l2 = l2
         self.recency_half_life = recency_half_life
@@ -109,6 +124,7 @@ class HybridRecommender(MatrixRecommender):
         self.knn_shrinkage = knn_shrinkage
         self.normalise_top = normalise_top
         self.max_ease_items = max_ease_items
+        self.ease_top_k = ease_top_k
 
     def _check(self) -> None:
         if not self.l2 > 0:
@@ -127,6 +143,7 @@ class HybridRecommender(MatrixRecommender):
             raise InvalidInput("must be >= 0", field="knn_shrinkage")
         if self.normalise_top < 1:
             raise InvalidInput("must be >= 1", field="normalise_top")
+        check_top_k(self.ease_top_k, "ease_top_k")
 
     def _fit(self, interactions: Interactions, item_vectors: ItemVectors | None) -> None:
         self._check()
@@ -138,7 +155,11 @@ class HybridRecommender(MatrixRecommender):
         counts = decayed_counts(data, None)
         self.popularity_ = counts / max(counts.max(), 1.0)
         self.active_ = active_items(counts, self.max_ease_items)
-        self.ease_ = ease_weights(x[:, self.active_], self.l2)
+        ease = ease_weights(x[:, self.active_], self.l2)
+        self.ease_: Weights = (
+            ease if self.ease_top_k is None else top_k_weights(ease, self.ease_top_k)
+        )
+        del ease  # the dense matrix can go before the rest is built
         self.knn_ = item_similarities(x, self.knn_k, self.knn_shrinkage, "cosine")
         self.vectors_, self.has_vector_ = _aligned_vectors(data.items, item_vectors)
         self.vectors64_ = self.vectors_.astype(np.float64)  # once, not per request
@@ -149,7 +170,7 @@ class HybridRecommender(MatrixRecommender):
     def _ease_raw(self, h: sp.csr_matrix) -> np.ndarray:
         out = np.full(h.shape, -np.inf)
         sub = _select_columns(h, self.active_, self._active_position())
-        active = np.asarray(sub.astype(np.float32) @ self.ease_, np.float64)
+        active = weighted_sum(sub, self.ease_)
         out[:, self.active_] = active + _EASE_TIE_BREAK * self.popularity_[self.active_]
         return out
 
@@ -162,6 +183,18 @@ class HybridRecommender(MatrixRecommender):
             cached[self.active_] = np.arange(len(self.active_))
             self._active_pos = cached
         return cached
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle without `vectors64_`: a float64 copy of `vectors_` (30 MB for 9,742 MiniLM
+        vectors), cheaper to rebuild on load than to store in every artifact."""
+        state = self.__dict__.copy()
+        state.pop("vectors64_", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if "vectors_" in state and "vectors64_" not in state:
+            self.vectors64_ = self.vectors_.astype(np.float64)
 
     def _knn_raw(self, h: sp.csr_matrix) -> np.ndarray:
         out = np.asarray((h @ self.knn_).todense(), np.float64)
@@ -222,7 +255,7 @@ class HybridRecommender(MatrixRecommender):
         col[self.active_] = np.arange(len(self.active_))
         ease = np.zeros((len(hp), len(ip)))
         hk, ik = col[hp] >= 0, col[ip] >= 0
-        ease[np.ix_(hk, ik)] = self.ease_[np.ix_(col[hp[hk]], col[ip[ik]])]
+        ease[np.ix_(hk, ik)] = weight_block(self.ease_, col[hp[hk]], col[ip[ik]])
         knn = np.asarray(self.knn_[hp][:, ip].todense(), np.float64)
         content = self.vectors64_[hp] @ self.vectors64_[ip].T
         w, lam = float(self.knn_weight), float(self.content_weight)
