@@ -437,7 +437,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "implicit-bpr": lambda p: ImplicitRunner(implicit_factory("bpr", **p)),
         "implicit-cosine": lambda p: ImplicitRunner(implicit_factory("cosine", **p)),
         "implicit-bm25": lambda p: ImplicitRunner(implicit_factory("bm25", **p)),
-        "ease": lambda p: FeedcraftRunner(make_recommender("ease", **p)),
+        "ease": lambda p: FeedcraftRunner(make_recommender("ease", top_k=None, **p)),
         "feedcraft itemknn": lambda p: FeedcraftRunner(make_recommender("itemknn", **p)),
     }
     grids: dict[str, list[dict[str, Any]]] = {
@@ -506,7 +506,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     s1 = stages["ease-recency"].params
     runs["1. ease+recency"] = FeedcraftRunner(
-        make_recommender("ease", l2=s1["l2"], recency_half_life=s1["recency_half_life"])
+        make_recommender("ease", l2=s1["l2"], recency_half_life=s1["recency_half_life"], top_k=None)
     )
     labels = {
         "2. cf-blend ease+knn": "cf-blend",

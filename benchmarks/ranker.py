@@ -185,7 +185,9 @@ def tune_ranker(
 def tune_ease(val: Split, vectors: ItemVectors, quick: bool) -> tuple[float, float]:
     best = (float("-inf"), 0.0)
     for l2 in (400.0,) if quick else (100.0, 200.0, 400.0, 800.0, 1600.0):
-        metrics, _ = evaluate(FeedcraftRunner(make_recommender("ease", l2=l2)), val, vectors)
+        metrics, _ = evaluate(
+            FeedcraftRunner(make_recommender("ease", l2=l2, top_k=None)), val, vectors
+        )
         log(f"  ease l2={l2}: val NDCG@10 {metrics['ndcg@10']:.4f}")
         best = max(best, (metrics["ndcg@10"], l2))
     return best[1], best[0]
@@ -238,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "ranker": RankerRunner(ranker, genres),
         "ranker, no time features": RankerRunner(LearnedRanker(**no_time), genres),
         "hybrid (default)": FeedcraftRunner(make_recommender("hybrid")),
-        "ease": FeedcraftRunner(make_recommender("ease", l2=ease_l2)),
+        "ease": FeedcraftRunner(make_recommender("ease", l2=ease_l2, top_k=None)),
     }
     val_ndcg = {
         "ranker": ranker_val,

@@ -107,9 +107,17 @@ def ranks_at(s: np.ndarray, r: np.ndarray, c: np.ndarray) -> np.ndarray:
         right = np.searchsorted(asc, v, side="right")
         before = np.zeros(hi - lo, np.int64)
         tied = np.flatnonzero(right - np.searchsorted(asc, v, side="left") > 1)
-        for value in np.unique(v[tied]):
-            sel = tied[v[tied] == value]
-            before[sel] = np.searchsorted(np.flatnonzero(row == value), cols[sel])
+        if len(tied):
+            # equal entries to the left of each tied candidate, in one pass: every entry
+            # holding a tied value gets the key (value's place, column), and so does each
+            # tied candidate; its count of smaller keys, less its value's first, is the answer
+            values = np.unique(v[tied])
+            where = np.flatnonzero(np.isin(row, values))
+            width = len(row) + 1
+            keys = np.sort(np.searchsorted(values, row[where]) * width + where)
+            group = np.searchsorted(values, v[tied])
+            first = np.searchsorted(keys, group * width)
+            before[tied] = np.searchsorted(keys, group * width + cols[tied]) - first
         out[lo:hi] = len(row) - right + before + 1
     return out
 
@@ -447,7 +455,7 @@ class FeatureStage:
         n_hist = np.diff(hist.indptr).astype(np.float64)
         if self.categories_.shape[1]:
             shares = category_shares(hist, self.categories_)
-            aff = np.asarray((sp.csr_matrix(shares) @ self.categories_.T).todense())[r, c]
+            aff = (self.categories_ @ shares.T)[c, r]  # CSR x dense: no transposed copy
             has_cat = self.n_categories_[c] > 0
             ok = has_cat & (n_hist[r] > 0)
             cols.append(np.where(ok, aff, np.nan))
