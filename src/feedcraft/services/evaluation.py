@@ -158,7 +158,9 @@ def evaluate_impressions(
     needs_vectors = any(RECOMMENDERS[m].needs_item_vectors for m in models)
     vectors = _vectors(store, settings, progress) if needs_vectors else None
     metadata = load_item_metadata(store)
-    fitted = _fit_with_impressions(models, settings, train, vectors, train_imps, metadata, progress)
+    fitted = _fit_with_impressions(
+        models, settings, train, vectors, train_imps, progress, metadata=metadata
+    )
     default = _default(list(fitted), settings)
     per_model: dict[str, dict[str, float]] = {}
     for name, (model, seconds) in fitted.items():
@@ -192,8 +194,8 @@ def _fit_with_impressions(
     train: Interactions,
     vectors: ItemVectors | None,
     train_imps: Sequence[Impression],
-    metadata: ItemMetadata,
     progress: bool,
+    metadata: ItemMetadata | None = None,
 ) -> dict[str, tuple[Recommender, float]]:
     """`fit_models`, except that models whose `fit` takes `impressions` (e.g. nrms) also get
     the training users' impressions: what was shown and not clicked. Never the scored ones."""
