@@ -101,7 +101,8 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
 
     @app.post("/items", response_model=WriteResult, status_code=201)
     def add_items(body: ItemsIn, request: Request) -> WriteResult:
-        """Add or replace items, all or none; of one id sent twice the later wins."""
+        """Add or replace items, all or none; of one id sent twice the later wins. Adding a
+        deleted item's id again restores it: events about it are accepted again."""
         unique = {i.id: i.to_domain() for i in body.items}
         changed = svc(request).store.catalogue.upsert(unique.values())
         return WriteResult(received=len(body.items), new=changed)
@@ -118,7 +119,8 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
     )
     def delete_item(item_id: Annotated[str, Path(min_length=1)], request: Request) -> Response:
         """Take an item down: from the catalogue, its vectors and its cached generated texts,
-        so no feed or similar-items list shows it from now on. Events naming it are kept."""
+        so no feed or similar-items list shows it from now on. Events naming it are kept; new
+        ones are refused (POST /events answers 422) until the item is stored again."""
         report = delete_items(svc(request).store, [item_id])
         if report.not_found:
             raise NotFound(f"no item with id {item_id!r} in the catalogue")
@@ -139,7 +141,9 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
     def add_events(body: EventsIn, request: Request) -> WriteResult:
         """Append events in one transaction; already-stored ids (idempotency keys) are skipped.
 
-        Events naming items the catalogue lacks create stub items, as the importers do.
+        Events naming items the catalogue lacks create stub items, as the importers do; an
+        event naming a deleted item fails the batch (422, naming `events[i].item_id`) until the
+        item is stored again with POST /items.
         """
         events = [e.to_domain() for e in body.events]
         new = svc(request).ingest_events(events)

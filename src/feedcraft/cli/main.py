@@ -27,7 +27,11 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-import_app = typer.Typer(help="Import data into the store (idempotent, streaming).")
+import_app = typer.Typer(
+    help="Import data into the store (idempotent, streaming). Deleted items: an item in the "
+    "files is stored again (that restores it); an event naming a deleted item the files do not "
+    "hold stops the import at its line, with its batch rejected whole (never skipped)."
+)
 app.add_typer(import_app, name="import")
 # soft_wrap: never hard-wrap a message (a wrapped "file:line" cannot be found or copied)
 console = Console(stderr=True, soft_wrap=True)
@@ -428,7 +432,9 @@ def delete_items_cmd(
     store: StoreOpt = None,
 ) -> None:
     """Delete items: catalogue, vectors, cached texts (events are kept). Ids the store does
-    not hold are reported, not an error, so a repeated deletion succeeds."""
+    not hold are reported, not an error, so a repeated deletion succeeds. New events naming a
+    deleted item are refused until the item is stored again (POST /items, or an items file
+    through `feedcraft import`)."""
     from feedcraft.services.items import delete_items
 
     with _opened(config, store) as (_, st):

@@ -34,7 +34,8 @@ class AppServices:
             return self._generation
 
     def ingest_events(self, events: Sequence[Event]) -> int:
-        """Append events atomically, creating stub items for unknown item ids."""
+        """Append events atomically, creating stub items for unknown item ids; a batch naming
+        a deleted item is refused whole (InvalidInput naming `events[i].item_id`)."""
         return append_events_with_stubs(self.store, events)
 
     def close(self) -> None:

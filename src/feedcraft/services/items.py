@@ -10,6 +10,11 @@ Events that name the items are kept: they are behaviour, not content. They recor
 readers did, feed other items' co-occurrence and popularity and readers' profiles, and back
 evaluation; erasing a person's events is `EventLog.delete_user`. Models trained on them
 still know the ids, which is why serving filters against the catalogue (services/recommend).
+
+The catalogue records a tombstone for every item it removes, in the same transaction, so new
+events naming a deleted item are refused (POST /events, importers) instead of bringing it back
+as a stub. Storing the full item again (POST /items, an items file) is the way to restore it:
+that clears the tombstone, and events about it are accepted from then on.
 """
 
 from __future__ import annotations
@@ -69,7 +74,8 @@ def delete_items(store: Store, item_ids: Sequence[str]) -> DeleteReport:
 
     The content-hash embedding cache (`cache:<encoder>`) is keyed by a hash of the text, not
     by item id, so it keeps its entry: it names no item, and an identical article imported
-    again reuses the vector. Events are kept (see the module docstring).
+    again reuses the vector. Events are kept (see the module docstring); new ones naming a
+    deleted item are refused until the item is stored again.
     """
     ids = _checked_ids(item_ids)
     existing = store.catalogue.get_many(ids)

@@ -18,10 +18,18 @@ from feedcraft.domain import Event, EventType, Item
 
 @runtime_checkable
 class Catalogue(Protocol):
-    """Items by id. Upserts replace a stored item whole; a stub never replaces a full item."""
+    """Items by id. Upserts replace a stored item whole; a stub never replaces a full item.
+
+    Deleting an item leaves a tombstone, so that events which still name it cannot bring it
+    back as a stub; storing a full item with that id again is a deliberate re-add and clears it.
+    """
 
     def upsert(self, items: Iterable[Item]) -> int:
-        """Store items atomically (all or none); returns how many were inserted or changed."""
+        """Store items atomically (all or none); returns how many were inserted or changed.
+
+        A full item clears its id's tombstone in the same transaction; a stub whose id has a
+        tombstone is not stored (and not counted).
+        """
         ...
 
     def get(self, item_id: str) -> Item:
@@ -38,7 +46,15 @@ class Catalogue(Protocol):
 
     def ids(self, *, include_stubs: bool = True) -> list[str]: ...
 
-    def delete(self, item_ids: Sequence[str]) -> int: ...
+    def delete(self, item_ids: Sequence[str]) -> int:
+        """Remove the items and, in the same transaction, record a tombstone for each one
+        removed; returns how many were removed. Ids the catalogue does not hold are ignored
+        (no tombstone: a typo must not block a future item)."""
+        ...
+
+    def deleted(self, item_ids: Sequence[str]) -> set[str]:
+        """The ids among `item_ids` that have a tombstone: deleted and not stored again since."""
+        ...
 
     def count(self, *, include_stubs: bool = True) -> int: ...
 

@@ -5,6 +5,11 @@ ends on a line boundary (a MIND line's events never straddle two batches). A bad
 its whole batch; every earlier batch is already committed (one store transaction each) and
 stays so. The resulting `ImportAborted` names the file and line and says how many lines are
 committed, so a re-run after the fix continues idempotently.
+
+An event naming a deleted item (one with a tombstone) is such a bad line: the import stops
+there rather than skip it, because skipping would lose data without a word and a stub would
+undo the deletion. Items written earlier in the same import (an items file re-adding the item)
+clear the tombstone first, so re-importing a whole data set restores what it contains.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from tqdm import tqdm
 from feedcraft.domain import Event, Item
 from feedcraft.errors import InvalidInput
 from feedcraft.services.ingestion.report import ImportAborted, ImportReport
-from feedcraft.services.ingestion.stubs import create_stubs
+from feedcraft.services.ingestion.stubs import create_stubs, deleted_item_error
 from feedcraft.storage import Store
 
 T = TypeVar("T")
@@ -84,15 +89,16 @@ class BatchWriter:
 
     def write_items(self, path: Path, records: Iterable[tuple[int, Item]]) -> None:
         for batch in self._batches(path, ((line, (item,)) for line, item in records)):
-            unique = {item.id: item for item in batch}  # a later line wins, as a re-upsert would
+            # a later line wins, as a re-upsert would
+            unique = {item.id: item for _, item in batch}
             self._tally.items_new += self._store.catalogue.upsert(unique.values())
             self._tally.items_read += len(batch)
             self._remember(unique)
             self._committed()
 
     def write_events(self, path: Path, records: Iterable[tuple[int, Sequence[Event]]]) -> None:
-        for batch in self._batches(path, records):
-            unique = list({event.id: event for event in batch}.values())
+        for batch in self._batches(path, records, check=self._refuse_deleted):
+            unique = list({event.id: event for _, event in batch}.values())
             self._ensure_items(unique)
             self._tally.events_new += self._store.events.append(unique)
             self._tally.events_read += len(batch)
@@ -103,14 +109,20 @@ class BatchWriter:
         if self._on_batch is not None:
             self._on_batch(self.report())
 
-    def _batches(self, path: Path, records: Iterable[tuple[int, Sequence[T]]]) -> Iterator[list[T]]:
-        """Line-aligned batches of at least batch_size values (the last may be smaller).
+    def _batches(
+        self,
+        path: Path,
+        records: Iterable[tuple[int, Sequence[T]]],
+        check: Callable[[Path, list[tuple[int, T]]], None] | None = None,
+    ) -> Iterator[list[tuple[int, T]]]:
+        """Line-aligned batches of at least batch_size (line, value) pairs (the last may be
+        smaller), each passed to `check` before it is yielded.
 
-        The consumer commits each batch before asking for the next, so when a reader error
-        surfaces here every batch yielded so far is durable.
+        The consumer commits each batch before asking for the next, so when a reader or check
+        error surfaces here every batch yielded so far is durable.
         """
         committed_line = 0
-        batch: list[T] = []
+        batch: list[tuple[int, T]] = []
         line = 0
         it = iter(records)
         with tqdm(
@@ -125,14 +137,45 @@ class BatchWriter:
                     raise ImportAborted(
                         exc, report=self.report(), file=str(path), committed_lines=committed_line
                     ) from exc
-                batch.extend(values)
+                batch.extend((line, value) for value in values)
                 if len(batch) >= self._batch_size:
+                    self._check(path, batch, check, committed_line)
                     yield batch
                     bar.update(line - committed_line)
                     committed_line, batch = line, []
             if batch:
+                self._check(path, batch, check, committed_line)
                 yield batch
                 bar.update(line - committed_line)
+
+    def _check(
+        self,
+        path: Path,
+        batch: list[tuple[int, T]],
+        check: Callable[[Path, list[tuple[int, T]]], None] | None,
+        committed_line: int,
+    ) -> None:
+        if check is None:
+            return
+        try:
+            check(path, batch)
+        except InvalidInput as exc:
+            raise ImportAborted(
+                exc, report=self.report(), file=str(path), committed_lines=committed_line
+            ) from exc
+
+    def _refuse_deleted(self, path: Path, batch: list[tuple[int, Event]]) -> None:
+        """Events naming deleted items fail the batch at the first such line."""
+        wanted = list(dict.fromkeys(e.item_id for _, e in batch if e.item_id not in self._known))
+        deleted = self._store.catalogue.deleted(wanted) if wanted else set()
+        if deleted:
+            raise deleted_item_error(
+                [e for _, e in batch],
+                deleted,
+                field="item_id",
+                source=str(path),
+                lines=[line for line, _ in batch],
+            )
 
     def _ensure_items(self, events: Sequence[Event]) -> None:
         """Create stubs for items the catalogue lacks (a stub never replaces a full item)."""

@@ -1,11 +1,17 @@
-"""Catalogue on SQLite: one row per item; tags and attributes as canonical JSON."""
+"""Catalogue on SQLite: one row per item; tags and attributes as canonical JSON.
+
+Tombstones of deleted items live in `deleted_items` (migration 5) and change only inside the
+write transactions of `delete` and `upsert`, so an id is never both stored and tombstoned.
+"""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from feedcraft.domain import Item, ItemKind
+from feedcraft.domain.time import utcnow
 from feedcraft.errors import InvalidInput, NotFound
 from feedcraft.storage.sqlite.codec import (
     chunked,
@@ -97,11 +103,25 @@ class SqliteCatalogue:
         self._db = db
 
     def upsert(self, items: Iterable[Item]) -> int:
-        """Validate everything first, then write in one transaction: all or none."""
+        """Validate everything first, then write in one transaction: all or none.
+
+        Full items clear their tombstones; stubs of tombstoned ids are dropped. Both happen in
+        the write transaction, so a stub racing a deletion cannot resurrect the item.
+        """
         rows = [_to_row(item, i) for i, item in enumerate(items)]
         if not rows:
             return 0
+        full = list(dict.fromkeys(row[0] for row in rows if not row[-1]))
+        stubs = list(dict.fromkeys(row[0] for row in rows if row[-1]))
         with self._db.write() as conn:
+            buried = _tombstoned(conn, stubs) if stubs else set()
+            if buried:
+                rows = [row for row in rows if not (row[-1] and row[0] in buried)]
+            for part in chunked(full):
+                sql = f"DELETE FROM deleted_items WHERE id IN ({placeholders(len(part))})"
+                conn.execute(sql, tuple(part))
+            if not rows:
+                return 0
             cursor = conn.executemany(_UPSERT, rows)
             return max(cursor.rowcount, 0)
 
@@ -143,15 +163,38 @@ class SqliteCatalogue:
             return [row[0] for row in conn.execute(f"SELECT id FROM items{where} ORDER BY id")]
 
     def delete(self, item_ids: Sequence[str]) -> int:
+        """Remove the rows and tombstone exactly the ids removed, in one transaction."""
         wanted = list(dict.fromkeys(item_ids))
         removed = 0
         with self._db.write() as conn:
+            now = to_micros(utcnow())
             for part in chunked(wanted):
-                sql = f"DELETE FROM items WHERE id IN ({placeholders(len(part))})"
-                removed += conn.execute(sql, tuple(part)).rowcount
+                sql = f"DELETE FROM items WHERE id IN ({placeholders(len(part))}) RETURNING id"
+                gone = [row[0] for row in conn.execute(sql, tuple(part)).fetchall()]
+                conn.executemany(
+                    "INSERT INTO deleted_items (id, deleted_us) VALUES (?, ?)"
+                    " ON CONFLICT (id) DO UPDATE SET deleted_us = excluded.deleted_us",
+                    [(item_id, now) for item_id in gone],
+                )
+                removed += len(gone)
         return removed
+
+    def deleted(self, item_ids: Sequence[str]) -> set[str]:
+        wanted = list(dict.fromkeys(item_ids))
+        if not wanted:
+            return set()
+        with self._db.read() as conn:
+            return _tombstoned(conn, wanted)
 
     def count(self, *, include_stubs: bool = True) -> int:
         where = "" if include_stubs else " WHERE stub = 0"
         with self._db.read() as conn:
             return int(conn.execute(f"SELECT COUNT(*) FROM items{where}").fetchone()[0])
+
+
+def _tombstoned(conn: sqlite3.Connection, item_ids: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for part in chunked(item_ids):
+        sql = f"SELECT id FROM deleted_items WHERE id IN ({placeholders(len(part))})"
+        found.update(row[0] for row in conn.execute(sql, tuple(part)))
+    return found

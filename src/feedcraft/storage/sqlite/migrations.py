@@ -124,11 +124,20 @@ _V4_HISTORY_INDEX = _script(
 )
 
 
+#: Tombstones of deleted items: events keep naming an item after it is taken down, and without a
+#: record of the deletion the next such event would bring it back as a stub. A row lives from
+#: the deletion until a full item with that id is stored again.
+_V5_DELETED_ITEMS = _script(
+    "CREATE TABLE deleted_items (id TEXT PRIMARY KEY, deleted_us INTEGER NOT NULL) WITHOUT ROWID",
+)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _V1_CORE,
     _v2_vector_namespaces,
     _V3_TEXT_CACHE,
     _V4_HISTORY_INDEX,
+    _V5_DELETED_ITEMS,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
