@@ -60,6 +60,43 @@ def recency_rows(hist: sp.csr_matrix, half_life: float | None) -> sp.csr_matrix:
     return out
 
 
+def inverse_positions(selected: np.ndarray, n: int) -> np.ndarray:
+    """For each of `n` columns, its place in `selected` (-1 when not selected)."""
+    out = np.full(n, -1, np.int64)
+    out[selected] = np.arange(len(selected))
+    return out
+
+
+def select_columns(h: sp.csr_matrix, position: np.ndarray, n_cols: int) -> sp.csr_matrix:
+    """`h` with column j moved to `position[j]` (dropped where -1), rows kept in order: what
+    `h[:, cols]` or a product with a selection matrix does, without scipy's per-call
+    overhead (several sparse objects each), which dominated scoring one user."""
+    pos = position[h.indices]
+    keep = pos >= 0
+    kept = np.concatenate([[0], np.cumsum(keep)])
+    out = sp.csr_matrix((h.data[keep], pos[keep], kept[h.indptr]), shape=(h.shape[0], n_cols))
+    out.sort_indices()
+    return out
+
+
+def sparse_product_rows(h: sp.csr_matrix, b: sp.csr_matrix, few: int = 16) -> np.ndarray:
+    """`h @ b` for CSR `b`, dense float64, summed in `b`'s precision in history-item order.
+
+    Up to `few` rows (a request), `b`'s rows for the history's items are gathered and
+    multiplied by a small dense block of weights: one C loop and no sparse product (whose
+    object overhead dominated scoring one user). More rows take scipy's sparse product. Both
+    add the same products in the same order and precision (so a float32 B gives the numbers
+    a dense float32 B gives), and a row's numbers never depend on the rows scored with it."""
+    h = h if h.has_sorted_indices else h.sorted_indices()
+    if h.shape[0] > few:
+        return np.asarray((h.astype(b.dtype) @ b).toarray(), np.float64)
+    used = np.unique(h.indices)
+    weights = np.zeros((len(used), h.shape[0]), b.dtype)
+    owner = np.repeat(np.arange(h.shape[0]), np.diff(h.indptr))
+    weights[np.searchsorted(used, h.indices), owner] = h.data
+    return np.ascontiguousarray((b[used].T @ weights).T, np.float64)
+
+
 def ranked_rows(u: np.ndarray, i: np.ndarray, n_rows: int, n_items: int) -> sp.csr_matrix:
     """CSR of distinct (row, item) pairs whose data rank each row's items by recency.
 

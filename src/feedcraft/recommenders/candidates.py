@@ -41,6 +41,7 @@ from feedcraft.recommenders._common import (
     extended_items,
     history_rows,
     recency_rows,
+    select_columns,
     top_n,
     user_histories,
 )
@@ -211,8 +212,7 @@ class CollaborativeSource(ScoringSource):
         return out
 
     def score_matrix(self, user_ids: Sequence[str], hist: sp.csr_matrix) -> np.ndarray:
-        h = sp.csr_matrix(hist @ self.to_model_)
-        h.sort_indices()
+        h = select_columns(hist, self.model_pos_, len(self.model_.items_))
         # the model's own scoring path: the same numbers its `recommend` ranks by
         raw = self.model_._predict(list(user_ids), h, None)
         out = np.full((hist.shape[0], len(self.model_pos_)), -np.inf)

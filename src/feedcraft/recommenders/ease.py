@@ -26,7 +26,10 @@ from feedcraft.errors import InvalidInput
 from feedcraft.recommenders._common import (
     MatrixRecommender,
     decayed_counts,
+    inverse_positions,
     recency_rows,
+    select_columns,
+    sparse_product_rows,
     top_k_mask,
     user_histories,
 )
@@ -103,6 +106,24 @@ class SparseWeights(sp.csr_array):
             return out.toarray().ravel()
         return out
 
+    def by_columns(self) -> sp.csc_array:
+        """The same weights stored by column, built once and kept in memory (never pickled):
+        explaining a feed reads its 20 items' columns (at most k weights each) instead of a
+        few hundred history rows. `prepare_serving` builds it off the request path."""
+        columns = self.__dict__.get("_columns")
+        if columns is None:
+            columns = sp.csc_array(self)
+            self.__dict__["_columns"] = columns
+        return columns
+
+    def columns_if_built(self) -> sp.csc_array | None:
+        return self.__dict__.get("_columns")
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_columns", None)
+        return state
+
 
 def _is_pair_lookup(key: Any) -> bool:
     return (
@@ -145,18 +166,26 @@ def top_k_weights(b: np.ndarray, k: int, axis: int = 0) -> SparseWeights:
 
 
 def weighted_sum(h: sp.csr_matrix, weights: Weights) -> np.ndarray:
-    """Dense float64 `h @ weights` for float32-castable history rows, dense or sparse B."""
-    product = h.astype(np.float32) @ weights
-    if sp.issparse(product):
-        product = product.toarray()
-    return np.asarray(product, dtype=np.float64)
+    """Dense float64 `h @ weights`, dense B (float32 product) or sparse B (rows gathered)."""
+    if sp.issparse(weights):
+        return sparse_product_rows(h, weights)
+    return np.asarray(h.astype(np.float32) @ weights, dtype=np.float64)
 
 
 def weight_block(weights: Weights, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """Dense float64 `weights[np.ix_(rows, cols)]` (zeros where a sparse B dropped a weight)."""
-    if sp.issparse(weights):
+    if not sp.issparse(weights):
+        return np.asarray(weights[np.ix_(rows, cols)], np.float64)
+    columns = weights.columns_if_built() if isinstance(weights, SparseWeights) else None
+    if columns is None or len(np.unique(rows)) < len(rows):
         return np.asarray(weights[rows][:, cols].toarray(), np.float64)
-    return np.asarray(weights[np.ix_(rows, cols)], np.float64)
+    picked = columns[:, cols]  # the items' columns, then only the history's rows of them
+    place = inverse_positions(rows, weights.shape[0])[picked.indices]
+    hit = place >= 0
+    owner = np.repeat(np.arange(len(cols)), np.diff(picked.indptr))
+    out = np.zeros((len(rows), len(cols)))
+    out[place[hit], owner[hit]] = picked.data[hit]
+    return out
 
 
 def check_top_k(top_k: int | None, field: str) -> None:
@@ -216,13 +245,19 @@ class EASERecommender(MatrixRecommender):
     def _predict(
         self, user_ids: Sequence[str], hist: sp.csr_matrix, cols: np.ndarray | None
     ) -> np.ndarray:
-        h = recency_rows(hist, self.recency_half_life)[:, self.active_]
+        h = recency_rows(hist, self.recency_half_life)
+        h = select_columns(h, inverse_positions(self.active_, hist.shape[1]), len(self.active_))
         scores = np.full((hist.shape[0], len(self.items_)), self.lowest_prior)
         active = weighted_sum(h, self.weights_)
         scores[:, self.active_] = active + _TIE_BREAK * self.popularity_[self.active_]
         cold = np.diff(hist.indptr) == 0
         scores[np.ix_(cold, self.active_)] = self.popularity_[self.active_]
         return scores if cols is None else scores[:, cols]
+
+    def prepare_serving(self) -> None:
+        """Sparse B by column too, for explanations (see `SparseWeights.by_columns`)."""
+        if isinstance(getattr(self, "weights_", None), SparseWeights):
+            self.weights_.by_columns()
 
     def explain(self, history: Sequence[str], item_ids: Sequence[str]) -> dict[str, str]:
         """The history item with the largest EASE weight towards each item (recency weights

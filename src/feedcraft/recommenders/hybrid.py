@@ -42,6 +42,7 @@ from feedcraft.recommenders.ease import _TIE_BREAK as _EASE_TIE_BREAK
 from feedcraft.recommenders.ease import (
     DEFAULT_TOP_K,
     MAX_ITEMS,
+    SparseWeights,
     Weights,
     active_items,
     check_top_k,
@@ -58,10 +59,10 @@ from feedcraft.recommenders.itemknn import item_similarities
 _FLOOR = -10.0
 
 
-def normalise_rows(s: np.ndarray, candidates: np.ndarray, top: int) -> np.ndarray:
-    """Per row, (s - t) / (best - t) with `best` the largest and t the `top`-th largest finite
-    score among the row's candidate columns, floored at _FLOOR (-inf becomes _FLOOR)."""
-    x = np.where(candidates & np.isfinite(s), s, -np.inf)
+def _row_bounds(x: np.ndarray, top: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of `x` (non-candidates at -inf): the `top`-th largest finite value (the
+    lowest finite one in rows with fewer) and the span from it to the largest; (0, 1)
+    for rows with nothing finite."""
     n = x.shape[1]
     m = max(1, min(top, n))
     kth = -np.partition(-x, m - 1, axis=1)[:, m - 1] if n else np.zeros(len(x))
@@ -73,11 +74,28 @@ def normalise_rows(s: np.ndarray, candidates: np.ndarray, top: int) -> np.ndarra
         kth[short] = lowest
     bad = ~np.isfinite(best) | ~np.isfinite(kth)
     kth[bad], best[bad] = 0.0, 1.0
-    span = np.maximum(best - kth, 1e-12)
+    return kth, np.maximum(best - kth, 1e-12)
+
+
+def _scaled(s: np.ndarray, kth: np.ndarray, span: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore"):
-        out = (s - kth[:, None]) / span[:, None]
+        out = (s - kth) / span
     out[np.isnan(out)] = _FLOOR
     return np.maximum(out, _FLOOR)
+
+
+def normalise_rows(s: np.ndarray, candidates: np.ndarray, top: int) -> np.ndarray:
+    """Per row, (s - t) / (best - t) with `best` the largest and t the `top`-th largest finite
+    score among the row's candidate columns, floored at _FLOOR (-inf becomes _FLOOR)."""
+    kth, span = _row_bounds(np.where(candidates & np.isfinite(s), s, -np.inf), top)
+    return _scaled(s, kth[:, None], span[:, None])
+
+
+def normalised_at(s: np.ndarray, top: int, r: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """`normalise_rows(s, np.isfinite(s), top)[r, c]` for `s` without NaN or +inf, scaling
+    only the picked entries (a request needs a few hundred of ~10k)."""
+    kth, span = _row_bounds(s, top)
+    return _scaled(s[r, c], kth[r], span[r])
 
 
 class HybridRecommender(MatrixRecommender):
@@ -183,6 +201,11 @@ class HybridRecommender(MatrixRecommender):
             cached[self.active_] = np.arange(len(self.active_))
             self._active_pos = cached
         return cached
+
+    def prepare_serving(self) -> None:
+        """Sparse EASE weights by column too, for explanations."""
+        if isinstance(getattr(self, "ease_", None), SparseWeights):
+            self.ease_.by_columns()
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle without `vectors64_`: a float64 copy of `vectors_` (30 MB for 9,742 MiniLM

@@ -18,6 +18,7 @@ from feedcraft.recommenders._common import (
     MatrixRecommender,
     decayed_counts,
     recency_rows,
+    sparse_product_rows,
     top_k_mask,
     user_histories,
 )
@@ -129,7 +130,7 @@ class ItemKNNRecommender(MatrixRecommender):
         self, user_ids: Sequence[str], hist: sp.csr_matrix, cols: np.ndarray | None
     ) -> np.ndarray:
         h = recency_rows(hist, self.recency_half_life)
-        scores = np.asarray((h @ self.similarity_).todense())
+        scores = sparse_product_rows(h, self.similarity_)
         scores += _TIE_BREAK * self.popularity_
         cold = np.diff(hist.indptr) == 0
         scores[cold] = self.popularity_

@@ -389,8 +389,12 @@ class LearnedRanker(MatrixRecommender):
     # -- serving -----------------------------------------------------------------------------
     def prepare_serving(self) -> None:
         """Compile the boosters to native code (see `compiled_trees`): about 10x faster on a
-        feed's few hundred candidates. Until this returns, LightGBM's predictor serves."""
+        feed's few hundred candidates. Until this returns, LightGBM's predictor serves. The
+        collaborative sources prepare theirs (EASE's weights by column, for explanations)."""
         self._check_fitted()
+        for source in self.stage_.sources_.values():
+            if isinstance(source, CollaborativeSource):
+                source.model_.prepare_serving()
         if not self.boosters_ or getattr(self, "_compiled", None) is not None:
             return
         rng = np.random.default_rng(self.random_state)

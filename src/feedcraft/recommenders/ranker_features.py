@@ -34,7 +34,7 @@ from feedcraft.recommenders.candidates import (
     category_shares,
 )
 from feedcraft.recommenders.ease import EASERecommender
-from feedcraft.recommenders.hybrid import normalise_rows
+from feedcraft.recommenders.hybrid import normalised_at
 from feedcraft.recommenders.itemknn import ItemKNNRecommender
 
 _DAY = 86400.0
@@ -83,42 +83,33 @@ def _newest(hist: sp.csr_matrix, n: int) -> np.ndarray:
 
 
 def _ranks(s: np.ndarray) -> np.ndarray:
-    """1-based rank of every entry in its row (descending; ties to the lower column)."""
+    """1-based competition rank of every entry in its row (descending): 1 + the number of
+    larger entries, so tied entries share the best rank and no rank depends on an item's
+    column (an arbitrary id order) - and a request needs one sort per row, no tie-breaking."""
     order = np.argsort(-s, axis=1, kind="stable")
+    desc = np.take_along_axis(s, order, axis=1)
+    first = np.ones(s.shape, bool)
+    first[:, 1:] = desc[:, 1:] != desc[:, :-1]
+    # each entry's tie group starts at the last "first" position at or before it
+    start = np.maximum.accumulate(np.where(first, np.arange(s.shape[1]), 0), axis=1)
     out = np.empty(s.shape, np.int64)
-    np.put_along_axis(out, order, np.arange(1, s.shape[1] + 1)[None, :], axis=1)
+    np.put_along_axis(out, order, start + 1, axis=1)
     return out
 
 
 def ranks_at(s: np.ndarray, r: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """`_ranks(s)[r, c]` (`r` ascending): for a few rows, counting the entries above each
-    picked one (and the equal ones to its left) beats ranking all of them (one request)."""
+    """`_ranks(s)[r, c]` (`r` ascending): for a few rows (one request), counting the entries
+    above each picked one in the sorted row beats ranking all of them."""
     if s.shape[0] > 16:
         return _ranks(s)[r, c]
     out = np.empty(len(r), np.int64)
     bounds = np.searchsorted(r, np.arange(s.shape[0] + 1))
     for u in range(s.shape[0]):
         lo, hi = bounds[u], bounds[u + 1]
-        if lo == hi:
-            continue
-        row, cols = s[u], c[lo:hi]
-        v = row[cols]
-        asc = np.sort(row)
-        right = np.searchsorted(asc, v, side="right")
-        before = np.zeros(hi - lo, np.int64)
-        tied = np.flatnonzero(right - np.searchsorted(asc, v, side="left") > 1)
-        if len(tied):
-            # equal entries to the left of each tied candidate, in one pass: every entry
-            # holding a tied value gets the key (value's place, column), and so does each
-            # tied candidate; its count of smaller keys, less its value's first, is the answer
-            values = np.unique(v[tied])
-            where = np.flatnonzero(np.isin(row, values))
-            width = len(row) + 1
-            keys = np.sort(np.searchsorted(values, row[where]) * width + where)
-            group = np.searchsorted(values, v[tied])
-            first = np.searchsorted(keys, group * width)
-            before[tied] = np.searchsorted(keys, group * width + cols[tied]) - first
-        out[lo:hi] = len(row) - right + before + 1
+        if lo < hi:
+            row = s[u]
+            above = len(row) - np.searchsorted(np.sort(row), row[c[lo:hi]], side="right")
+            out[lo:hi] = above + 1
     return out
 
 
@@ -140,17 +131,28 @@ def global_ranks_at(
     return out
 
 
-def as_half_life(hist: sp.csr_matrix, half_life: float | None, base: float) -> sp.csr_matrix:
-    """History rows (data: recency ranks 1..L per row) re-ranked so that weighting them with
-    half-life `base` gives the weights `half_life` gives the originals (None: all ones):
-    exp2(-(L - r') / base) = exp2(-(L - r) / half_life)."""
+def as_half_life(
+    hist: sp.csr_matrix, half_lives: Sequence[float | None], base: float
+) -> sp.csr_matrix:
+    """History rows (data: recency ranks 1..L per row) stacked once per half-life, each copy
+    re-ranked so that weighting it with half-life `base` gives the weights its half-life
+    gives the originals (None: all ones): exp2(-(L - r') / base) = exp2(-(L - r) / hl).
+    Built as one CSR from arrays (a request stacks three copies of one row)."""
     lengths = np.repeat(np.diff(hist.indptr), np.diff(hist.indptr)).astype(np.float64)
-    out = hist.copy()
-    if half_life is None:
-        out.data = lengths
-    elif half_life != base:
-        out.data = lengths - (lengths - hist.data) * (base / half_life)
-    return out
+    data = []
+    for half_life in half_lives:
+        if half_life is None:
+            data.append(lengths)
+        elif half_life != base:
+            data.append(lengths - (lengths - hist.data) * (base / half_life))
+        else:
+            data.append(np.asarray(hist.data, np.float64))
+    n, nnz = len(half_lives), hist.nnz
+    indptr = [hist.indptr[:-1] + j * nnz for j in range(n)] + [np.array([n * nnz])]
+    return sp.csr_matrix(
+        (np.concatenate(data), np.tile(hist.indices, n), np.concatenate(indptr)),
+        shape=(n * hist.shape[0], hist.shape[1]),
+    )
 
 
 def squashed_order(s: np.ndarray) -> np.ndarray:
@@ -390,7 +392,7 @@ class FeatureStage:
             base_hl = variants[0][1]
             if base_hl is None:  # a binary model cannot be made to weigh by recency
                 continue
-            stacked = sp.vstack([as_half_life(hist, hl, base_hl) for _, hl in variants]).tocsr()
+            stacked = as_half_life(hist, [hl for _, hl in variants], base_hl)
             s = self.sources_[base].score_matrix(list(user_ids) * len(variants), stacked)
             for j, (name, _) in enumerate(variants):
                 out[name] = s[j * n : (j + 1) * n]
@@ -402,15 +404,12 @@ class FeatureStage:
     def _features(
         self, user_ids: Sequence[str], hist: sp.csr_matrix
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        seen = np.zeros(hist.shape, bool)
         sr, sc = hist.nonzero()
-        seen[sr, sc] = True
-        unseen = ~seen
         scores: dict[str, np.ndarray] = {}
         pool = np.zeros(hist.shape, bool)
         n_proposed = np.zeros(hist.shape, np.float64)
         for name, s in self.score_matrices(user_ids, hist).items():
-            s[seen] = -np.inf
+            s[sr, sc] = -np.inf
             scores[name] = s
             k = self.pools_[name]
             if k > 0:
@@ -430,8 +429,8 @@ class FeatureStage:
             cols.append(np.where(np.isfinite(v), v, np.nan))
             cols.append(np.where(finite[r, c], rank, np.nan).astype(np.float64))
             if name in self.personal_:
-                norm = normalise_rows(s, unseen & finite, 50)
-                cols.append(np.where(finite[r, c], norm[r, c], np.nan))
+                norm = normalised_at(s, 50, r, c)  # s: seen items already at -inf
+                cols.append(np.where(finite[r, c], norm, np.nan))
         cols.append(n_proposed[r, c])
         # similarity to the newest history item
         newest = _newest(hist, 3)

@@ -1,0 +1,100 @@
+"""History-row helpers the scoring paths share: column moves and sparse products."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from feedcraft.recommenders._common import inverse_positions, select_columns, sparse_product_rows
+from feedcraft.recommenders.hybrid import normalise_rows, normalised_at
+from feedcraft.recommenders.ranker_features import _ranks, ranks_at
+
+
+def _history(rows: int, cols: int, seed: int) -> sp.csr_matrix:
+    h = sp.random(rows, cols, density=0.08, format="csr", random_state=seed)
+    h.data = np.random.default_rng(seed).random(h.nnz)
+    return h
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_product_is_scipys_product_on_both_paths(dtype: type) -> None:
+    """The request path (few rows, gathered) and the batch path (scipy) add the same products
+    in the same order and precision: bit-identical, so a user's scores never depend on the
+    batch, and a float32 B sums as scipy (and a dense float32 B) does."""
+    b = sp.random(300, 250, density=0.05, format="csr", random_state=1).astype(dtype)
+    h = _history(40, 300, 2)
+    want = (h.astype(dtype) @ b).toarray().astype(np.float64)
+    np.testing.assert_array_equal(sparse_product_rows(h, b, few=100), want)
+    np.testing.assert_array_equal(sparse_product_rows(h, b, few=0), want)
+    for u in range(0, 40, 7):  # one row alone equals its row in the batch
+        np.testing.assert_array_equal(sparse_product_rows(h[u], b)[0], want[u])
+
+
+def test_product_of_empty_rows_is_zero() -> None:
+    b = sp.random(30, 20, density=0.2, format="csr", random_state=3)
+    out = sparse_product_rows(sp.csr_matrix((2, 30)), b)
+    assert out.shape == (2, 20) and not out.any()
+
+
+def test_select_columns_moves_and_drops() -> None:
+    h = _history(12, 50, 4)
+    keep = np.array([40, 3, 17, 8, 29])  # arbitrary order, like a model's active items
+    out = select_columns(h, inverse_positions(keep, 50), len(keep))
+    np.testing.assert_array_equal(out.toarray(), h.toarray()[:, keep])
+    assert out.has_sorted_indices
+
+
+def test_ranks_are_competition_ranks() -> None:
+    """Tied entries share the best rank: a rank never depends on the item's column."""
+    s = np.array([[0.5, 2.0, 0.5, -np.inf, 2.0, 1.0], [3.0, 3.0, 3.0, 1.0, -np.inf, 0.0]])
+    want = np.array([[4, 1, 4, 6, 1, 3], [1, 1, 1, 4, 6, 5]])
+    np.testing.assert_array_equal(_ranks(s), want)
+    r, c = np.nonzero(np.ones(s.shape, bool))
+    np.testing.assert_array_equal(ranks_at(s, r, c), want[r, c])
+
+
+def test_normalised_at_equals_full_rows() -> None:
+    rng = np.random.default_rng(5)
+    s = rng.standard_normal((4, 300))
+    s[rng.random(s.shape) < 0.2] = -np.inf
+    s[3, 5:] = -np.inf  # fewer finite entries than `top`
+    r, c = np.nonzero(rng.random(s.shape) < 0.1)
+    full = normalise_rows(s, np.isfinite(s), 50)
+    np.testing.assert_array_equal(normalised_at(s, 50, r, c), full[r, c])
+
+
+def test_weight_block_matches_dense_indexing() -> None:
+    """Row gathering, and the by-column copy an explanation reads once it is built; the copy
+    never goes into a pickle."""
+    import pickle
+
+    from feedcraft.recommenders.ease import top_k_weights, weight_block
+
+    dense = np.random.default_rng(6).standard_normal((60, 60)).astype(np.float32)
+    b = top_k_weights(dense, 10)
+    full = b.toarray().astype(np.float64)
+    rows, cols = np.array([5, 1, 40, 3]), np.array([7, 59, 0, 33, 7])
+    np.testing.assert_array_equal(weight_block(b, rows, cols), full[np.ix_(rows, cols)])
+    b.by_columns()
+    assert b.columns_if_built() is not None
+    np.testing.assert_array_equal(weight_block(b, rows, cols), full[np.ix_(rows, cols)])
+    repeated = np.array([5, 5, 2])
+    np.testing.assert_array_equal(weight_block(b, repeated, cols), full[np.ix_(repeated, cols)])
+    assert pickle.loads(pickle.dumps(b)).columns_if_built() is None
+
+
+def test_half_life_copies_stack_like_vstack() -> None:
+    from feedcraft.recommenders.ranker_features import as_half_life
+
+    h = sp.csr_matrix(
+        (np.array([1.0, 2.0, 3.0, 1.0, 2.0]), np.array([4, 0, 7, 2, 5]), np.array([0, 3, 3, 5])),
+        shape=(3, 9),
+    )
+    out = as_half_life(h, [4.0, None, 16.0], 4.0)
+    assert out.shape == (9, 9)
+    lengths = np.array([3.0, 3.0, 3.0, 2.0, 2.0])
+    np.testing.assert_array_equal(out[:3].toarray(), h.toarray())
+    np.testing.assert_array_equal(out[3:6].data, lengths)  # all ones once weighted
+    np.testing.assert_array_equal(out[6:].data, lengths - (lengths - h.data) / 4.0)
+    np.testing.assert_array_equal(out[6:].indices, h.indices)
