@@ -15,10 +15,16 @@ and EASE, and the ranker's serving cost per user, LightGBM's predictor against t
 one (`prepare_serving`), one request at a time on one BLAS thread, as the server runs.
 
     .venv/bin/python benchmarks/default_model.py [--out benchmarks/results/default_model.json]
+
+A candidate change to the default is judged on validation first, with no test numbers:
+
+    .venv/bin/python benchmarks/default_model.py --val-only --ranker '{"pool_ease": 50}'
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import tempfile
 import time
 from collections.abc import Sequence
@@ -36,7 +42,7 @@ from feedcraft.formats.movielens import read_movies
 from feedcraft.recommenders import make_recommender
 from feedcraft.recommenders.base import Recommender
 from feedcraft.services.interactions import ItemMetadata, load_item_metadata
-from feedcraft.services.training import build_model, metadata_arguments
+from feedcraft.services.training import build_model, metadata_arguments, model_params
 from feedcraft.storage import open_store
 from peers import (
     METRICS,
@@ -61,12 +67,19 @@ SERVING_USERS = 200
 class ShippedRunner(Runner):
     """A model as `feedcraft train` builds and fits it: default settings, store metadata."""
 
-    def __init__(self, name: str, metadata: ItemMetadata) -> None:
+    def __init__(
+        self, name: str, metadata: ItemMetadata, extra: dict[str, Any] | None = None
+    ) -> None:
         self.name = name
         self.metadata = metadata
+        self.extra = extra or {}
 
     def fit(self, train: Interactions, vectors: ItemVectors) -> None:
-        self.model: Recommender = build_model(self.name, load_settings())
+        if self.extra:
+            params = {**model_params(self.name, load_settings()), **self.extra}
+            self.model: Recommender = make_recommender(self.name, **params)
+        else:
+            self.model = build_model(self.name, load_settings())
         fit: Any = self.model.fit
         fit(train, vectors, **metadata_arguments(self.model, self.metadata))
 
@@ -96,8 +109,17 @@ def serving_ms(model: Recommender, users: Sequence[str], n: int = 60) -> dict[st
     return {"cpu_ms_p50": p50, "cpu_ms_p90": p90, "cpu_ms_p99": p99, "cpu_ms_mean": np.mean(out)}
 
 
+def _options(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[str]]:
+    own = argparse.ArgumentParser(add_help=False)
+    own.add_argument("--val-only", action="store_true", help="validation NDCG of the default")
+    own.add_argument("--ranker", default="{}", help="JSON: ranker parameters to change")
+    return own.parse_known_args(argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv, __doc__, DEFAULT_OUT)
+    opts, rest = _options(argv)
+    args = parse_args(rest, __doc__, DEFAULT_OUT)
+    extra = {"ranker": json.loads(opts.ranker)} if opts.ranker != "{}" else {}
     started = time.perf_counter()
     ml = load_movielens(args.data, args.vectors_cache)
     if ml is None:
@@ -106,6 +128,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = load_settings()
     default = settings.recommend.default_model
     log(f"default model: {default}; item metadata: {len(metadata.categories)} with categories")
+    if opts.val_only:
+        runner = ShippedRunner(default, metadata, extra.get(default))
+        metrics, _ = evaluate(runner, ml.val, ml.vectors)
+        changed = json.dumps(extra.get(default, {}))
+        print(f"{default} {changed}: val NDCG@10 {metrics['ndcg@10']:.4f}")
+        return 0
 
     log("tuning EASE's l2 on validation")
     best = (float("-inf"), 0.0)
@@ -122,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ndcg: dict[str, np.ndarray] = {}
     fitted: dict[str, Recommender] = {}
     for split_name, split in (("val", ml.val), ("test", ml.full)):
-        runners: dict[str, Runner] = {n: ShippedRunner(n, metadata) for n in names}
+        runners: dict[str, Runner] = {n: ShippedRunner(n, metadata, extra.get(n)) for n in names}
         runners["ease"] = FeedcraftRunner(make_recommender("ease", l2=ease_l2, top_k=None))
         for name, runner in runners.items():
             metrics, per_user = evaluate(runner, split, ml.vectors)
