@@ -2,6 +2,7 @@
 
 from feedcraft.ctr.data import HeadlineVariants
 from feedcraft.ctr.features import LEXICAL_FEATURES, lexical_features
+from feedcraft.ctr.finetuned import FineTunedHeadlineModel
 from feedcraft.ctr.models import (
     FIELDS,
     EmbeddingDiffLR,
@@ -15,6 +16,7 @@ __all__ = [
     "FIELDS",
     "LEXICAL_FEATURES",
     "EmbeddingDiffLR",
+    "FineTunedHeadlineModel",
     "HeadlineClickModel",
     "HeadlineScorer",
     "HeadlineVariants",

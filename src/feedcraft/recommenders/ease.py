@@ -256,8 +256,9 @@ class EASERecommender(MatrixRecommender):
 
     def prepare_serving(self) -> None:
         """Sparse B by column too, for explanations (see `SparseWeights.by_columns`)."""
-        if isinstance(getattr(self, "weights_", None), SparseWeights):
-            self.weights_.by_columns()
+        weights = getattr(self, "weights_", None)
+        if isinstance(weights, SparseWeights):
+            weights.by_columns()
 
     def explain(self, history: Sequence[str], item_ids: Sequence[str]) -> dict[str, str]:
         """The history item with the largest EASE weight towards each item (recency weights

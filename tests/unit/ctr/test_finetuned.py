@@ -1,0 +1,154 @@
+"""The fine-tuned MiniLM headline model, on a few real Upworthy A/B tests (../shared/data).
+
+Every test here loads MiniLM and trains or scores with it on one thread: a few seconds each.
+"""
+
+from __future__ import annotations
+
+import pickle
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from feedcraft.ctr import FineTunedHeadlineModel, HeadlineClickModel, HeadlineScorer
+from feedcraft.ctr.data import HeadlineVariants
+from feedcraft.embeddings import HashingEncoder, SentenceTransformerEncoder
+from feedcraft.errors import InvalidInput, NotFitted
+from feedcraft.services.headlines import (
+    ARTIFACT,
+    UPWORTHY_FILE,
+    load_headline_model,
+    read_upworthy,
+    save_headline_model,
+)
+from feedcraft.storage import open_store
+from shareddata import shared_path
+
+pytestmark = pytest.mark.slow
+
+
+def _nll(model: FineTunedHeadlineModel, v: HeadlineVariants) -> float:
+    return FineTunedHeadlineModel._nll(model.score(v.headlines), v)
+
+
+@pytest.fixture(scope="module")
+def archive() -> HeadlineVariants:
+    return read_upworthy(shared_path(UPWORTHY_FILE))
+
+
+@pytest.fixture(scope="module")
+def train(archive: HeadlineVariants) -> HeadlineVariants:
+    """The first 40 tests of week 201420 with at least one click (~190 variants)."""
+    week = archive.subset(archive.test_weeks == 201420)
+    keep = sorted(set(week.test_ids), key=week.test_ids.index)[:40]
+    return week.subset(np.isin(np.array(week.test_ids), keep))
+
+
+@pytest.fixture(scope="module")
+def valid(archive: HeadlineVariants) -> HeadlineVariants:
+    week = archive.subset(archive.test_weeks == 201436)
+    keep = sorted(set(week.test_ids), key=week.test_ids.index)[:30]
+    return week.subset(np.isin(np.array(week.test_ids), keep))
+
+
+@pytest.fixture(scope="module")
+def fitted(train: HeadlineVariants, valid: HeadlineVariants) -> FineTunedHeadlineModel:
+    model = FineTunedHeadlineModel(
+        trainable_layers=1, epochs=4, lr=3e-4, tests_per_batch=8, num_threads=1
+    )
+    return model.fit(train, validation=valid)
+
+
+def test_epoch_zero_is_the_frozen_conditional_logit(train: HeadlineVariants) -> None:
+    """Without training, the scores are those of HeadlineClickModel on MiniLM headline vectors
+    (up to the near-constant dimensions left out of the head): pooling, scaling and head all
+    reproduce the linear model the fine-tuning starts from."""
+    zero = FineTunedHeadlineModel(trainable_layers=1, epochs=0, num_threads=1).fit(train)
+    linear = HeadlineClickModel(fields=("headline",), lexical=False, alpha=0.1).fit(
+        train, encoder=SentenceTransformerEncoder(num_threads=1)
+    )
+    a, b = zero.score(train.headlines), linear.score(train.headlines)
+    assert np.corrcoef(a, b)[0, 1] > 0.999
+    assert zero.best_epoch_ == 0 and len(zero.history_) == 1
+
+
+def _you_rule(v: HeadlineVariants) -> tuple[HeadlineVariants, np.ndarray]:
+    """The same real headlines with synthetic outcomes: a headline addressing the reader
+    ("you", "your") draws twice the clicks, with counts large enough to leave no doubt."""
+    you = np.array([bool(re.search(r"\byou", h, re.IGNORECASE)) for h in v.headlines])
+    shown = np.full(len(v), 20_000.0)
+    clicks = np.round(shown * 0.01 * np.where(you, 2.0, 1.0))
+    return HeadlineVariants.create(v.test_ids, v.headlines, shown, clicks, weeks=v.weeks), you
+
+
+def test_fine_tuning_learns_what_the_frozen_model_cannot(
+    train: HeadlineVariants, valid: HeadlineVariants
+) -> None:
+    """With the head held near zero by a large penalty, the frozen model barely separates the
+    rule; only a trained encoder layer can, and what it learns carries to unseen tests."""
+    seen, _ = _you_rule(train)
+    unseen, you = _you_rule(valid)
+    kwargs = {"trainable_layers": 1, "alpha": 100.0, "tests_per_batch": 8, "num_threads": 1}
+    frozen = FineTunedHeadlineModel(epochs=0, **kwargs).fit(seen)
+    tuned = FineTunedHeadlineModel(epochs=4, lr=3e-4, **kwargs).fit(seen)
+    assert tuned.best_epoch_ == 4
+    assert _nll(tuned, seen) < tuned.history_[0]["train_nll"] - 0.002
+
+    def gap(model: FineTunedHeadlineModel) -> float:
+        s = model.score(unseen.headlines)
+        return float(s[you].mean() - s[~you].mean())
+
+    assert gap(tuned) > max(3 * gap(frozen), 0.02)
+    assert _nll(tuned, unseen) < _nll(frozen, unseen)
+
+
+def test_validation_keeps_the_best_epoch(fitted: FineTunedHeadlineModel) -> None:
+    assert isinstance(fitted, HeadlineScorer)
+    assert [h["epoch"] for h in fitted.history_] == [0, 1, 2, 3, 4]
+    accs = [h["val_accuracy"] for h in fitted.history_]
+    assert fitted.best_epoch_ == int(np.argmax(accs))
+    assert all(np.isfinite(h["val_nll"]) for h in fitted.history_)
+
+
+def test_scores_probabilities_and_pickling(
+    fitted: FineTunedHeadlineModel, valid: HeadlineVariants, tmp_path: Path
+) -> None:
+    heads = list(valid.headlines[:20])
+    s = fitted.score(heads, valid.excerpts[:20], valid.ledes[:20])
+    assert s.shape == (20,) and np.all(np.isfinite(s))
+    # a headline's score does not depend on the others scored with it
+    assert fitted.score(heads[:1])[0] == pytest.approx(s[0], abs=1e-5)
+    p = fitted.predict_proba(heads)
+    assert np.all((p > 0) & (p < 1))
+    blob = pickle.dumps(fitted)
+    assert len(blob) < 20_000_000  # one trained layer and the head, not the whole encoder
+    again = pickle.loads(blob)
+    assert not hasattr(again, "_runtime") or again._runtime is None
+    np.testing.assert_allclose(again.score(heads), s, atol=1e-5)
+    # the store's artifact path (services/headlines.py) stores it as it stores the default
+    store = open_store(f"sqlite:///{tmp_path / 'store.db'}")
+    version = save_headline_model(store, fitted, {"kind": "fine-tuned"})
+    blob2, _ = store.artifacts.load(ARTIFACT, version)
+    np.testing.assert_allclose(pickle.loads(blob2).score(heads), s, atol=1e-5)
+    # and serving loads it back as the newest headline model (score-headlines, generation)
+    loaded, name = load_headline_model(store)
+    assert isinstance(loaded, FineTunedHeadlineModel) and f"v{version}" in name
+    np.testing.assert_allclose(loaded.predict_proba(heads), fitted.predict_proba(heads), atol=1e-7)
+
+
+def test_refuses_misuse(train: HeadlineVariants, fitted: FineTunedHeadlineModel) -> None:
+    with pytest.raises(NotFitted):
+        FineTunedHeadlineModel().score(["a headline"])
+    for bad in ({"trainable_layers": 0}, {"trainable_layers": 7}, {"lr": -1.0}, {"epochs": -1}):
+        with pytest.raises(InvalidInput):
+            FineTunedHeadlineModel(num_threads=1, **bad).fit(train)
+    with pytest.raises(InvalidInput) as err:
+        fitted.score(["a", "b"], excerpts=["only one"])
+    assert err.value.field == "excerpts"
+    with pytest.raises(InvalidInput) as err:
+        fitted.score(["a"], encoder=HashingEncoder())
+    assert err.value.field == "encoder"
+    with pytest.raises(InvalidInput):
+        fitted.score("a single string")
