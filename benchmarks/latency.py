@@ -96,6 +96,19 @@ class KeepAliveClient:
         self.conn.close()
 
 
+def _speed_probe_us() -> float:
+    """Median time of one fixed piece of numpy work (sorting 10,000 seeded floats): this VM's
+    speed drifts by tens of percent over an hour (neighbours on the host), so results carry
+    it; the same code measured at different probe values is not comparable digit for digit."""
+    a = np.random.default_rng(0).standard_normal(10_000)
+    times = []
+    for _ in range(300):
+        t0 = time.perf_counter()
+        np.sort(a)
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times) * 1e6)
+
+
 def _percentiles(samples: list[float]) -> dict[str, float]:
     a = np.asarray(samples) * 1000
     return {
@@ -167,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
                         client.get(f"/users/{rng.choice(users)}/feed", params={"model": model})
                 time.sleep(args.settle)
                 load_start = os.getloadavg()
+                probe_start = _speed_probe_us()
                 fast = KeepAliveClient("127.0.0.1", port)
 
                 def via_httpx(path: str, params: dict[str, object]) -> object:
@@ -207,7 +221,9 @@ def main(argv: list[str] | None = None) -> int:
             server.terminate()
             server.wait(timeout=30)
             server_log.close()
+    probe_end = _speed_probe_us()
     load = {
+        "speed_probe_us": [probe_start, probe_end],
         "before": load_before,
         "timing_start": load_start,
         "after": os.getloadavg(),
@@ -216,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"HTTP latency, {n_items} items, {len(users)} users, n=20, sequential requests")
     print(format_table(rows, digits=2))
     print(f"load average (1, 5, 15 min) at timing start {load_start}, after {load['after']}")
+    print(f"speed probe (median us to sort 10k floats): {probe_start:.1f} -> {probe_end:.1f}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     payload = {"items": n_items, "rows": rows, "load": load}
     args.out.write_text(json.dumps(payload, indent=2) + "\n")
