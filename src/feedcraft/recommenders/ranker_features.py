@@ -131,6 +131,19 @@ def global_ranks_at(
     return out
 
 
+def newest_rows(hist: sp.csr_matrix, n: int) -> sp.csr_matrix:
+    """History rows (data: recency ranks 1..L) cut to their `n` newest items, ranks 1..min(L, n):
+    recency weights of the kept items are unchanged, and the cost of scoring a long history
+    (EASE gathers one row of B per item) stops growing with it."""
+    lengths = np.repeat(np.diff(hist.indptr), np.diff(hist.indptr))
+    drop = np.maximum(lengths - n, 0)
+    keep = hist.data > drop
+    kept = np.concatenate([[0], np.cumsum(keep)])
+    return sp.csr_matrix(
+        (hist.data[keep] - drop[keep], hist.indices[keep], kept[hist.indptr]), shape=hist.shape
+    )
+
+
 def as_half_life(
     hist: sp.csr_matrix, half_lives: Sequence[float | None], base: float
 ) -> sp.csr_matrix:
@@ -404,7 +417,11 @@ class FeatureStage:
     def _features(
         self, user_ids: Sequence[str], hist: sp.csr_matrix
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        sr, sc = hist.nonzero()
+        full = hist  # seen items and history length always come from all of it
+        cap = self.params.get("max_history")  # older pickles: none
+        if cap is not None:
+            hist = newest_rows(hist, int(cap))
+        sr, sc = full.nonzero()
         scores: dict[str, np.ndarray] = {}
         pool = np.zeros(hist.shape, bool)
         n_proposed = np.zeros(hist.shape, np.float64)
@@ -422,7 +439,7 @@ class FeatureStage:
         for name, s in scores.items():
             finite = np.isfinite(s)
             if name in getattr(self, "global_ranks_", {}):
-                rank = global_ranks_at(self.global_ranks_[name], hist, r, c)
+                rank = global_ranks_at(self.global_ranks_[name], full, r, c)
             else:
                 rank = ranks_at(s, r, c)
             v = s[r, c]
@@ -474,7 +491,7 @@ class FeatureStage:
         # the newest thing in the history appeared this long ago: the user lives after it
         newest_age = _row_min(hist, self.first_age_)
         cols += [
-            np.log1p(n_hist)[r],
+            np.log1p(np.diff(full.indptr).astype(np.float64))[r],
             user_pop[r],
             user_era[r],
             self.era_[c] - user_era[r],

@@ -200,6 +200,7 @@ def test_bad_parameters(ratings: Interactions, vectors: ItemVectors) -> None:
         {"n_estimators": 0},
         {"als_factors": -1},
         {"pool_ease": -1},
+        {"max_history": 0},
         {
             "pool_ease": 0,
             "pool_knn": 0,
@@ -270,3 +271,21 @@ def test_explains_with_its_collaborative_sources(
     ease = fitted.stage_.sources_["ease"].model_.explain(history, rec.item_ids)  # type: ignore[attr-defined]
     assert ease and {i: found[i] for i in ease} == ease
     assert len(found) >= len(ease) and set(found.values()) <= set(history)
+
+
+def test_history_cap_scores_the_newest_items_only(
+    fitted: LearnedRanker, ratings: Interactions
+) -> None:
+    """With `max_history` a long history is scored by its newest items, and every item it
+    holds (old ones too) stays out of the feed."""
+    heavy = max(ratings.users.ids, key=lambda u: len(fitted._histories([u], None)[0].indices))
+    hist, seen = fitted._histories([heavy], None)
+    assert hist.nnz > 5
+    capped = pickle.loads(pickle.dumps(fitted))
+    capped.stage_.params["max_history"] = 5
+    _, cols, _, _ = capped.stage_.features([heavy], hist)
+    assert not set(cols) & set(seen.indices)
+    before = fitted.recommend([heavy], 10)[0].item_ids
+    after = capped.recommend([heavy], 10)[0].item_ids
+    assert before != after  # the cap changes what is scored
+    assert not set(after) & {fitted.items_.ids[i] for i in seen.indices}

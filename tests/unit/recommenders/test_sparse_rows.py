@@ -98,3 +98,26 @@ def test_half_life_copies_stack_like_vstack() -> None:
     np.testing.assert_array_equal(out[3:6].data, lengths)  # all ones once weighted
     np.testing.assert_array_equal(out[6:].data, lengths - (lengths - h.data) / 4.0)
     np.testing.assert_array_equal(out[6:].indices, h.indices)
+
+
+def test_newest_rows_keeps_the_newest_with_their_recency_weights() -> None:
+    from feedcraft.recommenders._common import recency_rows
+    from feedcraft.recommenders.ranker_features import newest_rows
+
+    # row 0: five items, recency ranks 1..5 (item 9 newest); row 1: two items; row 2: none
+    h = sp.csr_matrix(
+        (
+            np.array([3.0, 1.0, 5.0, 2.0, 4.0, 2.0, 1.0]),
+            np.array([0, 2, 9, 4, 7, 1, 3]),
+            np.array([0, 5, 7, 7]),
+        ),
+        shape=(3, 10),
+    )
+    out = newest_rows(h, 3)
+    assert out.shape == h.shape
+    np.testing.assert_array_equal(out[0].indices, [0, 9, 7])
+    np.testing.assert_array_equal(out[0].data, [1.0, 3.0, 2.0])
+    np.testing.assert_array_equal(out[1].toarray(), h[1].toarray())  # shorter rows untouched
+    assert out[2].nnz == 0
+    kept = recency_rows(h, 4.0)[0].toarray()[0, [0, 9, 7]]
+    np.testing.assert_allclose(recency_rows(out, 4.0)[0].toarray()[0, [0, 9, 7]], kept)
