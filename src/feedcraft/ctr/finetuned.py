@@ -38,7 +38,7 @@ import numpy as np
 from tqdm import tqdm
 
 from feedcraft.ctr.data import HeadlineVariants, string_column
-from feedcraft.ctr.models import DEFAULT_ENCODER, HeadlineClickModel
+from feedcraft.ctr.models import DEFAULT_ENCODER, HeadlineClickModel, ctr_with_lift
 from feedcraft.ctr.pairs import pairwise_accuracy, winner_pairs
 from feedcraft.embeddings import Encoder
 from feedcraft.errors import InvalidInput, NotFitted
@@ -589,6 +589,6 @@ class FineTunedHeadlineModel:
     ) -> np.ndarray:
         """p_click: the CTR expected for each headline on a typical package, as in
         `HeadlineClickModel.predict_proba`."""
-        lift = self.score(headlines, excerpts, ledes, encoder=encoder)
-        logit = math.log(self.base_ctr_ / (1.0 - self.base_ctr_)) + lift
-        return np.asarray(1.0 / (1.0 + np.exp(-logit)), dtype=np.float64)
+        return ctr_with_lift(
+            self.base_ctr_, self.score(headlines, excerpts, ledes, encoder=encoder)
+        )

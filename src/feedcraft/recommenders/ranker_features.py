@@ -22,7 +22,12 @@ import scipy.sparse as sp
 
 from feedcraft.domain import Interactions, ItemVectors
 from feedcraft.errors import InvalidInput
-from feedcraft.recommenders._common import decayed_counts, recency_rows, top_k_mask
+from feedcraft.recommenders._common import (
+    decayed_counts,
+    inverse_positions,
+    recency_rows,
+    top_k_mask,
+)
 from feedcraft.recommenders.candidates import (
     CollaborativeSource,
     ContentSource,
@@ -361,8 +366,7 @@ class FeatureStage:
         cm = pos[c]
         ok = (lm >= 0) & (cm >= 0)
         if isinstance(model, EASERecommender):
-            active = np.full(len(model.items_), -1, np.int64)
-            active[model.active_] = np.arange(len(model.active_))
+            active = inverse_positions(model.active_, len(model.items_))
             la, ca = active[np.maximum(lm, 0)], active[np.maximum(cm, 0)]
             ok &= (la >= 0) & (ca >= 0)
             out[ok] = model.weights_[la[ok], ca[ok]]
