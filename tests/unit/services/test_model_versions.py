@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import gc
 import gzip
+import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -150,3 +152,35 @@ def test_old_versions_are_pruned_and_rollback_serves_the_previous(
     rollback(ratings_store, "popularity")
     with pytest.raises(Conflict, match="at least two"):
         rollback(ratings_store, "popularity")
+
+
+def test_model_cache_settles_the_heap_after_preparing_a_model(
+    ratings_store: Store, settings: Settings
+) -> None:
+    """The cache's `settle_heap`: the load's cyclic garbage is gone once the model is ready."""
+
+    class Node:
+        other: object = None
+
+    def cycle() -> weakref.ref[Node]:
+        a = Node()
+        a.other = a
+        return weakref.ref(a)
+
+    train(ratings_store, settings, models=["itemknn"], progress=False)
+    gc.disable()
+    try:
+        garbage = cycle()
+        cache = ModelCache(ratings_store, settle_heap=True)
+        cache.get("itemknn")
+        cache.preparing["recommender:itemknn"].join(timeout=60)
+        assert garbage() is None and gc.get_freeze_count() > 0
+
+        garbage = cycle()
+        plain = ModelCache(ratings_store)  # the default: the heap is left alone
+        plain.get("itemknn")
+        plain.preparing["recommender:itemknn"].join(timeout=60)
+        assert garbage() is not None
+    finally:
+        gc.unfreeze()
+        gc.enable()
