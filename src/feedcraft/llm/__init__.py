@@ -11,7 +11,7 @@ from feedcraft.llm.embedded import LlamaCppBackend, resolve_gguf
 from feedcraft.llm.extractive import ExtractiveSummarizer
 from feedcraft.llm.factory import backend_from_settings, generator_from_settings, make_backend
 from feedcraft.llm.generator import GenerationResult, Generator
-from feedcraft.llm.guardrails import CheckResult, Guardrails
+from feedcraft.llm.guardrails import CheckResult, Guardrails, SimilarityRule
 from feedcraft.llm.http import OpenAICompatibleBackend
 from feedcraft.llm.safety import find_injections, neutralise, sanitize_source, wrap_source
 from feedcraft.llm.sentences import count_units, split_sentences
@@ -37,6 +37,7 @@ __all__ = [
     "OpenAICompatibleBackend",
     "ProductDescriptionRequest",
     "SamplingParams",
+    "SimilarityRule",
     "SummaryRequest",
     "backend_from_settings",
     "count_units",

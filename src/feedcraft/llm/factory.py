@@ -6,11 +6,12 @@ from typing import Any
 
 from feedcraft.config import LLMSettings
 from feedcraft.embeddings.base import Encoder
+from feedcraft.embeddings.factory import make_encoder
 from feedcraft.errors import InvalidInput
 from feedcraft.llm.base import Backend
 from feedcraft.llm.embedded import PACKAGED_GGUF, LlamaCppBackend
 from feedcraft.llm.generator import Generator
-from feedcraft.llm.guardrails import Guardrails
+from feedcraft.llm.guardrails import Guardrails, SimilarityRule
 from feedcraft.llm.http import OpenAICompatibleBackend
 
 __all__ = ["backend_from_settings", "generator_from_settings", "make_backend"]
@@ -62,13 +63,20 @@ def backend_from_settings(settings: LLMSettings) -> Backend | None:
 
 
 def generator_from_settings(settings: LLMSettings, encoder: Encoder, *, seed: int = 0) -> Generator:
-    """Backend, guardrails and retry policy as configured; `encoder` scores similarity and
-    ranks sentences for the extractive fallback."""
+    """Backend, guardrails and retry policy as configured; `encoder` scores similarity (of
+    English text, or all text when no multilingual encoder is set) and ranks sentences for
+    the extractive fallback."""
+    multilingual = None
+    if settings.multilingual_encoder:
+        multilingual = SimilarityRule(
+            make_encoder(settings.multilingual_encoder), settings.multilingual_min_similarity
+        )
     rails = Guardrails(
         encoder,
         min_similarity=settings.min_similarity,
         min_overlap=settings.min_overlap,
         banned_terms=settings.banned_terms,
+        multilingual=multilingual,
     )
     return Generator(
         backend_from_settings(settings),
