@@ -527,6 +527,26 @@ def test_vector_delete_and_count(store: Store) -> None:
     assert store.vectors.count("items:a") == 1
 
 
+def test_vector_version_moves_on_every_change_and_only_then(store: Store) -> None:
+    assert store.vectors.version("items:v") == 0
+    store.vectors.upsert("items:v", ["x", "y"], np.ones((2, 4), dtype=np.float32))
+    first = store.vectors.version("items:v")
+    assert first > 0
+    store.vectors.get("items:v", ["x"])
+    store.vectors.all("items:v")
+    store.vectors.search("items:v", np.ones(4, dtype=np.float32), 1)
+    store.vectors.upsert("items:other", ["x"], np.ones((1, 4), dtype=np.float32))
+    assert store.vectors.version("items:v") == first  # reads and other namespaces: no move
+    # replaced in place: the count stays 2, the version must still move
+    store.vectors.upsert("items:v", ["x"], np.full((1, 4), 2.0, dtype=np.float32))
+    second = store.vectors.version("items:v")
+    assert second > first and store.vectors.count("items:v") == 2
+    assert store.vectors.delete("items:v", ["nope"]) == 0
+    assert store.vectors.version("items:v") == second
+    store.vectors.delete("items:v", ["y"])
+    assert store.vectors.version("items:v") > second
+
+
 def test_concurrent_search_while_writing(store: Store) -> None:
     rng = np.random.default_rng(9)
     store.vectors.upsert(

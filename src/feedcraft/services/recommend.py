@@ -38,7 +38,7 @@ class FeedService:
         self._encoder_name = encoder_name
         self._models = ModelCache(store, settle_heap=settings.serve.settle_heap)
         self._vectors: ItemVectors | None = None
-        self._vectors_count = -1
+        self._vectors_version = -1
         self._policy = policy_from_settings(settings)
         self._positive_types = list(POSITIVE_TYPES)
 
@@ -135,11 +135,12 @@ class FeedService:
         ]
 
     def item_vectors(self) -> ItemVectors | None:
-        """Item embeddings, cached in process and reloaded when their count changes."""
-        count = self._store.vectors.count(f"items:{self._encoder_name}")
-        if count != self._vectors_count:
+        """Item embeddings, cached in process and reloaded when the namespace's version moves
+        (one primary-key lookup per request; a COUNT over the vectors took ~0.5 ms)."""
+        version = self._store.vectors.version(f"items:{self._encoder_name}")
+        if version != self._vectors_version:
             self._vectors = load_item_vectors(self._store, self._encoder_name)
-            self._vectors_count = count
+            self._vectors_version = version
         return self._vectors
 
     def _reason(

@@ -143,6 +143,12 @@ class VectorStore(Protocol):
 
     def count(self, namespace: str) -> int: ...
 
+    def version(self, namespace: str) -> int:
+        """A counter that moves whenever the namespace's vectors change (0: never held any),
+        so a reader can keep a copy and check it with one cheap lookup; a count would miss
+        vectors replaced in place (an edited item embedded again)."""
+        ...
+
     def namespaces(self) -> list[str]:
         """Every namespace holding at least one vector, sorted: deleting an item must reach
         its vectors under every model that embedded it, not only the one configured now."""

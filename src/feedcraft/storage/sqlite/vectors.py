@@ -246,6 +246,13 @@ class SqliteVectors:
             sql = "SELECT COUNT(*) FROM vectors WHERE namespace = ?"
             return int(conn.execute(sql, (namespace,)).fetchone()[0])
 
+    def version(self, namespace: str) -> int:
+        _check_namespace(namespace)
+        with self._db.read() as conn:
+            sql = "SELECT version FROM vector_namespaces WHERE namespace = ?"
+            row = conn.execute(sql, (namespace,)).fetchone()
+        return 0 if row is None else int(row[0])
+
     def namespaces(self) -> list[str]:
         """From the namespace table, not a scan of every vector: a namespace's dimension is
         NULL exactly when it holds none (set by the first upsert, cleared when emptied)."""
