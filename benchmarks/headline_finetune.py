@@ -9,7 +9,10 @@ Each fine-tuning setting (trainable layers, learning rate) trains on the trainin
 and keeps its best epoch on validation (epoch 0 = the frozen linear warm start); the setting
 with the best validation accuracy is scored once on the held-out weeks, as trained. A second
 call with --refit refits that setting (read from --out) on every week before the held-out ones
-for its chosen number of epochs and adds it to --out. Nothing is chosen on held-out data.
+for its chosen number of epochs and adds it to --out. `--refit --seeds 0,1,2` does the same
+refit once per seed, scores each seed and the seeds' ensemble (the mean of their raw scores f)
+on the held-out weeks and writes them, with every seed's held-out scores, to --seeds-out
+(seeds already there with the same setting are reused). Nothing is chosen on held-out data.
 Also measured: the frozen headline-only linear model on the same training weeks (what
 fine-tuning starts from), and a blend of the fine-tuned score with the shipped model's whose
 weight is chosen on validation.
@@ -18,6 +21,7 @@ torch runs on ONE thread (the machine's other core belongs to other jobs).
 
     .venv/bin/python benchmarks/headline_finetune.py [--data PATH] [--grid 2:1e-4,6:3e-5]
     .venv/bin/python benchmarks/headline_finetune.py --refit
+    .venv/bin/python benchmarks/headline_finetune.py --refit --seeds 0,1,2
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse
+import hashlib
 import json
 import platform
 import random
@@ -79,7 +84,20 @@ def main() -> None:
         help="after a full run: refit the setting chosen there (read from --out) on every week "
         "before the held-out ones, score it once and add it to --out",
     )
+    ap.add_argument(
+        "--seeds",
+        default=None,
+        help="with --refit: comma-separated seeds; refit each, score each and their ensemble, "
+        "write --seeds-out instead of touching --out",
+    )
+    ap.add_argument(
+        "--seeds-out",
+        type=Path,
+        default=Path("benchmarks/results/headline_finetune_seeds.json"),
+    )
     args = ap.parse_args()
+    if args.seeds is not None and not args.refit:
+        ap.error("--seeds needs --refit")
     if not args.data.is_file():
         print(f"skipped: {args.data} not found (the Upworthy archive, ../shared/data)")
         return
@@ -109,6 +127,12 @@ def main() -> None:
         flush=True,
     )
 
+    if args.refit and args.seeds is not None:
+        seeds = [int(x) for x in args.seeds.split(",")]
+        if len(set(seeds)) != len(seeds):
+            raise SystemExit("--seeds: each seed once")
+        refit_seeds(args, seeds, train, held, pairs_test)
+        return
     if args.refit:
         refit(args, train, held, pairs_test)
         return
@@ -285,22 +309,169 @@ def shipped_held_out_scores(train: Any, held: Any) -> np.ndarray:
     return scores_of(HeadlineClickModel(alpha=0.1).fit(train, encoder=enc), held, enc)
 
 
-def refit(args: argparse.Namespace, train: Any, held: Any, pairs_test: Any) -> None:
-    """The chosen setting refitted on all weeks before the held-out ones for its chosen number
-    of epochs (its learning-rate schedule then ends at that epoch), scored once."""
-    payload = json.loads(args.out.read_text())
-    chosen = payload["models"]["fine-tuned"]["chosen"]
+def refit_model(payload: dict[str, Any], seed: int) -> FineTunedHeadlineModel:
+    """The setting chosen in a full run (`payload`, read from --out), unfitted, for `seed`."""
     if payload["models"]["clogit-all (shipped)"]["chosen"]["alpha"] != 0.1:
         raise SystemExit("the shipped model's alpha changed; rerun the full benchmark")
-    model = FineTunedHeadlineModel(
+    chosen = payload["models"]["fine-tuned"]["chosen"]
+    return FineTunedHeadlineModel(
         trainable_layers=chosen["trainable_layers"],
         lr=chosen["lr"],
         epochs=chosen["best_epoch"],
         max_length=payload["config"]["max_length"],
         tests_per_batch=payload["config"]["tests_per_batch"],
-        seed=payload["config"]["seed"],
+        seed=seed,
         num_threads=THREADS,
     )
+
+
+def rows_fingerprint(v: Any) -> str:
+    """Identifies the held-out rows and their order, so stored scores are never paired with
+    other rows."""
+    h = hashlib.sha256()
+    for test_id, headline in zip(v.test_ids, v.headlines, strict=True):
+        h.update(f"{test_id}\t{headline}\n".encode())
+    return h.hexdigest()
+
+
+def ensemble_scores(scores: list[np.ndarray], standardise: bool = False) -> np.ndarray:
+    """Mean of the seeds' scores. Raw f by default: every seed has the same loss, head
+    warm start and units (log CTR ratio), so their scales agree and the mean is itself a
+    servable log-lift that needs no statistics of the scored set. `standardise` z-scores each
+    seed over the scored rows first (outcomes unused), reported as a check only."""
+    stack = np.stack([zscore(s, s) if standardise else s for s in scores])
+    return np.asarray(stack.mean(axis=0))
+
+
+def refit_seeds(
+    args: argparse.Namespace, seeds: list[int], train: Any, held: Any, pairs_test: Any
+) -> None:
+    """The --refit protocol once per seed (the seed sets dropout and the batch order only:
+    the warm start is the same), each seed and the ensemble scored once on held-out
+    weeks. The seeds (and their number) are fixed on the command line beforehand; the
+    ensemble weights are equal. Written after every seed, so a stopped run keeps its seeds."""
+    payload = json.loads(args.out.read_text())
+    chosen = payload["models"]["fine-tuned"]["chosen"]
+    setting = {
+        **chosen,
+        "max_length": payload["config"]["max_length"],
+        "tests_per_batch": payload["config"]["tests_per_batch"],
+    }
+    fingerprint = rows_fingerprint(held)
+    out: dict[str, Any] = {}
+    if args.seeds_out.is_file():
+        out = json.loads(args.seeds_out.read_text())
+        if out.get("setting") != setting or out.get("held_out_rows", {}).get("sha256") != (
+            fingerprint
+        ):
+            raise SystemExit(f"{args.seeds_out} holds another setting or other rows; move it")
+    t_start = time.perf_counter()
+    s_shipped = shipped_held_out_scores(train, held)
+    out.update(
+        {
+            "description": "the chosen fine-tuning setting refitted on weeks < held-out start "
+            "once per seed; each seed and their ensemble scored once on the held-out weeks",
+            "hardware": {
+                "cpus_usable": available_cpus(),
+                "torch_threads": THREADS,
+                "note": "2 cores shared with other jobs; torch on 1 thread",
+            },
+            "setting": setting,
+            "trained_on": "weeks < held-out start",
+            "held_out_rows": {
+                "count": len(held),
+                "order": "rows of read_upworthy(data).split_by_week(held-out start)[1]",
+                "sha256": fingerprint,
+            },
+            "ensemble_method": "mean of the seeds' raw scores f (log CTR ratio), equal weights; "
+            "'z-scored' rows average per-seed z-scores over the held-out rows instead (a check, "
+            "not a choice)",
+            "shipped": {
+                "held_out": pairwise_accuracy(s_shipped, pairs_test, n_boot=2000).to_json(),
+                "scores": s_shipped.tolist(),
+            },
+        }
+    )
+    out.setdefault("seeds", {})
+    out.setdefault("ensembles", {})
+
+    def save() -> None:
+        args.seeds_out.parent.mkdir(parents=True, exist_ok=True)
+        args.seeds_out.write_text(json.dumps(out, indent=1) + "\n")
+
+    for seed in seeds:
+        if str(seed) in out["seeds"]:
+            print(f"-- seed {seed}: reused from {args.seeds_out}", flush=True)
+            continue
+        model = refit_model(payload, seed)
+        print(f"-- seed {seed}: refit on weeks < held-out start: {chosen}", flush=True)
+        model.fit(train, progress=True)
+        t0 = time.perf_counter()
+        s_ft = model.score(held.headlines)
+        out["seeds"][str(seed)] = {
+            "held_out": pairwise_accuracy(s_ft, pairs_test, n_boot=2000).to_json(),
+            "vs_shipped": paired_difference(s_ft, s_shipped, pairs_test),
+            "train_nll_by_epoch": [h["train_nll"] for h in model.history_],
+            "fit_seconds": model.fit_seconds_,
+            "score_seconds": time.perf_counter() - t0,
+            "scores": s_ft.tolist(),
+        }
+        r = out["seeds"][str(seed)]
+        print(
+            f"   seed {seed}: held-out {r['held_out']['accuracy']:.4f}, "
+            f"vs shipped {r['vs_shipped']['diff']:+.4f}, fit {model.fit_seconds_:.0f}s",
+            flush=True,
+        )
+        save()
+
+    by_seed = {int(k): np.asarray(v["scores"]) for k, v in out["seeds"].items()}
+    for key in [*out["ensembles"], ",".join(map(str, seeds))]:
+        members = [int(x) for x in key.split(",")]
+        if len(members) < 2:
+            continue
+        row: dict[str, Any] = {"seeds": members}
+        for name, std in (("mean f", False), ("z-scored", True)):
+            s_ens = ensemble_scores([by_seed[m] for m in members], standardise=std)
+            row[name] = {
+                "held_out": pairwise_accuracy(s_ens, pairs_test, n_boot=2000).to_json(),
+                "vs_shipped": paired_difference(s_ens, s_shipped, pairs_test),
+                "vs_seed": {
+                    str(m): paired_difference(s_ens, by_seed[m], pairs_test) for m in members
+                },
+            }
+        row["score_correlation"] = np.corrcoef(np.stack([by_seed[m] for m in members])).tolist()
+        row["score_sd"] = {str(m): float(by_seed[m].std()) for m in members}
+        out["ensembles"][key] = row
+    out["wall_seconds_last_call"] = time.perf_counter() - t_start
+    save()
+
+    def fmt(r: dict[str, Any]) -> str:
+        h, vs = r["held_out"], r["vs_shipped"]
+        return (
+            f"{h['accuracy']:.4f} [{h['ci95_low']:.4f}, {h['ci95_high']:.4f}] | "
+            f"{vs['diff']:+.4f} [{vs['ci95_low']:+.4f}, {vs['ci95_high']:+.4f}]"
+        )
+
+    sh = out["shipped"]["held_out"]
+    print(
+        "\n| model | held-out [95% CI] | vs shipped (paired) | fit s |\n|---|---|---|---|\n"
+        f"| clogit-all (shipped) | {sh['accuracy']:.4f} [{sh['ci95_low']:.4f}, "
+        f"{sh['ci95_high']:.4f}] | | |"
+    )
+    for k in sorted(out["seeds"], key=int):
+        print(f"| seed {k} | {fmt(out['seeds'][k])} | {out['seeds'][k]['fit_seconds']:.0f} |")
+    for key, row in out["ensembles"].items():
+        for name in ("mean f", "z-scored"):
+            print(f"| ensemble {key} ({name}) | {fmt(row[name])} | |")
+    print(f"written {args.seeds_out}", file=sys.stderr)
+
+
+def refit(args: argparse.Namespace, train: Any, held: Any, pairs_test: Any) -> None:
+    """The chosen setting refitted on all weeks before the held-out ones for its chosen number
+    of epochs (its learning-rate schedule then ends at that epoch), scored once."""
+    payload = json.loads(args.out.read_text())
+    chosen = payload["models"]["fine-tuned"]["chosen"]
+    model = refit_model(payload, payload["config"]["seed"])
     print(f"-- refit on weeks < held-out start: {chosen}", flush=True)
     model.fit(train, progress=True)
     s_ft = model.score(held.headlines)

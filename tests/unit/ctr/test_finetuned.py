@@ -104,6 +104,20 @@ def test_fine_tuning_learns_what_the_frozen_model_cannot(
     assert _nll(tuned, unseen) < _nll(frozen, unseen)
 
 
+def test_a_seed_reproduces_its_fit_and_another_seed_differs(train: HeadlineVariants) -> None:
+    """What the seed ensemble of benchmarks/headline_finetune.py (--seeds) rests on: rerunning
+    a seed gives the same model, and another seed is another draw of the training noise
+    (dropout, batch order) from the same warm start."""
+    kwargs = {"trainable_layers": 1, "epochs": 1, "lr": 3e-4, "tests_per_batch": 8}
+    a, b, c = (
+        FineTunedHeadlineModel(seed=seed, num_threads=1, **kwargs).fit(train) for seed in (0, 0, 1)
+    )
+    sa, sb, sc = (m.score(train.headlines) for m in (a, b, c))
+    np.testing.assert_array_equal(sa, sb)
+    assert a.history_[0] == c.history_[0]  # epoch 0: the same frozen warm start
+    assert np.abs(sa - sc).max() > 1e-4
+
+
 def test_validation_keeps_the_best_epoch(fitted: FineTunedHeadlineModel) -> None:
     assert isinstance(fitted, HeadlineScorer)
     assert [h["epoch"] for h in fitted.history_] == [0, 1, 2, 3, 4]
