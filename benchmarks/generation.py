@@ -45,21 +45,21 @@ from typing import Any
 
 import numpy as np
 
+from feedcraft.config import LLMSettings
 from feedcraft.embeddings import make_encoder
 from feedcraft.embeddings.base import Encoder, available_cpus
 from feedcraft.llm import (
     GenerationResult,
     Generator,
-    Guardrails,
     HeadlineRequest,
     LlamaCppBackend,
     Message,
     OpenAICompatibleBackend,
     SamplingParams,
-    SimilarityRule,
     SummaryRequest,
 )
 from feedcraft.llm.base import Backend
+from feedcraft.llm.factory import guardrails_from_settings
 
 REPO = Path(__file__).resolve().parents[1]
 WIKINEWS = REPO / "src" / "feedcraft" / "sample" / "wikinews" / "items.jsonl"
@@ -333,17 +333,13 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(1)  # MiniLM and llama.cpp share 2 cores with other jobs
     encoder_load_s = time.perf_counter() - load
-    multilingual = None
-    if args.multilingual_encoder:
-        multilingual = SimilarityRule(
-            make_encoder(args.multilingual_encoder), args.multilingual_min_similarity
-        )
-    rails = Guardrails(
-        encoder,
+    settings = LLMSettings(
         min_similarity=args.min_similarity,
         min_overlap=args.min_overlap,
-        multilingual=multilingual,
+        multilingual_encoder=args.multilingual_encoder or None,
+        multilingual_min_similarity=args.multilingual_min_similarity,
     )
+    rails = guardrails_from_settings(settings, encoder)
 
     rows: dict[str, dict[str, Any]] = {}
     examples: list[dict[str, Any]] = []

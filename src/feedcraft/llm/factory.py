@@ -14,7 +14,12 @@ from feedcraft.llm.generator import Generator
 from feedcraft.llm.guardrails import Guardrails, SimilarityRule
 from feedcraft.llm.http import OpenAICompatibleBackend
 
-__all__ = ["backend_from_settings", "generator_from_settings", "make_backend"]
+__all__ = [
+    "backend_from_settings",
+    "generator_from_settings",
+    "guardrails_from_settings",
+    "make_backend",
+]
 
 _NO_MODEL = frozenset({"extractive", "none", "off"})
 
@@ -62,22 +67,27 @@ def backend_from_settings(settings: LLMSettings) -> Backend | None:
     )
 
 
-def generator_from_settings(settings: LLMSettings, encoder: Encoder, *, seed: int = 0) -> Generator:
-    """Backend, guardrails and retry policy as configured; `encoder` scores similarity (of
-    English text, or all text when no multilingual encoder is set) and ranks sentences for
-    the extractive fallback."""
+def guardrails_from_settings(settings: LLMSettings, encoder: Encoder) -> Guardrails:
+    """The guardrails `[llm]` configures; `encoder` judges similarity of English text (and of
+    all text when no multilingual encoder is set)."""
     multilingual = None
     if settings.multilingual_encoder:
         multilingual = SimilarityRule(
             make_encoder(settings.multilingual_encoder), settings.multilingual_min_similarity
         )
-    rails = Guardrails(
+    return Guardrails(
         encoder,
         min_similarity=settings.min_similarity,
         min_overlap=settings.min_overlap,
         banned_terms=settings.banned_terms,
         multilingual=multilingual,
     )
+
+
+def generator_from_settings(settings: LLMSettings, encoder: Encoder, *, seed: int = 0) -> Generator:
+    """Backend, guardrails and retry policy as configured; `encoder` scores similarity (see
+    `guardrails_from_settings`) and ranks sentences for the extractive fallback."""
+    rails = guardrails_from_settings(settings, encoder)
     return Generator(
         backend_from_settings(settings),
         encoder,

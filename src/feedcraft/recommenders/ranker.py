@@ -70,9 +70,10 @@ class LearnedRanker(MatrixRecommender):
     MovieLens validation). `label_fraction` and `label_windows` set the labels (see the
     module docstring); `drop_features` leaves named features out (ablations, e.g.
     `TIME_FEATURES`). `max_history` scores only each user's newest items (None = all; seen
-    items and the history length still count all): the p99 users of a feed are the ones
-    with long histories. 100 left MovieLens validation NDCG@10 where it was (0.1765) but cost
-    0.006 on test and had no clear effect over HTTP (benchmarks/README.md), so it is off.
+    items and the history length still count all): a long history costs more to score
+    (about 1 ms of a feed at 400-500 items). 100 left MovieLens validation NDCG@10 where it
+    was (0.1765) but cost 0.006 on test and had no clear effect over HTTP
+    (benchmarks/README.md), so it is off.
     The boosters' parameters follow LightGBM's names; defaults come from
     validation runs on MovieLens latest-small, and benchmarks/ranker.py tunes pools and
     boosters further (its gains there were within seed noise). `num_threads` is used for
