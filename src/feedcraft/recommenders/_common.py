@@ -97,6 +97,27 @@ def sparse_product_rows(h: sp.csr_matrix, b: sp.csr_matrix, few: int = 16) -> np
     return np.ascontiguousarray((b[used].T @ weights).T, np.float64)
 
 
+def pair_values(m: sp.csr_matrix | sp.csr_array, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """`m[rows, cols]` of a CSR matrix as a 1-D array in `m`'s dtype (0 where nothing is
+    stored). A request asks for pairs on one or a few rows (the user's newest item to each
+    candidate): those rows are spread into dense vectors, without scipy's pair indexing
+    (several sparse objects a call). Many rows, or duplicate entries, take scipy's path."""
+    if len(rows) == 0:
+        return np.zeros(0, m.dtype)
+    distinct = np.unique(rows)
+    if len(distinct) > 16 or not m.has_canonical_format:
+        return np.asarray(m[rows, cols], m.dtype).ravel()
+    out = np.empty(len(rows), m.dtype)
+    dense = np.zeros(m.shape[1], m.dtype)
+    for row in distinct:
+        lo, hi = m.indptr[row], m.indptr[row + 1]
+        dense[m.indices[lo:hi]] = m.data[lo:hi]
+        at = rows == row
+        out[at] = dense[cols[at]]
+        dense[m.indices[lo:hi]] = 0
+    return out
+
+
 def ranked_rows(u: np.ndarray, i: np.ndarray, n_rows: int, n_items: int) -> sp.csr_matrix:
     """CSR of distinct (row, item) pairs whose data rank each row's items by recency.
 
@@ -126,13 +147,16 @@ def user_histories(interactions: Interactions, n_items: int, remap: np.ndarray) 
     return ranked_rows(u[keep], i[keep], len(it.users), n_items)
 
 
-def top_k_mask(s: np.ndarray, k: int, floor: float | None = None) -> np.ndarray:
+def top_k_mask(
+    s: np.ndarray, k: int, floor: float | None = None, sorted_rows: np.ndarray | None = None
+) -> np.ndarray:
     """Mask of min(k, n_cols) entries per row: the largest, ties to lower columns; with
     `floor`, entries at or below it are never selected (so rows may get fewer).
 
     A value-only partition finds each row's k-th value (several times faster than
     argpartition); entries above it are kept, and ties at it are admitted left to right, so
-    the selection is fully specified, not left to the partition algorithm.
+    the selection is fully specified, not left to the partition algorithm. A caller that
+    already sorted each row ascending passes it as `sorted_rows` (the same k-th value).
     """
     n = s.shape[1]
     above = np.ones(s.shape, bool) if floor is None else s > floor
@@ -140,7 +164,10 @@ def top_k_mask(s: np.ndarray, k: int, floor: float | None = None) -> np.ndarray:
         return above
     if k <= 0:
         return np.zeros(s.shape, bool)
-    kth = np.partition(s, n - k, axis=1)[:, n - k][:, None]
+    if sorted_rows is None:
+        kth = np.partition(s, n - k, axis=1)[:, n - k][:, None]
+    else:
+        kth = sorted_rows[:, n - k][:, None]
     keep = (s > kth) & above
     ties = (s == kth) & above
     room = k - keep.sum(axis=1)

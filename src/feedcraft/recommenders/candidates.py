@@ -215,9 +215,12 @@ class CollaborativeSource(ScoringSource):
         h = select_columns(hist, self.model_pos_, len(self.model_.items_))
         # the model's own scoring path: the same numbers its `recommend` ranks by
         raw = self.model_._predict(list(user_ids), h, None)
-        out = np.full((hist.shape[0], len(self.model_pos_)), -np.inf)
-        ok = self.model_pos_ >= 0
-        out[:, ok] = raw[:, self.model_pos_[ok]]
+        # one gather along the model's positions, then -inf where the model has no item: a
+        # boolean-masked assignment of the same columns cost 0.3 ms a request
+        if raw.shape[1] == 0:
+            return np.full((hist.shape[0], len(self.model_pos_)), -np.inf)
+        out = np.take(raw, np.maximum(self.model_pos_, 0), axis=1)
+        out[:, self.model_pos_ < 0] = -np.inf
         return out
 
 
@@ -403,12 +406,21 @@ def category_matrix(
 
 def category_shares(hist: sp.csr_matrix, categories: sp.csr_matrix) -> np.ndarray:
     """Users x categories: each user's share of (distinct) history items in each category
-    (an item in two categories counts for both); zero rows for empty histories."""
-    h = hist.copy()
-    h.data[:] = 1.0
-    counts = np.asarray((h @ categories).todense(), np.float64)
-    n = np.diff(hist.indptr).astype(np.float64)
-    return counts / np.maximum(n, 1.0)[:, None]
+    (an item in two categories counts for both); zero rows for empty histories.
+
+    Counted from the CSR arrays with one bincount (a sparse product built four sparse
+    objects, ~0.1 ms of a request); the counts are integers, so exact in any order."""
+    n_rows, n_cats = hist.shape[0], categories.shape[1]
+    lengths = np.diff(hist.indptr)
+    starts = categories.indptr[hist.indices]
+    per_item = categories.indptr[hist.indices + 1] - starts
+    # positions in `categories.indices` of every history item's categories, item by item
+    offsets = np.arange(int(per_item.sum())) - np.repeat(np.cumsum(per_item) - per_item, per_item)
+    cats = categories.indices[np.repeat(starts, per_item) + offsets]
+    owner = np.repeat(np.repeat(np.arange(n_rows), lengths), per_item)
+    counts = np.bincount(owner * n_cats + cats, minlength=n_rows * n_cats)
+    n = lengths.astype(np.float64)
+    return counts.reshape(n_rows, n_cats).astype(np.float64) / np.maximum(n, 1.0)[:, None]
 
 
 class FreshSource(ScoringSource):

@@ -247,11 +247,15 @@ class EASERecommender(MatrixRecommender):
     ) -> np.ndarray:
         h = recency_rows(hist, self.recency_half_life)
         h = select_columns(h, inverse_positions(self.active_, hist.shape[1]), len(self.active_))
-        scores = np.full((hist.shape[0], len(self.items_)), self.lowest_prior)
         active = weighted_sum(h, self.weights_)
-        scores[:, self.active_] = active + _TIE_BREAK * self.popularity_[self.active_]
         cold = np.diff(hist.indptr) == 0
-        scores[np.ix_(cold, self.active_)] = self.popularity_[self.active_]
+        if len(self.active_) == len(self.items_):  # all items, ascending: no scatter needed
+            scores = active + _TIE_BREAK * self.popularity_
+            scores[cold] = self.popularity_
+        else:
+            scores = np.full((hist.shape[0], len(self.items_)), self.lowest_prior)
+            scores[:, self.active_] = active + _TIE_BREAK * self.popularity_[self.active_]
+            scores[np.ix_(cold, self.active_)] = self.popularity_[self.active_]
         return scores if cols is None else scores[:, cols]
 
     def prepare_serving(self) -> None:

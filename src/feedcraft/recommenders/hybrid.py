@@ -60,14 +60,21 @@ from feedcraft.recommenders.itemknn import item_similarities
 _FLOOR = -10.0
 
 
-def _row_bounds(x: np.ndarray, top: int) -> tuple[np.ndarray, np.ndarray]:
+def _row_bounds(
+    x: np.ndarray, top: int, sorted_rows: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Per row of `x` (non-candidates at -inf): the `top`-th largest finite value (the
     lowest finite one in rows with fewer) and the span from it to the largest; (0, 1)
-    for rows with nothing finite."""
+    for rows with nothing finite. `sorted_rows`: each row of `x` sorted ascending, where
+    the caller has it (the same order statistics, no partition)."""
     n = x.shape[1]
     m = max(1, min(top, n))
-    kth = -np.partition(-x, m - 1, axis=1)[:, m - 1] if n else np.zeros(len(x))
-    best = x.max(axis=1) if n else np.zeros(len(x))
+    if not n:
+        kth, best = np.zeros(len(x)), np.zeros(len(x))
+    elif sorted_rows is not None:
+        kth, best = sorted_rows[:, n - m].copy(), sorted_rows[:, n - 1].copy()
+    else:
+        kth, best = -np.partition(-x, m - 1, axis=1)[:, m - 1], x.max(axis=1)
     # rows with fewer finite candidates than `top`: use their lowest finite one
     short = ~np.isfinite(kth)
     if short.any():
@@ -92,10 +99,17 @@ def normalise_rows(s: np.ndarray, candidates: np.ndarray, top: int) -> np.ndarra
     return _scaled(s, kth[:, None], span[:, None])
 
 
-def normalised_at(s: np.ndarray, top: int, r: np.ndarray, c: np.ndarray) -> np.ndarray:
+def normalised_at(
+    s: np.ndarray,
+    top: int,
+    r: np.ndarray,
+    c: np.ndarray,
+    sorted_rows: np.ndarray | None = None,
+) -> np.ndarray:
     """`normalise_rows(s, np.isfinite(s), top)[r, c]` for `s` without NaN or +inf, scaling
-    only the picked entries (a request needs a few hundred of ~10k)."""
-    kth, span = _row_bounds(s, top)
+    only the picked entries (a request needs a few hundred of ~10k); `sorted_rows` as in
+    `_row_bounds`."""
+    kth, span = _row_bounds(s, top, sorted_rows)
     return _scaled(s[r, c], kth[r], span[r])
 
 

@@ -25,6 +25,7 @@ from feedcraft.errors import InvalidInput
 from feedcraft.recommenders._common import (
     decayed_counts,
     inverse_positions,
+    pair_values,
     recency_rows,
     top_k_mask,
 )
@@ -48,6 +49,10 @@ _YEAR = 365.25 * _DAY
 _BIN_YEARS = 0.5
 #: Rows featurised at once: bounds memory at about 10 x SUB_BATCH x n_items float64.
 _SUB_BATCH = 128
+#: Up to this many rows (a request), each source's score rows are sorted once and the sort
+#: serves its pool cut, ranks and normalisation (three passes over ~10k items each before);
+#: larger batches keep the partitions, which need no second copy of every score matrix.
+_FEW_ROWS = 16
 #: Features that place users and items in time (from interaction timestamps or dates). On a
 #: user-temporal split of a long log (MovieLens spans 22 years) they tell the ranker which
 #: items existed, and were popular, when a user was active: see benchmarks/ranker.py.
@@ -102,10 +107,13 @@ def _ranks(s: np.ndarray) -> np.ndarray:
     return out
 
 
-def ranks_at(s: np.ndarray, r: np.ndarray, c: np.ndarray) -> np.ndarray:
+def ranks_at(
+    s: np.ndarray, r: np.ndarray, c: np.ndarray, sorted_rows: np.ndarray | None = None
+) -> np.ndarray:
     """`_ranks(s)[r, c]` (`r` ascending): for a few rows (one request), counting the entries
-    above each picked one in the sorted row beats ranking all of them."""
-    if s.shape[0] > 16:
+    above each picked one in the sorted row beats ranking all of them. `sorted_rows`: each
+    row of `s` sorted ascending, where the caller already has it."""
+    if sorted_rows is None and s.shape[0] > _FEW_ROWS:
         return _ranks(s)[r, c]
     out = np.empty(len(r), np.int64)
     bounds = np.searchsorted(r, np.arange(s.shape[0] + 1))
@@ -113,7 +121,8 @@ def ranks_at(s: np.ndarray, r: np.ndarray, c: np.ndarray) -> np.ndarray:
         lo, hi = bounds[u], bounds[u + 1]
         if lo < hi:
             row = s[u]
-            above = len(row) - np.searchsorted(np.sort(row), row[c[lo:hi]], side="right")
+            srt = np.sort(row) if sorted_rows is None else sorted_rows[u]
+            above = len(row) - np.searchsorted(srt, row[c[lo:hi]], side="right")
             out[lo:hi] = above + 1
     return out
 
@@ -340,16 +349,22 @@ class FeatureStage:
         out = self.time_counts_[c, b[r]].astype(np.float64)
         return np.where(ok[r], out, np.nan)
 
-    def _recent_max(self, newest: np.ndarray, r: np.ndarray, c: np.ndarray) -> np.ndarray:
-        """Highest cosine of each candidate to one of the user's newest items (`newest`,
-        users x n positions, -1 padded)."""
+    def _recent_max(
+        self, newest: np.ndarray, r: np.ndarray, candidates: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(cosine of each candidate to the user's newest item, the highest cosine to one of
+        their `newest` items: users x n positions, -1 padded), NaN where there is none;
+        `candidates` holds the candidates' vectors, gathered once."""
         out = np.full(len(r), -np.inf)
-        for item in newest.T:
+        last = np.full(len(r), np.nan)
+        for j, item in enumerate(newest.T):
             ok = item[r] >= 0
             v = self.vectors_[np.maximum(item, 0)][r]
-            cos = np.einsum("ij,ij->i", v, self.vectors_[c])
+            cos = np.einsum("ij,ij->i", v, candidates)
+            if j == 0:
+                last = np.where(ok, cos, np.nan)
             out = np.where(ok, np.maximum(out, cos), out)
-        return np.where(np.isfinite(out), out, np.nan)
+        return last, np.where(np.isfinite(out), out, np.nan)
 
     def _item_item_row(
         self, name: str, last: np.ndarray, r: np.ndarray, c: np.ndarray
@@ -369,9 +384,13 @@ class FeatureStage:
             active = inverse_positions(model.active_, len(model.items_))
             la, ca = active[np.maximum(lm, 0)], active[np.maximum(cm, 0)]
             ok &= (la >= 0) & (ca >= 0)
-            out[ok] = model.weights_[la[ok], ca[ok]]
+            weights = model.weights_
+            if sp.issparse(weights):
+                out[ok] = pair_values(weights, la[ok], ca[ok])
+            else:
+                out[ok] = weights[la[ok], ca[ok]]
         elif isinstance(model, ItemKNNRecommender):
-            out[ok] = np.asarray(model.similarity_[lm[ok], cm[ok]]).ravel()
+            out[ok] = pair_values(model.similarity_, lm[ok], cm[ok])
         return out
 
     def features(
@@ -429,37 +448,40 @@ class FeatureStage:
         scores: dict[str, np.ndarray] = {}
         pool = np.zeros(hist.shape, bool)
         n_proposed = np.zeros(hist.shape, np.float64)
+        global_ranks = getattr(self, "global_ranks_", {})
+        few = hist.shape[0] <= _FEW_ROWS
+        ordered: dict[str, np.ndarray] = {}  # each row sorted ascending (see _FEW_ROWS)
         for name, s in self.score_matrices(user_ids, hist).items():
             s[sr, sc] = -np.inf
             scores[name] = s
+            if few and name not in global_ranks:
+                ordered[name] = np.sort(s, axis=1)
             k = self.pools_[name]
             if k > 0:
-                mask = top_k_mask(s, k, floor=-np.inf)
+                mask = top_k_mask(s, k, floor=-np.inf, sorted_rows=ordered.get(name))
                 pool |= mask
                 n_proposed += mask
         r, c = np.nonzero(pool)
         cols: list[np.ndarray] = []
         fallback = squashed_order(scores["ease"])
         for name, s in scores.items():
-            finite = np.isfinite(s)
-            if name in getattr(self, "global_ranks_", {}):
-                rank = global_ranks_at(self.global_ranks_[name], full, r, c)
+            if name in global_ranks:
+                rank = global_ranks_at(global_ranks[name], full, r, c)
             else:
-                rank = ranks_at(s, r, c)
+                rank = ranks_at(s, r, c, ordered.get(name))
             v = s[r, c]
-            cols.append(np.where(np.isfinite(v), v, np.nan))
-            cols.append(np.where(finite[r, c], rank, np.nan).astype(np.float64))
+            finite = np.isfinite(v)
+            cols.append(np.where(finite, v, np.nan))
+            cols.append(np.where(finite, rank, np.nan).astype(np.float64))
             if name in self.personal_:
-                norm = normalised_at(s, 50, r, c)  # s: seen items already at -inf
-                cols.append(np.where(finite[r, c], norm, np.nan))
+                # s: seen items already at -inf
+                norm = normalised_at(s, 50, r, c, ordered.get(name))
+                cols.append(np.where(finite, norm, np.nan))
         cols.append(n_proposed[r, c])
         # similarity to the newest history item
         newest = _newest(hist, 3)
         last = newest[:, 0]
-        lv = np.where((last >= 0)[:, None], self.vectors_[np.maximum(last, 0)], 0.0)
-        content_last = np.einsum("ij,ij->i", lv[r], self.vectors_[c])
-        cols.append(np.where(last[r] >= 0, content_last, np.nan))
-        cols.append(self._recent_max(newest, r, c))
+        cols += self._recent_max(newest, r, self.vectors_[c])
         cols.append(self._item_item_row("ease", last, r, c))
         cols.append(self._item_item_row("knn", last, r, c))
         # item statistics

@@ -82,6 +82,23 @@ def test_ranks_of_candidates_match_full_ranking(
         np.testing.assert_array_equal(ranks_at(s, r, c), _ranks(s)[r, c])
 
 
+def test_a_request_gets_the_features_of_a_batch(
+    fitted: LearnedRanker, ratings: Interactions
+) -> None:
+    """One user (the request path: one sort per score row, dense pair lookups) gets exactly
+    the candidates and features their row gets in a batch of 20 (partitions, scipy)."""
+    users = list(ratings.users.ids[:20])
+    hist, _ = fitted._histories(users, None)
+    rows, cols, x, fallback = fitted.stage_.features(users, hist)
+    for u in (0, 7, 19):
+        r1, c1, x1, f1 = fitted.stage_.features([users[u]], hist[u])
+        mine = rows == u
+        assert len(r1) > 20
+        np.testing.assert_array_equal(c1, cols[mine])
+        np.testing.assert_array_equal(x1, x[mine])
+        np.testing.assert_array_equal(f1[0], fallback[u])
+
+
 def test_reweighted_copies_score_together_exactly(
     fitted: LearnedRanker, ratings: Interactions
 ) -> None:

@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from feedcraft.recommenders._common import inverse_positions, select_columns, sparse_product_rows
+from feedcraft.recommenders._common import (
+    inverse_positions,
+    pair_values,
+    select_columns,
+    sparse_product_rows,
+    top_k_mask,
+)
+from feedcraft.recommenders.candidates import category_shares
 from feedcraft.recommenders.hybrid import normalise_rows, normalised_at
 from feedcraft.recommenders.ranker_features import _ranks, ranks_at
 
@@ -62,6 +69,71 @@ def test_normalised_at_equals_full_rows() -> None:
     r, c = np.nonzero(rng.random(s.shape) < 0.1)
     full = normalise_rows(s, np.isfinite(s), 50)
     np.testing.assert_array_equal(normalised_at(s, 50, r, c), full[r, c])
+
+
+def _tied_scores(seed: int) -> np.ndarray:
+    """Rows with many ties (rounded), -inf entries and one row with nothing finite."""
+    rng = np.random.default_rng(seed)
+    s = np.round(rng.standard_normal((5, 400)), 1)
+    s[rng.random(s.shape) < 0.3] = -np.inf
+    s[4] = -np.inf
+    s[3, 10:] = -np.inf  # fewer finite entries than most cuts
+    return s
+
+
+def test_one_sort_serves_every_cut_exactly() -> None:
+    """A request sorts each score row once and reads the pool cut, ranks and normalisation
+    bounds from it: the same numbers as the partitions and per-row sorts it replaces."""
+    s = _tied_scores(6)
+    ordered = np.sort(s, axis=1)
+    for k in (1, 7, 50, 399, 400, 500):
+        np.testing.assert_array_equal(
+            top_k_mask(s, k, floor=-np.inf, sorted_rows=ordered), top_k_mask(s, k, floor=-np.inf)
+        )
+    r, c = np.nonzero(np.random.default_rng(7).random(s.shape) < 0.2)
+    np.testing.assert_array_equal(ranks_at(s, r, c, ordered), _ranks(s)[r, c])
+    for top in (1, 50, 1000):
+        np.testing.assert_array_equal(
+            normalised_at(s, top, r, c, ordered), normalised_at(s, top, r, c)
+        )
+    assert not np.shares_memory(ordered, s)
+    np.testing.assert_array_equal(ordered, np.sort(s, axis=1))  # the sort is left untouched
+
+
+@pytest.mark.parametrize("rows", [1, 3, 40])
+def test_pair_values_are_scipys_lookup(rows: int) -> None:
+    """One row spread dense (a request) or scipy's pair lookup (many rows): the stored
+    value, or zero, in the matrix's dtype."""
+    m = sp.random(60, 80, density=0.1, format="csr", random_state=8, dtype=np.float32)
+    rng = np.random.default_rng(9)
+    r = rng.integers(0, rows, 200) * (60 // rows)
+    c = rng.integers(0, 80, 200)
+    got = pair_values(m, r, c)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, m.toarray()[r, c])
+    assert pair_values(m, r[:0], c[:0]).shape == (0,)
+
+
+def test_pair_values_sums_duplicate_entries_as_scipy_does() -> None:
+    m = sp.csr_matrix((np.array([1.0, 2.0, 4.0]), np.array([3, 3, 1]), np.array([0, 2, 3])), (2, 5))
+    assert not m.has_canonical_format
+    np.testing.assert_array_equal(
+        pair_values(m, np.array([0, 1, 0]), np.array([3, 1, 0])), [3, 4, 0]
+    )
+
+
+def test_category_shares_count_distinct_history_items() -> None:
+    """Each user's share of history items per category: what the sparse product gives."""
+    cats = sp.random(300, 12, density=0.15, format="csr", random_state=10)
+    cats.data[:] = 1.0
+    h = _history(9, 300, 11)
+    h = sp.csr_matrix(h[[0, 1, 2, 3, 4, 5, 6, 7]].toarray())  # one more empty row below
+    h = sp.vstack([h, sp.csr_matrix((1, 300))], format="csr")
+    binary = h.copy()
+    binary.data[:] = 1.0
+    n = np.maximum(np.diff(h.indptr), 1)[:, None]
+    np.testing.assert_array_equal(category_shares(h, cats), (binary @ cats).toarray() / n)
+    assert not category_shares(h, cats)[-1].any()
 
 
 def test_weight_block_matches_dense_indexing() -> None:
