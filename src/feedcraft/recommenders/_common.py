@@ -49,15 +49,15 @@ def decayed_counts(interactions: Interactions, half_life_days: float | None) -> 
 def recency_rows(hist: sp.csr_matrix, half_life: float | None) -> sp.csr_matrix:
     """History rows re-weighted by recency: the newest item gets 1, halving every `half_life`
     items back (all ones when None). `hist` data are recency ranks 1..len(row)."""
-    out = hist.copy()
     if half_life is None:
-        out.data[:] = 1.0
-        return out
-    if half_life <= 0:
+        data = np.ones(hist.nnz)
+    elif half_life <= 0:
         raise InvalidInput("must be positive or None", field="recency_half_life")
-    lengths = np.repeat(np.diff(hist.indptr), np.diff(hist.indptr))
-    out.data = np.exp2(-(lengths - hist.data) / float(half_life))
-    return out
+    else:
+        lengths = np.repeat(np.diff(hist.indptr), np.diff(hist.indptr))
+        data = np.exp2(-(lengths - hist.data) / float(half_life))
+    # the index arrays are shared, never written: no copy of them per request
+    return sp.csr_matrix((data, hist.indices, hist.indptr), shape=hist.shape)
 
 
 def inverse_positions(selected: np.ndarray, n: int) -> np.ndarray:
@@ -291,7 +291,7 @@ class MatrixRecommender(Recommender):
             hist, seen = self._histories(batch, histories)
             scores = self._predict(batch, hist, None)
             if exclude_seen and seen.nnz:
-                scores[_stored_entries(seen)] = -np.inf
+                scores[stored_entries(seen)] = -np.inf
             scores[~np.isfinite(scores)] = -np.inf
             idx, vals = top_n(scores, n)
             for row, user in enumerate(batch):
@@ -371,7 +371,7 @@ class MatrixRecommender(Recommender):
         return hist, seen
 
 
-def _stored_entries(m: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+def stored_entries(m: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
     """(rows, columns) of the non-zero entries of a CSR matrix: `m.nonzero()` without its
     conversion to COO, which costs more than the scoring of a small model per request."""
     stored = m.data != 0

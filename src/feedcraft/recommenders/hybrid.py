@@ -32,11 +32,11 @@ from feedcraft.domain import IdIndex, Interactions, ItemVectors
 from feedcraft.errors import InvalidInput
 from feedcraft.recommenders._common import (
     MatrixRecommender,
-    _stored_entries,
     decayed_counts,
     extended_items,
     inverse_positions,
     recency_rows,
+    stored_entries,
     user_histories,
 )
 from feedcraft.recommenders.ease import _TIE_BREAK as _EASE_TIE_BREAK
@@ -263,7 +263,7 @@ class HybridRecommender(MatrixRecommender):
         self._check()
         h = recency_rows(hist, self.recency_half_life)
         candidates = np.ones(hist.shape, bool)
-        candidates[_stored_entries(hist)] = False
+        candidates[stored_entries(hist)] = False
         top = self.normalise_top
         w = float(self.knn_weight)
         cf = (1.0 - w) * normalise_rows(self._ease_raw(h), candidates, top)

@@ -27,6 +27,7 @@ from feedcraft.recommenders._common import (
     inverse_positions,
     pair_values,
     recency_rows,
+    stored_entries,
     top_k_mask,
 )
 from feedcraft.recommenders.candidates import (
@@ -444,7 +445,7 @@ class FeatureStage:
         cap = self.params.get("max_history")  # older pickles: none
         if cap is not None:
             hist = newest_rows(hist, int(cap))
-        sr, sc = full.nonzero()
+        sr, sc = stored_entries(full)
         scores: dict[str, np.ndarray] = {}
         pool = np.zeros(hist.shape, bool)
         n_proposed = np.zeros(hist.shape, np.float64)
@@ -505,12 +506,15 @@ class FeatureStage:
         else:
             cols += [np.full(len(r), np.nan), np.full(len(r), np.nan)]
         # the user: activity, how mainstream, and when (the era of their recent items)
+        # weighted row sums from the CSR arrays: bincount adds each row's products in stored
+        # order, as scipy's matrix-vector product does (the same numbers, fewer sparse objects)
+        owner = np.repeat(np.arange(hist.shape[0]), np.diff(hist.indptr))
         w = recency_rows(hist, 4.0)
         wsum = np.asarray(w.sum(axis=1)).ravel()
-        h1 = hist.copy()
-        h1.data[:] = 1.0
-        user_pop = np.asarray(h1 @ self.log_pop_).ravel() / np.maximum(n_hist, 1.0)
-        user_era = np.asarray(w @ self.era0_).ravel() / np.maximum(wsum, 1e-12)
+        pop_sum = np.bincount(owner, self.log_pop_[hist.indices], minlength=hist.shape[0])
+        era_sum = np.bincount(owner, w.data * self.era0_[hist.indices], minlength=hist.shape[0])
+        user_pop = pop_sum / np.maximum(n_hist, 1.0)
+        user_era = era_sum / np.maximum(wsum, 1e-12)
         empty = n_hist == 0
         user_pop[empty] = np.nan
         user_era[empty] = np.nan
