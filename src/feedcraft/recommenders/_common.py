@@ -56,8 +56,9 @@ def recency_rows(hist: sp.csr_matrix, half_life: float | None) -> sp.csr_matrix:
     else:
         lengths = np.repeat(np.diff(hist.indptr), np.diff(hist.indptr))
         data = np.exp2(-(lengths - hist.data) / float(half_life))
-    # the index arrays are shared, never written: no copy of them per request
-    return sp.csr_matrix((data, hist.indices, hist.indptr), shape=hist.shape)
+    # built from arrays (one sparse object, not a copy and a rebuild); the index arrays are
+    # copied so that sorting one matrix in place can never reorder the other's entries
+    return sp.csr_matrix((data, hist.indices.copy(), hist.indptr.copy()), shape=hist.shape)
 
 
 def inverse_positions(selected: np.ndarray, n: int) -> np.ndarray:

@@ -9,6 +9,7 @@ import scipy.sparse as sp
 from feedcraft.recommenders._common import (
     inverse_positions,
     pair_values,
+    recency_rows,
     select_columns,
     sparse_product_rows,
     top_k_mask,
@@ -193,3 +194,14 @@ def test_newest_rows_keeps_the_newest_with_their_recency_weights() -> None:
     assert out[2].nnz == 0
     kept = recency_rows(h, 4.0)[0].toarray()[0, [0, 9, 7]]
     np.testing.assert_allclose(recency_rows(out, 4.0)[0].toarray()[0, [0, 9, 7]], kept)
+
+
+def test_recency_rows_own_their_indices() -> None:
+    """Recency weights of an unsorted history: sorting the weighted copy in place leaves the
+    history as it was (the copy owns its index arrays)."""
+    hist = sp.csr_matrix((np.array([2.0, 1.0, 3.0]), np.array([4, 1, 2]), np.array([0, 3])), (1, 6))
+    before = hist.toarray()
+    weighted = recency_rows(hist, 2.0)
+    weighted.sort_indices()
+    np.testing.assert_array_equal(hist.toarray(), before)
+    np.testing.assert_allclose(weighted.toarray()[0, [1, 2, 4]], [2.0**-1, 1.0, 2.0**-0.5])
