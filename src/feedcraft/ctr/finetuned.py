@@ -108,11 +108,19 @@ def _load_backbone(spec: str) -> tuple[str, Any, Any]:
     return source.name, st.tokenizer, bert
 
 
-def _make_top(layers: Sequence[Any], dim: int) -> Any:
-    """The trained part: the top transformer layers, mean pooling, unit length, standardising
-    and a linear head; `forward(states, mask)` gives one score per text."""
+def _make_top(bert: Any, frozen: int) -> Any:
+    """The trained part: the transformer layers of `bert` above the first `frozen`, mean
+    pooling, unit length, standardising and a linear head; `forward(states, mask)` gives one
+    score per text. Encoders whose layers take a relative-position bias computed once by the
+    encoder (MPNet, e.g. all-mpnet-base-v2) get it from a copy of the encoder's bias table,
+    which stays frozen as in the backbone."""
     import torch
     from torch import nn
+
+    encoder = bert.encoder
+    layers = list(encoder.layer[frozen:])
+    dim = int(bert.config.hidden_size)
+    relative = getattr(encoder, "relative_attention_bias", None)
 
     class Top(nn.Module):
         mean: torch.Tensor
@@ -120,17 +128,23 @@ def _make_top(layers: Sequence[Any], dim: int) -> Any:
 
         def __init__(self) -> None:
             super().__init__()
-            self.layers = nn.ModuleList(copy.deepcopy(list(layers)))
+            self.layers = nn.ModuleList(copy.deepcopy(layers))
             self.head = nn.Linear(dim, 1, bias=False)
             nn.init.zeros_(self.head.weight)
             self.register_buffer("mean", torch.zeros(dim))
             self.register_buffer("scale", torch.ones(dim))
+            if relative is not None:
+                # the library's own bias computation, called on this module's copy of the table
+                self.relative_attention_bias = copy.deepcopy(relative)
+                self.relative_position_bucket = type(encoder).relative_position_bucket
+                self._position_bias = type(encoder).compute_position_bias
 
         def embed(self, states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
             add = (1.0 - mask[:, None, None, :].to(states.dtype)) * torch.finfo(states.dtype).min
             h = states
+            bias = self._position_bias(self, h) if relative is not None else None
             for layer in self.layers:
-                out = layer(h, add)
+                out = layer(h, add) if bias is None else layer(h, add, position_bias=bias)
                 h = out[0] if isinstance(out, tuple) else out
             m = mask[..., None].to(h.dtype)
             pooled = (h * m).sum(1) / m.sum(1).clamp(min=1.0)
@@ -143,6 +157,8 @@ def _make_top(layers: Sequence[Any], dim: int) -> Any:
     top = Top()
     for p in top.parameters():
         p.requires_grad_(True)
+    if relative is not None:
+        top.relative_attention_bias.requires_grad_(False)
     return top
 
 
@@ -380,7 +396,7 @@ class FineTunedHeadlineModel:
         if progress:
             print(f"frozen layers: token states of {len(distinct)} headlines", flush=True)
         states = _lower_states(tokenizer, bert, distinct, frozen, self.max_length, self.batch_size)
-        top = _make_top(bert.encoder.layer[frozen:], dim)
+        top = _make_top(bert, frozen)
 
         def variant_scores(v: HeadlineVariants) -> np.ndarray:
             ids = np.array([index[h] for h in v.headlines], dtype=np.int64)
@@ -542,7 +558,7 @@ class FineTunedHeadlineModel:
                     f"trained on {self.encoder_name_!r}; retrain it",
                     field="encoder",
                 )
-            top = _make_top(bert.encoder.layer[self.frozen_layers_ :], int(bert.config.hidden_size))
+            top = _make_top(bert, self.frozen_layers_)
             state = torch.load(io.BytesIO(self.weights_), weights_only=True)
             top.load_state_dict(state)
             top.eval()
