@@ -9,10 +9,10 @@ itself can move towards what the randomised comparisons identify.
 
 To make epochs affordable on a CPU, the lower layers stay frozen and their token states are
 computed once per distinct headline; only the top `trainable_layers` layers, the mean pooling
-and a linear head run forward and backward. The head starts from the frozen conditional logit
-(epoch 0 is exactly `HeadlineClickModel(fields=("headline",), lexical=False)`), so training
-starts from the linear model and only has to improve on it. With a validation set, `fit` keeps
-the epoch that scored best on it (epoch 0 included).
+and a linear head run forward and backward (`ctr.backbone`). The head starts from the frozen
+conditional logit (epoch 0 is exactly `HeadlineClickModel(fields=("headline",),
+lexical=False)`), so training starts from the linear model and only has to improve on it. With
+a validation set, `fit` keeps the epoch that scored best on it (epoch 0 included).
 
 On held-out Upworthy weeks it is the first model clearly ahead of the shipped linear one
 (0.624 against 0.590 pairwise accuracy, benchmarks/README.md, `headline_finetune.py`), at the
@@ -28,7 +28,6 @@ from __future__ import annotations
 import copy
 import io
 import math
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from feedcraft.ctr.backbone import load_backbone, lower_states, make_top, pad, score_states
 from feedcraft.ctr.data import HeadlineVariants, string_column
 from feedcraft.ctr.models import DEFAULT_ENCODER, HeadlineClickModel, ctr_with_lift
 from feedcraft.ctr.pairs import pairwise_accuracy, winner_pairs
@@ -82,136 +82,6 @@ class _VectorTable:
         if not texts:
             return np.zeros((0, self._dim), dtype=np.float32)
         return np.stack([self._vectors[t] for t in texts]).astype(np.float32)
-
-
-def _load_backbone(spec: str) -> tuple[str, Any, Any]:
-    """(weights name, tokenizer, BERT module in eval mode) of a sentence-transformers model,
-    from its package or folder only (never downloaded)."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    from sentence_transformers import SentenceTransformer
-
-    from feedcraft.embeddings.sentence_transformer import _quiet_transformers, resolve_model
-
-    source = resolve_model(spec)
-    with _quiet_transformers():
-        st: Any = SentenceTransformer(str(source.path), device="cpu", local_files_only=True)
-    pooling = st[1].get_config_dict() if len(st) > 1 else {}
-    if pooling.get("pooling_mode", "mean") != "mean":
-        raise InvalidInput(
-            "only mean-pooled sentence models can be fine-tuned here", field="encoder"
-        )
-    bert = st[0].auto_model
-    bert.eval()
-    for p in bert.parameters():
-        p.requires_grad_(False)
-    return source.name, st.tokenizer, bert
-
-
-def _make_top(bert: Any, frozen: int) -> Any:
-    """The trained part: the transformer layers of `bert` above the first `frozen`, mean
-    pooling, unit length, standardising and a linear head; `forward(states, mask)` gives one
-    score per text. Encoders whose layers take a relative-position bias computed once by the
-    encoder (MPNet, e.g. all-mpnet-base-v2) get it from a copy of the encoder's bias table,
-    which stays frozen as in the backbone."""
-    import torch
-    from torch import nn
-
-    encoder = bert.encoder
-    layers = list(encoder.layer[frozen:])
-    dim = int(bert.config.hidden_size)
-    relative = getattr(encoder, "relative_attention_bias", None)
-
-    class Top(nn.Module):
-        mean: torch.Tensor
-        scale: torch.Tensor
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.layers = nn.ModuleList(copy.deepcopy(layers))
-            self.head = nn.Linear(dim, 1, bias=False)
-            nn.init.zeros_(self.head.weight)
-            self.register_buffer("mean", torch.zeros(dim))
-            self.register_buffer("scale", torch.ones(dim))
-            if relative is not None:
-                # the library's own bias computation, called on this module's copy of the table
-                self.relative_attention_bias = copy.deepcopy(relative)
-                self.relative_position_bucket = type(encoder).relative_position_bucket
-                self._position_bias = type(encoder).compute_position_bias
-
-        def embed(self, states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-            add = (1.0 - mask[:, None, None, :].to(states.dtype)) * torch.finfo(states.dtype).min
-            h = states
-            bias = self._position_bias(self, h) if relative is not None else None
-            for layer in self.layers:
-                out = layer(h, add) if bias is None else layer(h, add, position_bias=bias)
-                h = out[0] if isinstance(out, tuple) else out
-            m = mask[..., None].to(h.dtype)
-            pooled = (h * m).sum(1) / m.sum(1).clamp(min=1.0)
-            return nn.functional.normalize(pooled, dim=1)
-
-        def forward(self, states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-            z = (self.embed(states, mask) - self.mean) / self.scale
-            return self.head(z).squeeze(-1)
-
-    top = Top()
-    for p in top.parameters():
-        p.requires_grad_(True)
-    if relative is not None:
-        top.relative_attention_bias.requires_grad_(False)
-    return top
-
-
-def _pad(states: Sequence[Any]) -> tuple[Any, Any]:
-    """Variable-length token states as one zero-padded batch and its mask."""
-    import torch
-
-    lengths = torch.tensor([s.shape[0] for s in states])
-    batch = torch.nn.utils.rnn.pad_sequence(list(states), batch_first=True)
-    mask = (torch.arange(batch.shape[1])[None, :] < lengths[:, None]).to(torch.long)
-    return batch, mask
-
-
-def _lower_states(
-    tokenizer: Any, bert: Any, texts: Sequence[str], frozen: int, max_length: int, batch_size: int
-) -> list[Any]:
-    """Token states after the embeddings and the first `frozen` layers, one (length, dim)
-    tensor per text, computed once (the frozen layers never change)."""
-    import torch
-
-    lengths = [
-        len(tokenizer(t, truncation=True, max_length=max_length)["input_ids"]) for t in texts
-    ]
-    order = np.argsort(lengths, kind="stable")  # similar lengths together: little padding
-    out: list[Any] = [None] * len(texts)
-    with torch.no_grad():
-        for lo in range(0, len(order), batch_size):
-            idx = order[lo : lo + batch_size]
-            enc = tokenizer(
-                [texts[i] for i in idx],
-                padding=True,
-                truncation=True,
-                max_length=max_length,
-                return_tensors="pt",
-            )
-            hidden = bert(**enc, output_hidden_states=True).hidden_states[frozen]
-            for row, i in enumerate(idx):
-                out[i] = hidden[row, : int(enc["attention_mask"][row].sum())].clone()
-    return out
-
-
-def _score_states(top: Any, states: Sequence[Any], batch_size: int) -> np.ndarray:
-    import torch
-
-    order = np.argsort([s.shape[0] for s in states], kind="stable")
-    scores = np.zeros(len(states), dtype=np.float64)
-    top.eval()
-    with torch.no_grad():
-        for lo in range(0, len(order), batch_size):
-            idx = order[lo : lo + batch_size]
-            batch, mask = _pad([states[i] for i in idx])
-            scores[idx] = top(batch, mask).double().numpy()
-    return scores
 
 
 def _clogit_nll(f: Any, groups: Any, log_n: Any, clicks: Any) -> Any:
@@ -379,7 +249,7 @@ class FineTunedHeadlineModel:
 
         torch.manual_seed(self.seed)
         rng = np.random.default_rng(self.seed)
-        name, tokenizer, bert = _load_backbone(self.encoder)
+        name, tokenizer, bert = load_backbone(self.encoder)
         self._check_encoder(encoder, name)
         n_layers = len(bert.encoder.layer)
         if self.trainable_layers > n_layers:
@@ -395,13 +265,13 @@ class FineTunedHeadlineModel:
         distinct = list(index)
         if progress:
             print(f"frozen layers: token states of {len(distinct)} headlines", flush=True)
-        states = _lower_states(tokenizer, bert, distinct, frozen, self.max_length, self.batch_size)
-        top = _make_top(bert, frozen)
+        states = lower_states(tokenizer, bert, distinct, frozen, self.max_length, self.batch_size)
+        top = make_top(bert, frozen)
 
         def variant_scores(v: HeadlineVariants) -> np.ndarray:
             ids = np.array([index[h] for h in v.headlines], dtype=np.int64)
             uniq, inv = np.unique(ids, return_inverse=True)
-            return _score_states(top, [states[i] for i in uniq], self.batch_size)[inv]
+            return score_states(top, [states[i] for i in uniq], self.batch_size)[inv]
 
         # Warm start: the conditional logit on the frozen vectors gives the head and scaling.
         train_ids = sorted({index[h] for h in variants.headlines})
@@ -472,7 +342,7 @@ class FineTunedHeadlineModel:
                 picked = order[step * self.tests_per_batch : (step + 1) * self.tests_per_batch]
                 rows = np.concatenate([tests[t] for t in picked])
                 uniq, inv = np.unique(head_ids[rows], return_inverse=True)
-                batch, mask = _pad([states[i] for i in uniq])
+                batch, mask = pad([states[i] for i in uniq])
                 f = top(batch, mask)[torch.as_tensor(inv)]
                 _, dense = np.unique(groups[rows], return_inverse=True)
                 nll = _clogit_nll(
@@ -522,7 +392,7 @@ class FineTunedHeadlineModel:
         with torch.no_grad():
             for lo in range(0, len(order), self.batch_size):
                 idx = order[lo : lo + self.batch_size]
-                batch, mask = _pad([states[i] for i in idx])
+                batch, mask = pad([states[i] for i in idx])
                 out[idx] = top.embed(batch, mask).numpy()
         return out
 
@@ -551,14 +421,14 @@ class FineTunedHeadlineModel:
         if runtime is None:
             import torch
 
-            name, tokenizer, bert = _load_backbone(self.encoder)
+            name, tokenizer, bert = load_backbone(self.encoder)
             if name != self.encoder_name_:
                 raise InvalidInput(
                     f"encoder {self.encoder!r} now resolves to {name!r}, but the model was "
                     f"trained on {self.encoder_name_!r}; retrain it",
                     field="encoder",
                 )
-            top = _make_top(bert, self.frozen_layers_)
+            top = make_top(bert, self.frozen_layers_)
             state = torch.load(io.BytesIO(self.weights_), weights_only=True)
             top.load_state_dict(state)
             top.eval()
@@ -585,7 +455,7 @@ class FineTunedHeadlineModel:
                 return np.zeros(0, dtype=np.float64)
             index: dict[str, int] = {}
             pos = np.array([index.setdefault(h, len(index)) for h in heads], dtype=np.int64)
-            states = _lower_states(
+            states = lower_states(
                 rt.tokenizer,
                 rt.bert,
                 list(index),
@@ -593,7 +463,7 @@ class FineTunedHeadlineModel:
                 self.max_length,
                 self.batch_size,
             )
-            return _score_states(rt.top, states, self.batch_size)[pos] - self.offset_
+            return score_states(rt.top, states, self.batch_size)[pos] - self.offset_
 
     def predict_proba(
         self,
