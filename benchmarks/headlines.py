@@ -166,6 +166,20 @@ def calibration(model: HeadlineClickModel, v: HeadlineVariants, enc: Encoder) ->
     }
 
 
+def use_threads(n: int) -> None:
+    """Cap torch and the BLAS pools at `n` threads and print the machine the run is on."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(n)
+    threadpool_limits(n)
+    print(
+        f"hardware: {platform.processor() or platform.machine()}, {available_cpus()} CPUs "
+        f"usable, {n} threads, python {platform.python_version()}",
+        flush=True,
+    )
+
+
 Factory = Callable[[Any], HeadlineScorer]
 
 #: name -> (description, factory of a model from one hyperparameter, the grid tried)
@@ -212,15 +226,7 @@ def main() -> None:
     if not args.data.is_file():
         print(f"skipped: {args.data} not found (the Upworthy archive, ../shared/data)")
         return
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    torch.set_num_threads(args.threads)
-    threadpool_limits(args.threads)
-    print(
-        f"hardware: {platform.processor() or platform.machine()}, {available_cpus()} CPUs "
-        f"usable (shared with other jobs), python {platform.python_version()}"
-    )
+    use_threads(args.threads)
     variants = read_upworthy(args.data)
     val_start = variants.week_at_fraction(0.7)
     test_start = variants.week_at_fraction(0.8)
