@@ -304,7 +304,8 @@ def train_headlines_cmd(
         typer.Option(
             "--fine-tune",
             help="Fine-tune the sentence encoder's layers too: held-out pairwise accuracy "
-            "0.624 against 0.590, but ~15 min of CPU instead of seconds (benchmarks/README.md).",
+            "~0.615 (mean of five seeds) against 0.590, but minutes of CPU instead of seconds "
+            "(benchmarks/README.md).",
         ),
     ] = False,
     config: ConfigOpt = None,
