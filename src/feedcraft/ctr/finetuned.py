@@ -48,6 +48,8 @@ __all__ = ["FineTunedHeadlineModel"]
 
 #: Sentence-vector dimensions with a smaller sd over the training headlines are not used.
 _MIN_SCALE = 1e-3
+#: AdamW step size of the between-test loss's offset (a single scalar, far from the layers).
+_OFFSET_LR = 1e-2
 
 
 @dataclass
@@ -100,6 +102,14 @@ def _clogit_nll(f: Any, groups: Any, log_n: Any, clicks: Any) -> Any:
     return -(clicks * (u - lse[groups])).sum() / clicks.sum()
 
 
+def _week_centred_log_ctr(variants: HeadlineVariants) -> np.ndarray:
+    """log((clicks + 0.5) / (impressions + 1)) of each variant minus the mean of its test week."""
+    y = np.log((variants.clicks + 0.5) / (variants.impressions + 1.0))
+    _, week = np.unique(variants.test_weeks, return_inverse=True)
+    means = np.bincount(week, weights=y) / np.bincount(week)
+    return np.asarray(y - means[week])
+
+
 def _informative(variants: HeadlineVariants) -> np.ndarray:
     """Variants of tests that can teach anything: shown, in a test with a click and at least
     two shown variants (the same rule as `HeadlineClickModel`)."""
@@ -118,8 +128,12 @@ class FineTunedHeadlineModel:
     epochs: passes over the training tests (with a validation set, the best epoch is kept).
     tests_per_batch: whole tests per step (all variants of a test share one softmax).
     alpha: L2 penalty on the head (standardised features, loss per click), as in
-    `HeadlineClickModel`. num_threads: torch threads during fit and score (None: leave as is).
-    Only headlines are read; excerpts and ledes are accepted (`HeadlineScorer`) but unread.
+    `HeadlineClickModel`. between_weight: weight of a second, auxiliary loss that fits f to
+    each variant's log CTR minus its week's mean, so the variation between tests (story,
+    placement: confounded, hence only a helper beside the causal within-test likelihood) also
+    teaches the encoder which wordings draw clicks; 0 turns it off. num_threads: torch threads
+    during fit and score (None: leave as is). Only headlines are read; excerpts and ledes are
+    accepted (`HeadlineScorer`) but unread.
     """
 
     def __init__(
@@ -132,6 +146,7 @@ class FineTunedHeadlineModel:
         epochs: int = 3,
         tests_per_batch: int = 16,
         alpha: float = 0.1,
+        between_weight: float = 0.0,
         seed: int = 0,
         num_threads: int | None = None,
         batch_size: int = 128,
@@ -144,6 +159,7 @@ class FineTunedHeadlineModel:
         self.epochs = epochs
         self.tests_per_batch = tests_per_batch
         self.alpha = alpha
+        self.between_weight = between_weight
         self.seed = seed
         self.num_threads = num_threads
         self.batch_size = batch_size
@@ -164,10 +180,10 @@ class FineTunedHeadlineModel:
             raise InvalidInput("must be an integer >= 0", field="epochs")
         if not (isinstance(self.lr, int | float) and self.lr > 0 and math.isfinite(self.lr)):
             raise InvalidInput("must be a finite number > 0", field="lr")
-        if not (
-            isinstance(self.alpha, int | float) and self.alpha >= 0 and math.isfinite(self.alpha)
-        ):
-            raise InvalidInput("must be a finite number >= 0", field="alpha")
+        for name in ("alpha", "between_weight"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and value >= 0 and math.isfinite(value)):
+                raise InvalidInput("must be a finite number >= 0", field=name)
         if not (isinstance(self.max_grad_norm, int | float) and self.max_grad_norm > 0):
             raise InvalidInput("must be a number > 0", field="max_grad_norm")
         if self.num_threads is not None and self.num_threads < 1:
@@ -295,6 +311,10 @@ class FineTunedHeadlineModel:
         head_ids = np.array([index[h] for h in sub.headlines], dtype=np.int64)
         log_n = np.log(sub.impressions)
         tests = [np.flatnonzero(groups == g) for g in range(int(groups.max()) + 1)]
+        # f is a log-CTR lift, so its between-test target is log CTR against the week's mean
+        # (CTRs drifted over the archive's two years); a free offset absorbs the level.
+        between = torch.as_tensor(_week_centred_log_ctr(sub))
+        offset = torch.zeros(1, dtype=torch.float64, requires_grad=True)
 
         history: list[dict[str, float]] = []
         best: tuple[float, int, dict[str, Any]] | None = None
@@ -320,6 +340,8 @@ class FineTunedHeadlineModel:
         evaluate(0, self._nll(variant_scores(sub), sub))
         params = [p for p in top.parameters() if p.requires_grad]
         optim = torch.optim.AdamW(params, lr=float(self.lr), weight_decay=0.0)
+        if self.between_weight > 0:  # the offset is one free scalar: a step size of its own
+            optim.add_param_group({"params": [offset], "lr": _OFFSET_LR})
         steps = math.ceil(len(tests) / self.tests_per_batch)
         # Linear warm-up over the first 10% of steps, then linear decay to 0: without the
         # warm-up, Adam's first full-size steps wreck the pretrained layers (the loss jumped
@@ -354,6 +376,9 @@ class FineTunedHeadlineModel:
                 )
                 w = top.head.weight
                 loss = nll + 0.5 * float(self.alpha) * (w * w).sum()
+                if self.between_weight > 0:
+                    r = f.double() + offset - between[rows]
+                    loss = loss + 0.5 * float(self.between_weight) * (r * r).mean()
                 optim.zero_grad()
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(params, self.max_grad_norm)

@@ -118,6 +118,36 @@ def test_a_seed_reproduces_its_fit_and_another_seed_differs(train: HeadlineVaria
     assert np.abs(sa - sc).max() > 1e-4
 
 
+def test_the_between_test_loss_pulls_scores_towards_week_centred_ctr(
+    archive: HeadlineVariants,
+) -> None:
+    """between_weight adds variation between tests as a second signal: the scores of the
+    training variants move towards their log CTR against their week's mean, which the
+    within-test likelihood alone never sees (a test's level cancels in its softmax)."""
+    from feedcraft.ctr.finetuned import _week_centred_log_ctr
+
+    weeks = archive.subset((archive.test_weeks >= 201420) & (archive.test_weeks < 201422))
+    keep = sorted(set(weeks.test_ids), key=weeks.test_ids.index)[:60]
+    part = weeks.subset(np.isin(np.array(weeks.test_ids), keep))
+    target = _week_centred_log_ctr(part)
+    for w in np.unique(part.test_weeks):
+        assert abs(target[part.test_weeks == w].mean()) < 1e-9
+    row = 3
+    raw = np.log((part.clicks[row] + 0.5) / (part.impressions[row] + 1.0))
+    same = part.test_weeks == part.test_weeks[row]
+    mean = np.log((part.clicks[same] + 0.5) / (part.impressions[same] + 1.0)).mean()
+    assert target[row] == pytest.approx(raw - mean)
+
+    kwargs = {"trainable_layers": 1, "epochs": 3, "lr": 3e-4, "tests_per_batch": 8}
+    within = FineTunedHeadlineModel(num_threads=1, **kwargs).fit(part)
+    both = FineTunedHeadlineModel(num_threads=1, between_weight=1.0, **kwargs).fit(part)
+
+    def corr(m: FineTunedHeadlineModel) -> float:
+        return float(np.corrcoef(m.score(part.headlines), target)[0, 1])
+
+    assert corr(both) > corr(within) + 0.1
+
+
 def test_validation_keeps_the_best_epoch(fitted: FineTunedHeadlineModel) -> None:
     assert isinstance(fitted, HeadlineScorer)
     assert [h["epoch"] for h in fitted.history_] == [0, 1, 2, 3, 4]
@@ -158,6 +188,10 @@ def test_refuses_misuse(train: HeadlineVariants, fitted: FineTunedHeadlineModel)
     for bad in ({"trainable_layers": 0}, {"trainable_layers": 7}, {"lr": -1.0}, {"epochs": -1}):
         with pytest.raises(InvalidInput):
             FineTunedHeadlineModel(num_threads=1, **bad).fit(train)
+    for weight in (-0.1, float("nan")):
+        with pytest.raises(InvalidInput) as err:
+            FineTunedHeadlineModel(num_threads=1, between_weight=weight).fit(train)
+        assert err.value.field == "between_weight"
     with pytest.raises(InvalidInput) as err:
         fitted.score(["a", "b"], excerpts=["only one"])
     assert err.value.field == "excerpts"
