@@ -36,7 +36,6 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import argparse
 import hashlib
 import json
-import platform
 import random
 import sys
 import time
@@ -55,7 +54,7 @@ from feedcraft.ctr import (
 from feedcraft.embeddings import make_encoder
 from feedcraft.embeddings.base import available_cpus
 from feedcraft.services.headlines import default_upworthy_path, read_upworthy
-from headlines import MODELS, FileCachedEncoder, paired_difference, scores_of
+from headlines import MODELS, FileCachedEncoder, paired_difference, scores_of, use_threads
 
 #: settings measured so far, in case the run is stopped before the end
 PARTIAL = Path("/tmp/headline_finetune.partial.json")
@@ -110,18 +109,11 @@ def main() -> None:
         print(f"skipped: {args.data} not found (the Upworthy archive, ../shared/data)")
         return
     import torch
-    from threadpoolctl import threadpool_limits
 
-    torch.set_num_threads(args.threads)
-    threadpool_limits(args.threads)
+    use_threads(args.threads)
     random.seed(args.seed)
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)
-    print(
-        f"hardware: {platform.processor() or platform.machine()}, {available_cpus()} CPUs "
-        f"usable (shared with other jobs), torch threads {torch.get_num_threads()}",
-        flush=True,
-    )
     variants = read_upworthy(args.data)
     val_start = variants.week_at_fraction(0.7)
     test_start = variants.week_at_fraction(0.8)
