@@ -100,12 +100,15 @@ def make_top(bert: Any, frozen: int) -> Any:
 
 
 def pad(states: Sequence[Any]) -> tuple[Any, Any]:
-    """Variable-length token states as one zero-padded batch and its mask."""
+    """Variable-length token states as one zero-padded batch and its mask, on the states'
+    device."""
     import torch
 
-    lengths = torch.tensor([s.shape[0] for s in states])
     batch = torch.nn.utils.rnn.pad_sequence(list(states), batch_first=True)
-    mask = (torch.arange(batch.shape[1])[None, :] < lengths[:, None]).to(torch.long)
+    lengths = torch.tensor([s.shape[0] for s in states], device=batch.device)
+    mask = (torch.arange(batch.shape[1], device=batch.device)[None, :] < lengths[:, None]).to(
+        torch.long
+    )
     return batch, mask
 
 
@@ -113,9 +116,10 @@ def lower_states(
     tokenizer: Any, bert: Any, texts: Sequence[str], frozen: int, max_length: int, batch_size: int
 ) -> list[Any]:
     """Token states after the embeddings and the first `frozen` layers, one (length, dim)
-    tensor per text, computed once (the frozen layers never change)."""
+    tensor per text on `bert`'s device, computed once (the frozen layers never change)."""
     import torch
 
+    device = next(bert.parameters()).device
     lengths = [
         len(tokenizer(t, truncation=True, max_length=max_length)["input_ids"]) for t in texts
     ]
@@ -130,7 +134,7 @@ def lower_states(
                 truncation=True,
                 max_length=max_length,
                 return_tensors="pt",
-            )
+            ).to(device)
             hidden = bert(**enc, output_hidden_states=True).hidden_states[frozen]
             for row, i in enumerate(idx):
                 out[i] = hidden[row, : int(enc["attention_mask"][row].sum())].clone()
@@ -147,5 +151,5 @@ def score_states(top: Any, states: Sequence[Any], batch_size: int) -> np.ndarray
         for lo in range(0, len(order), batch_size):
             idx = order[lo : lo + batch_size]
             batch, mask = pad([states[i] for i in idx])
-            scores[idx] = top(batch, mask).double().numpy()
+            scores[idx] = top(batch, mask).double().cpu().numpy()
     return scores

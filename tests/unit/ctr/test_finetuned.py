@@ -200,3 +200,43 @@ def test_refuses_misuse(train: HeadlineVariants, fitted: FineTunedHeadlineModel)
     assert err.value.field == "encoder"
     with pytest.raises(InvalidInput):
         fitted.score("a single string")
+
+
+def test_refuses_devices_this_machine_lacks(train: HeadlineVariants) -> None:
+    import torch
+
+    bad = ["tpu", "not a device", "cuda:99"] + ([] if torch.cuda.is_available() else ["cuda"])
+    for device in bad:
+        with pytest.raises(InvalidInput) as err:
+            FineTunedHeadlineModel(num_threads=1, epochs=0, device=device).fit(train)
+        assert err.value.field == "device"
+
+
+@pytest.mark.skipif(
+    not __import__("torch").cuda.is_available(), reason="needs a CUDA device (run on a GPU box)"
+)
+def test_a_model_fitted_on_a_gpu_scores_the_same_on_the_cpu(
+    train: HeadlineVariants, valid: HeadlineVariants
+) -> None:
+    gpu = FineTunedHeadlineModel(
+        trainable_layers=1, epochs=2, lr=3e-4, tests_per_batch=8, device="cuda"
+    ).fit(train, validation=valid)
+    assert gpu.history_[-1]["train_nll"] < gpu.history_[0]["train_nll"]
+    on_gpu = gpu.score(valid.headlines)
+    moved = pickle.loads(pickle.dumps(gpu))
+    moved.device = "cpu"
+    np.testing.assert_allclose(moved.score(valid.headlines), on_gpu, atol=1e-4)
+
+
+def test_a_model_saved_for_a_gpu_scores_on_a_machine_without_one(
+    fitted: FineTunedHeadlineModel, valid: HeadlineVariants
+) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU: the fallback is for machines without one")
+    moved = pickle.loads(pickle.dumps(fitted))
+    moved.device = "cuda"  # as a model fitted on a GPU box arrives
+    np.testing.assert_allclose(
+        moved.score(valid.headlines), fitted.score(valid.headlines), atol=1e-9
+    )
