@@ -205,7 +205,11 @@ class FineTunedHeadlineModel:
         import torch
 
         spec = getattr(self, "device", "cpu")  # models pickled before `device` existed
-        if torch.device(spec).type == "cuda" and not torch.cuda.is_available():
+        try:
+            cuda = torch.device(spec).type == "cuda"
+        except (RuntimeError, TypeError):
+            cuda = False  # not a device at all: _torch_device says so
+        if cuda and not torch.cuda.is_available():
             return torch.device("cpu")
         return self._torch_device()
 

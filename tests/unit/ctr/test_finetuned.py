@@ -240,3 +240,7 @@ def test_a_model_saved_for_a_gpu_scores_on_a_machine_without_one(
     np.testing.assert_allclose(
         moved.score(valid.headlines), fitted.score(valid.headlines), atol=1e-9
     )
+    moved.device = "tpu"  # not a device this model supports: an error, not a fallback
+    with pytest.raises(InvalidInput) as err:
+        moved.score(valid.headlines)
+    assert err.value.field == "device"
