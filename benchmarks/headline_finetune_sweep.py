@@ -166,9 +166,11 @@ def main() -> None:
     done = [
         {k: s[k] for k in ("trainable_layers", "lr", "between_weight")} for s in out["settings"]
     ]
-    skipped = []
+    # Once a run has made its choice, later runs (e.g. the comparisons redone on a CPU) keep it:
+    # settings skipped for time then stay skipped rather than being trained here.
+    skipped = list(out.get("grid_skipped_for_time", []))
     for setting in config["grid"]:
-        if setting in done:
+        if setting in done or "chosen" in out:
             continue
         elapsed = time.perf_counter() - t_grid
         if args.max_grid_seconds is not None and elapsed > args.max_grid_seconds:
