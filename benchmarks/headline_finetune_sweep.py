@@ -21,7 +21,9 @@ whose seeds' mean f is taken, or its shipped scores with NAME=shipped:PATH). Dec
 the run: the blend of this sweep's ensemble with each `--against` ensemble is the equal-weight
 mean of their z-scores over the held-out rows (as in headline_blend.py). Results are written
 after every setting and seed; a rerun with the same arguments (any device) reuses them, so the
-comparisons can be redone on a machine without a GPU.
+comparisons can be redone on a machine without a GPU. A later run may add seeds (the stored
+ones first in `--seeds`, everything else the same); each seed records where and in which
+precision it ran.
 
     python benchmarks/headline_finetune_sweep.py --encoder /path/to/all-mpnet-base-v2 \\
         --device cuda --grid 12:2e-5:0.1,12:5e-5:0.1 --seeds 0,1,2,3,4 --out OUT.json
@@ -105,6 +107,12 @@ def main() -> None:
     ap.add_argument("--tests-per-batch", type=int, default=16)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument(
+        "--precision",
+        default="float32",
+        choices=["float32", "bfloat16"],
+        help="arithmetic of the fits (FineTunedHeadlineModel.precision); scoring is float32",
+    )
     ap.add_argument("--max-grid-seconds", type=float, default=None)
     ap.add_argument("--against", action="append", default=[], help="NAME=PATH, repeatable")
     ap.add_argument(
@@ -133,13 +141,23 @@ def main() -> None:
     out: dict[str, Any] = {}
     if args.out.is_file():
         out = json.loads(args.out.read_text())
-        if out.get("config") != config or out["held_out_rows"]["sha256"] != fingerprint:
+        stored = out.get("config", {})
+        # More seeds of the same run may be added later (e.g. on another machine): the stored
+        # seeds must come first in --seeds, everything else must match.
+        same = {k: v for k, v in stored.items() if k != "seeds"} == {
+            k: v for k, v in config.items() if k != "seeds"
+        }
+        kept = stored.get("seeds", [])
+        if not (same and config["seeds"][: len(kept)] == kept) or (
+            out["held_out_rows"]["sha256"] != fingerprint
+        ):
             raise SystemExit(f"{args.out} holds another configuration; move it")
+        out["config"] = config
     out.setdefault("config", config)
     out.setdefault("settings", [])
     out.setdefault("seeds", {})
     out["held_out_rows"] = {"count": len(held), "sha256": fingerprint}
-    out.setdefault("hardware", hardware(args.device, args.threads))
+    out.setdefault("hardware", {**hardware(args.device, args.threads), "precision": args.precision})
 
     def save() -> None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -154,6 +172,7 @@ def main() -> None:
             seed=seed,
             num_threads=args.threads,
             device=args.device,
+            precision=args.precision,
             **setting,
         )
 
@@ -208,6 +227,8 @@ def main() -> None:
             "held_out": pairwise_accuracy(s, pairs_test, n_boot=2000).to_json(),
             "fit_seconds": m.fit_seconds_,
             "scores": s.tolist(),
+            # seeds added by a later run may have run elsewhere
+            "run": {**hardware(args.device, args.threads), "precision": args.precision},
         }
         print(f"   seed {seed}: held-out {out['seeds'][str(seed)]['held_out']['accuracy']:.4f}")
         save()
