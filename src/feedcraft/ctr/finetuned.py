@@ -19,7 +19,8 @@ On held-out Upworthy weeks it is the first model clearly ahead of the shipped li
 benchmarks/README.md, `headline_finetune.py`), at the price of a ~7 minute fit on two CPU cores
 (`precision="bfloat16"` cuts that where the CPU has bfloat16 instructions; `headline_precision.py`)
 and a 43 MB artifact when all six layers train. All twelve layers of all-mpnet-base-v2, trained
-on a GPU (`device="cuda"`, ~40 s on an H200), reach 0.636 (`headline_finetune_sweep.py`).
+on a GPU (`device="cuda"`, ~40 s on an H200), reach 0.638 (mean of five seeds;
+`headline_finetune_sweep.py`).
 
 Only the trained part is stored (as `state_dict` bytes, so the model pickles without torch
 objects); the frozen lower layers are read from the encoder package again when scoring, and a
@@ -141,9 +142,9 @@ class FineTunedHeadlineModel:
     teaches the encoder which wordings draw clicks; 0 turns it off. num_threads: torch threads
     during fit and score (None: leave as is). device: where torch runs, "cpu" or "cuda[:N]":
     a GPU makes the larger encoders and all-layer settings affordable (all-mpnet-base-v2 with
-    all 12 layers: ~40 s on an H200, hours on two CPU cores). `fit` refuses a device this
-    machine lacks; scoring falls back to the CPU there, since the stored weights are
-    device-free and a model trained on a GPU box is usually served elsewhere.
+    all 12 layers: ~40 s on an H200, ~43 min on two Zen 4 cores in bfloat16). `fit` refuses a
+    device this machine lacks; scoring falls back to the CPU there, since the stored weights
+    are device-free and a model trained on a GPU box is usually served elsewhere.
     precision: the arithmetic of fit's forward passes, "float32" or "bfloat16" (autocast:
     weights, gradients and optimiser state stay float32). bfloat16 halves the time of a fit on
     CPUs with AVX512-BF16 (Zen 4, Sapphire Rapids) and on GPUs; `score` always runs in float32.
