@@ -26,7 +26,6 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
 import argparse
 import json
-import platform
 import sys
 from pathlib import Path
 from typing import Any
@@ -38,6 +37,7 @@ from feedcraft.ctr import FineTunedHeadlineModel, pairwise_accuracy, winner_pair
 from feedcraft.ctr.backbone import load_backbone
 from feedcraft.services.headlines import default_upworthy_path, read_upworthy
 from headline_finetune import ensemble_scores, rows_fingerprint
+from headline_finetune_sweep import hardware
 from headlines import paired_difference, week_split
 
 PRECISIONS = ("float32", "bfloat16")
@@ -85,12 +85,7 @@ def main() -> None:
     out: dict[str, Any] = json.loads(args.out.read_text()) if args.out.is_file() else {}
     out.update(
         {
-            "hardware": {
-                "cpu": platform.processor() or platform.machine(),
-                "cpus": os.cpu_count(),
-                "torch": torch.__version__,
-                "torch_threads": args.threads,
-            },
+            "hardware": hardware("cpu", args.threads),
             "recipe": setting,
             "held_out_rows": {"count": len(held), "sha256": fingerprint},
         }

@@ -337,8 +337,8 @@ def train_headlines_cmd(
     precision: Annotated[
         str | None,
         typer.Option(
-            help="With --fine-tune: float32 (default) or bfloat16, about twice as fast on CPUs "
-            "with AVX512-BF16 and on GPUs (benchmarks/README.md)."
+            help="With --fine-tune: float32 (default) or bfloat16, ~1.7x faster with the same "
+            "accuracy on CPUs with AVX512-BF16 (benchmarks/README.md)."
         ),
     ] = None,
     config: ConfigOpt = None,
