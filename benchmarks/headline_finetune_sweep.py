@@ -25,6 +25,11 @@ comparisons can be redone on a machine without a GPU. A later run may add seeds 
 ones first in `--seeds`, everything else the same); each seed records where and in which
 precision it ran.
 
+With `--context lede` (or `excerpt`) the encoder reads "headline [SEP] lede" instead of the
+headline alone, cut at `--max-length` tokens: the lede is usually the same for every variant of
+a test, so it cannot move a variant by itself, but attention lets the story change how the
+headline's words are read (an interaction the headline-only model cannot represent).
+
     python benchmarks/headline_finetune_sweep.py --encoder /path/to/all-mpnet-base-v2 \\
         --device cuda --grid 12:2e-5:0.1,12:5e-5:0.1 --seeds 0,1,2,3,4 --out OUT.json
 """
@@ -37,6 +42,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
 import argparse
+import dataclasses
 import json
 import platform
 import sys
@@ -47,7 +53,12 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from feedcraft.ctr import FineTunedHeadlineModel, pairwise_accuracy, winner_pairs
+from feedcraft.ctr import (
+    FineTunedHeadlineModel,
+    HeadlineVariants,
+    pairwise_accuracy,
+    winner_pairs,
+)
 from feedcraft.services.headlines import default_upworthy_path, read_upworthy
 from headline_finetune import ensemble_scores, rows_fingerprint, zscore
 from headlines import paired_difference, week_split
@@ -65,6 +76,16 @@ def parse_grid(text: str) -> list[dict[str, Any]]:
             }
         )
     return grid
+
+
+def with_context(v: HeadlineVariants, field: str) -> HeadlineVariants:
+    """`v` with each headline followed by its excerpt or lede ("headline [SEP] context"; the
+    headline alone where the context is empty), the text the encoder then reads."""
+    context = {"excerpt": v.excerpts, "lede": v.ledes}[field]
+    joined = tuple(
+        f"{h} [SEP] {c}" if c.strip() else h for h, c in zip(v.headlines, context, strict=True)
+    )
+    return dataclasses.replace(v, headlines=joined)
 
 
 def hardware(device: str, threads: int) -> dict[str, Any]:
@@ -113,6 +134,12 @@ def main() -> None:
         choices=["float32", "bfloat16"],
         help="arithmetic of the fits (FineTunedHeadlineModel.precision); scoring is float32",
     )
+    ap.add_argument(
+        "--context",
+        default="none",
+        choices=["none", "excerpt", "lede"],
+        help="text read after the headline (see above); none: the headline alone",
+    )
     ap.add_argument("--max-grid-seconds", type=float, default=None)
     ap.add_argument("--against", action="append", default=[], help="NAME=PATH, repeatable")
     ap.add_argument(
@@ -129,6 +156,10 @@ def main() -> None:
     val_start, test_start, fit_part, val, train, held = week_split(variants)
     pairs_val, pairs_test = winner_pairs(val), winner_pairs(held)
     fingerprint = rows_fingerprint(held)
+    if args.context != "none":
+        fit_part, val, train, held = (
+            with_context(v, args.context) for v in (fit_part, val, train, held)
+        )
     config = {
         "encoder": args.encoder,
         "grid": parse_grid(args.grid),
@@ -138,6 +169,8 @@ def main() -> None:
         "tests_per_batch": args.tests_per_batch,
         "split": {"validation_from_week": val_start, "held_out_from_week": test_start},
     }
+    if args.context != "none":  # absent in files written before the option existed
+        config["context"] = args.context
     out: dict[str, Any] = {}
     if args.out.is_file():
         out = json.loads(args.out.read_text())
