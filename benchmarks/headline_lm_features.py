@@ -139,6 +139,9 @@ def main() -> None:
         "--out", type=Path, default=Path("benchmarks/results/headline_lm_features.json")
     )
     args = ap.parse_args()
+    if not args.data.is_file():
+        print(f"skipped: {args.data} not found (the Upworthy archive, ../shared/data)")
+        return
     if len(args.against) != 2:
         raise SystemExit("give the two stored ensembles of the declared blend with --against")
     use_threads(args.threads)
