@@ -39,6 +39,7 @@ class AppServices:
         return append_events_with_stubs(self.store, events)
 
     def close(self) -> None:
+        self.feeds.close()
         self.store.close()
 
 

@@ -118,3 +118,13 @@ class ModelCache:
         thread = threading.Thread(target=work, name=f"prepare-{info.name}", daemon=True)
         self.preparing[info.name] = thread
         thread.start()
+
+    def close(self) -> None:
+        """Wait for the preparing threads. Compiling a ranker runs inside LLVM; a process that
+        exits under it has LLVM's global context destroyed mid-compile and dies of a
+        segmentation fault, so a server stopping must first let the compile end (seconds)."""
+        with self._lock:
+            threads = [t for t in self.preparing.values() if t.is_alive()]
+        for thread in threads:
+            _log.info("waiting for %s to finish before closing", thread.name)
+            thread.join()

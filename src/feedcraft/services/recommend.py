@@ -42,6 +42,10 @@ class FeedService:
         self._policy = policy_from_settings(settings)
         self._positive_types = list(POSITIVE_TYPES)
 
+    def close(self) -> None:
+        """Let model preparation started by requests finish (see `ModelCache.close`)."""
+        self._models.close()
+
     def history(self, user_id: str) -> list[str]:
         """The user's positively interacted items, newest last (bounded)."""
         return self._store.events.user_items(
