@@ -28,7 +28,11 @@ precision it ran.
 With `--context lede` (or `excerpt`) the encoder reads "headline [SEP] lede" instead of the
 headline alone, cut at `--max-length` tokens: the lede is usually the same for every variant of
 a test, so it cannot move a variant by itself, but attention lets the story change how the
-headline's words are read (an interaction the headline-only model cannot represent).
+headline's words are read (an interaction the headline-only model cannot represent). By
+default (`--pool all`) the sentence vector is the mean over every token read, headline and
+context alike; `--pool headline` uses the model's own `context` option instead
+(`FineTunedHeadlineModel(context=...)`): the context is read through attention, but only the
+headline's tokens are pooled, so the vector stays the headline's.
 
     python benchmarks/headline_finetune_sweep.py --encoder /path/to/all-mpnet-base-v2 \\
         --device cuda --grid 12:2e-5:0.1,12:5e-5:0.1 --seeds 0,1,2,3,4 --out OUT.json
@@ -140,7 +144,19 @@ def main() -> None:
         choices=["none", "excerpt", "lede"],
         help="text read after the headline (see above); none: the headline alone",
     )
+    ap.add_argument(
+        "--pool",
+        default="all",
+        choices=["all", "headline"],
+        help="with --context: pool every token read, or the headline's alone (see above)",
+    )
     ap.add_argument("--max-grid-seconds", type=float, default=None)
+    ap.add_argument(
+        "--refit-above",
+        type=float,
+        default=None,
+        help="a declared bar: refit and score held out only if validation beats it",
+    )
     ap.add_argument("--against", action="append", default=[], help="NAME=PATH, repeatable")
     ap.add_argument(
         "--out", type=Path, default=Path("benchmarks/results/headline_finetune_sweep.json")
@@ -156,7 +172,10 @@ def main() -> None:
     val_start, test_start, fit_part, val, train, held = week_split(variants)
     pairs_val, pairs_test = winner_pairs(val), winner_pairs(held)
     fingerprint = rows_fingerprint(held)
-    if args.context != "none":
+    if args.pool == "headline" and args.context == "none":
+        raise SystemExit("--pool headline needs --context lede or excerpt")
+    native = args.context if args.pool == "headline" else "none"  # the model reads the context
+    if args.context != "none" and native == "none":
         fit_part, val, train, held = (
             with_context(v, args.context) for v in (fit_part, val, train, held)
         )
@@ -171,6 +190,8 @@ def main() -> None:
     }
     if args.context != "none":  # absent in files written before the option existed
         config["context"] = args.context
+    if args.pool != "all":
+        config["pool"] = args.pool
     out: dict[str, Any] = {}
     if args.out.is_file():
         out = json.loads(args.out.read_text())
@@ -206,6 +227,7 @@ def main() -> None:
             num_threads=args.threads,
             device=args.device,
             precision=args.precision,
+            context=native,
             **setting,
         )
 
@@ -250,12 +272,17 @@ def main() -> None:
     chosen = {k: best[k] for k in ("trainable_layers", "lr", "between_weight")}
     out["chosen"] = {**chosen, "best_epoch": best["best_epoch"]}
     print(f"chosen on validation: {out['chosen']} ({best['validation_accuracy']:.4f})", flush=True)
+    if args.refit_above is not None and best["validation_accuracy"] <= args.refit_above:
+        out["not_refitted"] = f"validation {best['validation_accuracy']:.4f} <= {args.refit_above}"
+        save()
+        print(f"not refitted: {out['not_refitted']} (the declared bar)")
+        return
 
     for seed in config["seeds"]:
         if str(seed) in out["seeds"]:
             continue
         m = model(chosen, best["best_epoch"], seed).fit(train)
-        s = m.score(held.headlines)
+        s = m.score(held.headlines, held.excerpts, held.ledes)
         out["seeds"][str(seed)] = {
             "held_out": pairwise_accuracy(s, pairs_test, n_boot=2000).to_json(),
             "fit_seconds": m.fit_seconds_,

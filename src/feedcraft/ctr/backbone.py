@@ -18,7 +18,7 @@ import numpy as np
 
 from feedcraft.errors import InvalidInput
 
-__all__ = ["load_backbone", "lower_states", "make_top", "pad", "score_states"]
+__all__ = ["load_backbone", "lower_states", "make_top", "pad", "pool_mask", "score_states"]
 
 
 def load_backbone(spec: str) -> tuple[str, Any, Any]:
@@ -47,10 +47,12 @@ def load_backbone(spec: str) -> tuple[str, Any, Any]:
 
 def make_top(bert: Any, frozen: int) -> Any:
     """The trained part: the transformer layers of `bert` above the first `frozen`, mean
-    pooling, unit length, standardising and a linear head; `forward(states, mask)` gives one
-    score per text. Encoders whose layers take a relative-position bias computed once by the
-    encoder (MPNet, e.g. all-mpnet-base-v2) get it from a copy of the encoder's bias table,
-    which stays frozen as in the backbone."""
+    pooling, unit length, standardising and a linear head; `forward(states, mask, pool)` gives
+    one score per text. Attention reads every token of `mask`; the mean pools only the tokens
+    of `pool` (default: the same), so a headline can read its story as context while its
+    vector stays the headline's. Encoders whose layers take a relative-position bias computed
+    once by the encoder (MPNet, e.g. all-mpnet-base-v2) get it from a copy of the encoder's
+    bias table, which stays frozen as in the backbone."""
     import torch
     from torch import nn
 
@@ -76,19 +78,23 @@ def make_top(bert: Any, frozen: int) -> Any:
                 self.relative_position_bucket = type(encoder).relative_position_bucket
                 self._position_bias = type(encoder).compute_position_bias
 
-        def embed(self, states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        def embed(
+            self, states: torch.Tensor, mask: torch.Tensor, pool: torch.Tensor | None = None
+        ) -> torch.Tensor:
             add = (1.0 - mask[:, None, None, :].to(states.dtype)) * torch.finfo(states.dtype).min
             h = states
             bias = self._position_bias(self, h) if relative is not None else None
             for layer in self.layers:
                 out = layer(h, add) if bias is None else layer(h, add, position_bias=bias)
                 h = out[0] if isinstance(out, tuple) else out
-            m = mask[..., None].to(h.dtype)
+            m = (mask if pool is None else pool)[..., None].to(h.dtype)
             pooled = (h * m).sum(1) / m.sum(1).clamp(min=1.0)
             return nn.functional.normalize(pooled, dim=1)
 
-        def forward(self, states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-            z = (self.embed(states, mask) - self.mean) / self.scale
+        def forward(
+            self, states: torch.Tensor, mask: torch.Tensor, pool: torch.Tensor | None = None
+        ) -> torch.Tensor:
+            z = (self.embed(states, mask, pool) - self.mean) / self.scale
             return self.head(z).squeeze(-1)
 
     top = Top()
@@ -110,6 +116,17 @@ def pad(states: Sequence[Any]) -> tuple[Any, Any]:
         torch.long
     )
     return batch, mask
+
+
+def pool_mask(mask: Any, lengths: Sequence[int] | None) -> Any:
+    """The pooling mask of a padded batch whose texts pool only their first `lengths` tokens
+    (None: pool every token, the attention mask itself)."""
+    if lengths is None:
+        return None
+    import torch
+
+    first = torch.as_tensor(np.asarray(lengths), device=mask.device)
+    return mask * (torch.arange(mask.shape[1], device=mask.device)[None, :] < first[:, None])
 
 
 def lower_states(
@@ -141,7 +158,10 @@ def lower_states(
     return out
 
 
-def score_states(top: Any, states: Sequence[Any], batch_size: int) -> np.ndarray:
+def score_states(
+    top: Any, states: Sequence[Any], batch_size: int, pool_lengths: Sequence[int] | None = None
+) -> np.ndarray:
+    """One score per text; `pool_lengths` as in `pool_mask`."""
     import torch
 
     order = np.argsort([s.shape[0] for s in states], kind="stable")
@@ -151,5 +171,6 @@ def score_states(top: Any, states: Sequence[Any], batch_size: int) -> np.ndarray
         for lo in range(0, len(order), batch_size):
             idx = order[lo : lo + batch_size]
             batch, mask = pad([states[i] for i in idx])
-            scores[idx] = top(batch, mask).double().cpu().numpy()
+            pool = pool_mask(mask, None if pool_lengths is None else [pool_lengths[i] for i in idx])
+            scores[idx] = top(batch, mask, pool).double().cpu().numpy()
     return scores

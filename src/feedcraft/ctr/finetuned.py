@@ -30,6 +30,7 @@ different package (another fingerprint) is refused rather than silently mixed.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import io
 import math
 import time
@@ -40,7 +41,14 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from feedcraft.ctr.backbone import load_backbone, lower_states, make_top, pad, score_states
+from feedcraft.ctr.backbone import (
+    load_backbone,
+    lower_states,
+    make_top,
+    pad,
+    pool_mask,
+    score_states,
+)
 from feedcraft.ctr.data import HeadlineVariants, string_column
 from feedcraft.ctr.models import DEFAULT_ENCODER, HeadlineClickModel, ctr_with_lift
 from feedcraft.ctr.pairs import pairwise_accuracy, winner_pairs
@@ -55,6 +63,8 @@ _MIN_SCALE = 1e-3
 _OFFSET_LR = 1e-2
 #: Arithmetic of fit's forward passes (see the class docstring).
 _PRECISIONS = ("float32", "bfloat16")
+#: What the encoder reads beside each headline (see the class docstring).
+_CONTEXTS = ("none", "excerpt", "lede")
 
 
 @dataclass
@@ -149,7 +159,12 @@ class FineTunedHeadlineModel:
     weights, gradients and optimiser state stay float32). On two Zen 4 cores (AVX512-BF16) a fit
     took 0.59 of the float32 time with the same accuracy (`headline_precision.py`); other CPUs
     and GPUs were not measured. `score` always runs in float32.
-    Only headlines are read; excerpts and ledes are accepted (`HeadlineScorer`) but unread.
+    context: what the encoder reads beside the headline: "none" (the default), "lede" or
+    "excerpt". With one, it reads "headline SEP context" (`max_length` tokens, the context cut)
+    and pools only the headline's tokens, so the story informs how the headline's words are
+    read while the vector stays the headline's; scoring then needs that column (an empty value
+    reads the headline alone). Otherwise excerpts and ledes are accepted (`HeadlineScorer`)
+    but unread.
     """
 
     def __init__(
@@ -169,6 +184,7 @@ class FineTunedHeadlineModel:
         max_grad_norm: float = 1.0,
         device: str = "cpu",
         precision: str = "float32",
+        context: str = "none",
     ) -> None:
         self.encoder = encoder
         self.trainable_layers = trainable_layers
@@ -184,6 +200,7 @@ class FineTunedHeadlineModel:
         self.max_grad_norm = max_grad_norm
         self.device = device
         self.precision = precision
+        self.context = context
 
     # -- plumbing -------------------------------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
@@ -212,6 +229,10 @@ class FineTunedHeadlineModel:
             raise InvalidInput(
                 f"must be one of {', '.join(_PRECISIONS)}, not {self.precision!r}",
                 field="precision",
+            )
+        if self.context not in _CONTEXTS:
+            raise InvalidInput(
+                f"must be one of {', '.join(_CONTEXTS)}, not {self.context!r}", field="context"
             )
         self._torch_device()
 
@@ -283,6 +304,34 @@ class FineTunedHeadlineModel:
             if self.n is not None:
                 torch.set_num_threads(self.before)
 
+    # -- what the encoder reads ------------------------------------------------------------
+    def _read(
+        self,
+        tokenizer: Any,
+        headlines: Sequence[str],
+        excerpts: Sequence[str],
+        ledes: Sequence[str],
+    ) -> list[str]:
+        """Per row, the text the encoder reads: the headline, or "headline SEP context"."""
+        context = getattr(self, "context", "none")  # models pickled before `context` existed
+        if context == "none":
+            return list(headlines)
+        sep = tokenizer.sep_token
+        ctx = excerpts if context == "excerpt" else ledes
+        return [f"{h} {sep} {c}" if c.strip() else h for h, c in zip(headlines, ctx, strict=True)]
+
+    def _pool_lengths(
+        self, tokenizer: Any, headlines: Sequence[str], states: Sequence[Any]
+    ) -> list[int] | None:
+        """Tokens pooled per distinct text: the headline's own (with its start and separator
+        tokens), as the tokenizer cuts it; None without a context (every token)."""
+        if getattr(self, "context", "none") == "none":
+            return None
+        return [
+            min(len(tokenizer(h, truncation=True, max_length=self.max_length)["input_ids"]), len(s))
+            for h, s in zip(headlines, states, strict=True)
+        ]
+
     # -- fitting --------------------------------------------------------------------------
     def fit(
         self,
@@ -342,16 +391,26 @@ class FineTunedHeadlineModel:
         frozen = n_layers - self.trainable_layers
         dim = int(bert.config.hidden_size)
 
-        # Token states of every distinct headline after the frozen layers, computed once.
-        texts = list(variants.headlines) + (list(validation.headlines) if validation else [])
+        def read(v: HeadlineVariants) -> list[str]:
+            return self._read(tokenizer, v.headlines, v.excerpts, v.ledes)
+
+        # Token states of every distinct text read after the frozen layers, computed once.
         index: dict[str, int] = {}
-        for t in texts:
-            index.setdefault(t, len(index))
+        heads: list[str] = []
+        for v in (variants, validation) if validation is not None else (variants,):
+            for t, h in zip(read(v), v.headlines, strict=True):
+                if t not in index:
+                    index[t] = len(index)
+                    heads.append(h)
         distinct = list(index)
         if progress:
-            print(f"frozen layers: token states of {len(distinct)} headlines", flush=True)
+            print(f"frozen layers: token states of {len(distinct)} texts", flush=True)
         states = lower_states(tokenizer, bert, distinct, frozen, self.max_length, self.batch_size)
+        pools = self._pool_lengths(tokenizer, heads, states)
         top = make_top(bert, frozen).to(device)
+
+        def pooled_of(ids: Sequence[int] | np.ndarray) -> list[int] | None:
+            return None if pools is None else [pools[i] for i in ids]
 
         def reduced() -> Any:
             """bfloat16 autocast when asked for (the forward passes of fit), else a no-op."""
@@ -360,18 +419,19 @@ class FineTunedHeadlineModel:
             )
 
         def variant_scores(v: HeadlineVariants) -> np.ndarray:
-            ids = np.array([index[h] for h in v.headlines], dtype=np.int64)
+            ids = np.array([index[t] for t in read(v)], dtype=np.int64)
             uniq, inv = np.unique(ids, return_inverse=True)
-            return score_states(top, [states[i] for i in uniq], self.batch_size)[inv]
+            picked = [states[i] for i in uniq]
+            return score_states(top, picked, self.batch_size, pooled_of(uniq))[inv]
 
         # Warm start: the conditional logit on the frozen vectors gives the head and scaling.
-        train_ids = sorted({index[h] for h in variants.headlines})
+        train_ids = sorted({index[t] for t in read(variants)})
         with reduced():
-            pooled = self._pooled(top, [states[i] for i in train_ids])
+            pooled = self._pooled(top, [states[i] for i in train_ids], pooled_of(train_ids))
         table = _VectorTable(name, {distinct[i]: pooled[k] for k, i in enumerate(train_ids)}, dim)
         linear = HeadlineClickModel(
             encoder=name, fields=("headline",), lexical=False, alpha=self.alpha
-        ).fit(variants, encoder=table)
+        ).fit(dataclasses.replace(variants, headlines=tuple(read(variants))), encoder=table)
         # MiniLM has a few (near-)constant dimensions (sd 0 and 8e-9 over the archive): scaled
         # by their sd they would pass gradients ~1e27 to the layers, so they leave the head.
         flat = linear.scale_ < _MIN_SCALE
@@ -385,7 +445,7 @@ class FineTunedHeadlineModel:
         # Training data: informative variants, grouped by test.
         sub = variants.subset(informative)
         groups = sub.groups
-        head_ids = np.array([index[h] for h in sub.headlines], dtype=np.int64)
+        head_ids = np.array([index[t] for t in read(sub)], dtype=np.int64)
         log_n = np.log(sub.impressions)
         tests = [np.flatnonzero(groups == g) for g in range(int(groups.max()) + 1)]
         # f is a log-CTR lift, so its between-test target is log CTR against the week's mean
@@ -448,8 +508,9 @@ class FineTunedHeadlineModel:
                 rows = np.concatenate([tests[t] for t in picked])
                 uniq, inv = np.unique(head_ids[rows], return_inverse=True)
                 batch, mask = pad([states[i] for i in uniq])
+                pool = pool_mask(mask, pooled_of(uniq))
                 with reduced():
-                    f = top(batch, mask)[torch.as_tensor(inv, device=device)]
+                    f = top(batch, mask, pool)[torch.as_tensor(inv, device=device)]
                 _, dense = np.unique(groups[rows], return_inverse=True)
                 at = torch.as_tensor(rows, device=device)
                 nll = _clogit_nll(
@@ -489,7 +550,9 @@ class FineTunedHeadlineModel:
         pooled_ctr = clicks_per_test / np.maximum(np.bincount(g, weights=variants.impressions), 1)
         self.base_ctr_ = float(np.clip(np.median(pooled_ctr[clicks_per_test > 0]), 1e-6, 1 - 1e-6))
 
-    def _pooled(self, top: Any, states: Sequence[Any]) -> np.ndarray:
+    def _pooled(
+        self, top: Any, states: Sequence[Any], pool_lengths: Sequence[int] | None
+    ) -> np.ndarray:
         """Unit-length sentence vectors from the (untrained) top layers."""
         import torch
 
@@ -500,7 +563,8 @@ class FineTunedHeadlineModel:
             for lo in range(0, len(order), self.batch_size):
                 idx = order[lo : lo + self.batch_size]
                 batch, mask = pad([states[i] for i in idx])
-                out[idx] = top.embed(batch, mask).float().cpu().numpy()
+                lengths = None if pool_lengths is None else [pool_lengths[i] for i in idx]
+                out[idx] = top.embed(batch, mask, pool_mask(mask, lengths)).float().cpu().numpy()
         return out
 
     @staticmethod
@@ -555,15 +619,30 @@ class FineTunedHeadlineModel:
     ) -> np.ndarray:
         """f(headline) - offset_: the log CTR ratio against an average headline on one package."""
         heads = string_column(headlines, len(headlines), "headlines", rows="headlines")
-        string_column(excerpts, len(heads), "excerpts", rows="headlines")
-        string_column(ledes, len(heads), "ledes", rows="headlines")
+        excs = string_column(excerpts, len(heads), "excerpts", rows="headlines")
+        leds = string_column(ledes, len(heads), "ledes", rows="headlines")
+        context = getattr(self, "context", "none")
+        if context != "none" and {"excerpt": excerpts, "lede": ledes}[context] is None:
+            raise InvalidInput(
+                f"this model reads each headline's {context} (context={context!r}); pass them "
+                f"(a `{context}` column; an empty value reads the headline alone)",
+                field=f"{context}s",
+            )
         with self._Threads(self.num_threads):
             rt = self._ready()
             self._check_encoder(encoder, self.encoder_name_)
             if not heads:
                 return np.zeros(0, dtype=np.float64)
             index: dict[str, int] = {}
-            pos = np.array([index.setdefault(h, len(index)) for h in heads], dtype=np.int64)
+            first: list[str] = []  # the headline of each distinct text
+            pos = np.zeros(len(heads), dtype=np.int64)
+            for row, (t, h) in enumerate(
+                zip(self._read(rt.tokenizer, heads, excs, leds), heads, strict=True)
+            ):
+                if t not in index:
+                    index[t] = len(index)
+                    first.append(h)
+                pos[row] = index[t]
             states = lower_states(
                 rt.tokenizer,
                 rt.bert,
@@ -572,7 +651,8 @@ class FineTunedHeadlineModel:
                 self.max_length,
                 self.batch_size,
             )
-            return score_states(rt.top, states, self.batch_size)[pos] - self.offset_
+            pools = self._pool_lengths(rt.tokenizer, first, states)
+            return score_states(rt.top, states, self.batch_size, pools)[pos] - self.offset_
 
     def predict_proba(
         self,

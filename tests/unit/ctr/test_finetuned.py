@@ -269,3 +269,59 @@ def test_a_model_saved_for_a_gpu_scores_on_a_machine_without_one(
     with pytest.raises(InvalidInput) as err:
         moved.score(valid.headlines)
     assert err.value.field == "device"
+
+
+def test_pooling_only_the_first_tokens_averages_exactly_those() -> None:
+    """The mean of `make_top` with a pool mask, checked with no trained layer (the vector is
+    then the lower states themselves): over a padded batch of "headline SEP lede" texts, each
+    pools its headline's tokens alone, and without a mask every token."""
+    import torch
+
+    from feedcraft.ctr.backbone import load_backbone, lower_states, make_top, pad, pool_mask
+    from feedcraft.ctr.models import DEFAULT_ENCODER
+
+    _, tokenizer, bert = load_backbone(DEFAULT_ENCODER)
+    n = len(bert.encoder.layer)
+    heads = ["You won't believe this", "A short one"]
+    texts = [f"{heads[0]} [SEP] a long lede about the story, read as context only", heads[1]]
+    states = lower_states(tokenizer, bert, texts, n, 64, 8)
+    lengths = [len(tokenizer(h)["input_ids"]) for h in heads]
+    assert lengths[0] < states[0].shape[0] and lengths[1] == states[1].shape[0]
+    top = make_top(bert, n)  # all layers frozen: no transformer layer in the trained part
+    batch, mask = pad(states)
+    with torch.no_grad():
+        pooled = top.embed(batch, mask, pool_mask(mask, lengths))
+        every = top.embed(batch, mask)
+    for row, (s, k) in enumerate(zip(states, lengths, strict=True)):
+        expect = torch.nn.functional.normalize(s[:k].mean(0), dim=0)
+        torch.testing.assert_close(pooled[row], expect)
+        torch.testing.assert_close(every[row], torch.nn.functional.normalize(s.mean(0), dim=0))
+    assert not torch.allclose(pooled[0], every[0])
+
+
+def test_a_lede_model_reads_the_lede_and_needs_it(
+    train: HeadlineVariants, valid: HeadlineVariants
+) -> None:
+    """context="lede": the trained layer attends to the lede (another lede, another score), an
+    empty lede reads the headline alone, and scoring without ledes is refused, not guessed."""
+    model = FineTunedHeadlineModel(
+        trainable_layers=1, epochs=1, lr=3e-4, tests_per_batch=8, num_threads=1, context="lede"
+    ).fit(train, validation=valid)
+    assert [row["epoch"] for row in model.history_] == [0, 1]
+    h = train.headlines[0]
+    one, other, empty = (
+        model.score([h], ledes=[lede])[0] for lede in ("A dog saves a child.", "Taxes rose.", "")
+    )
+    assert abs(one - other) > 1e-4 and abs(one - empty) > 1e-4
+    assert model.score([h, h], ledes=["", ""])[0] == pytest.approx(empty, abs=1e-6)
+    np.testing.assert_allclose(
+        model.score(train.headlines, ledes=train.ledes),
+        pickle.loads(pickle.dumps(model)).score(train.headlines, ledes=train.ledes),
+        atol=1e-6,
+    )
+    with pytest.raises(InvalidInput) as err:
+        model.score([h])
+    assert err.value.field == "ledes"
+    with pytest.raises(InvalidInput) as err:
+        FineTunedHeadlineModel(num_threads=1, context="body").fit(train)
+    assert err.value.field == "context"
