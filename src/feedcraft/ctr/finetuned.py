@@ -163,8 +163,10 @@ class FineTunedHeadlineModel:
     "excerpt". With one, it reads "headline SEP context" (`max_length` tokens, the context cut)
     and pools only the headline's tokens, so the story informs how the headline's words are
     read while the vector stays the headline's; scoring then needs that column (an empty value
-    reads the headline alone). Otherwise excerpts and ledes are accepted (`HeadlineScorer`)
-    but unread.
+    reads the headline alone). On Upworthy, whose variants nearly always share one lede, it
+    scored below the headline alone on validation weeks (0.6151 against 0.6241 with MiniLM;
+    benchmarks/README.md), so the default reads none. Otherwise excerpts and ledes are
+    accepted (`HeadlineScorer`) but unread.
     """
 
     def __init__(
