@@ -51,7 +51,14 @@ from feedcraft.ctr.backbone import (
 )
 from feedcraft.ctr.data import HeadlineVariants, string_column
 from feedcraft.ctr.models import DEFAULT_ENCODER, HeadlineClickModel, ctr_with_lift
+from feedcraft.ctr.objectives import (
+    VectorTable,
+    clogit_nll,
+    informative_variants,
+    week_centred_log_ctr,
+)
 from feedcraft.ctr.pairs import pairwise_accuracy, winner_pairs
+from feedcraft.ctr.torch_runtime import TorchThreads, scoring_device, torch_device
 from feedcraft.embeddings import Encoder
 from feedcraft.errors import InvalidInput, NotFitted
 
@@ -76,66 +83,6 @@ class _Runtime:
     top: Any
     frozen_layers: int
     device: str
-
-
-class _VectorTable:
-    """An `Encoder` over vectors already computed, so the warm start reuses the conditional
-    logit solver of `HeadlineClickModel` unchanged."""
-
-    def __init__(self, name: str, vectors: dict[str, np.ndarray], dim: int) -> None:
-        self._name = name
-        self._vectors = vectors
-        self._dim = dim
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def dim(self) -> int:
-        return self._dim
-
-    def encode(
-        self, texts: Sequence[str], batch_size: int | None = None, show_progress: bool = False
-    ) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self._dim), dtype=np.float32)
-        return np.stack([self._vectors[t] for t in texts]).astype(np.float32)
-
-
-def _clogit_nll(f: Any, groups: Any, log_n: Any, clicks: Any) -> Any:
-    """Mean negative log-likelihood per click of the conditional logit (torch, differentiable):
-    within each group, clicks follow softmax(log impressions + f)."""
-    import torch
-
-    u = log_n + f
-    n_groups = int(groups.max()) + 1
-    top = torch.full((n_groups,), -torch.inf, dtype=u.dtype, device=u.device).scatter_reduce(
-        0, groups, u.detach(), reduce="amax"
-    )
-    norm = torch.zeros(n_groups, dtype=u.dtype, device=u.device).index_add(
-        0, groups, torch.exp(u - top[groups])
-    )
-    lse = top + torch.log(norm)
-    return -(clicks * (u - lse[groups])).sum() / clicks.sum()
-
-
-def _week_centred_log_ctr(variants: HeadlineVariants) -> np.ndarray:
-    """log((clicks + 0.5) / (impressions + 1)) of each variant minus the mean of its test week."""
-    y = np.log((variants.clicks + 0.5) / (variants.impressions + 1.0))
-    _, week = np.unique(variants.test_weeks, return_inverse=True)
-    means = np.bincount(week, weights=y) / np.bincount(week)
-    return np.asarray(y - means[week])
-
-
-def _informative(variants: HeadlineVariants) -> np.ndarray:
-    """Variants of tests that can teach anything: shown, in a test with a click and at least
-    two shown variants (the same rule as `HeadlineClickModel`)."""
-    usable = variants.impressions > 0
-    g = variants.groups
-    clicks_per_test = np.bincount(g, weights=variants.clicks)
-    shown_per_test = np.bincount(g, weights=usable.astype(np.float64))
-    return np.asarray(usable & (clicks_per_test[g] > 0) & (shown_per_test[g] > 1))
 
 
 class FineTunedHeadlineModel:
@@ -240,43 +187,11 @@ class FineTunedHeadlineModel:
 
     def _scoring_device(self) -> Any:
         """`device` where this machine has it, else the CPU (see the class docstring)."""
-        import torch
-
-        spec = getattr(self, "device", "cpu")  # models pickled before `device` existed
-        try:
-            cuda = torch.device(spec).type == "cuda"
-        except (RuntimeError, TypeError):
-            cuda = False  # not a device at all: _torch_device says so
-        if cuda and not torch.cuda.is_available():
-            return torch.device("cpu")
-        return self._torch_device()
+        return scoring_device(getattr(self, "device", "cpu"))  # older pickles lack `device`
 
     def _torch_device(self) -> Any:
         """`device` as a torch device, refused early when this machine lacks it."""
-        import torch
-
-        spec = getattr(self, "device", "cpu")  # models pickled before `device` existed
-        try:
-            device = torch.device(spec)
-        except (RuntimeError, TypeError) as exc:
-            raise InvalidInput(f"not a torch device: {spec!r} ({exc})", field="device") from exc
-        if device.type == "cuda":
-            if not torch.cuda.is_available():
-                raise InvalidInput(
-                    f"{spec!r} asked for, but torch sees no CUDA device here; use 'cpu'",
-                    field="device",
-                )
-            if device.index is not None and device.index >= torch.cuda.device_count():
-                raise InvalidInput(
-                    f"{spec!r} asked for, but torch sees {torch.cuda.device_count()} CUDA "
-                    "device(s)",
-                    field="device",
-                )
-        elif device.type != "cpu":
-            raise InvalidInput(
-                f"only 'cpu' and 'cuda[:N]' are supported, not {spec!r}", field="device"
-            )
-        return device
+        return torch_device(getattr(self, "device", "cpu"))
 
     def _check_encoder(self, encoder: Encoder | None, fitted_name: str) -> None:
         if encoder is not None and encoder.name != fitted_name:
@@ -285,26 +200,6 @@ class FineTunedHeadlineModel:
                 "the one this model was trained with",
                 field="encoder",
             )
-
-    class _Threads:
-        """Sets torch's thread count for a block and puts the old one back."""
-
-        def __init__(self, n: int | None) -> None:
-            self.n = n
-            self.before = 0
-
-        def __enter__(self) -> None:
-            import torch
-
-            self.before = torch.get_num_threads()
-            if self.n is not None:
-                torch.set_num_threads(self.n)
-
-        def __exit__(self, *exc: object) -> None:
-            import torch
-
-            if self.n is not None:
-                torch.set_num_threads(self.before)
 
     # -- what the encoder reads ------------------------------------------------------------
     def _read(
@@ -351,7 +246,7 @@ class FineTunedHeadlineModel:
                 raise InvalidInput(f"expected HeadlineVariants, got {type(v).__name__}", field=name)
         if len(variants) == 0:
             raise InvalidInput("no variants to learn from", field="variants")
-        informative = _informative(variants)
+        informative = informative_variants(variants)
         if not informative.any():
             raise InvalidInput(
                 "no test has two shown variants and a click; nothing to learn", field="variants"
@@ -365,7 +260,7 @@ class FineTunedHeadlineModel:
                     field="validation",
                 )
         start = time.perf_counter()
-        with self._Threads(self.num_threads):
+        with TorchThreads(self.num_threads):
             self._fit(variants, informative, validation, val_pairs, encoder, progress)
         self.fit_seconds_ = time.perf_counter() - start
         return self
@@ -430,7 +325,7 @@ class FineTunedHeadlineModel:
         train_ids = sorted({index[t] for t in read(variants)})
         with reduced():
             pooled = self._pooled(top, [states[i] for i in train_ids], pooled_of(train_ids))
-        table = _VectorTable(name, {distinct[i]: pooled[k] for k, i in enumerate(train_ids)}, dim)
+        table = VectorTable(name, {distinct[i]: pooled[k] for k, i in enumerate(train_ids)}, dim)
         linear = HeadlineClickModel(
             encoder=name, fields=("headline",), lexical=False, alpha=self.alpha
         ).fit(dataclasses.replace(variants, headlines=tuple(read(variants))), encoder=table)
@@ -452,7 +347,7 @@ class FineTunedHeadlineModel:
         tests = [np.flatnonzero(groups == g) for g in range(int(groups.max()) + 1)]
         # f is a log-CTR lift, so its between-test target is log CTR against the week's mean
         # (CTRs drifted over the archive's two years); a free offset absorbs the level.
-        between = torch.as_tensor(_week_centred_log_ctr(sub), device=device)
+        between = torch.as_tensor(week_centred_log_ctr(sub), device=device)
         offset = torch.zeros(1, dtype=torch.float64, device=device, requires_grad=True)
         log_n_t = torch.as_tensor(log_n, device=device)
         clicks_t = torch.as_tensor(sub.clicks, device=device)
@@ -515,7 +410,7 @@ class FineTunedHeadlineModel:
                     f = top(batch, mask, pool)[torch.as_tensor(inv, device=device)]
                 _, dense = np.unique(groups[rows], return_inverse=True)
                 at = torch.as_tensor(rows, device=device)
-                nll = _clogit_nll(
+                nll = clogit_nll(
                     f.double(), torch.as_tensor(dense, device=device), log_n_t[at], clicks_t[at]
                 )
                 w = top.head.weight
@@ -578,7 +473,7 @@ class FineTunedHeadlineModel:
         if not keep.any() or v.clicks[keep].sum() == 0:
             return float("nan")
         return float(
-            _clogit_nll(
+            clogit_nll(
                 torch.as_tensor(scores[keep]),
                 torch.as_tensor(np.unique(v.groups[keep], return_inverse=True)[1]),
                 torch.as_tensor(np.log(v.impressions[keep])),
@@ -630,7 +525,7 @@ class FineTunedHeadlineModel:
                 f"(a `{context}` column; an empty value reads the headline alone)",
                 field=f"{context}s",
             )
-        with self._Threads(self.num_threads):
+        with TorchThreads(self.num_threads):
             rt = self._ready()
             self._check_encoder(encoder, self.encoder_name_)
             if not heads:

@@ -124,12 +124,12 @@ def test_the_between_test_loss_pulls_scores_towards_week_centred_ctr(
     """between_weight adds variation between tests as a second signal: the scores of the
     training variants move towards their log CTR against their week's mean, which the
     within-test likelihood alone never sees (a test's level cancels in its softmax)."""
-    from feedcraft.ctr.finetuned import _week_centred_log_ctr
+    from feedcraft.ctr.objectives import week_centred_log_ctr
 
     weeks = archive.subset((archive.test_weeks >= 201420) & (archive.test_weeks < 201422))
     keep = sorted(set(weeks.test_ids), key=weeks.test_ids.index)[:60]
     part = weeks.subset(np.isin(np.array(weeks.test_ids), keep))
-    target = _week_centred_log_ctr(part)
+    target = week_centred_log_ctr(part)
     for w in np.unique(part.test_weeks):
         assert abs(target[part.test_weeks == w].mean()) < 1e-9
     row = 3

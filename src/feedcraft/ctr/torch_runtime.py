@@ -1,0 +1,69 @@
+"""Where and on how many threads torch runs for the fine-tuned model: a device spec checked
+against this machine, and torch's thread count set for a block."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from feedcraft.errors import InvalidInput
+
+__all__ = ["TorchThreads", "scoring_device", "torch_device"]
+
+
+def scoring_device(spec: str) -> Any:
+    """`spec` where this machine has it, else the CPU: a model trained on a GPU box is usually
+    served elsewhere, and its stored weights are device-free."""
+    import torch
+
+    try:
+        cuda = torch.device(spec).type == "cuda"
+    except (RuntimeError, TypeError):
+        cuda = False  # not a device at all: torch_device says so
+    if cuda and not torch.cuda.is_available():
+        return torch.device("cpu")
+    return torch_device(spec)
+
+
+def torch_device(spec: str) -> Any:
+    """`spec` as a torch device, refused early when this machine lacks it."""
+    import torch
+
+    try:
+        device = torch.device(spec)
+    except (RuntimeError, TypeError) as exc:
+        raise InvalidInput(f"not a torch device: {spec!r} ({exc})", field="device") from exc
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise InvalidInput(
+                f"{spec!r} asked for, but torch sees no CUDA device here; use 'cpu'",
+                field="device",
+            )
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise InvalidInput(
+                f"{spec!r} asked for, but torch sees {torch.cuda.device_count()} CUDA device(s)",
+                field="device",
+            )
+    elif device.type != "cpu":
+        raise InvalidInput(f"only 'cpu' and 'cuda[:N]' are supported, not {spec!r}", field="device")
+    return device
+
+
+class TorchThreads:
+    """Sets torch's thread count for a block (None: leaves it) and puts the old one back."""
+
+    def __init__(self, n: int | None) -> None:
+        self.n = n
+        self.before = 0
+
+    def __enter__(self) -> None:
+        import torch
+
+        self.before = torch.get_num_threads()
+        if self.n is not None:
+            torch.set_num_threads(self.n)
+
+    def __exit__(self, *exc: object) -> None:
+        import torch
+
+        if self.n is not None:
+            torch.set_num_threads(self.before)
