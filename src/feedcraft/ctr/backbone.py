@@ -11,14 +11,22 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
 from feedcraft.errors import InvalidInput
 
-__all__ = ["load_backbone", "lower_states", "make_top", "pad", "pool_mask", "score_states"]
+__all__ = [
+    "load_backbone",
+    "lower_states",
+    "make_top",
+    "pad",
+    "pool_mask",
+    "run_layers",
+    "score_states",
+]
 
 
 def load_backbone(spec: str) -> tuple[str, Any, Any]:
@@ -81,12 +89,8 @@ def make_top(bert: Any, frozen: int) -> Any:
         def embed(
             self, states: torch.Tensor, mask: torch.Tensor, pool: torch.Tensor | None = None
         ) -> torch.Tensor:
-            add = (1.0 - mask[:, None, None, :].to(states.dtype)) * torch.finfo(states.dtype).min
-            h = states
-            bias = self._position_bias(self, h) if relative is not None else None
-            for layer in self.layers:
-                out = layer(h, add) if bias is None else layer(h, add, position_bias=bias)
-                h = out[0] if isinstance(out, tuple) else out
+            bias = self._position_bias(self, states) if relative is not None else None
+            h = run_layers(self.layers, states, mask, bias)
             m = (mask if pool is None else pool)[..., None].to(h.dtype)
             pooled = (h * m).sum(1) / m.sum(1).clamp(min=1.0)
             return nn.functional.normalize(pooled, dim=1)
@@ -103,6 +107,19 @@ def make_top(bert: Any, frozen: int) -> Any:
     if relative is not None:
         top.relative_attention_bias.requires_grad_(False)
     return top
+
+
+def run_layers(layers: Iterable[Any], states: Any, mask: Any, bias: Any = None) -> Any:
+    """Token states through transformer `layers` as the encoder runs them: padding masked out
+    of attention, and MPNet's relative-position `bias` (None for BERT layers) given to each."""
+    import torch
+
+    add = (1.0 - mask[:, None, None, :].to(states.dtype)) * torch.finfo(states.dtype).min
+    h = states
+    for layer in layers:
+        out = layer(h, add) if bias is None else layer(h, add, position_bias=bias)
+        h = out[0] if isinstance(out, tuple) else out
+    return h
 
 
 def pad(states: Sequence[Any]) -> tuple[Any, Any]:
@@ -133,10 +150,16 @@ def lower_states(
     tokenizer: Any, bert: Any, texts: Sequence[str], frozen: int, max_length: int, batch_size: int
 ) -> list[Any]:
     """Token states after the embeddings and the first `frozen` layers, one (length, dim)
-    tensor per text on `bert`'s device, computed once (the frozen layers never change)."""
+    tensor per text on `bert`'s device, computed once (the frozen layers never change).
+
+    Only those layers run: the layers above are the trained part's, and running the whole
+    encoder here (as `output_hidden_states` would) doubled the cost of scoring a model whose
+    every layer is trained."""
     import torch
 
     device = next(bert.parameters()).device
+    encoder = bert.encoder
+    relative = getattr(encoder, "relative_attention_bias", None)
     lengths = [
         len(tokenizer(t, truncation=True, max_length=max_length)["input_ids"]) for t in texts
     ]
@@ -152,7 +175,11 @@ def lower_states(
                 max_length=max_length,
                 return_tensors="pt",
             ).to(device)
-            hidden = bert(**enc, output_hidden_states=True).hidden_states[frozen]
+            # a single text's token types are all 0, the embeddings' default
+            hidden = bert.embeddings(input_ids=enc["input_ids"])
+            if frozen > 0:
+                bias = None if relative is None else encoder.compute_position_bias(hidden)
+                hidden = run_layers(encoder.layer[:frozen], hidden, enc["attention_mask"], bias)
             for row, i in enumerate(idx):
                 out[i] = hidden[row, : int(enc["attention_mask"][row].sum())].clone()
     return out
