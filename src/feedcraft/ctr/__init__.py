@@ -1,6 +1,7 @@
 """L2 click models: p(click | headline text) learnt from within-test A/B comparisons."""
 
 from feedcraft.ctr.data import HeadlineVariants
+from feedcraft.ctr.ensemble import HeadlineEnsemble
 from feedcraft.ctr.features import LEXICAL_FEATURES, lexical_features
 from feedcraft.ctr.finetuned import FineTunedHeadlineModel
 from feedcraft.ctr.models import (
@@ -18,6 +19,7 @@ __all__ = [
     "EmbeddingDiffLR",
     "FineTunedHeadlineModel",
     "HeadlineClickModel",
+    "HeadlineEnsemble",
     "HeadlineScorer",
     "HeadlineVariants",
     "LexicalPairwiseLR",

@@ -155,3 +155,16 @@ class HeadlineVariants:
         """Observed click-through rate per variant (0 where there were no impressions)."""
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(self.impressions > 0, self.clicks / self.impressions, 0.0)
+
+    @property
+    def typical_ctr(self) -> float:
+        """The median pooled CTR of the tests with a click: the level p_click is anchored to
+        (an average package), clipped away from 0 and 1 so its logit is finite."""
+        g = self.groups
+        if len(g) == 0:
+            raise InvalidInput("no variants", field="variants")
+        clicks = np.bincount(g, weights=self.clicks)
+        if not (clicks > 0).any():
+            raise InvalidInput("no test has a click", field="variants")
+        pooled = clicks / np.maximum(np.bincount(g, weights=self.impressions), 1)
+        return float(np.clip(np.median(pooled[clicks > 0]), 1e-6, 1 - 1e-6))

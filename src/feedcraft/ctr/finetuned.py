@@ -50,7 +50,7 @@ from feedcraft.ctr.backbone import (
     score_states,
 )
 from feedcraft.ctr.data import HeadlineVariants, string_column
-from feedcraft.ctr.models import DEFAULT_ENCODER, HeadlineClickModel, ctr_with_lift
+from feedcraft.ctr.models import DEFAULT_ENCODER, HeadlineClickModel, LiftClickModel
 from feedcraft.ctr.objectives import (
     VectorTable,
     clogit_nll,
@@ -85,7 +85,7 @@ class _Runtime:
     device: str
 
 
-class FineTunedHeadlineModel:
+class FineTunedHeadlineModel(LiftClickModel):
     """Conditional-logit click model whose headline encoder's top layers are fine-tuned.
 
     trainable_layers: how many top transformer layers are trained (the rest stay frozen and
@@ -442,10 +442,7 @@ class FineTunedHeadlineModel:
         self.frozen_layers_ = frozen
         self._runtime = _Runtime(tokenizer, bert, top, frozen, str(device))
         self.offset_ = float(variant_scores(variants).mean())  # float32, as `score` runs
-        g = variants.groups
-        clicks_per_test = np.bincount(g, weights=variants.clicks)
-        pooled_ctr = clicks_per_test / np.maximum(np.bincount(g, weights=variants.impressions), 1)
-        self.base_ctr_ = float(np.clip(np.median(pooled_ctr[clicks_per_test > 0]), 1e-6, 1 - 1e-6))
+        self.base_ctr_ = variants.typical_ctr
 
     def _pooled(
         self, top: Any, states: Sequence[Any], pool_lengths: Sequence[int] | None
@@ -550,17 +547,3 @@ class FineTunedHeadlineModel:
             )
             pools = self._pool_lengths(rt.tokenizer, first, states)
             return score_states(rt.top, states, self.batch_size, pools)[pos] - self.offset_
-
-    def predict_proba(
-        self,
-        headlines: Sequence[str],
-        excerpts: Sequence[str] | None = None,
-        ledes: Sequence[str] | None = None,
-        *,
-        encoder: Encoder | None = None,
-    ) -> np.ndarray:
-        """p_click: the CTR expected for each headline on a typical package, as in
-        `HeadlineClickModel.predict_proba`."""
-        return ctr_with_lift(
-            self.base_ctr_, self.score(headlines, excerpts, ledes, encoder=encoder)
-        )

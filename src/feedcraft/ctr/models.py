@@ -44,6 +44,7 @@ __all__ = [
     "HeadlineClickModel",
     "HeadlineScorer",
     "LexicalPairwiseLR",
+    "LiftClickModel",
 ]
 
 #: The text fields a model can read, in the order their features are stacked.
@@ -79,6 +80,36 @@ def _embed(encoder: Encoder, texts: Sequence[str], *, progress: bool = False) ->
         return np.zeros((0, encoder.dim), dtype=np.float64)
     unique = np.asarray(encoder.encode(list(index), show_progress=progress), dtype=np.float64)
     return unique[positions]
+
+
+class LiftClickModel:
+    """A click model whose `score` is a log-odds lift against an average headline and whose
+    `base_ctr_` is the CTR of a typical package, so p_click follows from the two."""
+
+    base_ctr_: float
+
+    def score(
+        self,
+        headlines: Sequence[str],
+        excerpts: Sequence[str] | None = None,
+        ledes: Sequence[str] | None = None,
+        *,
+        encoder: Encoder | None = None,
+    ) -> np.ndarray:
+        raise NotImplementedError
+
+    def predict_proba(
+        self,
+        headlines: Sequence[str],
+        excerpts: Sequence[str] | None = None,
+        ledes: Sequence[str] | None = None,
+        *,
+        encoder: Encoder | None = None,
+    ) -> np.ndarray:
+        """p_click: the CTR expected for each headline on a typical package (module docs)."""
+        return ctr_with_lift(
+            self.base_ctr_, self.score(headlines, excerpts, ledes, encoder=encoder)
+        )
 
 
 class _EncoderMixin:
@@ -230,7 +261,7 @@ def _padded(groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return layout, layout >= 0
 
 
-class HeadlineClickModel(_EncoderMixin):
+class HeadlineClickModel(_EncoderMixin, LiftClickModel):
     """Conditional-logit click model over text features (optionally image fixed effects).
 
     alpha: L2 penalty on the text weights (features are standardised; the loss is the mean
@@ -320,8 +351,7 @@ class HeadlineClickModel(_EncoderMixin):
         )
         utility = x @ self.coef_
         self.offset_ = float(utility.mean())
-        pooled = clicks_per_test / np.maximum(np.bincount(groups, weights=variants.impressions), 1)
-        self.base_ctr_ = float(np.clip(np.median(pooled[clicks_per_test > 0]), 1e-6, 1 - 1e-6))
+        self.base_ctr_ = variants.typical_ctr
         self.encoder_name_ = enc.name if enc is not None else None
         self.n_features_ = x.shape[1]
         return self
@@ -412,16 +442,3 @@ class HeadlineClickModel(_EncoderMixin):
         enc = self._resolve_encoder(encoder, self.encoder_name_) if self.fields else None
         x = (self._raw_features(enc, texts) - self.mean_) / self.scale_
         return np.asarray(x @ self.coef_ - self.offset_, dtype=np.float64)
-
-    def predict_proba(
-        self,
-        headlines: Sequence[str],
-        excerpts: Sequence[str] | None = None,
-        ledes: Sequence[str] | None = None,
-        *,
-        encoder: Encoder | None = None,
-    ) -> np.ndarray:
-        """p_click: the CTR expected for each headline on a typical package (module docs)."""
-        return ctr_with_lift(
-            self.base_ctr_, self.score(headlines, excerpts, ledes, encoder=encoder)
-        )
