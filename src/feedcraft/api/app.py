@@ -183,7 +183,8 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
         n: Annotated[int, Query(ge=1, le=10)] = 3,
         max_length: Length = None,
     ) -> GeneratedOut:
-        """`n` headline variants for the item."""
+        """`n` headline variants for the item, best first by p_click when a headline click
+        model has been trained (`feedcraft train-headlines`)."""
         return _generated(svc(request).generation.headlines(item_id, n, max_length=max_length))
 
     @app.get("/items/{item_id}/ad-copy", response_model=GeneratedOut)

@@ -144,3 +144,7 @@ class GeneratedOut(BaseModel):
     cache_hit: bool
     generation_seconds: float
     seconds: float
+    #: Headlines with a trained click model: p_click of each output, outputs best first.
+    p_click: list[float] = []
+    #: The click model that ordered the headlines ("" when none did).
+    ranked_by: str = ""

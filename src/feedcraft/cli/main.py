@@ -8,68 +8,27 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
-from feedcraft.config import Settings, load_settings
+from feedcraft.cli.common import (
+    ConfigOpt,
+    StoreOpt,
+    app,
+    clean_errors,
+    console,
+    import_app,
+    opened,
+    settings_for,
+)
+from feedcraft.config import Settings
 from feedcraft.errors import FeedcraftError
 from feedcraft.services.training import MODEL_NAMES
 
 if TYPE_CHECKING:
     from feedcraft.services.generation import GenerationService
-    from feedcraft.storage import Store
-
-app = typer.Typer(
-    help="feedcraft: a self-hosted personalization engine for media.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
-import_app = typer.Typer(
-    help="Import data into the store (idempotent, streaming). Deleted items: an item in the "
-    "files is stored again (that restores it); an event naming a deleted item the files do not "
-    "hold stops the import at its line, with its batch rejected whole (never skipped)."
-)
-app.add_typer(import_app, name="import")
-# soft_wrap: never hard-wrap a message (a wrapped "file:line" cannot be found or copied)
-console = Console(stderr=True, soft_wrap=True)
-
-ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", help="TOML settings file (else FEEDCRAFT_CONFIG).")
-]
-StoreOpt = Annotated[str | None, typer.Option("--store", help="Store URL (else FEEDCRAFT_STORE).")]
-
-
-def _settings(config: Path | None, store: str | None) -> Settings:
-    overrides = {"store": store} if store else {}
-    return load_settings(config, **overrides)
-
-
-def _fail(exc: Exception) -> NoReturn:
-    console.print(f"[red]error:[/red] {escape(str(exc))}")
-    raise typer.Exit(2)
-
-
-@contextmanager
-def _clean_errors() -> Iterator[None]:
-    """A feedcraft error inside ends the command with its message (exit 2), no traceback."""
-    try:
-        yield
-    except FeedcraftError as exc:
-        _fail(exc)
-
-
-@contextmanager
-def _opened(config: Path | None, store: str | None) -> Iterator[tuple[Settings, Store]]:
-    """Settings and the open store for one command; feedcraft errors end it cleanly (exit 2)."""
-    from feedcraft.storage import open_store
-
-    with _clean_errors():
-        settings = _settings(config, store)
-        with closing(open_store(settings.store)) as st:
-            yield settings, st
 
 
 def sample_dir(name: str) -> Path:
@@ -115,7 +74,7 @@ def _run_import(kind: str, path: Path, config: Path | None, store: str | None) -
         "movielens": ingestion.import_movielens,
         "jsonl": ingestion.import_jsonl,
     }[kind]
-    with _opened(config, store) as (settings, st):
+    with opened(config, store) as (settings, st):
         report = fn(st, path, progress=settings.progress)
         console.print(f"imported {escape(report.summary())}")
 
@@ -131,7 +90,7 @@ def train(
     """Embed the catalogue (cached), fit the models, save them as new artifact versions."""
     from feedcraft.services.training import train as train_job
 
-    with _opened(config, store) as (settings, st):
+    with opened(config, store) as (settings, st):
         reports = train_job(st, settings, models=_names(models), progress=settings.progress)
     for r in reports:
         console.print(
@@ -149,7 +108,7 @@ def rollback_cmd(
     """Serve the previous version of a model: its newest version is deleted."""
     from feedcraft.services.models import rollback
 
-    with _opened(config, store) as (_, st):
+    with opened(config, store) as (_, st):
         info = rollback(st, model)
     console.print(f"{model} now serves v{info.version} (trained {info.created_at:%Y-%m-%d %H:%M})")
 
@@ -179,7 +138,7 @@ def evaluate(
     from feedcraft.evaluation.report import format_table
     from feedcraft.services import evaluation as ev
 
-    with _opened(config, store) as (settings, st):
+    with opened(config, store) as (settings, st):
         if dataset == "mind":
             result = ev.evaluate_impressions(
                 st,
@@ -223,8 +182,8 @@ def serve(
     store: StoreOpt = None,
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs). Ctrl-C stops it."""
-    with _clean_errors():
-        settings = _settings(config, store)
+    with clean_errors():
+        settings = settings_for(config, store)
     _serve(settings, host, port)
 
 
@@ -236,7 +195,7 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
 
     host = host or settings.serve.host
     port = port or settings.serve.port
-    with _clean_errors():  # open the store here: a bad one is a clean error, not a traceback
+    with clean_errors():  # open the store here: a bad one is a clean error, not a traceback
         services = open_services(settings)
     console.print(f"serving on http://{host}:{port} (docs at /docs); Ctrl-C stops")
     try:
@@ -262,8 +221,8 @@ def run(
     from feedcraft.services.training import train as train_job
     from feedcraft.storage import open_store
 
-    with _clean_errors():
-        settings = _settings(config, store)
+    with clean_errors():
+        settings = settings_for(config, store)
         console.print(f"store: {settings.store}")
         with closing(open_store(settings.store)) as st:
             for name, fn in (
@@ -287,133 +246,8 @@ def run(
         _serve(settings, host, port)
 
 
-@app.command("train-headlines")
-def train_headlines_cmd(
-    data: Annotated[
-        Path | None,
-        typer.Option(
-            help="Upworthy archive packages CSV (.csv or .csv.gz); default: "
-            "$FEEDCRAFT_SHARED_DATA or ../shared/data, upworthy-archive/."
-        ),
-    ] = None,
-    out: Annotated[
-        Path | None, typer.Option("--out", help="Also write the model to this file.")
-    ] = None,
-    fine_tune: Annotated[
-        bool,
-        typer.Option(
-            "--fine-tune",
-            help="Fine-tune the sentence encoder's layers too: with the store's MiniLM, held-out "
-            "pairwise accuracy ~0.619 (mean of five seeds) against 0.590, at ~7 min on two CPU "
-            "cores instead of seconds; with all-mpnet-base-v2 on a GPU (--encoder PATH "
-            "--device cuda --trainable-layers 12 --lr 5e-5 --epochs 3) ~0.638 in ~40 s, or ~45 "
-            "min on two CPU cores with --precision bfloat16 (benchmarks/README.md).",
-        ),
-    ] = False,
-    encoder: Annotated[
-        str | None,
-        typer.Option(
-            help="With --fine-tune: the sentence model to fine-tune, a package name or a local "
-            "sentence-transformers folder (mean-pooled); default: the store's embedding model."
-        ),
-    ] = None,
-    device: Annotated[
-        str | None, typer.Option(help="With --fine-tune: cpu (default) or cuda[:N].")
-    ] = None,
-    trainable_layers: Annotated[
-        int | None,
-        typer.Option(help="With --fine-tune: top layers trained (default 6, all of MiniLM's)."),
-    ] = None,
-    lr: Annotated[
-        float | None, typer.Option(help="With --fine-tune: learning rate (default 3e-5).")
-    ] = None,
-    epochs: Annotated[
-        int | None, typer.Option(help="With --fine-tune: passes over the tests (default 2).")
-    ] = None,
-    between_weight: Annotated[
-        float | None,
-        typer.Option(help="With --fine-tune: weight of the between-test loss (default 0.1)."),
-    ] = None,
-    precision: Annotated[
-        str | None,
-        typer.Option(
-            help="With --fine-tune: float32 (default) or bfloat16, ~1.7x faster with the same "
-            "accuracy on CPUs with AVX512-BF16 (benchmarks/README.md)."
-        ),
-    ] = None,
-    config: ConfigOpt = None,
-    store: StoreOpt = None,
-) -> None:
-    """Fit the headline click model on real A/B tests; save it as a new version in the store."""
-    from feedcraft.ctr import FineTunedHeadlineModel
-    from feedcraft.services.headlines import default_upworthy_path, train_headline_model
-
-    tuning = {
-        "encoder": encoder,
-        "device": device,
-        "trainable_layers": trainable_layers,
-        "lr": lr,
-        "epochs": epochs,
-        "between_weight": between_weight,
-        "precision": precision,
-    }
-    given = [k for k, v in tuning.items() if v is not None]
-    if given and not fine_tune:
-        flag = "--" + given[0].replace("_", "-")
-        raise typer.BadParameter("only applies with --fine-tune", param_hint=flag)
-    path = data or default_upworthy_path()
-    with _opened(config, store) as (settings, st):
-        model = None
-        spec = encoder or settings.embedding.model
-        if fine_tune:  # defaults: the MiniLM setting chosen on validation weeks
-            model = FineTunedHeadlineModel(
-                spec,
-                trainable_layers=6 if trainable_layers is None else trainable_layers,
-                lr=3e-5 if lr is None else lr,
-                epochs=2 if epochs is None else epochs,
-                between_weight=0.1 if between_weight is None else between_weight,
-                device=device or "cpu",
-                precision=precision or "float32",
-            )
-        report = train_headline_model(
-            path,
-            store=st,
-            out=out,
-            encoder=spec,
-            progress=settings.progress,
-            model=model,
-        )
-    where = f" and to {report.path}" if report.path else ""
-    console.print(
-        f"trained headline model v{report.version}{escape(where)} on {report.variants} variants "
-        f"of {report.tests} tests ({escape(report.encoder)}) in {report.seconds:.1f}s"
-    )
-
-
-@app.command("score-headlines")
-def score_headlines_cmd(
-    in_csv: Annotated[Path, typer.Argument(help="CSV with a 'headline' column.")],
-    out_csv: Annotated[Path, typer.Argument(help="Output: the input plus a 'p_click' column.")],
-    model_file: Annotated[
-        Path | None, typer.Option("--model", help="A model file from train-headlines --out.")
-    ] = None,
-    config: ConfigOpt = None,
-    store: StoreOpt = None,
-) -> None:
-    """Add p_click (expected CTR on a typical package) to every row of a CSV of headlines."""
-    from feedcraft.services.headlines import load_headline_model, score_csv
-
-    if model_file is None:  # the store's newest version
-        with _opened(config, store) as (settings, st):
-            model, name = load_headline_model(st)
-            report = score_csv(model, in_csv, out_csv, progress=settings.progress, model_name=name)
-    else:  # a model file: no store is opened (nor created)
-        with _clean_errors():
-            settings = _settings(config, store)
-            model, name = load_headline_model(path=model_file)
-            report = score_csv(model, in_csv, out_csv, progress=settings.progress, model_name=name)
-    console.print(f"scored {report.rows} rows with {escape(name)} in {report.seconds:.1f}s")
-
+# Registered here, after the commands above, so `feedcraft --help` lists those first.
+from feedcraft.cli import headlines as _headlines  # noqa: E402, F401
 
 generate_app = typer.Typer(help="Generate text for stored items (cached in the store).")
 app.add_typer(generate_app, name="generate")
@@ -436,7 +270,7 @@ def _generation(
     from feedcraft.embeddings import encoder_from_settings
     from feedcraft.services.generation import GenerationService
 
-    with _opened(config, store) as (settings, st):
+    with opened(config, store) as (settings, st):
         if backend:
             llm = settings.llm.model_copy(update={"backend": backend})
             settings = settings.model_copy(update={"llm": llm})
@@ -471,7 +305,8 @@ def generate_headlines_cmd(
     config: ConfigOpt = None,
     store: StoreOpt = None,
 ) -> None:
-    """Headline variants for an item; JSON on stdout."""
+    """Headline variants for an item, best first by p_click when a headline click model is
+    trained; JSON on stdout."""
     with _generation(config, store, backend) as service:
         _print_json(service.headlines(item_id, n).as_dict())
 
@@ -510,7 +345,7 @@ def delete_items_cmd(
     through `feedcraft import`)."""
     from feedcraft.services.items import delete_items
 
-    with _opened(config, store) as (_, st):
+    with opened(config, store) as (_, st):
         report = delete_items(st, item_ids)
     console.print(escape(report.summary()))
 

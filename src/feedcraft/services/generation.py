@@ -19,7 +19,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -37,6 +37,13 @@ from feedcraft.llm import (
     ProductDescriptionRequest,
     SummaryRequest,
     generator_from_settings,
+)
+from feedcraft.services.headlines import ARTIFACT as HEADLINE_ARTIFACT
+from feedcraft.services.headlines import (
+    HeadlineModel,
+    lead_of,
+    load_headline_model,
+    scoring_encoder,
 )
 from feedcraft.storage import Store
 
@@ -76,6 +83,10 @@ class GeneratedText:
     cache_key: str
     generation_seconds: float
     seconds: float
+    #: Headlines only, when the store holds a headline click model: each output's p_click
+    #: (outputs are then best first) and the model that scored them; else empty.
+    p_click: tuple[float, ...] = ()
+    ranked_by: str = ""
 
     @property
     def text(self) -> str:
@@ -155,6 +166,7 @@ class GenerationService:
         )
         self.interests = interests
         self.history = history
+        self._ranker: tuple[int, HeadlineModel, str] | None = None
 
     # ------------------------------------------------------------------ identity
 
@@ -230,13 +242,15 @@ class GenerationService:
     def headlines(
         self, item_id: str, n: int = 3, *, max_length: int | None = None
     ) -> GeneratedText:
-        """`n` headline variants (not personalised: every reader shares them)."""
+        """`n` headline variants (not personalised: every reader shares them), best first by
+        the store's headline click model when there is one (`_ranked`)."""
         item = self.store.catalogue.get(item_id)
         request = HeadlineRequest(
             item.title, item.body, n=n, max_length=max_length, language=item.language
         )
         params = {"n": n, "max_length": max_length}
-        return self._serve("headlines", item, (), params, self.generator.headlines, request)
+        served = self._serve("headlines", item, (), params, self.generator.headlines, request)
+        return self._ranked(served, item)
 
     def ad_copy(
         self,
@@ -337,6 +351,44 @@ class GenerationService:
             cache_hits=hits,
             fallbacks=fallbacks,
             seconds=time.perf_counter() - start,
+        )
+
+    # ------------------------------------------------------------------ click model
+
+    def _click_model(self) -> tuple[HeadlineModel, str] | None:
+        """The store's newest headline click model, loaded once per version; None if none."""
+        versions = self.store.artifacts.versions(HEADLINE_ARTIFACT)
+        if not versions:
+            return None
+        newest = versions[-1].version
+        if self._ranker is None or self._ranker[0] != newest:
+            model, name = load_headline_model(self.store, version=newest)
+            self._ranker = (newest, model, name)
+        return self._ranker[1], self._ranker[2]
+
+    def _ranked(self, served: GeneratedText, item: Item) -> GeneratedText:
+        """Headline variants ordered by p_click, best first. The ranking is applied at serving
+        time, not cached, so a newly trained click model reorders cached variants at once.
+        Only English output is ranked: the click model learnt English headlines (Upworthy),
+        and its score of other languages would be noise presented as a number."""
+        if not served.outputs or not served.language.startswith("en"):
+            return served
+        start = time.perf_counter()
+        found = self._click_model()
+        if found is None:
+            return served
+        model, name = found
+        outputs = list(served.outputs)
+        ledes = [lead_of(item.body)] * len(outputs)  # what the model reads as the story
+        p = model.predict_proba(outputs, None, ledes, encoder=scoring_encoder(model, self.encoder))
+        order = sorted(range(len(outputs)), key=lambda i: -float(p[i]))
+        return replace(
+            served,
+            outputs=tuple(outputs[i] for i in order),
+            produced_by=tuple(served.produced_by[i] for i in order),
+            p_click=tuple(float(p[i]) for i in order),
+            ranked_by=name,
+            seconds=served.seconds + time.perf_counter() - start,  # serving includes ranking
         )
 
     # ------------------------------------------------------------------ cache

@@ -28,7 +28,12 @@ from typing import IO, Any
 import numpy as np
 from tqdm import tqdm
 
-from feedcraft.ctr import FineTunedHeadlineModel, HeadlineClickModel, HeadlineVariants
+from feedcraft.ctr import (
+    FineTunedHeadlineModel,
+    HeadlineClickModel,
+    HeadlineEnsemble,
+    HeadlineVariants,
+)
 from feedcraft.embeddings import Encoder, make_encoder
 from feedcraft.errors import InvalidInput, NotFound, Unavailable
 from feedcraft.services.embedding import encode_cached
@@ -36,21 +41,27 @@ from feedcraft.storage import ArtifactInfo, Store
 from feedcraft.text.clean import normalize_whitespace, strip_html
 
 #: What `train-headlines` saves: the conditional logit on frozen MiniLM features (the
-#: default: seconds to fit) or the one whose encoder is fine-tuned (better held-out pairwise
-#: accuracy, ~15 min of CPU to fit; benchmarks/README.md, "headline_finetune.py").
-HeadlineModel = HeadlineClickModel | FineTunedHeadlineModel
+#: default: seconds to fit), the one whose encoder is fine-tuned (better held-out pairwise
+#: accuracy, minutes of CPU to fit; benchmarks/README.md, "headline_finetune.py"), or an
+#: ensemble of either (seeds, or models of several encoders joined by `combine-headlines`).
+HeadlineModel = HeadlineClickModel | FineTunedHeadlineModel | HeadlineEnsemble
+_MODEL_TYPES = (HeadlineClickModel, FineTunedHeadlineModel, HeadlineEnsemble)
 
 __all__ = [
     "ARTIFACT",
     "UPWORTHY_FILE",
+    "HeadlineModel",
     "HeadlineTrainReport",
     "ScoreReport",
     "StoreCachedEncoder",
+    "combine_headline_models",
     "default_upworthy_path",
+    "lead_of",
     "load_headline_model",
     "read_upworthy",
     "save_headline_model",
     "score_csv",
+    "scoring_encoder",
     "train_headline_model",
 ]
 
@@ -213,8 +224,13 @@ def save_headline_model(
 
 
 def _unpickle(blob: bytes, where: str) -> HeadlineModel:
-    model = pickle.loads(blob)  # our own artifact, written by train_headline_model
-    if not isinstance(model, HeadlineClickModel | FineTunedHeadlineModel):
+    try:  # our own artifacts only: unpickling runs code, so never load a file you did not make
+        model = pickle.loads(blob)
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, ImportError, AttributeError):
+        raise Unavailable(
+            f"{where} is not a headline model file (write one with `train-headlines --out`)"
+        ) from None
+    if not isinstance(model, _MODEL_TYPES):
         raise Unavailable(f"{where} is not a headline click model")
     return model
 
@@ -238,6 +254,23 @@ def load_headline_model(
     return _unpickle(blob, f"artifact {info.name} v{info.version}"), _describe(info)
 
 
+def scoring_encoder(model: HeadlineModel, encoder: Encoder | None) -> Encoder | None:
+    """`encoder` if `model` scores with it (same name, or an ensemble, which routes it to the
+    members trained with it), else None: the model then builds the encoder it was trained on."""
+    if encoder is None or isinstance(model, HeadlineEnsemble):
+        return encoder
+    return encoder if getattr(model, "encoder_name_", None) in (None, encoder.name) else None
+
+
+#: Words of an article's body read as its lede (Upworthy's ledes run ~48 words).
+LEDE_WORDS = 60
+
+
+def lead_of(body: str) -> str:
+    """The opening words of an article body, as the lede a headline model reads beside it."""
+    return " ".join(normalize_whitespace(strip_html(body)).split()[:LEDE_WORDS])
+
+
 def _describe(info: ArtifactInfo) -> str:
     return f"{info.name} v{info.version} ({info.created_at:%Y-%m-%d %H:%M})"
 
@@ -257,20 +290,63 @@ def train_headline_model(
     variants = read_upworthy(data)
     inner = make_encoder(encoder)
     enc: Encoder = inner if store is None else StoreCachedEncoder(store, inner, progress=progress)
-    fitted = (model or HeadlineClickModel(encoder=encoder)).fit(
-        variants, encoder=enc, progress=progress and store is None
+    todo = model or HeadlineClickModel(encoder=encoder)
+    # The linear model's only long step is encoding, whose progress the store's cache shows;
+    # fine-tuning reports its epochs itself.
+    quiet = store is not None and isinstance(todo, HeadlineClickModel)
+    fitted = todo.fit(variants, encoder=enc, progress=progress and not quiet)
+    return _keep(fitted, variants, data, store, out, inner.name, time.perf_counter() - start)
+
+
+def combine_headline_models(
+    models: Sequence[str | Path],
+    data: str | Path,
+    *,
+    weights: Sequence[float] | None = None,
+    store: Store | None = None,
+    out: str | Path | None = None,
+    progress: bool = True,
+) -> HeadlineTrainReport:
+    """Join fitted models (files written by `train-headlines --out`, trained anywhere: one on a
+    GPU machine, one on a laptop) into one `HeadlineEnsemble`, whose members' spreads are
+    measured on the archive at `data`; kept like a trained model (store and/or `out`)."""
+    start = time.perf_counter()
+    if isinstance(models, str | bytes) or len(models) < 2:
+        raise InvalidInput("give at least two model files to combine", field="models")
+    members = [load_headline_model(path=m)[0] for m in models]
+    variants = read_upworthy(data)
+    fitted = HeadlineEnsemble(members, weights=weights, prefit=True).fit(
+        variants, progress=progress
     )
-    seconds = time.perf_counter() - start
+    names = " + ".join(_encoder_label(m) for m in members)
+    return _keep(fitted, variants, data, store, out, names, time.perf_counter() - start)
+
+
+def _encoder_label(model: HeadlineModel) -> str:
+    if isinstance(model, HeadlineEnsemble):
+        return "(" + " + ".join(_encoder_label(m) for m in model.members_) + ")"
+    return str(getattr(model, "encoder_name_", None) or "lexical")
+
+
+def _keep(
+    fitted: HeadlineModel,
+    variants: HeadlineVariants,
+    data: str | Path,
+    store: Store | None,
+    out: str | Path | None,
+    encoder: str,
+    seconds: float,
+) -> HeadlineTrainReport:
     tests = len(set(variants.test_ids))
     version = None
     if store is not None:
-        meta = {"variants": len(variants), "tests": tests, "encoder": inner.name}
+        meta = {"variants": len(variants), "tests": tests, "encoder": encoder}
         version = save_headline_model(store, fitted, meta | {"data": str(data)})
     path = None
     if out is not None:
         path = Path(out)
         _atomic_write(path, pickle.dumps(fitted, protocol=pickle.HIGHEST_PROTOCOL))
-    return HeadlineTrainReport(version, path, len(variants), tests, seconds, inner.name)
+    return HeadlineTrainReport(version, path, len(variants), tests, seconds, encoder)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

@@ -13,17 +13,26 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from feedcraft.config import Settings, load_settings
+from feedcraft.ctr import HeadlineClickModel
 from feedcraft.domain import Event, EventType, Item
 from feedcraft.embeddings import HashingEncoder
 from feedcraft.errors import InvalidInput, NotFound
 from feedcraft.llm import Backend, Completion, GenerationResult, Generator, Message, SamplingParams
 from feedcraft.llm.tasks import PreparedTask
 from feedcraft.services.generation import GenerationService
+from feedcraft.services.headlines import (
+    UPWORTHY_FILE,
+    lead_of,
+    read_upworthy,
+    save_headline_model,
+)
 from feedcraft.services.ingestion import import_jsonl
 from feedcraft.storage import Store
+from shareddata import shared_path
 
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -172,6 +181,43 @@ def test_chinese_item_gives_chinese_output(service: GenerationService) -> None:
     assert all(HAN.search(text) for text in out.outputs)
     heads = service.headlines("zh-001", n=2)
     assert all(HAN.search(text) for text in heads.outputs)
+
+
+def _click_model(alpha: float) -> HeadlineClickModel:
+    """A headline click model of the store's encoder, on four real Upworthy weeks."""
+    archive = read_upworthy(shared_path(UPWORTHY_FILE))
+    tw = archive.test_weeks
+    weeks = archive.subset((tw >= 201440) & (tw <= 201443))
+    model = HeadlineClickModel(
+        encoder="hashing-256", fields=("headline", "lede"), alpha=alpha, max_iter=50
+    )
+    return model.fit(weeks, encoder=HashingEncoder(256))
+
+
+def test_headlines_are_served_best_first_by_the_stores_click_model(
+    service: GenerationService,
+) -> None:
+    before = service.headlines("wikinews-004", n=3)
+    assert len(before.outputs) >= 2
+    assert before.p_click == () and before.ranked_by == ""  # no click model yet
+    model = _click_model(0.1)
+    version = save_headline_model(service.store, model, {})
+    after = service.headlines("wikinews-004", n=3)
+    assert after.cache_hit and runs(service) == 1  # the same text, ranked as it is served
+    assert sorted(after.outputs) == sorted(before.outputs)
+    by_text = dict(zip(before.outputs, before.produced_by, strict=True))
+    assert after.produced_by == tuple(by_text[t] for t in after.outputs)
+    assert list(after.p_click) == sorted(after.p_click, reverse=True)
+    lede = lead_of(service.store.catalogue.get("wikinews-004").body)
+    assert 0 < len(lede.split()) <= 60
+    expected = model.predict_proba(list(after.outputs), None, [lede] * len(after.outputs))
+    np.testing.assert_allclose(after.p_click, expected, rtol=1e-9)
+    assert f"v{version}" in after.ranked_by
+    # a newer model is used at once; Chinese output is never scored by the English model
+    newer = save_headline_model(service.store, _click_model(10.0), {})
+    assert f"v{newer}" in service.headlines("wikinews-004", n=3).ranked_by
+    chinese = service.headlines("zh-001", n=2)
+    assert chinese.outputs and chinese.p_click == () and chinese.ranked_by == ""
 
 
 def test_ad_copy_and_product_description(service: GenerationService) -> None:
