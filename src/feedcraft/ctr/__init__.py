@@ -10,6 +10,7 @@ from feedcraft.ctr.models import (
     HeadlineClickModel,
     HeadlineScorer,
     LexicalPairwiseLR,
+    encoder_for,
 )
 from feedcraft.ctr.pairs import PairAccuracy, WinnerPairs, pairwise_accuracy, winner_pairs
 
@@ -25,6 +26,7 @@ __all__ = [
     "LexicalPairwiseLR",
     "PairAccuracy",
     "WinnerPairs",
+    "encoder_for",
     "lexical_features",
     "pairwise_accuracy",
     "winner_pairs",

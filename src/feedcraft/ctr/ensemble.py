@@ -33,17 +33,11 @@ from typing import Any
 import numpy as np
 
 from feedcraft.ctr.data import HeadlineVariants, string_column
-from feedcraft.ctr.models import HeadlineScorer, LiftClickModel
+from feedcraft.ctr.models import HeadlineScorer, LiftClickModel, encoder_for
 from feedcraft.embeddings import Encoder
 from feedcraft.errors import InvalidInput, NotFitted
 
 __all__ = ["HeadlineEnsemble"]
-
-
-def _fitted_encoder(member: Any) -> str | None:
-    """The encoder a fitted member was trained on (None: it takes no encoder, or any)."""
-    name = getattr(member, "encoder_name_", None)
-    return name if isinstance(name, str) else None
 
 
 class HeadlineEnsemble(LiftClickModel):
@@ -168,8 +162,7 @@ class HeadlineEnsemble(LiftClickModel):
     ) -> np.ndarray:
         """The member's lifts; `encoder` goes only to a member trained with that encoder (the
         others build their own), so a store's cached vectors reach the members they fit."""
-        own = _fitted_encoder(member)  # None for a nested ensemble: it sorts this out itself
-        passed = encoder if encoder is not None and own in (None, encoder.name) else None
+        passed = encoder_for(member, encoder)
         return np.asarray(
             member.score(headlines, excerpts, ledes, encoder=passed), dtype=np.float64
         )

@@ -45,6 +45,7 @@ __all__ = [
     "HeadlineScorer",
     "LexicalPairwiseLR",
     "LiftClickModel",
+    "encoder_for",
 ]
 
 #: The text fields a model can read, in the order their features are stacked.
@@ -82,21 +83,20 @@ def _embed(encoder: Encoder, texts: Sequence[str], *, progress: bool = False) ->
     return unique[positions]
 
 
-class LiftClickModel:
+def encoder_for(model: Any, encoder: Encoder | None) -> Encoder | None:
+    """`encoder` if `model` scores with it (trained with that encoder, or with none recorded,
+    as an ensemble, which routes it to its own members), else None: the model then builds the
+    encoder it was trained on, rather than refusing vectors of another."""
+    if encoder is None:
+        return None
+    return encoder if getattr(model, "encoder_name_", None) in (None, encoder.name) else None
+
+
+class LiftClickModel(HeadlineScorer):
     """A click model whose `score` is a log-odds lift against an average headline and whose
     `base_ctr_` is the CTR of a typical package, so p_click follows from the two."""
 
     base_ctr_: float
-
-    def score(
-        self,
-        headlines: Sequence[str],
-        excerpts: Sequence[str] | None = None,
-        ledes: Sequence[str] | None = None,
-        *,
-        encoder: Encoder | None = None,
-    ) -> np.ndarray:
-        raise NotImplementedError
 
     def predict_proba(
         self,

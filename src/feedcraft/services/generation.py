@@ -26,6 +26,7 @@ from urllib.parse import quote
 from tqdm.auto import tqdm
 
 from feedcraft.config import Settings
+from feedcraft.ctr import encoder_for
 from feedcraft.domain import Item
 from feedcraft.embeddings.base import Encoder
 from feedcraft.errors import InvalidInput
@@ -43,7 +44,6 @@ from feedcraft.services.headlines import (
     HeadlineModel,
     lead_of,
     load_headline_model,
-    scoring_encoder,
 )
 from feedcraft.storage import Store
 
@@ -380,7 +380,7 @@ class GenerationService:
         model, name = found
         outputs = list(served.outputs)
         ledes = [lead_of(item.body)] * len(outputs)  # what the model reads as the story
-        p = model.predict_proba(outputs, None, ledes, encoder=scoring_encoder(model, self.encoder))
+        p = model.predict_proba(outputs, None, ledes, encoder=encoder_for(model, self.encoder))
         order = sorted(range(len(outputs)), key=lambda i: -float(p[i]))
         return replace(
             served,

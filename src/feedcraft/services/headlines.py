@@ -61,7 +61,6 @@ __all__ = [
     "read_upworthy",
     "save_headline_model",
     "score_csv",
-    "scoring_encoder",
     "train_headline_model",
 ]
 
@@ -252,14 +251,6 @@ def load_headline_model(
     except NotFound as exc:
         raise Unavailable(f"no trained headline click model in the store; {_TRAIN_HINT}") from exc
     return _unpickle(blob, f"artifact {info.name} v{info.version}"), _describe(info)
-
-
-def scoring_encoder(model: HeadlineModel, encoder: Encoder | None) -> Encoder | None:
-    """`encoder` if `model` scores with it (same name, or an ensemble, which routes it to the
-    members trained with it), else None: the model then builds the encoder it was trained on."""
-    if encoder is None or isinstance(model, HeadlineEnsemble):
-        return encoder
-    return encoder if getattr(model, "encoder_name_", None) in (None, encoder.name) else None
 
 
 #: Words of an article's body read as its lede (Upworthy's ledes run ~48 words).
