@@ -14,16 +14,17 @@ so this script runs the full protocol in one call:
    once per `--seeds` seed, and each seed is scored once on the held-out weeks (>= 201441);
 3. the seeds' ensemble (mean of raw f, equal weights, as in headline_finetune.py) is scored.
 
-Each seed's held-out scores are stored, with the held-out rows' fingerprint, so comparisons with
-models measured elsewhere are paired on the same rows without refitting anything: `--against
-NAME=PATH` (a headline_finetune.py `--seeds-out` file or `results/headline_finetune_between.json`,
-whose seeds' mean f is taken, or its shipped scores with NAME=shipped:PATH). Declared before
-the run: the blend of this sweep's ensemble with each `--against` ensemble is the equal-weight
-mean of their z-scores over the held-out rows (as in headline_blend.py). Results are written
-after every setting and seed; a rerun with the same arguments (any device) reuses them, so the
-comparisons can be redone on a machine without a GPU. A later run may add seeds (the stored
-ones first in `--seeds`, everything else the same); each seed records where and in which
-precision it ran.
+Each seed's held-out scores are stored, with the held-out rows' fingerprint, so comparisons
+with models measured elsewhere are paired on the same rows without refitting anything:
+`--against NAME=PATH` (a headline_finetune.py `--seeds-out` file or
+`results/headline_finetune_between.json`, whose seeds' mean f is taken, or its shipped scores
+with NAME=shipped:PATH). Declared before the run: the blend of this sweep's ensemble with each
+`--against` ensemble is the equal-weight mean of their z-scores over the held-out rows (as in
+headline_blend.py), and with two or more `--against`, the equal-weight blend of all of them
+with and without this sweep's ensemble. Results are written after every setting and seed; a
+rerun with the same arguments (any device) reuses them, so the comparisons can be redone on a
+machine without a GPU. A later run may add seeds (the stored ones first in `--seeds`,
+everything else the same); each seed records where and in which precision it ran.
 
 With `--context lede` (or `excerpt`) the encoder reads "headline [SEP] lede" instead of the
 headline alone, cut at `--max-length` tokens: the lede is usually the same for every variant of
@@ -313,6 +314,16 @@ def main() -> None:
             "score_correlation": float(np.corrcoef(ens, other)[0, 1]),
         }
     out["comparisons"] = comparisons
+    if len(args.against) > 1:  # declared: every ensemble at once, equal weights of z-scores
+        others = [against_scores(spec, fingerprint) for spec in args.against]
+        before = np.mean([zscore(o, o) for _, o in others], axis=0)
+        together = np.mean([zscore(ens, ens)] + [zscore(o, o) for _, o in others], axis=0)
+        out["blend_all"] = {
+            "models": ["this sweep"] + [name for name, _ in others],
+            "without_this": pairwise_accuracy(before, pairs_test, n_boot=2000).to_json(),
+            "with_this": pairwise_accuracy(together, pairs_test, n_boot=2000).to_json(),
+            "difference": paired_difference(together, before, pairs_test),
+        }
     save()
 
     print("\n| setting | best epoch | validation | fit s |\n|---|---|---|---|")
@@ -332,6 +343,14 @@ def main() -> None:
         print(
             f"| vs {name} ({c['other_held_out']['accuracy']:.4f}) | {d['diff']:+.4f} "
             f"[{d['ci95_low']:+.4f}, {d['ci95_high']:+.4f}]; blend {b['accuracy']:.4f} |"
+        )
+    if "blend_all" in out:
+        a, b = out["blend_all"]["without_this"], out["blend_all"]["with_this"]
+        d = out["blend_all"]["difference"]
+        print(
+            f"| every --against model: {a['accuracy']:.4f}; with this one: {b['accuracy']:.4f} "
+            f"[{b['ci95_low']:.4f}, {b['ci95_high']:.4f}], {d['diff']:+.4f} "
+            f"[{d['ci95_low']:+.4f}, {d['ci95_high']:+.4f}] |"
         )
     print(f"written {args.out}", file=sys.stderr)
 

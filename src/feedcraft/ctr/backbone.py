@@ -4,7 +4,8 @@ The lower layers stay frozen, so their token states are computed once per distin
 (`lower_states`); only the top layers, mean pooling and a linear head (`make_top`) run
 forward and backward. `FineTunedHeadlineModel` trains and scores through these; they know
 nothing of click data. MiniLM (BERT layers) and MPNet backbones (layers that take the
-encoder's relative-position bias) are both supported.
+encoder's relative-position bias) are supported, and decoder language models read from GGUF
+files through `ctr.decoder`.
 """
 
 from __future__ import annotations
@@ -31,7 +32,12 @@ __all__ = [
 
 def load_backbone(spec: str) -> tuple[str, Any, Any]:
     """(weights name, tokenizer, BERT module in eval mode) of a sentence-transformers model,
-    from its package or folder only (never downloaded)."""
+    from its package or folder only (never downloaded); a `.gguf` file is read as a decoder
+    language model (`ctr.decoder`)."""
+    if spec.endswith(".gguf"):
+        from feedcraft.ctr.decoder import load_decoder
+
+        return load_decoder(spec)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer

@@ -88,6 +88,8 @@ class _Runtime:
 class FineTunedHeadlineModel(LiftClickModel):
     """Conditional-logit click model whose headline encoder's top layers are fine-tuned.
 
+    encoder: a sentence-transformers package or folder (mean-pooled BERT or MPNet layers), or a
+    decoder language model's `.gguf` file (`ctr.decoder`; needs `gguf` and `accelerate`).
     trainable_layers: how many top transformer layers are trained (the rest stay frozen and
     are computed once). max_length: tokens read per headline. lr: AdamW learning rate.
     epochs: passes over the training tests (with a validation set, the best epoch is kept).

@@ -1,0 +1,112 @@
+"""A decoder language model (Gemma 3, Llama-family) presented as a fine-tunable backbone.
+
+The packaged gemma3-270m's frozen states were the best frozen headline features measured in
+the Upworthy archive (benchmarks/README.md, `headline_lm_features.py`), ahead of mpnet's; the
+fine-tuned sentence encoders gained most from training their layers, so the LM is offered to
+`FineTunedHeadlineModel` the same way. `ctr.backbone` runs a backbone as embeddings, then
+`encoder.layer[k](states, padding_mask)`; this wraps each decoder layer to that call: it adds
+the causal (and, for sliding-window layers, the window) mask and the rotary position
+embeddings, and the last layer applies the model's final norm, so running every layer gives
+the model's own last hidden state. Texts are right-padded, so positions are 0..n-1 as the
+model computes them for an unpadded text.
+
+Weights are read from a GGUF file (the packaged models ship only as GGUF) by transformers,
+which dequantises them to float32; that needs the `gguf` and `accelerate` packages.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from feedcraft.errors import InvalidInput, Unavailable
+
+__all__ = ["load_decoder", "wrap_decoder"]
+
+
+def load_decoder(path: str | Path) -> tuple[str, Any, Any]:
+    """(weights name, right-padding tokenizer, wrapped model in eval mode with its weights
+    frozen) of a GGUF decoder model file; the name carries the file's size, so a different file
+    under the same name is told apart."""
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise InvalidInput("no such .gguf file", source=str(p), field="encoder")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    for needed in ("gguf", "accelerate"):
+        try:
+            __import__(needed)
+        except ImportError as exc:
+            raise Unavailable(
+                f"reading a GGUF model into torch needs `pip install {needed}`"
+            ) from exc
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(p.parent), gguf_file=p.name)
+    tokenizer.padding_side = "right"
+    model = AutoModel.from_pretrained(str(p.parent), gguf_file=p.name, dtype=torch.float32)
+    wrapped = wrap_decoder(model)
+    wrapped.eval()
+    for q in wrapped.parameters():
+        q.requires_grad_(False)
+    return f"{p.name}:{p.stat().st_size}", tokenizer, wrapped
+
+
+def wrap_decoder(model: Any) -> Any:
+    """`model` (a transformers decoder base model: `embed_tokens`, `layers`, `norm`,
+    `rotary_emb`) with the interface `ctr.backbone` drives (module docstring)."""
+    import torch
+    from torch import nn
+
+    config = model.config
+    types = getattr(config, "layer_types", None)
+    window = getattr(config, "sliding_window", None)
+
+    class CausalLayer(nn.Module):
+        def __init__(self, layer: Any, kind: str | None, norm: Any) -> None:
+            super().__init__()
+            self.layer = layer
+            self.kind = kind
+            self.rotary = model.rotary_emb
+            self.norm = norm
+
+        def forward(self, h: torch.Tensor, add: torch.Tensor) -> torch.Tensor:
+            n = h.shape[1]
+            pos = torch.arange(n, device=h.device)[None, :]
+            angles = self.rotary(h, pos) if self.kind is None else self.rotary(h, pos, self.kind)
+            lowest = torch.finfo(h.dtype).min
+            q, k = pos[0][:, None], pos[0][None, :]
+            hidden = k > q
+            if self.kind == "sliding_attention" and window is not None:
+                hidden = hidden | (q - k >= window)
+            step = torch.zeros(n, n, dtype=h.dtype, device=h.device).masked_fill(hidden, lowest)
+            mask = torch.minimum(add.to(h.dtype), step[None, None])
+            out = self.layer(h, attention_mask=mask, position_ids=pos, position_embeddings=angles)
+            h = out[0] if isinstance(out, tuple) else out
+            return h if self.norm is None else self.norm(h)
+
+    class Embeddings(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.embed_tokens = model.embed_tokens
+
+        def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+            return self.embed_tokens(input_ids)
+
+    class Decoder(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            last = len(model.layers) - 1
+            self.embeddings = Embeddings()
+            self.encoder = nn.Module()
+            self.encoder.layer = nn.ModuleList(
+                CausalLayer(
+                    layer, None if types is None else types[i], model.norm if i == last else None
+                )
+                for i, layer in enumerate(model.layers)
+            )
+            self.config = config
+
+    return Decoder()
