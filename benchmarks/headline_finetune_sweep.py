@@ -303,8 +303,8 @@ def main() -> None:
         "ensemble_mean_f": pairwise_accuracy(ens, pairs_test, n_boot=2000).to_json(),
     }
     comparisons: dict[str, Any] = {}
-    for spec in args.against:
-        name, other = against_scores(spec, fingerprint)
+    others = [against_scores(spec, fingerprint) for spec in args.against]
+    for name, other in others:
         blend = (zscore(ens, ens) + zscore(other, other)) / 2
         comparisons[name] = {
             "other_held_out": pairwise_accuracy(other, pairs_test, n_boot=2000).to_json(),
@@ -315,7 +315,6 @@ def main() -> None:
         }
     out["comparisons"] = comparisons
     if len(args.against) > 1:  # declared: every ensemble at once, equal weights of z-scores
-        others = [against_scores(spec, fingerprint) for spec in args.against]
         before = np.mean([zscore(o, o) for _, o in others], axis=0)
         together = np.mean([zscore(ens, ens)] + [zscore(o, o) for _, o in others], axis=0)
         out["blend_all"] = {

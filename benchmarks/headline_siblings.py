@@ -47,6 +47,7 @@ from feedcraft.ctr import FineTunedHeadlineModel, pairwise_accuracy, winner_pair
 from feedcraft.embeddings import make_encoder
 from feedcraft.errors import InvalidInput
 from feedcraft.services.headlines import default_upworthy_path, read_upworthy
+from headline_blend_weight import blend
 from headline_finetune import rows_fingerprint, zscore
 from headline_finetune_sweep import against_scores, hardware
 from headlines import paired_difference, week_split
@@ -89,10 +90,6 @@ def sibling_similarity(
 
 def with_siblings(beta: float, model: np.ndarray, c: np.ndarray) -> np.ndarray:
     return np.asarray(zscore(model, model) + beta * zscore(c, c))
-
-
-def equal_blend(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.asarray(0.5 * zscore(a, a) + 0.5 * zscore(b, b))
 
 
 def siblings_of(variants: Any, encoder: Any) -> np.ndarray:
@@ -186,7 +183,7 @@ def main() -> None:
     _, held_mpnet = against_scores(f"mpnet={args.mpnet}", fingerprint)
     _, held_minilm = against_scores(f"minilm={args.minilm}", fingerprint)
     models = {
-        "blend": (equal_blend(val["mpnet"], val["minilm"]), equal_blend(held_mpnet, held_minilm)),
+        "blend": (blend(0.5, val["mpnet"], val["minilm"]), blend(0.5, held_mpnet, held_minilm)),
         "minilm": (val["minilm"], held_minilm),
     }
     out["models"] = {}

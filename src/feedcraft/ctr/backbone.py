@@ -34,12 +34,12 @@ def load_backbone(spec: str) -> tuple[str, Any, Any]:
     """(weights name, tokenizer, BERT module in eval mode) of a sentence-transformers model,
     from its package or folder only (never downloaded); a `.gguf` file is read as a decoder
     language model (`ctr.decoder`)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     if spec.endswith(".gguf"):
         from feedcraft.ctr.decoder import load_decoder
 
         return load_decoder(spec)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer
 
     from feedcraft.embeddings.sentence_transformer import _quiet_transformers, resolve_model

@@ -16,7 +16,6 @@ which dequantises them to float32; that needs the `gguf` and `accelerate` packag
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +27,11 @@ __all__ = ["load_decoder", "wrap_decoder"]
 def load_decoder(path: str | Path) -> tuple[str, Any, Any]:
     """(weights name, right-padding tokenizer, wrapped model in eval mode with its weights
     frozen) of a GGUF decoder model file; the name carries the file's size, so a different file
-    under the same name is told apart."""
+    under the same name is told apart. Reached through `backbone.load_backbone`, which keeps
+    transformers offline."""
     p = Path(path).expanduser()
     if not p.is_file():
         raise InvalidInput("no such .gguf file", source=str(p), field="encoder")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     for needed in ("gguf", "accelerate"):
         try:
             __import__(needed)
