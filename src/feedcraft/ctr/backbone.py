@@ -32,14 +32,18 @@ __all__ = [
 
 def load_backbone(spec: str) -> tuple[str, Any, Any]:
     """(weights name, tokenizer, BERT module in eval mode) of a sentence-transformers model,
-    from its package or folder only (never downloaded); a `.gguf` file is read as a decoder
-    language model (`ctr.decoder`)."""
+    from its package or folder only (never downloaded); a `.gguf` file or a packaged GGUF
+    model's name ("gemma3", "smollm2": the ones `llm` runs) is read as a decoder language
+    model (`ctr.decoder`). A packaged name is resolved on each load, so a model trained on
+    one machine scores on another where the package lies elsewhere."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    if spec.endswith(".gguf"):
+    from feedcraft.llm.embedded import PACKAGED_GGUF, resolve_gguf
+
+    if spec.endswith(".gguf") or spec in PACKAGED_GGUF:
         from feedcraft.ctr.decoder import load_decoder
 
-        return load_decoder(spec)
+        return load_decoder(resolve_gguf(spec) if spec in PACKAGED_GGUF else spec)
     from sentence_transformers import SentenceTransformer
 
     from feedcraft.embeddings.sentence_transformer import _quiet_transformers, resolve_model

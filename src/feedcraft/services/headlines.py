@@ -276,17 +276,29 @@ def train_headline_model(
     model: HeadlineModel | None = None,
 ) -> HeadlineTrainReport:
     """Fit on every test of the archive at `data`; save to the store (a new version) and/or to
-    the file `out`. Vectors are cached in the store when there is one."""
+    the file `out`. Vectors are cached in the store when there is one and the model reads
+    them; a fine-tuned model runs its own encoder (`FineTunedHeadlineModel.encoder`, which
+    may be a language model no store encoder knows), so none is built for it."""
     start = time.perf_counter()
     variants = read_upworthy(data)
-    inner = make_encoder(encoder)
-    enc: Encoder = inner if store is None else StoreCachedEncoder(store, inner, progress=progress)
     todo = model or HeadlineClickModel(encoder=encoder)
+    enc: Encoder | None = None
+    if _reads_vectors(todo):
+        inner = make_encoder(encoder)
+        enc = inner if store is None else StoreCachedEncoder(store, inner, progress=progress)
     # The linear model's only long step is encoding, whose progress the store's cache shows;
     # fine-tuning reports its epochs itself.
     quiet = store is not None and isinstance(todo, HeadlineClickModel)
     fitted = todo.fit(variants, encoder=enc, progress=progress and not quiet)
-    return _keep(fitted, variants, data, store, out, inner.name, time.perf_counter() - start)
+    name = enc.name if enc is not None else _encoder_label(fitted)
+    return _keep(fitted, variants, data, store, out, name, time.perf_counter() - start)
+
+
+def _reads_vectors(model: HeadlineModel) -> bool:
+    """Whether fitting `model` reads text vectors from the encoder it is given."""
+    if isinstance(model, HeadlineEnsemble):
+        return any(_reads_vectors(m) for m in model.members)
+    return not isinstance(model, FineTunedHeadlineModel)
 
 
 def combine_headline_models(
@@ -314,8 +326,10 @@ def combine_headline_models(
 
 
 def _encoder_label(model: HeadlineModel) -> str:
+    """The encoders a fitted model reads; an ensemble's seeds of one encoder name it once."""
     if isinstance(model, HeadlineEnsemble):
-        return "(" + " + ".join(_encoder_label(m) for m in model.members_) + ")"
+        labels = list(dict.fromkeys(_encoder_label(m) for m in model.members_))
+        return labels[0] if len(labels) == 1 else "(" + " + ".join(labels) + ")"
     return str(getattr(model, "encoder_name_", None) or "lexical")
 
 
