@@ -40,10 +40,12 @@ def load_backbone(spec: str) -> tuple[str, Any, Any]:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     from feedcraft.llm.embedded import PACKAGED_GGUF, resolve_gguf
 
-    if spec.endswith(".gguf") or spec in PACKAGED_GGUF:
+    if spec in PACKAGED_GGUF:
+        spec = str(resolve_gguf(spec))
+    if spec.endswith(".gguf"):
         from feedcraft.ctr.decoder import load_decoder
 
-        return load_decoder(resolve_gguf(spec) if spec in PACKAGED_GGUF else spec)
+        return load_decoder(spec)
     from sentence_transformers import SentenceTransformer
 
     from feedcraft.embeddings.sentence_transformer import _quiet_transformers, resolve_model
