@@ -73,7 +73,8 @@ def train_headlines_cmd(
         str | None,
         typer.Option(
             help="With --fine-tune: float32 (default) or bfloat16, ~1.7x faster with the same "
-            "accuracy on CPUs with AVX512-BF16 (benchmarks/README.md)."
+            "accuracy on CPUs with AVX512-BF16; slower than float32 on CPUs without it, where "
+            "the fit warns (benchmarks/README.md)."
         ),
     ] = None,
     seeds: Annotated[

@@ -34,6 +34,7 @@ import dataclasses
 import io
 import math
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -58,7 +59,12 @@ from feedcraft.ctr.objectives import (
     week_centred_log_ctr,
 )
 from feedcraft.ctr.pairs import pairwise_accuracy, winner_pairs
-from feedcraft.ctr.torch_runtime import TorchThreads, scoring_device, torch_device
+from feedcraft.ctr.torch_runtime import (
+    TorchThreads,
+    bfloat16_is_native,
+    scoring_device,
+    torch_device,
+)
 from feedcraft.embeddings import Encoder
 from feedcraft.errors import InvalidInput, NotFitted
 
@@ -106,8 +112,9 @@ class FineTunedHeadlineModel(LiftClickModel):
     are device-free and a model trained on a GPU box is usually served elsewhere.
     precision: the arithmetic of fit's forward passes, "float32" or "bfloat16" (autocast:
     weights, gradients and optimiser state stay float32). On two Zen 4 cores (AVX512-BF16) a fit
-    took 0.59 of the float32 time with the same accuracy (`headline_precision.py`); other CPUs
-    and GPUs were not measured. `score` always runs in float32.
+    took 0.59 of the float32 time with the same accuracy (`headline_precision.py`); on CPUs
+    without bfloat16 instructions torch emulates it, ~12x slower than float32 on Zen 3, and
+    `fit` warns. `score` always runs in float32.
     context: what the encoder reads beside the headline: "none" (the default), "lede" or
     "excerpt". With one, it reads "headline SEP context" (`max_length` tokens, the context cut)
     and pools only the headline's tokens, so the story informs how the headline's words are
@@ -261,6 +268,14 @@ class FineTunedHeadlineModel(LiftClickModel):
                     "no pair of variants with different headlines and CTRs to validate on",
                     field="validation",
                 )
+        if self.precision == "bfloat16" and not bfloat16_is_native(self._torch_device()):
+            warnings.warn(
+                "precision='bfloat16' on a device without bfloat16 instructions (on a CPU: "
+                "AVX512-BF16 or AMX): torch emulates it, and the fit runs about ten times slower "
+                "than in float32 (benchmarks/README.md); use precision='float32' here",
+                RuntimeWarning,
+                stacklevel=2,
+            )
         start = time.perf_counter()
         with TorchThreads(self.num_threads):
             self._fit(variants, informative, validation, val_pairs, encoder, progress)

@@ -1,5 +1,6 @@
 """Where and on how many threads torch runs for the fine-tuned model: a device spec checked
-against this machine, and torch's thread count set for a block."""
+against this machine, whether bfloat16 is native there, and torch's thread count set for a
+block."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from feedcraft.errors import InvalidInput
 
-__all__ = ["TorchThreads", "scoring_device", "torch_device"]
+__all__ = ["TorchThreads", "bfloat16_is_native", "scoring_device", "torch_device"]
 
 
 def scoring_device(spec: str) -> Any:
@@ -46,6 +47,21 @@ def torch_device(spec: str) -> Any:
     elif device.type != "cpu":
         raise InvalidInput(f"only 'cpu' and 'cuda[:N]' are supported, not {spec!r}", field="device")
     return device
+
+
+def bfloat16_is_native(device: Any) -> bool:
+    """Whether bfloat16 arithmetic runs in hardware on `device` (a torch device). On a CPU
+    without AVX512-BF16 or AMX, torch emulates it and a bfloat16 fit is ~12x slower
+    than a float32 one (benchmarks/README.md, `headline_precision.py`)."""
+    import torch
+
+    if device.type == "cuda":
+        return bool(torch.cuda.is_bf16_supported())
+    cpu = torch.cpu  # the instruction checks torch's own kernels dispatch on
+    try:
+        return bool(cpu._is_avx512_bf16_supported() or cpu._is_amx_tile_supported())
+    except (AttributeError, RuntimeError):  # an older torch, or not an x86 CPU
+        return False
 
 
 class TorchThreads:
