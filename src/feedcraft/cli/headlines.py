@@ -73,8 +73,8 @@ def train_headlines_cmd(
         str | None,
         typer.Option(
             help="With --fine-tune: float32 (default) or bfloat16, ~1.7x faster with the same "
-            "accuracy on CPUs with AVX512-BF16; slower than float32 on CPUs without it, where "
-            "the fit warns (benchmarks/README.md)."
+            "accuracy on CPUs with AVX512-BF16; on CPUs without it about as fast as float32 "
+            "(its matrix products run in float32 there; benchmarks/README.md)."
         ),
     ] = None,
     seeds: Annotated[
@@ -83,6 +83,13 @@ def train_headlines_cmd(
             help="With --fine-tune: comma-separated seeds, one fine-tuned model each, saved as "
             "one ensemble scoring their combined lift (costs one fit and one scoring pass per "
             "seed; benchmarks/README.md, headline_ensemble.py)."
+        ),
+    ] = None,
+    checkpoint_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="With --fine-tune: keep each seed's training state in this folder (every 10 "
+            "min and at each epoch's end) so a stopped run, rerun alike, resumes where it was."
         ),
     ] = None,
     config: ConfigOpt = None,
@@ -101,6 +108,7 @@ def train_headlines_cmd(
         "between_weight": between_weight,
         "precision": precision,
         "seeds": seeds,
+        "checkpoint_dir": checkpoint_dir,
     }
     given = [k for k, v in tuning.items() if v is not None]
     if given and not fine_tune:
@@ -112,6 +120,8 @@ def train_headlines_cmd(
         model: FineTunedHeadlineModel | HeadlineEnsemble | None = None
         spec = encoder or settings.embedding.model
         if fine_tune:  # defaults: the MiniLM setting chosen on validation weeks
+            if checkpoint_dir is not None:
+                checkpoint_dir.mkdir(parents=True, exist_ok=True)
             members = [
                 FineTunedHeadlineModel(
                     spec,
@@ -122,6 +132,9 @@ def train_headlines_cmd(
                     seed=seed,
                     device=device or "cpu",
                     precision=precision or "float32",
+                    checkpoint=None
+                    if checkpoint_dir is None
+                    else checkpoint_dir / f"seed-{seed}.ckpt",
                 )
                 for seed in seed_list
             ]

@@ -213,3 +213,22 @@ def score_states(
             pool = pool_mask(mask, None if pool_lengths is None else [pool_lengths[i] for i in idx])
             scores[idx] = top(batch, mask, pool).double().cpu().numpy()
     return scores
+
+
+def sentence_vectors(
+    top: Any, states: Sequence[Any], pool_lengths: Sequence[int] | None, batch_size: int
+) -> np.ndarray:
+    """Unit-length sentence vectors from the top layers, one per text (`score_states`' order
+    and batches); the fine-tuned model's warm start reads them from the untrained layers."""
+    import torch
+
+    out = np.zeros((len(states), top.head.in_features), dtype=np.float32)
+    order = np.argsort([s.shape[0] for s in states], kind="stable")
+    top.eval()
+    with torch.no_grad():
+        for lo in range(0, len(order), batch_size):
+            idx = order[lo : lo + batch_size]
+            batch, mask = pad([states[i] for i in idx])
+            lengths = None if pool_lengths is None else [pool_lengths[i] for i in idx]
+            out[idx] = top.embed(batch, mask, pool_mask(mask, lengths)).float().cpu().numpy()
+    return out

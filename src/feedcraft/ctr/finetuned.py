@@ -33,8 +33,8 @@ import copy
 import dataclasses
 import io
 import math
+import os
 import time
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -49,7 +49,9 @@ from feedcraft.ctr.backbone import (
     pad,
     pool_mask,
     score_states,
+    sentence_vectors,
 )
+from feedcraft.ctr.checkpoint import FitCheckpoint, Progress
 from feedcraft.ctr.data import HeadlineVariants, string_column
 from feedcraft.ctr.models import DEFAULT_ENCODER, HeadlineClickModel, LiftClickModel
 from feedcraft.ctr.objectives import (
@@ -61,7 +63,7 @@ from feedcraft.ctr.objectives import (
 from feedcraft.ctr.pairs import pairwise_accuracy, winner_pairs
 from feedcraft.ctr.torch_runtime import (
     TorchThreads,
-    bfloat16_is_native,
+    bfloat16_products,
     scoring_device,
     torch_device,
 )
@@ -76,6 +78,8 @@ _MIN_SCALE = 1e-3
 _OFFSET_LR = 1e-2
 #: Arithmetic of fit's forward passes (see the class docstring).
 _PRECISIONS = ("float32", "bfloat16")
+#: Settings that change where a fit runs, not what it learns: a checkpoint resumes across them.
+_NOT_IN_KEY = ("num_threads", "device", "batch_size", "checkpoint", "checkpoint_seconds")
 #: What the encoder reads beside each headline (see the class docstring).
 _CONTEXTS = ("none", "excerpt", "lede")
 
@@ -113,8 +117,11 @@ class FineTunedHeadlineModel(LiftClickModel):
     precision: the arithmetic of fit's forward passes, "float32" or "bfloat16" (autocast:
     weights, gradients and optimiser state stay float32). On two Zen 4 cores (AVX512-BF16) a fit
     took 0.59 of the float32 time with the same accuracy (`headline_precision.py`); on CPUs
-    without bfloat16 instructions torch emulates it, ~12x slower than float32 on Zen 3, and
-    `fit` warns. `score` always runs in float32.
+    without bfloat16 instructions its matrix products run in float32 (`bfloat16_products`;
+    torch's own emulation was ~12x slower). `score` always runs in float32.
+    checkpoint: a file for the training state, written every `checkpoint_seconds` and at each
+    epoch's end: a fit finding its own (same settings and data) resumes from it and ends as
+    if never stopped (`resumed_at_` says where; the file is then removed).
     context: what the encoder reads beside the headline: "none" (the default), "lede" or
     "excerpt". With one, it reads "headline SEP context" (`max_length` tokens, the context cut)
     and pools only the headline's tokens, so the story informs how the headline's words are
@@ -143,6 +150,8 @@ class FineTunedHeadlineModel(LiftClickModel):
         device: str = "cpu",
         precision: str = "float32",
         context: str = "none",
+        checkpoint: str | os.PathLike[str] | None = None,
+        checkpoint_seconds: float = 600.0,
     ) -> None:
         self.encoder = encoder
         self.trainable_layers = trainable_layers
@@ -159,6 +168,8 @@ class FineTunedHeadlineModel(LiftClickModel):
         self.device = device
         self.precision = precision
         self.context = context
+        self.checkpoint = checkpoint
+        self.checkpoint_seconds = checkpoint_seconds
 
     # -- plumbing -------------------------------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
@@ -179,6 +190,8 @@ class FineTunedHeadlineModel(LiftClickModel):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and value >= 0 and math.isfinite(value)):
                 raise InvalidInput("must be a finite number >= 0", field=name)
+        if not (isinstance(self.checkpoint_seconds, int | float) and self.checkpoint_seconds >= 0):
+            raise InvalidInput("must be a number >= 0", field="checkpoint_seconds")
         if not (isinstance(self.max_grad_norm, int | float) and self.max_grad_norm > 0):
             raise InvalidInput("must be a number > 0", field="max_grad_norm")
         if self.num_threads is not None and self.num_threads < 1:
@@ -268,17 +281,20 @@ class FineTunedHeadlineModel(LiftClickModel):
                     "no pair of variants with different headlines and CTRs to validate on",
                     field="validation",
                 )
-        if self.precision == "bfloat16" and not bfloat16_is_native(self._torch_device()):
-            warnings.warn(
-                "precision='bfloat16' on a device without bfloat16 instructions (on a CPU: "
-                "AVX512-BF16 or AMX): torch emulates it, and the fit runs about ten times slower "
-                "than in float32 (benchmarks/README.md); use precision='float32' here",
-                RuntimeWarning,
-                stacklevel=2,
+        saved, checkpoint = None, getattr(self, "checkpoint", None)  # older pickles lack it
+        if checkpoint is not None:
+            public = {k: v for k, v in vars(self).items() if k.strip("_") == k}  # not fitted
+            settings = {k: v for k, v in public.items() if k not in _NOT_IN_KEY}
+            saved = FitCheckpoint.for_fit(
+                checkpoint, self.checkpoint_seconds, settings, [variants, validation]
             )
+        resumed = None if saved is None else saved.load()  # refused now, not after loading
         start = time.perf_counter()
-        with TorchThreads(self.num_threads):
-            self._fit(variants, informative, validation, val_pairs, encoder, progress)
+        reduced = self.precision == "bfloat16"
+        with TorchThreads(self.num_threads), bfloat16_products(self._torch_device(), reduced):
+            self._fit(
+                variants, informative, validation, val_pairs, encoder, progress, saved, resumed
+            )
         self.fit_seconds_ = time.perf_counter() - start
         return self
 
@@ -290,6 +306,8 @@ class FineTunedHeadlineModel(LiftClickModel):
         val_pairs: Any,
         encoder: Encoder | None,
         progress: bool,
+        saved: FitCheckpoint | None,
+        resumed: dict[str, Any] | None,
     ) -> None:
         import torch
 
@@ -338,23 +356,28 @@ class FineTunedHeadlineModel(LiftClickModel):
             picked = [states[i] for i in uniq]
             return score_states(top, picked, self.batch_size, pooled_of(uniq))[inv]
 
-        # Warm start: the conditional logit on the frozen vectors gives the head and scaling.
-        train_ids = sorted({index[t] for t in read(variants)})
-        with reduced():
-            pooled = self._pooled(top, [states[i] for i in train_ids], pooled_of(train_ids))
-        table = VectorTable(name, {distinct[i]: pooled[k] for k, i in enumerate(train_ids)}, dim)
-        linear = HeadlineClickModel(
-            encoder=name, fields=("headline",), lexical=False, alpha=self.alpha
-        ).fit(dataclasses.replace(variants, headlines=tuple(read(variants))), encoder=table)
-        # MiniLM has a few (near-)constant dimensions (sd 0 and 8e-9 over the archive): scaled
-        # by their sd they would pass gradients ~1e27 to the layers, so they leave the head.
-        flat = linear.scale_ < _MIN_SCALE
-        with torch.no_grad():
-            top.mean.copy_(torch.as_tensor(linear.mean_, dtype=torch.float32, device=device))
-            top.scale.copy_(torch.as_tensor(np.where(flat, 1.0, linear.scale_), device=device))
-            top.head.weight.copy_(
-                torch.as_tensor(np.where(flat, 0.0, linear.coef_), device=device)[None, :]
+        # Warm start, unless resumed: a conditional logit on the frozen vectors sets the head.
+        if resumed is None:
+            train_ids = sorted({index[t] for t in read(variants)})
+            with reduced():
+                pooled = sentence_vectors(
+                    top, [states[i] for i in train_ids], pooled_of(train_ids), self.batch_size
+                )
+            table = VectorTable(
+                name, {distinct[i]: pooled[k] for k, i in enumerate(train_ids)}, dim
             )
+            linear = HeadlineClickModel(
+                encoder=name, fields=("headline",), lexical=False, alpha=self.alpha
+            ).fit(dataclasses.replace(variants, headlines=tuple(read(variants))), encoder=table)
+            # MiniLM has a few (near-)constant dimensions (sd 0 and 8e-9 over the archive): scaled
+            # by their sd they would pass gradients ~1e27 to the layers, so they leave the head.
+            flat = linear.scale_ < _MIN_SCALE
+            with torch.no_grad():
+                top.mean.copy_(torch.as_tensor(linear.mean_, dtype=torch.float32, device=device))
+                top.scale.copy_(torch.as_tensor(np.where(flat, 1.0, linear.scale_), device=device))
+                top.head.weight.copy_(
+                    torch.as_tensor(np.where(flat, 0.0, linear.coef_), device=device)[None, :]
+                )
 
         # Training data: informative variants, grouped by test.
         sub = variants.subset(informative)
@@ -391,9 +414,10 @@ class FineTunedHeadlineModel(LiftClickModel):
                     flush=True,
                 )
 
-        with reduced():
-            start_scores = variant_scores(sub)
-        evaluate(0, self._nll(start_scores, sub))
+        if resumed is None:
+            with reduced():
+                start_scores = variant_scores(sub)
+            evaluate(0, self._nll(start_scores, sub))
         params = [p for p in top.parameters() if p.requires_grad]
         optim = torch.optim.AdamW(params, lr=float(self.lr), weight_decay=0.0)
         if self.between_weight > 0:  # the offset is one free scalar: a step size of its own
@@ -410,12 +434,33 @@ class FineTunedHeadlineModel(LiftClickModel):
                 (k + 1) / warmup, max(0.0, (total_steps - k) / max(total_steps - warmup, 1))
             ),
         )
-        for epoch in range(1, self.epochs + 1):
+        self.resumed_at_: tuple[int, int] | None = None
+        pos, stateful = Progress(), {"top": top, "optim": optim, "sched": sched}
+        loose = {"offset": offset}  # unused, hence unchanged, without the between-test loss
+        if resumed is not None:
+            history[:], best, pos = FitCheckpoint.restore_training(
+                resumed, stateful=stateful, tensors=loose, rng=rng
+            )
+            self.resumed_at_ = (pos.epoch, pos.step)
+            if progress:
+                print(f"resumed: epoch {pos.epoch}, step {pos.step}/{steps}", flush=True)
+
+        def save() -> None:
+            if saved is not None:
+                saved.save_training(stateful, loose, rng, history, best, pos)
+
+        for epoch in range(pos.epoch, self.epochs + 1):
             top.train()
-            order = rng.permutation(len(tests))
-            total = 0.0
+            if pos.order is None:
+                pos = Progress(epoch, 0, rng.permutation(len(tests)).tolist())
+            order = np.array(pos.order)
             bar = tqdm(
-                range(steps), desc=f"epoch {epoch}/{self.epochs}", unit="step", disable=not progress
+                range(pos.step, steps),
+                desc=f"epoch {epoch}/{self.epochs}",
+                unit="step",
+                disable=not progress,
+                initial=pos.step,
+                total=steps,
             )
             for step in bar:
                 picked = order[step * self.tests_per_batch : (step + 1) * self.tests_per_batch]
@@ -440,11 +485,17 @@ class FineTunedHeadlineModel(LiftClickModel):
                 torch.nn.utils.clip_grad_norm_(params, self.max_grad_norm)
                 optim.step()
                 sched.step()
-                total += float(nll.detach())
-                bar.set_postfix(nll=f"{total / (step + 1):.4f}")
+                pos.total, pos.step = pos.total + float(nll.detach()), step + 1
+                bar.set_postfix(nll=f"{pos.total / (step + 1):.4f}")
+                if saved is not None and saved.due() and pos.step < steps:
+                    save()
             bar.close()
-            evaluate(epoch, total / max(steps, 1))
+            evaluate(epoch, pos.total / max(steps, 1))
+            pos = Progress(epoch + 1)
+            save()
 
+        if saved is not None:
+            saved.remove()
         if best is not None:
             top.load_state_dict(best[2])
             self.best_epoch_ = best[1]
@@ -460,23 +511,6 @@ class FineTunedHeadlineModel(LiftClickModel):
         self._runtime = _Runtime(tokenizer, bert, top, frozen, str(device))
         self.offset_ = float(variant_scores(variants).mean())  # float32, as `score` runs
         self.base_ctr_ = variants.typical_ctr
-
-    def _pooled(
-        self, top: Any, states: Sequence[Any], pool_lengths: Sequence[int] | None
-    ) -> np.ndarray:
-        """Unit-length sentence vectors from the (untrained) top layers."""
-        import torch
-
-        out = np.zeros((len(states), top.head.in_features), dtype=np.float32)
-        order = np.argsort([s.shape[0] for s in states], kind="stable")
-        top.eval()
-        with torch.no_grad():
-            for lo in range(0, len(order), self.batch_size):
-                idx = order[lo : lo + self.batch_size]
-                batch, mask = pad([states[i] for i in idx])
-                lengths = None if pool_lengths is None else [pool_lengths[i] for i in idx]
-                out[idx] = top.embed(batch, mask, pool_mask(mask, lengths)).float().cpu().numpy()
-        return out
 
     @staticmethod
     def _nll(scores: np.ndarray, v: HeadlineVariants) -> float:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import pickle
 import re
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +14,6 @@ import pytest
 
 from feedcraft.ctr import FineTunedHeadlineModel, HeadlineClickModel, HeadlineScorer
 from feedcraft.ctr.data import HeadlineVariants
-from feedcraft.ctr.torch_runtime import bfloat16_is_native, torch_device
 from feedcraft.embeddings import HashingEncoder, SentenceTransformerEncoder
 from feedcraft.errors import InvalidInput, NotFitted
 from feedcraft.services.headlines import (
@@ -227,20 +225,6 @@ def test_bfloat16_fits_the_same_model_more_coarsely(train: HeadlineVariants) -> 
 
     state = torch.load(io.BytesIO(half.weights_), weights_only=True)
     assert {t.dtype for t in state.values() if t.is_floating_point()} == {torch.float32}
-
-
-def test_bfloat16_warns_where_it_is_emulated(train: HeadlineVariants) -> None:
-    """On a CPU without bfloat16 instructions autocast is emulated and slower than float32
-    (benchmarks/README.md), so fit says so; where it is native, fit is silent."""
-    kwargs = {"trainable_layers": 1, "epochs": 1, "lr": 3e-4, "tests_per_batch": 8}
-    native = bfloat16_is_native(torch_device("cpu"))
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        FineTunedHeadlineModel(precision="bfloat16", num_threads=1, **kwargs).fit(train)
-        FineTunedHeadlineModel(precision="float32", num_threads=1, **kwargs).fit(train)
-    slow = [w for w in caught if "bfloat16 instructions" in str(w.message)]
-    assert len(slow) == (0 if native else 1)
-    assert all(w.category is RuntimeWarning for w in slow)
 
 
 def test_refuses_devices_this_machine_lacks(train: HeadlineVariants) -> None:
