@@ -52,13 +52,16 @@ def fit_key(params: dict[str, Any], arrays: list[Any]) -> str:
 
 class FitCheckpoint:
     """One file of training state, written atomically every `every_seconds` and at each
-    epoch's end, read back by a fit with the same key."""
+    epoch's end, read back by a fit with the same key. `earlier_seconds`: what the stopped runs
+    had spent up to the checkpoint that was read (0 before one is), so a resumed fit can report
+    its whole time."""
 
     def __init__(self, path: str | os.PathLike[str], key: str, every_seconds: float) -> None:
         self.path = Path(path)
         self.key = key
         self.every_seconds = every_seconds
-        self._last = time.monotonic()
+        self._last = self._start = time.monotonic()
+        self.earlier_seconds = 0.0
         if self.path.is_dir():
             raise InvalidInput(f"{self.path} is a folder, not a file", field="checkpoint")
         if not self.path.parent.is_dir():
@@ -98,6 +101,7 @@ class FitCheckpoint:
                 "delete it or pass another path",
                 field="checkpoint",
             )
+        self.earlier_seconds = float(state.get("seconds", 0.0))
         return state
 
     def due(self) -> bool:
@@ -109,7 +113,8 @@ class FitCheckpoint:
         import torch
 
         tmp = self.path.with_name(self.path.name + ".tmp")
-        torch.save({**state, "key": self.key}, tmp)
+        spent = self.earlier_seconds + time.monotonic() - self._start
+        torch.save({**state, "key": self.key, "seconds": spent}, tmp)
         os.replace(tmp, self.path)
         self._last = time.monotonic()
 

