@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import faulthandler
 import gzip
 import json
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -56,3 +58,11 @@ def xmind_rows(shared_path: Callable[[str], Path]) -> list[tuple[str, str, str]]
             if len(rows) == 2000:
                 break
     return rows
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """pytest's faulthandler stops with the session, so a crash while the interpreter exits
+    (a native thread still running) left CI's log only "Segmentation fault" (once, eighteenth
+    session); on again here, it prints every thread's stack."""
+    faulthandler.enable(file=sys.__stderr__ or sys.stderr, all_threads=True)

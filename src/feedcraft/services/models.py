@@ -6,9 +6,11 @@ loaded from elsewhere.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import pickle
 import threading
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -68,6 +70,18 @@ def load_model(
     return model, info
 
 
+#: Every cache's preparing threads, joined when the interpreter exits (the reason is in
+#: `ModelCache.close`): a program that never closes its cache must not die of it either.
+_preparing: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
+
+
+@atexit.register
+def _finish_preparing() -> None:
+    for thread in list(_preparing):
+        if thread.is_alive():
+            thread.join()
+
+
 class ModelCache:
     """Serve the newest version of each model, reloading when a newer one is saved.
 
@@ -117,6 +131,7 @@ class ModelCache:
 
         thread = threading.Thread(target=work, name=f"prepare-{info.name}", daemon=True)
         self.preparing[info.name] = thread
+        _preparing.add(thread)
         thread.start()
 
     def close(self) -> None:
