@@ -2,7 +2,7 @@
 machine handed back) resumes where it was and ends as it would have without the stop.
 
 Why: the larger settings take hours on two CPU cores (gemma3-270m with all 18 layers, about
-2.5 h on Zen 3), longer than a machine is often held. The state is everything the remaining
+1.5 h on Zen 3), longer than a machine is often held. The state is everything the remaining
 steps depend on (weights, optimiser and schedule, the epoch's test order, both random
 generators, the history and best epoch so far), under a key of the fit's settings and data,
 so a checkpoint is never resumed by a different fit.
