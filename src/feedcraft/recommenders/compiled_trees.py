@@ -12,6 +12,7 @@ replaces it.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -34,9 +35,13 @@ def compile_boosters(boosters: Sequence[Any], probe: np.ndarray) -> list[Predict
     except ImportError:  # an optional speed-up: LightGBM's predictor still serves
         return None
     out: list[Predict] = []
-    with tempfile.TemporaryDirectory(prefix="feedcraft-trees-") as tmp:
+    # mkdtemp, not TemporaryDirectory: the latter's cleanup also runs at interpreter exit,
+    # before the atexit hook that lets a background compile finish, and deleted its files
+    # from under it.
+    tmp = Path(tempfile.mkdtemp(prefix="feedcraft-trees-"))
+    try:
         for i, booster in enumerate(boosters):
-            path = Path(tmp) / f"booster{i}.txt"
+            path = tmp / f"booster{i}.txt"
             booster.save_model(str(path))
             model = lleaves.Model(model_file=str(path))
             model.compile(finline=True)
@@ -45,6 +50,8 @@ def compile_boosters(boosters: Sequence[Any], probe: np.ndarray) -> list[Predict
             if not np.allclose(got, expected, rtol=1e-9, atol=1e-9):
                 return None
             out.append(_bound(model))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return out
 
 

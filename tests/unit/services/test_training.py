@@ -97,3 +97,46 @@ def test_trained_ranker_uses_metadata_and_serves_compiled(
     assert feed.model == "ranker@v1" and len(feed.entries) == 10
     assert all(e.reason for e in feed.entries)
     assert any(e.reason.startswith("because you liked") for e in feed.entries)
+
+
+# A program that loads the ranker and exits without closing its cache: the atexit hook in
+# services.models must let the compile finish. The check below is registered before feedcraft
+# is imported, so (atexit runs last-in, first-out) it runs after every hook feedcraft or the
+# libraries it imports register (the temporary folder's cleanup at exit among them: it once
+# deleted the compile's files under it), and reports what the compile thread left behind.
+_EXIT_WITHOUT_CLOSE = """
+import atexit, sys, threading, time
+
+def report():
+    alive = [t.name for t in threading.enumerate() if t.name.startswith("prepare-")]
+    print("alive: " + ",".join(alive) if alive else "compile finished", flush=True)
+
+atexit.register(report)
+from feedcraft.services.models import ModelCache
+from feedcraft.storage import open_store
+
+store = open_store(sys.argv[1])
+model, _ = ModelCache(store).get("ranker")
+time.sleep(1.0)  # the compile is under way (temporary files made), not done: ~7 s for three
+print("compiled before exit:", getattr(model, "_compiled", None) is not None, flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_a_program_exiting_while_the_ranker_compiles_waits_for_it(
+    movielens_store: Store, settings: Settings
+) -> None:
+    import subprocess
+    import sys
+
+    train(movielens_store, settings, models=["ranker"], progress=False)
+    done = subprocess.run(
+        [sys.executable, "-c", _EXIT_WITHOUT_CLOSE, settings.store],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "compiled before exit: False" in done.stdout  # it really exited mid-compile
+    assert done.stdout.rstrip().endswith("compile finished"), done.stdout
+    assert "failed" not in done.stderr, done.stderr[-2000:]  # the compile itself succeeded
