@@ -10,7 +10,7 @@ from feedcraft.llm.base import Backend, Completion, Message, SamplingParams
 from feedcraft.llm.embedded import LlamaCppBackend, resolve_gguf
 from feedcraft.llm.extractive import ExtractiveSummarizer
 from feedcraft.llm.factory import backend_from_settings, generator_from_settings, make_backend
-from feedcraft.llm.generator import GenerationResult, Generator
+from feedcraft.llm.generator import GENERATION_REVISION, GenerationResult, Generator
 from feedcraft.llm.guardrails import CheckResult, Guardrails, SimilarityRule
 from feedcraft.llm.http import OpenAICompatibleBackend
 from feedcraft.llm.safety import find_injections, neutralise, sanitize_source, wrap_source
@@ -23,6 +23,7 @@ from feedcraft.llm.tasks import (
 )
 
 __all__ = [
+    "GENERATION_REVISION",
     "AdCopyRequest",
     "Backend",
     "CheckResult",

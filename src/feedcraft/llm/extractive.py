@@ -27,6 +27,13 @@ __all__ = ["ExtractiveSummarizer"]
 _CLAUSE = re.compile(r"(?<=[,;:])\s+|(?<=[，；：、])\s*|\s+[-–—]\s+")
 _TRAILING = " .,;:!?。，；：！？、\"'“”‘’"
 _SENTENCE_END = tuple("。！？.!?…\"'”’」』)）")
+# Words an English headline cut short should not end on (articles, prepositions, auxiliaries).
+_DANGLING = frozenset(
+    """a an the and or but nor so of to in on at by for from with as into onto over under
+    about after before than that which who whom whose is are was were be been being has have
+    had will would can could should may might must its their his her our your my this these
+    those not no""".split()  # noqa: SIM905 (a word list reads better as words)
+)
 
 
 class ExtractiveSummarizer:
@@ -166,4 +173,24 @@ class ExtractiveSummarizer:
                 head = joined
             if count_units(head) >= max(shortest, min(5, max_units)):
                 add(head)
+        # Last resort, for budgets shorter than any clause: the title, then the best complete
+        # sentences, cut at the budget and marked as cut. Fewer than `n` only when the
+        # source holds fewer distinct texts.
+        complete = (sentences[i] for i in order if sentences[i].endswith(_SENTENCE_END))
+        for source in [title, *complete]:
+            if len(out) >= n:
+                break
+            add(_cut(source.strip(_TRAILING), max_units))
         return out[:n]
+
+
+def _cut(text: str, max_units: int) -> str:
+    """`text` within `max_units`, marked "…" if cut; an English cut drops the function words
+    it would end on ("to elect new president on…" reads as broken, "…president…" does not)."""
+    cut = truncate_units(text, max_units, ellipsis="")
+    if cut == text:
+        return text
+    words = cut.split()
+    while len(words) > 1 and words[-1].casefold().strip(_TRAILING) in _DANGLING:
+        words.pop()
+    return " ".join(words).rstrip(_TRAILING) + "…"

@@ -31,7 +31,13 @@ from feedcraft.llm.tasks import (
     prepare_summary,
 )
 
-__all__ = ["GenerationResult", "Generator"]
+__all__ = ["GENERATION_REVISION", "GenerationResult", "Generator"]
+
+#: Bumped whenever a prompt, a post-processing step, a guardrail or the fallback changes the
+#: text a request yields. Caches put it in their keys, so texts an older feedcraft wrote are
+#: written again rather than served. 2: the extractive fallback fills every headline slot it
+#: can (before, a budget shorter than every clause gave no headline at all).
+GENERATION_REVISION = 2
 
 _SEED_STRIDE = 1000  # attempt a of output i uses seed + a * 1000 + i
 

@@ -31,6 +31,7 @@ from feedcraft.domain import Item
 from feedcraft.embeddings.base import Encoder
 from feedcraft.errors import InvalidInput
 from feedcraft.llm import (
+    GENERATION_REVISION,
     AdCopyRequest,
     GenerationResult,
     Generator,
@@ -181,6 +182,7 @@ class GenerationService:
         g = self.generator
         rails = g.guardrails
         knobs = {
+            "revision": GENERATION_REVISION,
             "attempts": g.max_attempts,
             "seed": g.seed,
             "encoder": self.encoder.name,

@@ -95,7 +95,28 @@ def test_headline_clauses_keep_numbers_and_skip_fragments(hashing: HashingEncode
         "that began in the spring.\nww.cnn.com\nDecember 2004"
     )
     heads = ExtractiveSummarizer(hashing).headlines("Sensex record", body, 3, 12)
-    assert heads == ["Sensex record", "The index breached the 2,000 mark"]
+    # the third: the sentence cut at the budget, never a fragment, never ending on "after a"
+    cut = "The index breached the 2,000 mark, a record for Indian shares…"
+    assert heads == ["Sensex record", "The index breached the 2,000 mark", cut]
+
+
+def test_a_budget_shorter_than_any_clause_still_gives_n_headlines(
+    hashing: HashingEncoder, articles: list[dict[str, Any]]
+) -> None:
+    ex = ExtractiveSummarizer(hashing)
+    dangling = {"a", "an", "the", "of", "to", "in", "on", "and", "for", "with", "by", "at"}
+    long_enough = [a for a in articles if len(split_sentences(a["body"])) >= 3]
+    assert len(long_enough) >= 30
+    for article in long_enough[:30]:
+        for budget in (1, 3, 6):
+            heads = ex.headlines(article["title"], article["body"], 3, budget)
+            # one word leaves few distinct texts; three words and more, n of them
+            assert len(heads) == 3 or (budget == 1 and heads), (article["title"], budget, heads)
+            assert len({h.casefold() for h in heads}) == len(heads)
+            for h in heads:
+                assert 0 < count_units(h) <= budget, (budget, h)
+                if h.endswith("…") and count_units(h) > 1:
+                    assert h[:-1].split()[-1].casefold() not in dangling, h
 
 
 def test_chinese_summary_keeps_chinese_sentences(

@@ -139,6 +139,19 @@ def test_editing_the_item_changes_the_key(service: GenerationService) -> None:
     assert not service.summary("wikinews-003").cache_hit
 
 
+def test_a_new_generation_revision_writes_the_text_again(
+    service: GenerationService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Texts cached by an older feedcraft (other prompts, another fallback) are not served."""
+    import feedcraft.services.generation as generation
+
+    before = service.headlines("wikinews-006", n=2)
+    monkeypatch.setattr(generation, "GENERATION_REVISION", generation.GENERATION_REVISION + 1)
+    after = service.headlines("wikinews-006", n=2)
+    assert not after.cache_hit and after.cache_key != before.cache_key and runs(service) == 2
+    assert service.headlines("wikinews-006", n=2).cache_hit
+
+
 def test_readers_with_the_same_interests_share_a_bucket(service: GenerationService) -> None:
     store = service.store
     us = items_in(store, "United States")
