@@ -52,6 +52,28 @@ def test_headlines_n(cli: Cli) -> None:
     assert out["task"] == "headlines" and len(out["outputs"]) == 2
 
 
+def test_headlines_keep_the_length_budget(cli: Cli) -> None:
+    out = payload(cli("generate", "headlines", "wikinews-002", "--n", "2", "--max-length", "6"))
+    assert out["outputs"] and all(len(h.split()) <= 6 for h in out["outputs"])
+
+
+def test_ad_copy_for_an_audience_is_cached_per_audience(cli: Cli) -> None:
+    teachers = ("generate", "ad-copy", "wikinews-003", "--audience", "retired teachers")
+    first = payload(cli(*teachers, "--campaign", "history books"))
+    assert first["task"] == "ad_copy" and first["outputs"] and first["cache_hit"] is False
+    assert payload(cli(*teachers, "--campaign", "history books"))["cache_hit"] is True
+    assert payload(cli(*teachers))["cache_hit"] is False  # another campaign: another text
+    students = payload(cli("generate", "ad-copy", "wikinews-003", "--audience", "students"))
+    assert students["cache_hit"] is False
+
+
+def test_description_from_attributes(cli: Cli) -> None:
+    out = payload(cli("generate", "description", "wikinews-003", "--max-length", "40"))
+    assert out["task"] == "product_description" and out["item_id"] == "wikinews-003"
+    (text,) = out["outputs"]
+    assert "Palestine" in text and len(text.split()) <= 40  # the item's category, in budget
+
+
 def test_batch_reports_hits_on_rerun(cli: Cli) -> None:
     first = payload(cli("generate", "batch", "--task", "summary", "--limit", "3"))
     assert (first["items"], first["generated"], first["cache_hits"]) == (3, 3, 0)
@@ -64,5 +86,9 @@ def test_errors_exit_2(cli: Cli) -> None:
     assert missing.exit_code == 2 and "no-such-item" in missing.output
     bad = cli("generate", "batch", "--task", "poem")
     assert bad.exit_code == 2 and "unknown task" in bad.output
+    length = cli("generate", "ad-copy", "wikinews-001", "--max-length", "0")
+    assert length.exit_code == 2 and "--max-length" in length.output
+    gone = cli("generate", "description", "no-such-item")
+    assert gone.exit_code == 2 and "no-such-item" in gone.output
     backend = cli("generate", "summary", "wikinews-001", "--backend", "bogus")
     assert backend.exit_code == 2 and "unknown backend" in backend.output

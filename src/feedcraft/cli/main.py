@@ -251,6 +251,13 @@ from feedcraft.cli import headlines as _headlines  # noqa: E402, F401
 
 generate_app = typer.Typer(help="Generate text for stored items (cached in the store).")
 app.add_typer(generate_app, name="generate")
+ItemArg = Annotated[str, typer.Argument(help="A stored item id.")]
+MaxLengthOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--max-length", min=1, max=2000, help="Length budget: words, or characters for CJK."
+    ),
+]
 BackendOpt = Annotated[
     str | None,
     typer.Option(
@@ -283,11 +290,11 @@ def _print_json(value: object) -> None:
 
 @generate_app.command("summary")
 def generate_summary_cmd(
-    item_id: Annotated[str, typer.Argument(help="A stored item id.")],
+    item_id: ItemArg,
     user: Annotated[
         str | None, typer.Option("--user", help="Personalise for this user's interests.")
     ] = None,
-    max_length: Annotated[int | None, typer.Option("--max-length", min=1)] = None,
+    max_length: MaxLengthOpt = None,
     backend: BackendOpt = None,
     config: ConfigOpt = None,
     store: StoreOpt = None,
@@ -299,8 +306,9 @@ def generate_summary_cmd(
 
 @generate_app.command("headlines")
 def generate_headlines_cmd(
-    item_id: Annotated[str, typer.Argument(help="A stored item id.")],
+    item_id: ItemArg,
     n: Annotated[int, typer.Option("--n", min=1, max=10, help="How many variants.")] = 3,
+    max_length: MaxLengthOpt = None,
     backend: BackendOpt = None,
     config: ConfigOpt = None,
     store: StoreOpt = None,
@@ -308,7 +316,47 @@ def generate_headlines_cmd(
     """Headline variants for an item, best first by p_click when a headline click model is
     trained; JSON on stdout."""
     with _generation(config, store, backend) as service:
-        _print_json(service.headlines(item_id, n).as_dict())
+        _print_json(service.headlines(item_id, n, max_length=max_length).as_dict())
+
+
+@generate_app.command("ad-copy")
+def generate_ad_copy_cmd(
+    item_id: ItemArg,
+    audience: Annotated[
+        str | None,
+        typer.Option("--audience", help="Who the ad is for, in words; else --user's interests."),
+    ] = None,
+    user: Annotated[
+        str | None,
+        typer.Option("--user", help="Aim at this user's interests (when no --audience)."),
+    ] = None,
+    campaign: Annotated[
+        str, typer.Option("--campaign", help="The campaign's name or angle, if any.")
+    ] = "",
+    max_length: MaxLengthOpt = None,
+    backend: BackendOpt = None,
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Ad copy for an item, for an audience; JSON on stdout."""
+    with _generation(config, store, backend) as service:
+        out = service.ad_copy(
+            item_id, audience=audience, user_id=user, campaign=campaign, max_length=max_length
+        )
+        _print_json(out.as_dict())
+
+
+@generate_app.command("description")
+def generate_description_cmd(
+    item_id: ItemArg,
+    max_length: MaxLengthOpt = None,
+    backend: BackendOpt = None,
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """A product description written from an item's attributes; JSON on stdout."""
+    with _generation(config, store, backend) as service:
+        _print_json(service.product_description(item_id, max_length=max_length).as_dict())
 
 
 @generate_app.command("batch")
