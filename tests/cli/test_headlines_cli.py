@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import shutil
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
@@ -17,10 +18,12 @@ import pytest
 from typer.testing import Result
 
 from feedcraft.ctr import HeadlineClickModel, HeadlineEnsemble
+from feedcraft.errors import InvalidInput
 from feedcraft.services.headlines import (
     ARTIFACT,
     UPWORTHY_FILE,
     load_headline_model,
+    read_upworthy,
     train_headline_model,
 )
 from feedcraft.storage import open_store
@@ -147,11 +150,22 @@ def test_bad_csvs_are_errors_naming_column_and_line(
             [["headline", "x"], ["ok", "1"], ["  ", "2"]],
             "empty.csv:3: field 'headline'",
         ),
-        "ragged.csv": ([["headline", "x"], ["ok", "1"], ["ok", "1", "extra"]], "ragged.csv:3:"),
+        "ragged.csv": (
+            [["headline", "x"], ["ok", "1"], ["ok", "1", "extra"]],
+            "ragged.csv:3: expected 2",
+        ),
     }
+    raw = {  # files csv.writer cannot produce: broken quoting, bytes that are not UTF-8
+        "unclosed.csv": (b'headline\nok\n"A quote never closed\nB\nC\n', "unclosed.csv:3: bad CSV"),
+        "latin1.csv": ("headline\nok\nCaf\u00e9\n".encode("latin-1"), "latin1.csv:3: cannot read"),
+    }
+    for name, (data, message) in raw.items():
+        (tmp_path / name).write_bytes(data)
+        cases[name] = ([], message)
     for name, (rows, message) in cases.items():
         out = tmp_path / f"{name}.out"
-        result = cli("score-headlines", _write(tmp_path / name, rows), out, "--model", model)
+        src = _write(tmp_path / name, rows) if rows else tmp_path / name
+        result = cli("score-headlines", src, out, "--model", model)
         assert result.exit_code == 2, result.output
         assert message in result.output
         assert not out.exists()  # nothing partial is written
@@ -163,6 +177,32 @@ def test_train_on_a_missing_archive_is_a_clean_error(cli: Cli, tmp_path: Path) -
     result = cli("train-headlines", "--data", tmp_path / "nope.csv.gz")
     assert result.exit_code == 2
     assert "nope.csv.gz" in result.output
+    empty = cli("train-headlines", "--data", tmp_path)  # a folder without the archive
+    assert empty.exit_code == 2 and "no upworthy_*.csv" in empty.output
+
+
+def test_the_archive_folder_reads_as_its_one_file(upworthy_slice: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "upworthy-archive"
+    folder.mkdir()
+    shutil.copy(upworthy_slice, folder / "upworthy_exploratory_slice.csv")
+    via_folder, via_file = read_upworthy(folder), read_upworthy(upworthy_slice)
+    assert via_folder.headlines == via_file.headlines and len(via_file.headlines) == ROWS
+    np.testing.assert_array_equal(via_folder.clicks, via_file.clicks)
+    shutil.copy(upworthy_slice, folder / "upworthy_confirmatory_slice.csv")
+    with pytest.raises(InvalidInput, match=r"confirmatory_slice\.csv, upworthy_exploratory"):
+        read_upworthy(folder)  # two tranches: which one is the user's to say
+
+
+def test_a_spreadsheet_export_with_a_byte_order_mark_scores(
+    cli: Cli, model_file: Path, tmp_path: Path
+) -> None:
+    src = tmp_path / "excel.csv"  # "CSV UTF-8" from a spreadsheet: BOM, CRLF, spaced header
+    src.write_bytes(b"\xef\xbb\xbfheadline, excerpt\r\nA Teacher Wrote A Letter,A story\r\n")
+    result = cli("score-headlines", src, tmp_path / "out.csv", "--model", model_file)
+    assert result.exit_code == 0, result.output
+    with (tmp_path / "out.csv").open(newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["headline", " excerpt", "p_click"] and 0 < float(rows[1][2]) < 1
 
 
 @pytest.mark.slow

@@ -24,7 +24,7 @@ def train_headlines_cmd(
     data: Annotated[
         Path | None,
         typer.Option(
-            help="Upworthy archive packages CSV (.csv or .csv.gz); default: "
+            help="Upworthy archive packages CSV (.csv or .csv.gz) or its folder; default: "
             "$FEEDCRAFT_SHARED_DATA or ../shared/data, upworthy-archive/."
         ),
     ] = None,

@@ -127,24 +127,56 @@ def unix_time(seconds: float, *, field: str, source: Path, line: int) -> datetim
         ) from None
 
 
+def csv_records(path: str | Path) -> Generator[tuple[int, list[str]], None, None]:
+    """(line the record starts on, fields) for every non-blank record, header first, streamed.
+
+    Quoting is strict: an unclosed quote or a stray character after a closing one is an error
+    naming the record's first line, where a lenient reader would merge the rest of the file
+    into one field and carry on. So is a record whose width differs from the header's (a
+    field lost or split by an unquoted comma), and text that is not UTF-8.
+    """
+    path = Path(path)
+    lines = text_lines(path)
+    try:
+        reader = csv.reader(lines, strict=True)
+        start = 1
+        width = -1
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise InvalidInput(f"bad CSV: {exc}", source=str(path), line=start) from exc
+            if row:
+                if width < 0:
+                    width = len(row)
+                elif len(row) != width:
+                    raise InvalidInput(
+                        f"expected {width} comma-separated columns, got {len(row)}",
+                        source=str(path),
+                        line=start,
+                    )
+                yield start, row
+            start = reader.line_num + 1
+    finally:
+        lines.close()
+
+
 def csv_rows(path: str | Path, columns: tuple[str, ...]) -> Iterator[tuple[int, list[str]]]:
     """Rows of a headed CSV as (line, values in `columns` order); extra columns are ignored.
 
     Columns are found by header name, so files with reordered or added columns still read.
     """
     path = Path(path)
-    lines = text_lines(path)
+    records = csv_records(path)
     try:
-        reader = csv.reader(lines)
-        try:
-            header = next(reader, None)
-        except csv.Error as exc:
-            raise InvalidInput(f"bad CSV: {exc}", source=str(path), line=1) from exc
-        if header is None:
+        first = next(records, None)
+        if first is None:
             raise InvalidInput(
                 f"empty file: expected a header {','.join(columns)}", source=str(path)
             )
-        names = [name.strip().lstrip("\ufeff") for name in header]
+        names = [name.strip() for name in first[1]]
         missing = [c for c in columns if c not in names]
         if missing:
             raise InvalidInput(
@@ -153,24 +185,7 @@ def csv_rows(path: str | Path, columns: tuple[str, ...]) -> Iterator[tuple[int, 
                 line=1,
             )
         index = [names.index(c) for c in columns]
-        width = len(names)
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                raise InvalidInput(
-                    f"bad CSV: {exc}", source=str(path), line=reader.line_num
-                ) from exc
-            if not row:
-                continue
-            if len(row) != width:
-                raise InvalidInput(
-                    f"expected {width} comma-separated columns, got {len(row)}",
-                    source=str(path),
-                    line=reader.line_num,
-                )
-            yield reader.line_num, [row[i] for i in index]
+        for line, row in records:
+            yield line, [row[i] for i in index]
     finally:
-        lines.close()
+        records.close()

@@ -13,17 +13,16 @@ rely on this shape.
 from __future__ import annotations
 
 import csv
-import gzip
 import hashlib
 import io
 import os
 import pickle
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 from tqdm import tqdm
@@ -36,6 +35,7 @@ from feedcraft.ctr import (
 )
 from feedcraft.embeddings import Encoder, make_encoder
 from feedcraft.errors import InvalidInput, NotFound, Unavailable
+from feedcraft.formats import csv_records
 from feedcraft.services.embedding import encode_cached
 from feedcraft.storage import ArtifactInfo, Store
 from feedcraft.text.clean import normalize_whitespace, strip_html
@@ -79,12 +79,6 @@ def default_upworthy_path() -> Path:
     return Path(root) / UPWORTHY_FILE
 
 
-def _open_text(path: Path) -> IO[str]:
-    if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig", newline="")
-    return path.open("r", encoding="utf-8-sig", newline="")
-
-
 def _number(value: str, field: str, source: str, line: int) -> float:
     try:
         out = float(value)
@@ -97,50 +91,70 @@ def _number(value: str, field: str, source: str, line: int) -> float:
     return out
 
 
+def _archive_file(p: Path) -> Path:
+    """`p`, or the one packages CSV in the folder `p` (the archive ships as a folder)."""
+    if p.is_file():
+        return p
+    if not p.is_dir():
+        raise NotFound(f"no such file: {p}")
+    found = sorted(f for f in p.glob("upworthy_*.csv*") if f.suffix in (".csv", ".gz"))
+    if len(found) != 1:
+        names = ", ".join(f.name for f in found) or "no upworthy_*.csv or .csv.gz file"
+        raise InvalidInput(f"{p} is a folder holding {names}: name the file", field="data")
+    return found[0]
+
+
 def read_upworthy(path: str | Path) -> HeadlineVariants:
-    """Variants from the Upworthy Research Archive packages CSV (.csv or .csv.gz).
+    """Variants from the Upworthy Research Archive packages CSV (.csv or .csv.gz), or from
+    the folder holding it when it holds just one.
 
     Ledes are HTML and are reduced to their text; rows without a headline or with bad counts
     are errors naming the line, since a silently skipped row changes a test's comparison.
     """
-    p = Path(path)
-    if not p.is_file():
-        raise NotFound(f"no such file: {p}")
+    p = _archive_file(Path(path))
     cols: dict[str, list[Any]] = {k: [] for k in ("t", "h", "e", "l", "i", "n", "c", "w")}
-    with _open_text(p) as f:
-        reader = csv.DictReader(f)
-        missing = [c for c in _UPWORTHY_COLUMNS if c not in (reader.fieldnames or [])]
+    source = str(p)
+    records = csv_records(p)
+    try:
+        header = next(records, (1, []))[1]
+        missing = [c for c in _UPWORTHY_COLUMNS if c not in header]
         if missing:
             raise InvalidInput(
                 f"missing column(s) {missing}; is this the Upworthy packages CSV?",
-                source=str(p),
+                source=source,
                 line=1,
             )
-        for row in reader:
-            line = reader.line_num
-            headline = (row.get("headline") or "").strip()
-            test_id = (row.get("clickability_test_id") or "").strip()
+        where = {name: k for k, name in enumerate(header)}
+        for line, fields in records:  # as wide as the header: csv_records checks
+
+            def get(name: str, fields: list[str] = fields) -> str:
+                k = where.get(name)
+                return "" if k is None else fields[k].strip()
+
+            headline = get("headline")
+            test_id = get("clickability_test_id")
             if not headline:
-                raise InvalidInput("empty headline", field="headline", source=str(p), line=line)
+                raise InvalidInput("empty headline", field="headline", source=source, line=line)
             if not test_id:
                 raise InvalidInput(
-                    "empty test id", field="clickability_test_id", source=str(p), line=line
+                    "empty test id", field="clickability_test_id", source=source, line=line
                 )
-            impressions = _number(row["impressions"], "impressions", str(p), line)
-            clicks = _number(row["clicks"], "clicks", str(p), line)
+            impressions = _number(get("impressions"), "impressions", source, line)
+            clicks = _number(get("clicks"), "clicks", source, line)
             if clicks > impressions:
                 raise InvalidInput(
-                    "more clicks than impressions", field="clicks", source=str(p), line=line
+                    "more clicks than impressions", field="clicks", source=source, line=line
                 )
-            week = (row.get("test_week") or "0").strip() or "0"
             cols["t"].append(test_id)
             cols["h"].append(headline)
-            cols["e"].append((row.get("excerpt") or "").strip())
-            cols["l"].append(normalize_whitespace(strip_html(row.get("lede") or "")))
-            cols["i"].append((row.get("eyecatcher_id") or "").strip())
+            cols["e"].append(get("excerpt"))
+            cols["l"].append(normalize_whitespace(strip_html(get("lede"))))
+            cols["i"].append(get("eyecatcher_id"))
             cols["n"].append(impressions)
             cols["c"].append(clicks)
-            cols["w"].append(int(_number(week, "test_week", str(p), line)))
+            cols["w"].append(int(_number(get("test_week") or "0", "test_week", source, line)))
+    finally:
+        records.close()
     if not cols["t"]:
         raise InvalidInput("no rows", source=str(p))
     return HeadlineVariants.create(
@@ -373,19 +387,6 @@ class ScoreReport:
     model: str
 
 
-def _records(reader: Any, source: str, width: int) -> Iterator[tuple[int, list[str]]]:
-    """(first line of the record, fields) per data row; blank lines are skipped."""
-    line = reader.line_num + 1
-    for fields in reader:
-        if fields:
-            if len(fields) != width:
-                raise InvalidInput(
-                    f"has {len(fields)} fields, the header has {width}", source=source, line=line
-                )
-            yield line, fields
-        line = reader.line_num + 1
-
-
 def score_csv(
     model: HeadlineModel,
     in_path: str | Path,
@@ -404,14 +405,16 @@ def score_csv(
     if not src.is_file():
         raise NotFound(f"no such file: {src}")
     source = str(src)
-    with _open_text(src) as f:
-        reader = csv.reader(f)
-        header = next(reader, None)
-        if header is None:
+    records = csv_records(src)
+    try:
+        first = next(records, None)
+        if first is None:
             raise InvalidInput(
                 "empty file: expected a header with a 'headline' column", source=source
             )
-        if "headline" not in header:
+        header = first[1]
+        names = [name.strip() for name in header]
+        if "headline" not in names:
             raise InvalidInput(
                 f"no 'headline' column (columns: {', '.join(header)})",
                 field="headline",
@@ -419,13 +422,15 @@ def score_csv(
                 line=1,
             )
         where: dict[str, int] = {
-            name: header.index(name) for name in ("headline", "excerpt", "lede") if name in header
+            name: names.index(name) for name in ("headline", "excerpt", "lede") if name in names
         }
         rows: list[list[str]] = []
-        for line, fields in _records(reader, source, len(header)):
+        for line, fields in records:
             if not fields[where["headline"]].strip():
                 raise InvalidInput("empty headline", field="headline", source=source, line=line)
             rows.append(fields)
+    finally:
+        records.close()
     out_header = list(header)
     if "p_click" in out_header:
         p_col = out_header.index("p_click")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from feedcraft.errors import InvalidInput, NotFound
-from feedcraft.formats import find_file, numbered_lines, require_file
+from feedcraft.formats import csv_records, find_file, numbered_lines, require_file
 
 Writer = Callable[[str, str], Path]
 
@@ -41,3 +41,24 @@ def test_not_utf8_names_the_line(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="not UTF-8") as info:
         list(numbered_lines(path))
     assert info.value.source == str(path) and info.value.line is not None
+
+
+def test_csv_records_start_lines_bom_and_blank_lines(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv.gz"  # gzip, a byte-order mark, a quoted field over two lines
+    path.write_bytes(gzip.compress('\ufeffa,b\n1,"two\nlines"\n\n3,x\n'.encode()))
+    assert list(csv_records(path)) == [(1, ["a", "b"]), (2, ["1", "two\nlines"]), (5, ["3", "x"])]
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ('h\nok\n"never closed\nmore\nrows\n', 3),  # a lenient reader merges it all
+        ('h\nok\n"closed" then text\n', 3),
+    ],
+)
+def test_csv_quoting_is_strict_and_names_the_record(tmp_path: Path, text: str, line: int) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InvalidInput, match="bad CSV") as info:
+        list(csv_records(path))
+    assert (info.value.source, info.value.line) == (str(path), line)
