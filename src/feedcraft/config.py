@@ -86,6 +86,12 @@ class LLMSettings(BaseModel):
     timeout_s: float = Field(default=60.0, gt=0, description="HTTP read timeout per try")
     max_retries: int = Field(default=2, ge=0, le=10, description="HTTP retries on 5xx/timeouts")
     max_attempts: int = Field(default=2, ge=1, le=10, description="model tries per output")
+    feed_summary_budget_s: float = Field(
+        default=1.0,
+        ge=0.0,
+        description="seconds a feed request may spend writing missing summaries (the one in "
+        "progress may overrun); the rest are written in the background for the next request",
+    )
     min_similarity: float = Field(default=0.3, ge=-1.0, le=1.0)
     min_overlap: float = Field(default=0.5, ge=0.0, le=1.0)
     banned_terms: list[str] = Field(default_factory=list)

@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from feedcraft.api.app import create_app
-from feedcraft.config import load_settings
+from feedcraft.config import Settings, load_settings
 from feedcraft.ctr import HeadlineClickModel
 from feedcraft.services.headlines import UPWORTHY_FILE, read_upworthy, save_headline_model
 from feedcraft.services.ingestion import import_jsonl
@@ -102,17 +102,23 @@ def test_unknown_item_is_404_and_bad_n_is_422(client: TestClient) -> None:
     assert client.get(f"/items/{item_id}/headlines", params={"n": 0}).status_code == 422
 
 
-def test_the_feed_can_attach_a_summary_to_each_item(trained: Any, tmp_path: Path) -> None:
-    """On the trained MovieLens store (tests/api/conftest.py): each entry carries a summary
-    of that item (its title, these items having no body), for the reader's interest bucket."""
-    for path in trained.db.parent.glob(trained.db.name + "*"):  # the database and its WAL
+def _copy_of(trained: Any, tmp_path: Path, *, budget_s: float) -> Settings:
+    """Settings over a copy of the trained MovieLens store (the database and its WAL)."""
+    for path in trained.db.parent.glob(trained.db.name + "*"):
         shutil.copy(path, tmp_path / path.name)
-    settings = load_settings(
+    return load_settings(
         store=f"sqlite:///{tmp_path / trained.db.name}",
         embedding={"model": "hashing"},
-        llm={"backend": "extractive"},
+        llm={"backend": "extractive", "feed_summary_budget_s": budget_s},
         progress=False,
     )
+
+
+def test_the_feed_can_attach_a_summary_to_each_item(trained: Any, tmp_path: Path) -> None:
+    """On the trained MovieLens store (tests/api/conftest.py): each entry carries a summary
+    of that item (its title, these items having no body), for the reader's interest bucket.
+    The budget is ample: all are written within the request."""
+    settings = _copy_of(trained, tmp_path, budget_s=600.0)
     user = trained.data.users[0]
     with TestClient(create_app(settings)) as c:
         plain = c.get(f"/users/{user}/feed", params={"n": 3}).json()
@@ -120,5 +126,25 @@ def test_the_feed_can_attach_a_summary_to_each_item(trained: Any, tmp_path: Path
         body = c.get(f"/users/{user}/feed", params={"n": 3, "summaries": True}).json()
     assert [e["item_id"] for e in body["items"]] == [e["item_id"] for e in plain["items"]]
     for e in body["items"]:
-        assert e["summary"], e
+        assert e["summary"] and not e["summary_pending"], e
         assert set(e["summary"].split()) & set(e["title"].split())
+
+
+def test_summaries_not_written_within_the_budget_come_with_the_next_request(
+    trained: Any, tmp_path: Path
+) -> None:
+    """With no budget the feed answers at once, every summary pending; the background thread
+    writes them, and the same request then carries them all."""
+    settings = _copy_of(trained, tmp_path, budget_s=0.0)
+    user = trained.data.users[1]
+    query = {"n": 5, "summaries": True}
+    with TestClient(create_app(settings)) as c:
+        first = c.get(f"/users/{user}/feed", params=query).json()["items"]
+        assert len(first) == 5
+        assert all(e["summary"] is None and e["summary_pending"] for e in first)
+        assert c.app.state.services.feed_summaries.wait(60)  # type: ignore[attr-defined]
+        second = c.get(f"/users/{user}/feed", params=query).json()["items"]
+        plain = c.get(f"/users/{user}/feed", params={"n": 5}).json()["items"]
+    assert [e["item_id"] for e in second] == [e["item_id"] for e in first]
+    assert all(e["summary"] and not e["summary_pending"] for e in second)
+    assert not any(e["summary_pending"] for e in plain)

@@ -34,6 +34,7 @@ from feedcraft.config import Settings
 from feedcraft.domain import FeedEntry, Item
 from feedcraft.errors import Conflict, FeedcraftError, InvalidInput, NotFound, Unavailable
 from feedcraft.services.app import AppServices, open_services
+from feedcraft.services.feed_summaries import AttachedSummaries
 from feedcraft.services.generation import GeneratedText
 from feedcraft.services.items import delete_items
 
@@ -155,17 +156,22 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
         request: Request,
         n: Annotated[int, Query(ge=1, le=1000)] = 20,
         model: str | None = None,
-        summaries: Annotated[bool, Query(description="attach a personalised summary")] = False,
+        summaries: Annotated[
+            bool,
+            Query(
+                description="attach a personalised summary to each item; those not written "
+                "within the budget ([llm] feed_summary_budget_s) come with a later request "
+                "(summary_pending)"
+            ),
+        ] = False,
     ) -> Response:
         s = svc(request)
         feed, items = s.feeds.feed_with_items(user_id, n, model)
-        texts: dict[str, str] = {}
-        if summaries:  # cached per (item version, interest bucket, model): cheap once warm
-            for e in feed.entries:
-                item = items.get(e.item_id)
-                if item is not None and not item.stub:
-                    texts[e.item_id] = s.generation.summary(e.item_id, user_id).text
-        entries = _entries(feed.entries, items, texts)
+        attached = None
+        if summaries:
+            full = [e.item_id for e in feed.entries if e.item_id in items]
+            attached = s.feed_summaries.attach([i for i in full if not items[i].stub], user_id)
+        entries = _entries(feed.entries, items, attached)
         out = FeedOut(user_id=feed.user_id, model=feed.model, items=entries)
         return _json(out.model_dump_json().encode())
 
@@ -233,7 +239,7 @@ def _generated(g: GeneratedText) -> GeneratedOut:
 def _entries(
     entries: Sequence[FeedEntry],
     items: Mapping[str, Item],
-    summaries: Mapping[str, str] | None = None,
+    summaries: AttachedSummaries | None = None,
 ) -> list[FeedEntryOut]:
     out = []
     for e in entries:
@@ -246,7 +252,8 @@ def _entries(
                 source=e.source,
                 title=item.title if item else None,
                 category=item.category if item and item.category else None,
-                summary=summaries.get(e.item_id) if summaries else None,
+                summary=summaries.texts.get(e.item_id) if summaries else None,
+                summary_pending=summaries is not None and e.item_id in summaries.pending,
             )
         )
     return out

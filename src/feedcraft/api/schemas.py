@@ -112,6 +112,8 @@ class FeedEntryOut(BaseModel):
     title: str | None = None
     category: str | None = None
     summary: str | None = None
+    #: True when a summary was asked for and is still being written: ask again shortly.
+    summary_pending: bool = False
 
 
 class FeedOut(BaseModel):

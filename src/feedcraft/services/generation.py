@@ -241,6 +241,14 @@ class GenerationService:
             "summary", item, terms, {"max_length": max_length}, self.generator.summary, request
         )
 
+    def cached_summary(
+        self, item_id: str, user_id: str | None = None, *, max_length: int | None = None
+    ) -> GeneratedText | None:
+        """What `summary` would serve, if the cache holds it; never runs a model."""
+        item = self.store.catalogue.get(item_id)
+        terms = self.profile_terms(user_id)
+        return self._lookup("summary", item, terms, {"max_length": max_length})
+
     def headlines(
         self, item_id: str, n: int = 3, *, max_length: int | None = None
     ) -> GeneratedText:
@@ -405,12 +413,11 @@ class GenerationService:
         request: object,
     ) -> GeneratedText:
         start = time.perf_counter()
+        cached = self._lookup(task, item, terms, params)
+        if cached is not None:
+            return cached
         bucket = self.bucket_of(terms)
         key = self.cache_key(task, item, bucket, params)
-        cached = self.store.text_cache.get(key)
-        if cached is not None:
-            value = json.loads(cached.value)
-            return self._served(task, item, terms, bucket, key, value, hit=True, start=start)
         result: GenerationResult = run(request)
         value = {
             "outputs": list(result.outputs),
@@ -424,6 +431,18 @@ class GenerationService:
         meta = {"task": task, "item_id": item.id, "bucket": bucket, "model": self.model_name}
         self.store.text_cache.put(key, json.dumps(value, ensure_ascii=False), meta)
         return self._served(task, item, terms, bucket, key, value, hit=False, start=start)
+
+    def _lookup(
+        self, task: str, item: Item, terms: tuple[str, ...], params: dict[str, Any]
+    ) -> GeneratedText | None:
+        start = time.perf_counter()
+        bucket = self.bucket_of(terms)
+        key = self.cache_key(task, item, bucket, params)
+        cached = self.store.text_cache.get(key)
+        if cached is None:
+            return None
+        value = json.loads(cached.value)
+        return self._served(task, item, terms, bucket, key, value, hit=True, start=start)
 
     @staticmethod
     def _served(

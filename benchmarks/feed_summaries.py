@@ -1,0 +1,143 @@
+"""Feed summaries benchmark: what a reader waits for `GET /users/{id}/feed?summaries=true`.
+
+A fresh SQLite store holds the MIND sample (`../shared/data/mind-small`: real news with
+abstracts, real clicks); a content-similarity model (MiniLM vectors: it recommends only
+items with text) serves feeds over HTTP (FastAPI's TestClient, the real app), summaries
+written by the default backend (embedded gemma3) under the product guardrails. Each budget
+starts from an empty text cache and asks the same readers' feeds twice: once cold, and again
+after the background thread has written what the first requests left pending. "unbounded"
+is the behaviour before budgets (every summary written inside the request).
+
+    .venv/bin/python benchmarks/feed_summaries.py [--users 3] [--n 10] [--backend gemma3]
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+
+import argparse
+import json
+import platform
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from feedcraft.api.app import create_app
+from feedcraft.config import load_settings
+from feedcraft.services.ingestion import import_mind
+from feedcraft.services.training import train
+from feedcraft.storage import open_store
+
+REPO = Path(__file__).resolve().parents[1]
+MIND = REPO.parent / "shared" / "data" / "mind-small" / "MINDsmall_train_sample"
+DEFAULT_OUT = REPO / "benchmarks" / "results" / "feed_summaries.json"
+UNBOUNDED = 1e9
+
+
+def feed(client: TestClient, user: str, n: int) -> tuple[float, list[dict[str, Any]]]:
+    start = time.perf_counter()
+    response = client.get(
+        f"/users/{user}/feed", params={"n": n, "summaries": True, "model": "content"}
+    )
+    seconds = time.perf_counter() - start
+    response.raise_for_status()
+    return seconds, response.json()["items"]
+
+
+def scenario(db: str, budget: float, users: list[str], n: int, backend: str) -> dict[str, Any]:
+    settings = load_settings(
+        store=db,
+        llm={"backend": backend, "threads": 2, "feed_summary_budget_s": budget},
+        progress=False,
+    )
+    with TestClient(create_app(settings)) as client:
+        services = client.app.state.services  # type: ignore[attr-defined]
+        services.store.text_cache.delete_prefix("gen1/")
+        full = services.store.catalogue.ids(include_stubs=False)
+        services.generation.summary(full[0])  # load the model and the encoders
+        services.store.text_cache.delete_prefix("gen1/")
+        first, pending_first, second, pending_second, summaries = [], [], [], [], []
+        start = time.perf_counter()
+        for user in users:
+            seconds, items = feed(client, user, n)
+            first.append(seconds)
+            pending_first.append(sum(e["summary_pending"] for e in items))
+        first_done = time.perf_counter()
+        assert services.feed_summaries.wait(3600)
+        filled = time.perf_counter() - first_done
+        for user in users:
+            seconds, items = feed(client, user, n)
+            second.append(seconds)
+            pending_second.append(sum(e["summary_pending"] for e in items))
+            summaries.append(sum(bool(e["summary"]) for e in items))
+        return {
+            "budget_s": None if budget >= UNBOUNDED else budget,
+            "first_s": first,
+            "first_mean_s": statistics.mean(first),
+            "first_max_s": max(first),
+            "pending_first": pending_first,
+            "background_s": filled,
+            "second_s": second,
+            "second_mean_s": statistics.mean(second),
+            "pending_second": pending_second,
+            "summaries_second": summaries,
+            "written": services.store.text_cache.count(),
+            "total_s": time.perf_counter() - start,
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=3)
+    parser.add_argument("--n", type=int, default=10)
+    parser.add_argument("--backend", default="gemma3")
+    parser.add_argument("--budgets", default="unbounded,1,0")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = parser.parse_args()
+    budgets = [UNBOUNDED if b == "unbounded" else float(b) for b in args.budgets.split(",")]
+    with tempfile.TemporaryDirectory() as tmp:
+        db = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        settings = load_settings(store=db, progress=False)
+        store = open_store(db)
+        try:
+            import_mind(store, MIND, progress=False)
+            train(store, settings, models=["content"], progress=False)
+            users = sorted(store.events.user_ids())[: args.users]
+        finally:
+            store.close()
+        rows = [scenario(db, b, users, args.n, args.backend) for b in budgets]
+    print(f"\nfeeds of {args.n} MIND items for {len(users)} readers, summaries by {args.backend}\n")
+    print(
+        "| budget | first request mean s | max s | pending | background s | second mean s "
+        "| pending | summaries |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    base = rows[0]["first_mean_s"]
+    for r in rows:
+        name = "unbounded" if r["budget_s"] is None else f"{r['budget_s']:g} s"
+        print(
+            f"| {name} | {r['first_mean_s']:.2f} ({r['first_mean_s'] / base:.3f}x) "
+            f"| {r['first_max_s']:.2f} | {sum(r['pending_first'])} | {r['background_s']:.1f} "
+            f"| {r['second_mean_s']:.3f} | {sum(r['pending_second'])} "
+            f"| {sum(r['summaries_second'])}/{len(users) * args.n} |"
+        )
+    hardware = {
+        "machine": platform.machine(),
+        "processor": platform.processor(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+    }
+    out = {"hardware": hardware, "users": users, "n": args.n, "backend": args.backend, "rows": rows}
+    args.out.write_text(json.dumps(out, indent=2))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

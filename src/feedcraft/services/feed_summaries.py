@@ -1,0 +1,153 @@
+"""Summaries attached to a feed within a time budget; the rest written in the background.
+
+A feed is served in milliseconds, a language model writes a summary in seconds: a feed of
+20 articles, none cached, would keep its reader waiting half a minute or more. So a request
+takes what the cache holds and hands the missing summaries, in feed order, to one background
+thread that writes them into the cache; it waits for them at most its budget, attaches those
+written by then, and reports the others as pending: the reader's next request finds them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from feedcraft.errors import InvalidInput, NotFound
+from feedcraft.services.generation import GenerationService
+
+__all__ = ["AttachedSummaries", "FeedSummaries"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AttachedSummaries:
+    """Summaries for a feed's items, and the items whose summary is still being written."""
+
+    texts: Mapping[str, str]
+    pending: frozenset[str]
+
+
+class FeedSummaries:
+    """Attach summaries to feeds, waiting at most `budget_s` seconds per request for them.
+
+    At most `max_pending` summaries wait in the queue; past that, a request's missing ones
+    are not queued (its next request queues them again), so a burst of feeds cannot grow
+    memory or work without bound. A queued (item, reader) is not queued twice.
+    """
+
+    def __init__(
+        self, generation: GenerationService, *, budget_s: float = 1.0, max_pending: int = 1000
+    ) -> None:
+        if not budget_s >= 0:
+            raise InvalidInput(f"must be >= 0, got {budget_s!r}", field="budget_s")
+        if max_pending < 1:
+            raise InvalidInput(f"must be at least 1, got {max_pending}", field="max_pending")
+        self.generation = generation
+        self.budget_s = budget_s
+        self.max_pending = max_pending
+        self._queue: deque[tuple[str, str | None]] = deque()
+        self._queued: set[tuple[str, str | None]] = set()
+        self._busy = False
+        self._closed = False
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def attach(self, item_ids: Sequence[str], user_id: str | None) -> AttachedSummaries:
+        """Cached summaries at once; the missing ones are queued (in feed order) and waited
+        for until `budget_s` has passed since the call; those not written by then are
+        reported as pending and written anyway, for the next request."""
+        deadline = time.monotonic() + self.budget_s
+        texts: dict[str, str] = {}
+        queued: list[str] = []
+        for item_id in item_ids:
+            try:
+                hit = self.generation.cached_summary(item_id, user_id)
+            except NotFound:  # deleted since the feed was ranked
+                continue
+            if hit is not None:
+                texts[item_id] = hit.text
+            elif self._submit(item_id, user_id):
+                queued.append(item_id)
+        with self._cond:
+            self._cond.wait_for(
+                lambda: all((i, user_id) not in self._queued for i in queued),
+                max(0.0, deadline - time.monotonic()),
+            )
+            pending = frozenset(i for i in queued if (i, user_id) in self._queued)
+        for item_id in queued:
+            if item_id not in pending:  # written (or found to have no text) in the meantime
+                try:
+                    hit = self.generation.cached_summary(item_id, user_id)
+                except NotFound:
+                    continue
+                if hit is not None:
+                    texts[item_id] = hit.text
+        return AttachedSummaries(texts=texts, pending=pending)
+
+    def pending(self) -> int:
+        """Summaries queued or being written now."""
+        with self._cond:
+            return len(self._queue) + self._busy
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until every queued summary is written; False if `timeout` passed first."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._queue and not self._busy, timeout)
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Drop what is queued and wait (up to `timeout`) for the summary being written, so
+        that the store can be closed after this returns."""
+        with self._cond:
+            self._closed = True
+            self._queue.clear()
+            self._queued.clear()
+            self._cond.notify_all()
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+            if thread.is_alive():
+                log.warning("a feed summary was still being written after %.0f s", timeout)
+
+    def _submit(self, item_id: str, user_id: str | None) -> bool:
+        key = (item_id, user_id)
+        with self._cond:
+            if self._closed:
+                return False
+            if key in self._queued:
+                return True
+            if len(self._queue) >= self.max_pending:
+                return False
+            self._queue.append(key)
+            self._queued.add(key)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._work, name="feedcraft-feed-summaries", daemon=True
+                )
+                self._thread.start()
+            self._cond.notify_all()
+        return True
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._queue or self._closed)
+                if self._closed:
+                    return
+                key = self._queue.popleft()
+                self._busy = True
+            try:
+                self.generation.summary(*key)
+            except (NotFound, InvalidInput) as exc:  # deleted meanwhile, or no text at all
+                log.info("no summary for %s in a feed: %s", key[0], exc)
+            except Exception:  # a bug or a broken store: logged, and the thread goes on
+                log.warning("writing the summary of %s failed", key[0], exc_info=True)
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._queued.discard(key)
+                    self._cond.notify_all()

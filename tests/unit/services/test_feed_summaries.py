@@ -1,0 +1,171 @@
+"""FeedSummaries on a real store of the bundled Wikinews articles (extractive generator).
+
+The generator is the real one, wrapped to count its runs or to hold them at a gate, so the
+background thread's queue can be inspected at a known moment.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from feedcraft.config import Settings
+from feedcraft.domain import Item
+from feedcraft.embeddings import HashingEncoder
+from feedcraft.errors import InvalidInput
+from feedcraft.llm import GenerationResult, Generator
+from feedcraft.llm.tasks import PreparedTask
+from feedcraft.services.feed_summaries import FeedSummaries
+from feedcraft.services.generation import GenerationService
+from feedcraft.services.ingestion import import_jsonl
+from feedcraft.services.items import delete_items
+from feedcraft.storage import Store
+
+IDS = [f"wikinews-{i:03d}" for i in range(1, 7)]
+
+
+class GatedGenerator(Generator):
+    """The real generator, counting its runs; each run waits for `gate` to open."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.gate = threading.Event()
+        self.gate.set()
+        self.runs = 0
+
+    def run(self, task: PreparedTask) -> GenerationResult:
+        self.runs += 1
+        assert self.gate.wait(30), "the gate was never opened"
+        return super().run(task)
+
+
+@pytest.fixture
+def generation(store: Store, wikinews_dir: Path, settings: Settings) -> GenerationService:
+    import_jsonl(store, wikinews_dir, progress=False)
+    encoder = HashingEncoder(256)
+    llm = settings.llm.model_copy(update={"backend": "extractive"})
+    return GenerationService(
+        store,
+        settings.model_copy(update={"llm": llm}),
+        encoder,
+        generator=GatedGenerator(None, encoder),
+    )
+
+
+@pytest.fixture
+def gated(generation: GenerationService) -> GatedGenerator:
+    assert isinstance(generation.generator, GatedGenerator)
+    return generation.generator
+
+
+@pytest.fixture
+def background(generation: GenerationService) -> Iterator[FeedSummaries]:
+    summaries = FeedSummaries(generation, budget_s=0.0)
+    yield summaries
+    summaries.close(timeout=5)
+
+
+def test_no_budget_queues_everything_and_the_next_request_is_served_from_the_cache(
+    background: FeedSummaries, generation: GenerationService, gated: GatedGenerator
+) -> None:
+    first = background.attach(IDS, None)
+    assert first.texts == {} and first.pending == frozenset(IDS)
+    assert background.wait(30) and background.pending() == 0
+    assert gated.runs == len(IDS)  # each written once, in the background
+    second = background.attach(IDS, None)
+    assert second.pending == frozenset() and set(second.texts) == set(IDS)
+    assert gated.runs == len(IDS)  # from the cache
+    assert second.texts["wikinews-001"] == generation.summary("wikinews-001").text
+
+
+def test_within_the_budget_summaries_are_written_at_once(
+    generation: GenerationService, gated: GatedGenerator
+) -> None:
+    summaries = FeedSummaries(generation, budget_s=60.0)
+    got = summaries.attach(IDS[:3], None)
+    assert set(got.texts) == set(IDS[:3]) and got.pending == frozenset()
+    assert gated.runs == 3 and summaries.pending() == 0
+    summaries.close()
+
+
+def test_a_queued_item_is_queued_once_and_the_queue_is_bounded(
+    generation: GenerationService, gated: GatedGenerator
+) -> None:
+    gated.gate.clear()
+    summaries = FeedSummaries(generation, budget_s=0.0, max_pending=2)
+    summaries.attach(IDS[:1], None)
+    _until(lambda: gated.runs == 1)  # the thread holds the first one at the gate
+    first = summaries.attach(IDS, None)
+    # the one being written plus two waiting; the other three are not queued
+    assert first.pending == frozenset(IDS[:3]) and summaries.pending() == 3
+    again = summaries.attach(IDS, None)
+    assert again.pending == first.pending and summaries.pending() == 3  # not queued twice
+    gated.gate.set()
+    assert summaries.wait(30) and gated.runs == 3
+    third = summaries.attach(IDS, None)  # the next request queues what did not fit
+    assert set(third.texts) == set(IDS[:3])
+    assert frozenset(IDS[3:5]) <= third.pending <= frozenset(IDS[3:])  # 6 if the thread took 4
+    summaries.close(timeout=30)
+
+
+def _until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_close_drops_the_queue_and_waits_for_the_summary_in_progress(
+    generation: GenerationService, gated: GatedGenerator, caplog: pytest.LogCaptureFixture
+) -> None:
+    gated.gate.clear()
+    summaries = FeedSummaries(generation, budget_s=0.0)
+    assert summaries.attach(IDS, None).pending == frozenset(IDS)
+    _until(lambda: gated.runs == 1)
+    with caplog.at_level(logging.WARNING):
+        summaries.close(timeout=0.2)  # the one in progress is held at the gate
+    assert "still being written" in caplog.text
+    gated.gate.set()
+    thread = summaries._thread
+    assert thread is not None
+    thread.join(30)
+    assert not thread.is_alive() and gated.runs == 1  # the rest were dropped
+    assert summaries.attach(IDS, None).pending == frozenset()  # closed: nothing queued
+
+
+def test_an_item_deleted_while_queued_is_skipped(
+    background: FeedSummaries,
+    generation: GenerationService,
+    gated: GatedGenerator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    gated.gate.clear()
+    background.attach(IDS[:3], None)
+    delete_items(generation.store, [IDS[2]])
+    with caplog.at_level(logging.INFO):
+        gated.gate.set()
+        assert background.wait(30)
+    assert f"no summary for {IDS[2]}" in caplog.text
+    assert set(background.attach(IDS[:2], None).texts) == set(IDS[:2])
+
+
+def test_an_item_without_text_or_gone_gets_no_summary_and_fails_nothing(
+    generation: GenerationService,
+) -> None:
+    generation.store.catalogue.upsert([Item(id="blank", title="")])
+    summaries = FeedSummaries(generation, budget_s=60.0)
+    got = summaries.attach(["blank", IDS[0], "never-stored"], None)
+    assert set(got.texts) == {IDS[0]} and got.pending == frozenset()
+    summaries.close()
+
+
+def test_bad_settings_are_refused(generation: GenerationService) -> None:
+    with pytest.raises(InvalidInput, match="budget_s"):
+        FeedSummaries(generation, budget_s=-1)
+    with pytest.raises(InvalidInput, match="max_pending"):
+        FeedSummaries(generation, max_pending=0)
