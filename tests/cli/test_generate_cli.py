@@ -81,6 +81,23 @@ def test_batch_reports_hits_on_rerun(cli: Cli) -> None:
     assert again["cache_hits"] == 3
 
 
+def test_prune_keeps_the_current_texts_and_drops_other_models_when_asked(cli: Cli) -> None:
+    payload(cli("generate", "batch", "--task", "summary", "--limit", "3"))  # extractive
+    report = payload(cli("generate", "prune"))
+    assert (report["examined"], report["removed_stale"], report["removed_other_models"]) == (
+        3,
+        0,
+        0,
+    )
+    # seen from the packaged SmolLM2's settings the three are another model's texts
+    smollm2 = ("--backend", "smollm2")
+    assert payload(cli("generate", "prune", *smollm2))["removed_other_models"] == 0
+    assert (
+        payload(cli("generate", "prune", "--other-models", *smollm2))["removed_other_models"] == 3
+    )
+    assert payload(cli("generate", "batch", "--task", "summary", "--limit", "3"))["cache_hits"] == 0
+
+
 def test_errors_exit_2(cli: Cli) -> None:
     missing = cli("generate", "summary", "no-such-item")
     assert missing.exit_code == 2 and "no-such-item" in missing.output

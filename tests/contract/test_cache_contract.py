@@ -62,6 +62,22 @@ def test_delete_prefix_and_count_prefix(store: Store) -> None:
     assert cache.get("summary/item-10/x") is not None
 
 
+def test_keys_are_listed_sorted_by_prefix_across_pages(store: Store) -> None:
+    cache = store.text_cache
+    wanted = [f"summary/item-{i:04d}/x" for i in range(2_345)]  # more than one page
+    for key in reversed(wanted):
+        cache.put(key, "t")
+    cache.put("headlines/item-1/x", "t")
+    assert list(cache.keys("summary/")) == wanted
+    assert list(cache.keys()) == ["headlines/item-1/x", *wanted]
+    assert list(cache.keys("summary/item-0001/")) == ["summary/item-0001/x"]
+    assert list(cache.keys("nothing/")) == []
+    listed = cache.keys("summary/")  # deleting while listing neither skips nor repeats a key
+    seen = [next(listed) for _ in range(1_500)]
+    cache.delete(seen)
+    assert seen + list(listed) == wanted
+
+
 def test_prefix_is_literal_not_a_pattern(store: Store) -> None:
     cache = store.text_cache
     cache.put("a%b", "1")

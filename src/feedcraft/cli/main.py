@@ -377,6 +377,29 @@ def generate_batch_cmd(
     _print_json(asdict(report))
 
 
+@generate_app.command("prune")
+def generate_prune_cmd(
+    other_models: Annotated[
+        bool,
+        typer.Option(
+            "--other-models",
+            help="Also drop texts of other models, guardrail settings or older feedcraft "
+            "releases (kept by default: switching back would serve them again).",
+        ),
+    ] = False,
+    backend: BackendOpt = None,
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Drop cached texts that can never be served (items edited or deleted since); report as
+    JSON."""
+    from dataclasses import asdict
+
+    with _generation(config, store, backend) as service:
+        report = service.prune_cache(other_models=other_models)
+    _print_json(asdict(report))
+
+
 def _names(csv: str) -> list[str]:
     return [n.strip() for n in csv.split(",") if n.strip()]
 

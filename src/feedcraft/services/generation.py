@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from tqdm.auto import tqdm
 
@@ -53,12 +53,14 @@ __all__ = [
     "BatchReport",
     "GeneratedText",
     "GenerationService",
+    "PruneReport",
     "Task",
 ]
 
 Task = Literal["summary", "headlines", "ad_copy", "product_description"]
 TASKS: tuple[Task, ...] = ("summary", "headlines", "ad_copy", "product_description")
 _KEY_VERSION = "gen1"  # bump when the cached value's layout changes
+_PRUNE_BATCH = 500
 NO_PROFILE = "any"
 
 
@@ -98,6 +100,14 @@ class GeneratedText:
 
 
 @dataclass(frozen=True)
+class PruneReport:
+    examined: int
+    removed_stale: int
+    removed_other_models: int
+    seconds: float
+
+
+@dataclass(frozen=True)
 class BatchReport:
     task: str
     items: int
@@ -127,6 +137,12 @@ def item_version(item: Item) -> str:
 def item_key_prefix(item_id: str) -> str:
     """The key prefix of every cached entry of an item: one `delete_prefix` drops them all."""
     return f"{_KEY_VERSION}/{quote(item_id, safe='')}/"
+
+
+def _key_parts(key: str) -> list[str]:
+    """[key version, item id (quoted), task, item version, bucket, model, parameters]."""
+    parts = key.split("/")
+    return parts if len(parts) == 7 else [*parts, *[""] * (7 - len(parts))]
 
 
 def forget_item_texts(store: Store, item_id: str) -> int:
@@ -200,6 +216,49 @@ class GenerationService:
             f"{self.item_prefix(item.id)}{task}/{item_version(item)}/{quote(bucket, safe='')}/"
             f"{self._model_key()}/{_digest(params)}"
         )
+
+    def _drop_other_versions(self, task: str, item: Item) -> None:
+        """Entries of the item's earlier versions can never be served again (their key names
+        the old content): dropped whenever the current version is written."""
+        prefix = f"{self.item_prefix(item.id)}{task}/"
+        current = item_version(item)
+        stale = [k for k in self.store.text_cache.keys(prefix) if _key_parts(k)[3] != current]
+        if stale:
+            self.store.text_cache.delete(stale)
+
+    def prune_cache(self, *, other_models: bool = False) -> PruneReport:
+        """Drop cached texts that can never be served: of items deleted or edited since
+        (always), and with `other_models` also those written by another model, other
+        guardrail settings or an older feedcraft (`GENERATION_REVISION`)."""
+        start = time.perf_counter()
+        current_model = self._model_key()
+        examined = stale = other = 0
+        batch: list[str] = []
+        for key in self.store.text_cache.keys(f"{_KEY_VERSION}/"):
+            examined += 1
+            batch.append(key)
+            if len(batch) >= _PRUNE_BATCH:
+                s, o = self._prune(batch, current_model, other_models)
+                stale, other, batch = stale + s, other + o, []
+        s, o = self._prune(batch, current_model, other_models)
+        return PruneReport(
+            examined=examined,
+            removed_stale=stale + s,
+            removed_other_models=other + o,
+            seconds=time.perf_counter() - start,
+        )
+
+    def _prune(self, keys: list[str], current_model: str, other_models: bool) -> tuple[int, int]:
+        parts = {k: _key_parts(k) for k in keys}
+        ids = sorted({unquote(p[1]) for p in parts.values()})
+        items = self.store.catalogue.get_many(ids)
+        versions = {i: item_version(it) for i, it in items.items() if not it.stub}
+        stale = [k for k, p in parts.items() if versions.get(unquote(p[1])) != p[3]]
+        other = [
+            k for k, p in parts.items() if other_models and k not in stale and p[5] != current_model
+        ]
+        self.store.text_cache.delete(stale + other)
+        return len(stale), len(other)
 
     def forget_item(self, item_id: str) -> int:
         """Drop every cached generation of an item (e.g. when it is deleted)."""
@@ -430,6 +489,7 @@ class GenerationService:
         }
         meta = {"task": task, "item_id": item.id, "bucket": bucket, "model": self.model_name}
         self.store.text_cache.put(key, json.dumps(value, ensure_ascii=False), meta)
+        self._drop_other_versions(task, item)
         return self._served(task, item, terms, bucket, key, value, hit=False, start=start)
 
     def _lookup(

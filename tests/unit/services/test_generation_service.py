@@ -132,10 +132,11 @@ def test_editing_the_item_changes_the_key(service: GenerationService) -> None:
     after = service.summary("wikinews-003")
     assert not after.cache_hit and after.cache_key != before.cache_key
     assert runs(service) == 2
+    assert store.text_cache.get(before.cache_key) is None  # never servable again: dropped
     # a change the model does not read (the image) keeps the entry
     store.catalogue.upsert([replace(store.catalogue.get("wikinews-003"), image_url="http://x/y")])
     assert service.summary("wikinews-003").cache_hit
-    assert service.forget_item("wikinews-003") == 2
+    assert service.forget_item("wikinews-003") == 1
     assert not service.summary("wikinews-003").cache_hit
 
 
@@ -150,6 +151,34 @@ def test_a_new_generation_revision_writes_the_text_again(
     after = service.headlines("wikinews-006", n=2)
     assert not after.cache_hit and after.cache_key != before.cache_key and runs(service) == 2
     assert service.headlines("wikinews-006", n=2).cache_hit
+
+
+def test_prune_drops_what_can_never_be_served(
+    service: GenerationService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import feedcraft.services.generation as generation
+
+    store = service.store
+    kept = service.summary("wikinews-007")
+    edited = service.summary("wikinews-008")
+    gone = service.headlines("wikinews-009", n=2)
+    item = store.catalogue.get("wikinews-008")
+    store.catalogue.upsert([replace(item, body="Correction first. " + item.body)])  # edited
+    store.catalogue.delete(["wikinews-009"])  # gone, by a path that left its texts behind
+    assert store.text_cache.count() == 3
+    report = service.prune_cache()
+    assert (report.examined, report.removed_stale, report.removed_other_models) == (3, 2, 0)
+    assert store.text_cache.get(kept.cache_key) is not None
+    assert store.text_cache.get(edited.cache_key) is None
+    assert store.text_cache.get(gone.cache_key) is None
+    # another revision (or model, or guardrail settings): kept unless asked
+    monkeypatch.setattr(generation, "GENERATION_REVISION", generation.GENERATION_REVISION + 1)
+    newer = service.summary("wikinews-007")
+    assert service.prune_cache().removed_other_models == 0 and store.text_cache.count() == 2
+    report = service.prune_cache(other_models=True)
+    assert (report.examined, report.removed_other_models) == (2, 1)
+    assert store.text_cache.get(newer.cache_key) is not None
+    assert store.text_cache.get(kept.cache_key) is None
 
 
 def test_readers_with_the_same_interests_share_a_bucket(service: GenerationService) -> None:

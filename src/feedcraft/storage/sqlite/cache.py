@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from feedcraft.domain.time import utcnow
@@ -17,6 +17,10 @@ from feedcraft.storage.sqlite.codec import (
     to_micros,
 )
 from feedcraft.storage.sqlite.db import Database
+
+#: Keys read per query by `keys`: bounded memory, and no read transaction held while the
+#: caller works on a page (it may delete what it reads).
+_PAGE = 1000
 
 
 def _check_key(key: str, field: str = "key") -> None:
@@ -88,3 +92,23 @@ class SqliteTextCache:
         where, args = _prefix_clause(prefix)
         with self._db.read() as conn:
             return int(conn.execute("SELECT COUNT(*) FROM text_cache" + where, args).fetchone()[0])
+
+    def keys(self, prefix: str = "") -> Iterator[str]:
+        if not isinstance(prefix, str):
+            raise InvalidInput("must be a string", field="prefix")
+        where, args = _prefix_clause(prefix)
+        after: str | None = None
+        while True:
+            clause = where
+            page_args: tuple[Any, ...] = args
+            if after is not None:
+                clause += (" AND" if where else " WHERE") + " key > ?"
+                page_args = (*args, after)
+            with self._db.read() as conn:
+                rows = conn.execute(
+                    f"SELECT key FROM text_cache{clause} ORDER BY key LIMIT {_PAGE}", page_args
+                ).fetchall()
+            yield from (row[0] for row in rows)
+            if len(rows) < _PAGE:
+                return
+            after = rows[-1][0]
