@@ -253,11 +253,11 @@ class GenerationService:
         ids = sorted({unquote(p[1]) for p in parts.values()})
         items = self.store.catalogue.get_many(ids)
         versions = {i: item_version(it) for i, it in items.items() if not it.stub}
-        stale = [k for k, p in parts.items() if versions.get(unquote(p[1])) != p[3]]
-        other = [
+        stale = {k for k, p in parts.items() if versions.get(unquote(p[1])) != p[3]}
+        other = {
             k for k, p in parts.items() if other_models and k not in stale and p[5] != current_model
-        ]
-        self.store.text_cache.delete(stale + other)
+        }
+        self.store.text_cache.delete(sorted(stale | other))
         return len(stale), len(other)
 
     def forget_item(self, item_id: str) -> int:
