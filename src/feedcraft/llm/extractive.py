@@ -125,7 +125,8 @@ class ExtractiveSummarizer:
 
         Only complete sentences are candidates when there are any: real pages end in
         fragments (a related story's heading, "ww.cnn.com", left-over markup) that centrality
-        alone may pick.
+        alone may pick. A lead cut mid-sentence upstream is kept (it is often the gist) but
+        marked as cut: "…leadership could prove to be the key…".
         """
         sentences = split_sentences(text)
         complete = [s for s in sentences if s.endswith(_SENTENCE_END)]
@@ -134,7 +135,7 @@ class ExtractiveSummarizer:
         if not sentences and title:
             sentences = [title]
         keep = self.select(sentences, max_length, interests=interests)
-        summary = join_sentences([sentences[i] for i in keep])
+        summary = join_sentences([_marked(sentences[i]) for i in keep])
         return truncate_units(summary, max_length)
 
     def headlines(self, title: str, text: str, n: int, max_units: int) -> list[str]:
@@ -156,11 +157,7 @@ class ExtractiveSummarizer:
         shortest = min(4, max_units)
         for i in order:  # whole sentences that fit first: they read best
             n_units = count_units(sentences[i])
-            if (
-                len(out) < n
-                and shortest <= n_units <= max_units
-                and sentences[i].endswith(_SENTENCE_END)
-            ):
+            if len(out) < n and shortest <= n_units <= max_units and _is_complete(sentences[i]):
                 add(sentences[i])
         for i in order:  # then the longest leading run of clauses of the others
             if len(out) >= n:
@@ -176,12 +173,26 @@ class ExtractiveSummarizer:
         # Last resort, for budgets shorter than any clause: the title, then the best complete
         # sentences, cut at the budget and marked as cut. Fewer than `n` only when the
         # source holds fewer distinct texts.
-        complete = (sentences[i] for i in order if sentences[i].endswith(_SENTENCE_END))
+        complete = (sentences[i] for i in order if _is_complete(sentences[i]))
         for source in [title, *complete]:
             if len(out) >= n:
                 break
             add(_cut(source.strip(_TRAILING), max_units))
         return out[:n]
+
+
+def _starts_mid_sentence(text: str) -> bool:
+    """Its first letter is lower-case: scraped articles often begin mid-sentence."""
+    return next((ch for ch in text if ch.isalnum()), "").islower()
+
+
+def _is_complete(sentence: str) -> bool:
+    """A headline candidate: ends like a sentence and does not start like the middle of one."""
+    return sentence.endswith(_SENTENCE_END) and not _starts_mid_sentence(sentence)
+
+
+def _marked(sentence: str) -> str:
+    return "…" + sentence if _starts_mid_sentence(sentence) else sentence
 
 
 def _cut(text: str, max_units: int) -> str:

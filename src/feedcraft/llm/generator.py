@@ -36,8 +36,10 @@ __all__ = ["GENERATION_REVISION", "GenerationResult", "Generator"]
 #: Bumped whenever a prompt, a post-processing step, a guardrail or the fallback changes the
 #: text a request yields. Caches put it in their keys, so texts an older feedcraft wrote are
 #: written again rather than served. 2: the extractive fallback fills every headline slot it
-#: can (before, a budget shorter than every clause gave no headline at all).
-GENERATION_REVISION = 2
+#: can (before, a budget shorter than every clause gave no headline at all). 3: a sentence
+#: whose first letter is lower-case (a lead cut mid-sentence upstream) is marked "…" in a
+#: summary and never offered as a headline.
+GENERATION_REVISION = 3
 
 _SEED_STRIDE = 1000  # attempt a of output i uses seed + a * 1000 + i
 

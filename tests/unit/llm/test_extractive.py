@@ -26,9 +26,15 @@ def test_summaries_are_source_sentences_within_budget(
         sentences = split_sentences(article["body"])
         sentences = [x for x in sentences if x.endswith(END)] or sentences
         keep = ex.select(sentences, 50)
-        copied = join_sentences([sentences[i] for i in keep])
+        # a sentence starting lower-case (a lead cut upstream) is marked as cut
+        marked = ["…" + x if _first_letter(x).islower() else x for x in sentences]
+        copied = join_sentences([marked[i] for i in keep])
         assert summary == truncate_units(copied, 50), article["id"]
         assert len(keep) == 1 or count_units(copied) <= 50
+
+
+def _first_letter(text: str) -> str:
+    return next((ch for ch in text if ch.isalnum()), "")
 
 
 def test_fragments_are_not_picked(hashing: HashingEncoder) -> None:
@@ -98,6 +104,21 @@ def test_headline_clauses_keep_numbers_and_skip_fragments(hashing: HashingEncode
     # the third: the sentence cut at the budget, never a fragment, never ending on "after a"
     cut = "The index breached the 2,000 mark, a record for Indian shares…"
     assert heads == ["Sensex record", "The index breached the 2,000 mark", cut]
+
+
+def test_a_lead_cut_mid_sentence_is_marked_and_never_a_headline(hashing: HashingEncoder) -> None:
+    """wikinews-002 as the archive holds it: its lead lost its first words upstream."""
+    body = (
+        "leadership could prove to be the key to revitalizing the peace process in the Middle "
+        "East. Palestinians will elect a new president on January 9. Barghouti is currently "
+        "serving five life sentences in Israel. 3 candidates have registered so far."
+    )
+    ex = ExtractiveSummarizer(hashing)
+    summary = ex.summarize(body, 60, title="Palestinians to elect new president")
+    assert summary.startswith("…leadership could prove")  # the gist, marked as cut
+    heads = ex.headlines("Palestinians to elect new president", body, 4, 14)
+    assert not any(h[0].islower() for h in heads)
+    assert "3 candidates have registered so far" in heads  # a digit starts a sentence too
 
 
 def test_a_budget_shorter_than_any_clause_still_gives_n_headlines(
