@@ -169,8 +169,10 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
         feed, items = s.feeds.feed_with_items(user_id, n, model)
         attached = None
         if summaries:
-            full = [e.item_id for e in feed.entries if e.item_id in items]
-            attached = s.feed_summaries.attach([i for i in full if not items[i].stub], user_id)
+            full = [
+                e.item_id for e in feed.entries if e.item_id in items and not items[e.item_id].stub
+            ]
+            attached = s.feed_summaries.attach(full, user_id)
         entries = _entries(feed.entries, items, attached)
         out = FeedOut(user_id=feed.user_id, model=feed.model, items=entries)
         return _json(out.model_dump_json().encode())

@@ -64,14 +64,12 @@ class FeedSummaries:
         deadline = time.monotonic() + self.budget_s
         texts: dict[str, str] = {}
         queued: list[str] = []
+        cached = self.generation.cached_summaries(item_ids, user_id)  # deleted ones left out
         for item_id in item_ids:
-            try:
-                hit = self.generation.cached_summary(item_id, user_id)
-            except NotFound:  # deleted since the feed was ranked
-                continue
+            hit = cached.get(item_id)
             if hit is not None:
                 texts[item_id] = hit.text
-            elif self._submit(item_id, user_id):
+            elif item_id in cached and self._submit(item_id, user_id):
                 queued.append(item_id)
         with self._cond:
             self._cond.wait_for(
@@ -79,14 +77,9 @@ class FeedSummaries:
                 max(0.0, deadline - time.monotonic()),
             )
             pending = frozenset(i for i in queued if (i, user_id) in self._queued)
-        for item_id in queued:
-            if item_id not in pending:  # written (or found to have no text) in the meantime
-                try:
-                    hit = self.generation.cached_summary(item_id, user_id)
-                except NotFound:
-                    continue
-                if hit is not None:
-                    texts[item_id] = hit.text
+        # written (or found to have no text) in the meantime
+        done = self.generation.cached_summaries([i for i in queued if i not in pending], user_id)
+        texts.update((i, hit.text) for i, hit in done.items() if hit is not None)
         return AttachedSummaries(texts=texts, pending=pending)
 
     def pending(self) -> int:

@@ -300,13 +300,16 @@ class GenerationService:
             "summary", item, terms, {"max_length": max_length}, self.generator.summary, request
         )
 
-    def cached_summary(
-        self, item_id: str, user_id: str | None = None, *, max_length: int | None = None
-    ) -> GeneratedText | None:
-        """What `summary` would serve, if the cache holds it; never runs a model."""
-        item = self.store.catalogue.get(item_id)
+    def cached_summaries(
+        self, item_ids: Sequence[str], user_id: str | None = None, *, max_length: int | None = None
+    ) -> dict[str, GeneratedText | None]:
+        """What `summary` would serve for each stored item, None where the cache does not hold
+        it yet; items the catalogue lacks are left out. Never runs a model, and reads the
+        reader's profile and the items once for all (a feed asks for many)."""
+        items = self.store.catalogue.get_many(list(item_ids))
         terms = self.profile_terms(user_id)
-        return self._lookup("summary", item, terms, {"max_length": max_length})
+        params = {"max_length": max_length}
+        return {i: self._lookup("summary", items[i], terms, params) for i in items}
 
     def headlines(
         self, item_id: str, n: int = 3, *, max_length: int | None = None

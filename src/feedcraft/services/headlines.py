@@ -124,35 +124,31 @@ def read_upworthy(path: str | Path) -> HeadlineVariants:
                 source=source,
                 line=1,
             )
-        where = {name: k for k, name in enumerate(header)}
         for line, fields in records:  # as wide as the header: csv_records checks
-
-            def get(name: str, fields: list[str] = fields) -> str:
-                k = where.get(name)
-                return "" if k is None else fields[k].strip()
-
-            headline = get("headline")
-            test_id = get("clickability_test_id")
+            row = {name: value.strip() for name, value in zip(header, fields, strict=True)}
+            get = row.get
+            headline = get("headline", "")
+            test_id = get("clickability_test_id", "")
             if not headline:
                 raise InvalidInput("empty headline", field="headline", source=source, line=line)
             if not test_id:
                 raise InvalidInput(
                     "empty test id", field="clickability_test_id", source=source, line=line
                 )
-            impressions = _number(get("impressions"), "impressions", source, line)
-            clicks = _number(get("clicks"), "clicks", source, line)
+            impressions = _number(get("impressions", ""), "impressions", source, line)
+            clicks = _number(get("clicks", ""), "clicks", source, line)
             if clicks > impressions:
                 raise InvalidInput(
                     "more clicks than impressions", field="clicks", source=source, line=line
                 )
             cols["t"].append(test_id)
             cols["h"].append(headline)
-            cols["e"].append(get("excerpt"))
-            cols["l"].append(normalize_whitespace(strip_html(get("lede"))))
-            cols["i"].append(get("eyecatcher_id"))
+            cols["e"].append(get("excerpt", ""))
+            cols["l"].append(normalize_whitespace(strip_html(get("lede", ""))))
+            cols["i"].append(get("eyecatcher_id", ""))
             cols["n"].append(impressions)
             cols["c"].append(clicks)
-            cols["w"].append(int(_number(get("test_week") or "0", "test_week", source, line)))
+            cols["w"].append(int(_number(get("test_week", "") or "0", "test_week", source, line)))
     finally:
         records.close()
     if not cols["t"]:
