@@ -92,6 +92,12 @@ class LLMSettings(BaseModel):
         description="seconds a feed request may spend writing missing summaries (the one in "
         "progress may overrun); the rest are written in the background for the next request",
     )
+    warm_at_start: bool = Field(
+        default=False,
+        description="load the model and the guardrails' encoders in the background when the "
+        "server starts, so its first generation request (a feed with summaries) does not wait "
+        "for them (~10 s on 2 cores); they then take memory even if nothing is generated",
+    )
     min_similarity: float = Field(default=0.3, ge=-1.0, le=1.0)
     min_overlap: float = Field(default=0.5, ge=0.0, le=1.0)
     banned_terms: list[str] = Field(default_factory=list)

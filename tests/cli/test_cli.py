@@ -302,8 +302,8 @@ def test_serve_starts_serves_a_feed_and_stops_on_sigint(
     log = tmp_path / "serve.log"
     with open(log, "w") as out:
         proc = subprocess.Popen(
-            [str(FEEDCRAFT), "serve", "--port", str(port)],
-            env=cli_env,
+            [str(FEEDCRAFT), "serve", "--port", str(port), "--warm-generation"],
+            env=cli_env | {"FEEDCRAFT_LLM__BACKEND": "extractive"},
             stdout=out,
             stderr=subprocess.STDOUT,
         )
@@ -328,6 +328,11 @@ def test_serve_starts_serves_a_feed_and_stops_on_sigint(
         assert status == 200 and pop["model"] == "popularity@v1"
         status, missing = _get(f"{base}/users/7/feed?model=content")
         assert status == 503 and "feedcraft train" in missing["detail"]
+        # --warm-generation: the encoders load in the background while the above was served
+        while (state := _get(f"{base}/health")[1]["generation"]) == "loading":
+            assert time.monotonic() < deadline + 120, f"still loading:\n{log.read_text()}"
+            time.sleep(0.5)
+        assert state == "ready", log.read_text()
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -338,4 +343,5 @@ def test_serve_starts_serves_a_feed_and_stops_on_sigint(
             raise
     assert code == 0, log.read_text()
     assert f"serving on http://127.0.0.1:{port}" in log.read_text()
+    assert "loading the generation models (extractive) in the background" in log.read_text()
     assert "Traceback" not in log.read_text()

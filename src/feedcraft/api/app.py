@@ -59,6 +59,8 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = services is None
         app.state.services = services or open_services(settings)
+        if settings.llm.warm_at_start:
+            app.state.services.warm_generation()
         limits = threadpool_limits(limits=SERVING_THREADS)
         try:
             yield
@@ -98,6 +100,7 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
             store=s.store.url.split("://")[0],
             items=s.store.catalogue.count(),
             events=s.store.events.count(),
+            generation=s.generation_state,
         )
 
     @app.post("/items", response_model=WriteResult, status_code=201)

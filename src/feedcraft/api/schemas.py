@@ -128,6 +128,10 @@ class HealthOut(BaseModel):
     store: str
     items: int
     events: int
+    generation: str = Field(
+        description='"lazy" (the model loads on first use), "loading", "ready" or '
+        '"failed: <why>" when the server warms it at start-up ([llm] warm_at_start)'
+    )
 
 
 class GeneratedOut(BaseModel):

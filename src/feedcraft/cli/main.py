@@ -174,20 +174,31 @@ def evaluate(
         print(f"metrics written to {json_out}")
 
 
+WarmOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--warm-generation/--lazy-generation",
+        help="Load the language model in the background at start-up, so the first feed with "
+        "summaries does not wait for it; else [llm] warm_at_start (default: lazy).",
+    ),
+]
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option()] = None,
     port: Annotated[int | None, typer.Option()] = None,
+    warm: WarmOpt = None,
     config: ConfigOpt = None,
     store: StoreOpt = None,
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs). Ctrl-C stops it."""
     with clean_errors():
         settings = settings_for(config, store)
-    _serve(settings, host, port)
+    _serve(settings, host, port, warm)
 
 
-def _serve(settings: Settings, host: str | None, port: int | None) -> None:
+def _serve(settings: Settings, host: str | None, port: int | None, warm: bool | None) -> None:
     import uvicorn
 
     from feedcraft.api.app import create_app
@@ -195,8 +206,13 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
 
     host = host or settings.serve.host
     port = port or settings.serve.port
+    if warm is not None:
+        llm = settings.llm.model_copy(update={"warm_at_start": warm})
+        settings = settings.model_copy(update={"llm": llm})
     with clean_errors():  # open the store here: a bad one is a clean error, not a traceback
         services = open_services(settings)
+    if settings.llm.warm_at_start:
+        console.print(f"loading the generation models ({settings.llm.backend}) in the background")
     console.print(f"serving on http://{host}:{port} (docs at /docs); Ctrl-C stops")
     try:
         uvicorn.run(create_app(settings, services), host=host, port=port, log_level="warning")
@@ -211,6 +227,7 @@ def run(
     ] = True,
     host: Annotated[str | None, typer.Option()] = None,
     port: Annotated[int | None, typer.Option()] = None,
+    warm: WarmOpt = None,
     config: ConfigOpt = None,
     store: StoreOpt = None,
 ) -> None:
@@ -243,7 +260,7 @@ def run(
             f"try: curl 'http://127.0.0.1:{port or settings.serve.port}/users/{user}/feed?n=5'"
         )
     if serve_after:
-        _serve(settings, host, port)
+        _serve(settings, host, port, warm)
 
 
 # Registered here, after the commands above, so `feedcraft --help` lists those first.

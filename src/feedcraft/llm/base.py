@@ -20,6 +20,7 @@ __all__ = [
     "ChatBackend",
     "Completion",
     "CompletionBackend",
+    "Loadable",
     "Message",
     "PromptStyle",
     "Role",
@@ -124,6 +125,14 @@ class CompletionBackend(Backend, Protocol):
     def prompt_style(self) -> str: ...
 
     def complete(self, prompt: str, params: SamplingParams | None = None) -> Completion: ...
+
+
+@runtime_checkable
+class Loadable(Protocol):
+    """A backend whose weights load on first use; `load` loads them now, so that a server can
+    pay for it at start-up instead of in its first reader's request."""
+
+    def load(self) -> None: ...
 
 
 def prompt_style(backend: object) -> str:

@@ -220,6 +220,10 @@ class LlamaCppBackend(ChatBackend):
     def _engine(self) -> Any:
         return _load_engine(self._path, self.n_ctx, self.n_threads)
 
+    def load(self) -> None:
+        """Load the weights now (they load on the first call otherwise)."""
+        self._engine()
+
     def _body(self, messages: Sequence[Message], params: SamplingParams | None) -> dict[str, Any]:
         body = request_body(check_messages(messages), params or SamplingParams())
         body.update(self.extra_body)

@@ -374,6 +374,14 @@ def check_injection(
     return CheckResult("injection", True)
 
 
+# One sentence per script the checks treat differently (English; Chinese: Han share, the
+# multilingual encoder), used only to load what the checks need.
+_WARM_TEXTS = {
+    "en": "The city council approved a new budget for public libraries on Tuesday.",
+    "zh": "市議會週二批准了公共圖書館的新預算。",
+}
+
+
 @dataclass(frozen=True)
 class SimilarityRule:
     """An encoder and the cosine its outputs must reach against their source."""
@@ -439,6 +447,12 @@ class Guardrails:
             vector = encoder.encode([source])[0]
             self._source_vectors[key] = vector
         return vector
+
+    def warm(self) -> None:
+        """Run every check once on English and Chinese text, so that the encoders and the
+        language detector they use are loaded before the first real output is checked."""
+        for language, text in _WARM_TEXTS.items():
+            self.check(text, source=text, language=language, max_length=len(text) + 1)
 
     def check(
         self,

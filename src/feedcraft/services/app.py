@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -15,6 +16,8 @@ from feedcraft.services.ingestion import append_events_with_stubs
 from feedcraft.services.recommend import FeedService
 from feedcraft.storage import Store, open_store
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class AppServices:
@@ -24,6 +27,8 @@ class AppServices:
     _generation: GenerationService | None = field(default=None, repr=False)
     _summaries: FeedSummaries | None = field(default=None, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    _warming: threading.Thread | None = field(default=None, repr=False)
+    _warm_state: str = "lazy"
 
     @property
     def generation(self) -> GenerationService:
@@ -44,12 +49,44 @@ class AppServices:
                 self._summaries = FeedSummaries(self.generation, budget_s=budget)
             return self._summaries
 
+    @property
+    def generation_state(self) -> str:
+        """`lazy` (loads on first use), `loading`, `ready` or `failed: <why>` (see
+        `warm_generation`)."""
+        return self._warm_state
+
+    def warm_generation(self) -> threading.Thread:
+        """Load the language model and the encoders generation needs in a background thread,
+        so that the server answers meanwhile and its first generation request (a feed with
+        summaries) does not wait for them. A failure is logged and left for that request to
+        report, as it would be without warming."""
+        with self._lock:
+            if self._warming is None:
+                self._warm_state = "loading"
+                self._warming = threading.Thread(
+                    target=self._warm, name="feedcraft-warm-generation", daemon=True
+                )
+                self._warming.start()
+            return self._warming
+
+    def _warm(self) -> None:
+        try:
+            seconds = self.generation.warm()
+        except Exception as exc:  # the same error reaches the first request that generates
+            self._warm_state = f"failed: {exc}"
+            log.warning("loading the language model failed: %s", exc)
+            return
+        self._warm_state = "ready"
+        log.info("generation loaded: %s", {k: round(v, 2) for k, v in seconds.items()})
+
     def ingest_events(self, events: Sequence[Event]) -> int:
         """Append events atomically, creating stub items for unknown item ids; a batch naming
         a deleted item is refused whole (InvalidInput naming `events[i].item_id`)."""
         return append_events_with_stubs(self.store, events)
 
     def close(self) -> None:
+        if self._warming is not None:  # it reads the store: let it finish (seconds) first
+            self._warming.join()
         if self._summaries is not None:  # its thread writes to the store: stop it first
             self._summaries.close()
         self.feeds.close()

@@ -425,6 +425,18 @@ class GenerationService:
             seconds=time.perf_counter() - start,
         )
 
+    def warm(self) -> dict[str, float]:
+        """Load everything a first request would otherwise load (the model, the guardrails'
+        encoders, the headline click model and its encoders); seconds per part."""
+        seconds = self.generator.warm()
+        start = time.perf_counter()
+        found = self._click_model()
+        if found is not None:
+            model, _ = found
+            model.predict_proba(["warm"], None, [""], encoder=encoder_for(model, self.encoder))
+            seconds["click_model"] = time.perf_counter() - start
+        return seconds
+
     # ------------------------------------------------------------------ click model
 
     def _click_model(self) -> tuple[HeadlineModel, str] | None:

@@ -65,6 +65,21 @@ def test_name_identifies_the_weights(tmp_path: Path) -> None:
     assert model_fingerprint(copy) != model_fingerprint(other)
 
 
+def test_warm_loads_the_weights_before_the_first_call() -> None:
+    """What a server runs at start-up (`[llm] warm_at_start`): the engine is loaded, and the
+    first task then finds it there."""
+    from feedcraft.llm import embedded
+
+    backend = LlamaCppBackend("smollm2", n_threads=THREADS, n_ctx=1280)  # an engine of its own
+    key = (str(backend.path), 1280, THREADS)
+    assert key not in embedded._engines  # constructing loads nothing
+    seconds = Generator(backend, HashingEncoder(256)).warm()
+    assert set(seconds) == {"model", "guardrails"} and seconds["model"] > 0
+    engine = embedded._engines[key]
+    backend.load()  # loading again reuses it
+    assert embedded._engines[key] is engine
+
+
 @pytest.mark.slow
 def test_chat_is_repeatable_for_a_seed(smollm2: LlamaCppBackend) -> None:
     params = SamplingParams(max_tokens=16, temperature=0.8, seed=11)

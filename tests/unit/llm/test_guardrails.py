@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from countingencoder import CountingEncoder
 from feedcraft.embeddings import HashingEncoder
 from feedcraft.errors import InvalidInput
 from feedcraft.llm import Guardrails, SimilarityRule
@@ -256,3 +257,15 @@ def test_faithful_extracts_of_real_articles_pass(articles: list[dict[str, Any]])
                 if not result.passed:
                     failures.append((article["id"], result.detail))
     assert failures == []
+
+
+def test_warm_uses_every_encoder_the_checks_will_use(hashing: HashingEncoder) -> None:
+    """A server warms the guardrails at start-up: the English encoder and the multilingual
+    one must both have been used, so neither loads inside a reader's request."""
+    english, multilingual = CountingEncoder(hashing), CountingEncoder(hashing)
+    rails = Guardrails(english, multilingual=SimilarityRule(multilingual, 0.2))
+    rails.warm()
+    assert english.texts and multilingual.texts
+    assert all(not any("\u4e00" <= ch <= "\u9fff" for ch in t) for t in english.texts)
+    assert any("\u4e00" <= ch <= "\u9fff" for t in multilingual.texts for ch in t)
+    Guardrails(None).warm()  # no similarity check at all: nothing to load, no error

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from countingencoder import CountingEncoder
 from feedcraft.config import Settings
 from feedcraft.domain import Event, EventType
 from feedcraft.embeddings import Encoder, make_encoder
@@ -25,28 +25,6 @@ from feedcraft.services.recommend import FeedService
 from feedcraft.storage import Store
 
 N_ARTICLES = 101
-
-
-class CountingEncoder:
-    """A real encoder that records every text it is asked to encode."""
-
-    def __init__(self, inner: Encoder) -> None:
-        self.inner = inner
-        self.texts: list[str] = []
-
-    @property
-    def name(self) -> str:
-        return self.inner.name
-
-    @property
-    def dim(self) -> int:
-        return self.inner.dim
-
-    def encode(
-        self, texts: Sequence[str], batch_size: int | None = None, show_progress: bool = False
-    ) -> np.ndarray:
-        self.texts.extend(texts)
-        return self.inner.encode(texts, batch_size=batch_size, show_progress=show_progress)
 
 
 @pytest.fixture
