@@ -20,7 +20,6 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
 import argparse
 import json
-import platform
 import statistics
 import tempfile
 import time
@@ -31,12 +30,9 @@ from fastapi.testclient import TestClient
 
 from feedcraft.api.app import create_app
 from feedcraft.config import load_settings
-from feedcraft.services.ingestion import import_mind
-from feedcraft.services.training import train
-from feedcraft.storage import open_store
+from server_start import hardware, mind_store
 
 REPO = Path(__file__).resolve().parents[1]
-MIND = REPO.parent / "shared" / "data" / "mind-small" / "MINDsmall_train_sample"
 DEFAULT_OUT = REPO / "benchmarks" / "results" / "feed_summaries.json"
 UNBOUNDED = 1e9
 
@@ -103,15 +99,9 @@ def main() -> None:
     args = parser.parse_args()
     budgets = [UNBOUNDED if b == "unbounded" else float(b) for b in args.budgets.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
-        db = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        settings = load_settings(store=db, progress=False)
-        store = open_store(db)
-        try:
-            import_mind(store, MIND, progress=False)
-            train(store, settings, models=["content"], progress=False)
-            users = sorted(store.events.user_ids())[: args.users]
-        finally:
-            store.close()
+        path = Path(tmp) / "bench.db"
+        users = mind_store(path)[: args.users]
+        db = f"sqlite:///{path}"
         rows = [scenario(db, b, users, args.n, args.backend) for b in budgets]
     print(f"\nfeeds of {args.n} MIND items for {len(users)} readers, summaries by {args.backend}\n")
     print(
@@ -128,13 +118,8 @@ def main() -> None:
             f"| {r['second_mean_s']:.3f} | {sum(r['pending_second'])} "
             f"| {sum(r['summaries_second'])}/{len(users) * args.n} |"
         )
-    hardware = {
-        "machine": platform.machine(),
-        "processor": platform.processor(),
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-    }
-    out = {"hardware": hardware, "users": users, "n": args.n, "backend": args.backend, "rows": rows}
+    out = {"hardware": hardware(), "users": users, "n": args.n, "backend": args.backend}
+    out["rows"] = rows
     args.out.write_text(json.dumps(out, indent=2))
     print(f"wrote {args.out}")
 

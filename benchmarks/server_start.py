@@ -33,6 +33,8 @@ import subprocess
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +56,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def hardware() -> dict[str, Any]:
+    """The machine a benchmark ran on, for its results file."""
+    return {
+        "machine": platform.machine(),
+        "processor": platform.processor(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+    }
+
+
 def rss_mb(pid: int) -> float:
     """Resident memory of a process (Linux /proc)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -67,21 +79,44 @@ def get(url: str, timeout: float = 600) -> Any:
         return json.loads(response.read())
 
 
-def run_once(db: Path, scenario: str, user: str, n: int, backend: str) -> dict[str, Any]:
+def mind_store(db: Path) -> list[str]:
+    """Import the MIND sample into a new SQLite store at `db`, train the content model (it
+    recommends only items with text, which summaries need); the readers' ids, sorted."""
+    settings = load_settings(store=f"sqlite:///{db}", progress=False)
+    store = open_store(settings.store)
+    try:
+        import_mind(store, MIND, progress=False)
+        train(store, settings, models=["content"], progress=False)
+        return sorted(store.events.user_ids())
+    finally:
+        store.close()
+
+
+def copy_store(source: Path, directory: Path) -> Path:
+    """A copy of the database `source` and any WAL beside it, in a new `directory`."""
+    directory.mkdir()
+    for path in source.parent.glob(source.name + "*"):
+        shutil.copy(path, directory / path.name)
+    return directory / source.name
+
+
+@contextmanager
+def served(
+    db: Path, backend: str, *args: str, env: dict[str, str] | None = None
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """A `feedcraft serve` process on `db`, up (answering /health); its process and URL."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDCRAFT_")}
-    env |= {
+    full = {k: v for k, v in os.environ.items() if not k.startswith("FEEDCRAFT_")}
+    full |= {
         "FEEDCRAFT_STORE": f"sqlite:///{db}",
         "FEEDCRAFT_LLM__BACKEND": backend,
         "FEEDCRAFT_PROGRESS": "false",
         "HF_HUB_OFFLINE": "1",
         "TRANSFORMERS_OFFLINE": "1",
-    }
-    cmd = [str(FEEDCRAFT), "serve", "--port", str(port)]
-    cmd.append("--lazy-generation" if scenario == "lazy" else "--warm-generation")
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    } | (env or {})
+    cmd = [str(FEEDCRAFT), "serve", "--port", str(port), *args]
+    proc = subprocess.Popen(cmd, env=full, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         while True:
             try:
@@ -91,6 +126,20 @@ def run_once(db: Path, scenario: str, user: str, n: int, backend: str) -> dict[s
                 if proc.poll() is not None:
                     raise RuntimeError(f"server exited with {proc.returncode}") from None
                 time.sleep(0.05)
+        yield proc, base
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def run_once(db: Path, scenario: str, user: str, n: int, backend: str) -> dict[str, Any]:
+    flag = "--lazy-generation" if scenario == "lazy" else "--warm-generation"
+    started = time.perf_counter()
+    with served(db, backend, flag) as (proc, base):
         up = time.perf_counter()
         ready_s = None
         if scenario == "warm, when ready":
@@ -118,13 +167,6 @@ def run_once(db: Path, scenario: str, user: str, n: int, backend: str) -> dict[s
             "summaries": sum(bool(e["summary"]) for e in items),
             "rss_mb": rss_mb(proc.pid),
         }
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def main() -> None:
@@ -137,21 +179,12 @@ def main() -> None:
     runs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "source.db"
-        settings = load_settings(store=f"sqlite:///{source}", progress=False)
-        store = open_store(settings.store)
-        try:
-            import_mind(store, MIND, progress=False)
-            train(store, settings, models=["content"], progress=False)
-            user = sorted(store.events.user_ids())[0]
-        finally:
-            store.close()
+        user = mind_store(source)[0]
         for _ in range(args.repeats):
             for scenario in SCENARIOS:  # interleaved, so drift hits every scenario alike
                 run = Path(tmp) / f"run{len(runs)}"
-                run.mkdir()
-                for path in source.parent.glob(source.name + "*"):  # and any WAL beside it
-                    shutil.copy(path, run / path.name)
-                runs.append(run_once(run / source.name, scenario, user, args.n, args.backend))
+                db = copy_store(source, run)
+                runs.append(run_once(db, scenario, user, args.n, args.backend))
                 shutil.rmtree(run)
                 print(json.dumps(runs[-1]))
     rows = []
@@ -182,13 +215,7 @@ def main() -> None:
             f"| {r['complete_s']:.1f} ({r['complete_s'] / base['complete_s']:.2f}x) "
             f"| {r['rss_mb']:.0f} |"
         )
-    hardware = {
-        "machine": platform.machine(),
-        "processor": platform.processor(),
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-    }
-    out = {"hardware": hardware, "user": user, "n": args.n, "backend": args.backend}
+    out = {"hardware": hardware(), "user": user, "n": args.n, "backend": args.backend}
     args.out.write_text(json.dumps(out | {"rows": rows, "runs": runs}, indent=2))
     print(f"wrote {args.out}")
 

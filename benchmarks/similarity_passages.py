@@ -39,7 +39,6 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
 import argparse
 import json
-import platform
 import time
 from pathlib import Path
 from typing import Any
@@ -54,6 +53,7 @@ from feedcraft.llm.factory import guardrails_from_settings
 from feedcraft.llm.sentences import split_sentences
 from feedcraft.llm.tasks import PreparedTask, prepare_headlines, prepare_summary
 from generation import load_wikinews, load_xmind
+from server_start import hardware
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "benchmarks" / "results" / "similarity_passages.json"
@@ -265,12 +265,7 @@ def main() -> None:
                 )
         rejected = [c for c in candidates if c["cosines"]["whole"] < 0.3]
         print(f"\n(similarity rejects {len(rejected)} of {len(candidates)} under the whole rule)")
-    result["hardware"] = {
-        "machine": platform.machine(),
-        "processor": platform.processor(),
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-    }
+    result["hardware"] = hardware()
     result["seconds"] = time.perf_counter() - start
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False))
     print(f"wrote {args.out}")

@@ -2,17 +2,22 @@
 
 A feed is served in milliseconds, a language model writes a summary in seconds: a feed of
 20 articles, none cached, would keep its reader waiting half a minute or more. So a request
-takes what the cache holds and hands the missing summaries, in feed order, to one background
-thread that writes them into the cache; it waits for them at most its budget, attaches those
-written by then, and reports the others as pending: the reader's next request finds them.
+takes what the cache holds and hands the missing summaries to one background thread that
+writes them into the cache; it waits for them at most its budget, attaches those written by
+then, and reports the others as pending: the reader's next request finds them.
+
+The thread writes by position in the feed, not by arrival: with several readers at once, each
+reader's first items come before anyone's tenth, since a reader sees the top of a feed first
+and may never scroll to the rest (`benchmarks/feed_summaries.py`, concurrent readers).
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import threading
 import time
-from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -35,9 +40,10 @@ class AttachedSummaries:
 class FeedSummaries:
     """Attach summaries to feeds, waiting at most `budget_s` seconds per request for them.
 
-    At most `max_pending` summaries wait in the queue; past that, a request's missing ones
-    are not queued (its next request queues them again), so a burst of feeds cannot grow
-    memory or work without bound. A queued (item, reader) is not queued twice.
+    Queued summaries are written best position first (ties: first come). At most
+    `max_pending` wait; past that, a request's missing ones are not queued (its next request
+    queues them again), so a burst of feeds cannot grow memory or work without bound. A queued
+    (item, reader) is not queued twice.
     """
 
     def __init__(
@@ -50,7 +56,9 @@ class FeedSummaries:
         self.generation = generation
         self.budget_s = budget_s
         self.max_pending = max_pending
-        self._queue: deque[tuple[str, str | None]] = deque()
+        # (position in its feed, arrival number, (item, reader)): a heap, best first
+        self._queue: list[tuple[int, int, tuple[str, str | None]]] = []
+        self._arrivals = itertools.count()
         self._queued: set[tuple[str, str | None]] = set()
         self._busy = False
         self._closed = False
@@ -58,18 +66,18 @@ class FeedSummaries:
         self._thread: threading.Thread | None = None
 
     def attach(self, item_ids: Sequence[str], user_id: str | None) -> AttachedSummaries:
-        """Cached summaries at once; the missing ones are queued (in feed order) and waited
-        for until `budget_s` has passed since the call; those not written by then are
-        reported as pending and written anyway, for the next request."""
+        """Cached summaries at once; the missing ones are queued (by position in the feed)
+        and waited for until `budget_s` has passed since the call; those not written by then
+        are reported as pending and written anyway, for the next request."""
         deadline = time.monotonic() + self.budget_s
         texts: dict[str, str] = {}
         queued: list[str] = []
         cached = self.generation.cached_summaries(item_ids, user_id)  # deleted ones left out
-        for item_id in item_ids:
+        for position, item_id in enumerate(item_ids):
             hit = cached.get(item_id)
             if hit is not None:
                 texts[item_id] = hit.text
-            elif item_id in cached and self._submit(item_id, user_id):
+            elif item_id in cached and self._submit(item_id, user_id, position):
                 queued.append(item_id)
         with self._cond:
             self._cond.wait_for(
@@ -106,7 +114,7 @@ class FeedSummaries:
             if thread.is_alive():
                 log.warning("a feed summary was still being written after %.0f s", timeout)
 
-    def _submit(self, item_id: str, user_id: str | None) -> bool:
+    def _submit(self, item_id: str, user_id: str | None, position: int) -> bool:
         key = (item_id, user_id)
         with self._cond:
             if self._closed:
@@ -115,7 +123,7 @@ class FeedSummaries:
                 return True
             if len(self._queue) >= self.max_pending:
                 return False
-            self._queue.append(key)
+            heapq.heappush(self._queue, (position, next(self._arrivals), key))
             self._queued.add(key)
             if self._thread is None:
                 self._thread = threading.Thread(
@@ -131,7 +139,7 @@ class FeedSummaries:
                 self._cond.wait_for(lambda: self._queue or self._closed)
                 if self._closed:
                     return
-                key = self._queue.popleft()
+                _, _, key = heapq.heappop(self._queue)
                 self._busy = True
             try:
                 self.generation.summary(*key)

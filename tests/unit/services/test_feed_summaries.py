@@ -37,9 +37,11 @@ class GatedGenerator(Generator):
         self.gate = threading.Event()
         self.gate.set()
         self.runs = 0
+        self.sources: list[str] = []  # what each run summarised, in order
 
     def run(self, task: PreparedTask) -> GenerationResult:
         self.runs += 1
+        self.sources.append(task.source)
         assert self.gate.wait(30), "the gate was never opened"
         return super().run(task)
 
@@ -118,6 +120,22 @@ def _until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.01)
+
+
+def test_each_readers_top_items_are_written_before_anyones_later_ones(
+    background: FeedSummaries, generation: GenerationService, gated: GatedGenerator
+) -> None:
+    """Reader a's feed of four is queued, then reader b's of two: b's first item comes right
+    after a's first (already in progress), not after all of a's."""
+    gated.gate.clear()
+    background.attach(IDS[:4], "a")
+    _until(lambda: gated.runs == 1)  # a's first is being written
+    background.attach(IDS[4:], "b")
+    gated.gate.set()
+    assert background.wait(30)
+    titles = {i: generation.store.catalogue.get(i).title for i in IDS}
+    order = [next(i for i in IDS if titles[i] in source) for source in gated.sources]
+    assert order == [IDS[0], IDS[4], IDS[1], IDS[5], IDS[2], IDS[3]]
 
 
 def test_close_drops_the_queue_and_waits_for_the_summary_in_progress(
