@@ -8,7 +8,7 @@ then, and reports the others as pending: the reader's next request finds them.
 
 The thread writes by position in the feed, not by arrival: with several readers at once, each
 reader's first items come before anyone's tenth, since a reader sees the top of a feed first
-and may never scroll to the rest (`benchmarks/feed_summaries.py`, concurrent readers).
+and may never scroll to the rest (`benchmarks/feed_summaries_readers.py`).
 """
 
 from __future__ import annotations
