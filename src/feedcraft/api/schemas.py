@@ -112,7 +112,7 @@ class FeedEntryOut(BaseModel):
     title: str | None = None
     category: str | None = None
     summary: str | None = None
-    #: True when a summary was asked for and is still being written: ask again shortly.
+    #: True when a summary was asked for and is being written or waits its turn: ask again.
     summary_pending: bool = False
 
 

@@ -41,9 +41,10 @@ class FeedSummaries:
     """Attach summaries to feeds, waiting at most `budget_s` seconds per request for them.
 
     Queued summaries are written best position first (ties: first come). At most
-    `max_pending` wait; past that, a request's missing ones are not queued (its next request
-    queues them again), so a burst of feeds cannot grow memory or work without bound. A queued
-    (item, reader) is not queued twice.
+    `max_pending` wait, so a burst of feeds cannot grow memory or work without bound; when the
+    queue is full a better-placed item takes the place of the worst-placed one, and what finds
+    no place is left for its reader's next request. A queued (item, reader) is not queued
+    twice.
     """
 
     def __init__(
@@ -67,27 +68,33 @@ class FeedSummaries:
 
     def attach(self, item_ids: Sequence[str], user_id: str | None) -> AttachedSummaries:
         """Cached summaries at once; the missing ones are queued (by position in the feed)
-        and waited for until `budget_s` has passed since the call; those not written by then
-        are reported as pending and written anyway, for the next request."""
+        and waited for until `budget_s` has passed since the call. Those not written by then
+        are reported as pending: queued ones are written anyway, and ones the queue had no
+        room for (or lost to a better-placed item) are queued by the next request."""
         deadline = time.monotonic() + self.budget_s
         texts: dict[str, str] = {}
+        missing: list[str] = []
         queued: list[str] = []
-        cached = self.generation.cached_summaries(item_ids, user_id)  # deleted ones left out
+        cached = self.generation.cached_summaries(item_ids, user_id)  # deleted, textless left out
         for position, item_id in enumerate(item_ids):
             hit = cached.get(item_id)
             if hit is not None:
                 texts[item_id] = hit.text
-            elif item_id in cached and self._submit(item_id, user_id, position):
-                queued.append(item_id)
+            elif item_id in cached:
+                missing.append(item_id)
+                if self._submit(item_id, user_id, position):
+                    queued.append(item_id)
         with self._cond:
             self._cond.wait_for(
                 lambda: all((i, user_id) not in self._queued for i in queued),
                 max(0.0, deadline - time.monotonic()),
             )
-            pending = frozenset(i for i in queued if (i, user_id) in self._queued)
-        # written (or found to have no text) in the meantime
-        done = self.generation.cached_summaries([i for i in queued if i not in pending], user_id)
+            waiting = {i for i in queued if (i, user_id) in self._queued}
+            closed = self._closed
+        # written meanwhile, by this request's thread work or for another reader of the bucket
+        done = self.generation.cached_summaries([i for i in missing if i not in waiting], user_id)
         texts.update((i, hit.text) for i, hit in done.items() if hit is not None)
+        pending = frozenset() if closed else frozenset(i for i in missing if i not in texts)
         return AttachedSummaries(texts=texts, pending=pending)
 
     def pending(self) -> int:
@@ -121,9 +128,15 @@ class FeedSummaries:
                 return False
             if key in self._queued:
                 return True
+            entry = (position, next(self._arrivals), key)
             if len(self._queue) >= self.max_pending:
-                return False
-            heapq.heappush(self._queue, (position, next(self._arrivals), key))
+                worst = max(self._queue)  # the latest of the worst-placed
+                if entry >= worst:
+                    return False
+                self._queue.remove(worst)  # its reader's next request queues it again
+                heapq.heapify(self._queue)
+                self._queued.discard(worst[2])
+            heapq.heappush(self._queue, entry)
             self._queued.add(key)
             if self._thread is None:
                 self._thread = threading.Thread(

@@ -304,12 +304,17 @@ class GenerationService:
         self, item_ids: Sequence[str], user_id: str | None = None, *, max_length: int | None = None
     ) -> dict[str, GeneratedText | None]:
         """What `summary` would serve for each stored item, None where the cache does not hold
-        it yet; items the catalogue lacks are left out. Never runs a model, and reads the
-        reader's profile and the items once for all (a feed asks for many)."""
+        it yet; items the catalogue lacks, and items with no text to summarise, are left out.
+        Never runs a model, and reads the reader's profile and the items once for all (a feed
+        asks for many)."""
         items = self.store.catalogue.get_many(list(item_ids))
         terms = self.profile_terms(user_id)
         params = {"max_length": max_length}
-        return {i: self._lookup("summary", items[i], terms, params) for i in items}
+        return {
+            i: self._lookup("summary", item, terms, params)
+            for i, item in items.items()
+            if item.title.strip() or item.body.strip()
+        }
 
     def headlines(
         self, item_id: str, n: int = 3, *, max_length: int | None = None

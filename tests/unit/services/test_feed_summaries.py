@@ -103,15 +103,39 @@ def test_a_queued_item_is_queued_once_and_the_queue_is_bounded(
     summaries.attach(IDS[:1], None)
     _until(lambda: gated.runs == 1)  # the thread holds the first one at the gate
     first = summaries.attach(IDS, None)
-    # the one being written plus two waiting; the other three are not queued
-    assert first.pending == frozenset(IDS[:3]) and summaries.pending() == 3
+    # the one being written plus two waiting; the other three found no place, and are
+    # pending all the same: the reader's next request queues them
+    assert first.pending == frozenset(IDS) and summaries.pending() == 3
     again = summaries.attach(IDS, None)
     assert again.pending == first.pending and summaries.pending() == 3  # not queued twice
     gated.gate.set()
     assert summaries.wait(30) and gated.runs == 3
     third = summaries.attach(IDS, None)  # the next request queues what did not fit
-    assert set(third.texts) == set(IDS[:3])
-    assert frozenset(IDS[3:5]) <= third.pending <= frozenset(IDS[3:])  # 6 if the thread took 4
+    assert set(third.texts) == set(IDS[:3]) and third.pending == frozenset(IDS[3:])
+    assert summaries.wait(30)
+    assert summaries.attach(IDS, None).pending <= frozenset(IDS[5:])  # 6 if it took 4 first
+    summaries.close(timeout=30)
+
+
+def test_a_full_queue_gives_a_better_placed_item_the_worst_ones_place(
+    generation: GenerationService, gated: GatedGenerator
+) -> None:
+    """Reader a's items 2 and 3 wait in a full queue; reader b's first item takes the place
+    of a's third (still pending for a, queued again by a's next request)."""
+    gated.gate.clear()
+    summaries = FeedSummaries(generation, budget_s=0.0, max_pending=2)
+    summaries.attach(IDS[:1], "a")
+    _until(lambda: gated.runs == 1)
+    assert summaries.attach(IDS[:3], "a").pending == frozenset(IDS[:3])
+    assert summaries.attach(IDS[4:5], "b").pending == frozenset(IDS[4:5])
+    assert summaries.pending() == 3  # a's first (in progress), b's first, a's second
+    gated.gate.set()
+    assert summaries.wait(30)
+    titles = {i: generation.store.catalogue.get(i).title for i in IDS}
+    order = [next(i for i in IDS if titles[i] in source) for source in gated.sources]
+    assert order == [IDS[0], IDS[4], IDS[1]]
+    again = summaries.attach(IDS[:3], "a")
+    assert set(again.texts) == set(IDS[:2]) and again.pending == frozenset(IDS[2:3])
     summaries.close(timeout=30)
 
 
