@@ -92,8 +92,10 @@ class FeedSummaries:
             waiting = {i for i in queued if (i, user_id) in self._queued}
             closed = self._closed
         # written meanwhile, by this request's thread work or for another reader of the bucket
-        done = self.generation.cached_summaries([i for i in missing if i not in waiting], user_id)
-        texts.update((i, hit.text) for i, hit in done.items() if hit is not None)
+        # (a fully cached feed, the usual one, skips the second read of the reader's profile)
+        if written := [i for i in missing if i not in waiting]:
+            done = self.generation.cached_summaries(written, user_id)
+            texts.update((i, hit.text) for i, hit in done.items() if hit is not None)
         pending = frozenset() if closed else frozenset(i for i in missing if i not in texts)
         return AttachedSummaries(texts=texts, pending=pending)
 
