@@ -5,6 +5,7 @@ tests/api/conftest.py, each test on its own copy)."""
 from __future__ import annotations
 
 import shutil
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -66,3 +67,16 @@ def test_a_model_that_cannot_load_is_reported_and_feeds_still_served(
         item = c.get(f"/users/{user}/feed", params={"n": 1}).json()["items"][0]["item_id"]
         refused = c.get(f"/items/{item}/summary")
     assert refused.status_code == 422 and "missing.gguf" in refused.json()["detail"]
+
+
+def test_an_unreachable_model_server_is_reported_at_start_up(trained: Any, tmp_path: Path) -> None:
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{s.getsockname()[1]}"
+    settings = _settings(trained, tmp_path, backend=url, warm_at_start=True)
+    with TestClient(create_app(settings)) as c:
+        c.app.state.services.warm_generation().join(60)  # type: ignore[attr-defined]
+        state = c.get("/health").json()["generation"]
+        assert state.startswith("failed:") and url in state, state
+        user = trained.data.users[0]
+        assert c.get(f"/users/{user}/feed", params={"n": 3}).status_code == 200

@@ -130,7 +130,9 @@ class HealthOut(BaseModel):
     events: int
     generation: str = Field(
         description='"lazy" (the model loads on first use), "loading", "ready" or '
-        '"failed: <why>" when the server warms it at start-up ([llm] warm_at_start)'
+        '"failed: <why>" when the server warms it at start-up ([llm] warm_at_start); with an '
+        "HTTP backend, ready means that server answered; failed reports the start-up try "
+        "(each generation request still tries the server)"
     )
 
 

@@ -129,8 +129,9 @@ class CompletionBackend(Backend, Protocol):
 
 @runtime_checkable
 class Loadable(Protocol):
-    """A backend whose weights load on first use; `load` loads them now, so that a server can
-    pay for it at start-up instead of in its first reader's request."""
+    """A backend with a first-use cost: `load` pays it now (the embedded model's weights; an
+    HTTP server's first answer, which also proves it reachable), so that a server can do it at
+    start-up instead of in its first reader's request."""
 
     def load(self) -> None: ...
 

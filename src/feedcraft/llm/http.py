@@ -185,6 +185,20 @@ class OpenAICompatibleBackend(ChatBackend):
         body.update(self.extra_body)
         return self._call(body, f"{self._root}/completions")
 
+    def load(self) -> None:
+        """Ask the server for one token of this model, the way tasks will ask.
+
+        Nothing is loaded here, but a server that warms at start-up should say `ready` only when
+        the configured server answers for the configured model and key (unreachable, wrong
+        model and refused key all fail here, not in the first reader's request), and servers
+        that load weights on first use (Ollama) do so now. Retries as any request does.
+        """
+        params = SamplingParams(max_tokens=1, temperature=0.0)
+        if self.prompt_style == "completion":
+            self.complete("Hello", params)
+        else:
+            self.chat([Message("user", "Hello")], params)
+
     def _call(self, body: dict[str, Any], endpoint: str) -> Completion:
         start = time.perf_counter()
         response = self._send(body, stream=False, endpoint=endpoint)  # body read inside

@@ -19,6 +19,7 @@ QUESTION = [Message("user", "Name the capital of France in one word.")]
 def test_chat_and_stream_against_a_real_server(llama_server: str) -> None:
     with OpenAICompatibleBackend(llama_server, model="smollm2", timeout=120) as backend:
         params = SamplingParams(max_tokens=12, temperature=0.0, seed=1)
+        backend.load()  # what a warming server does: one token, proving the server answers
         completion = backend.chat(QUESTION, params)
         assert completion.text.strip()
         assert completion.backend == f"openai:smollm2@{llama_server}"
@@ -100,6 +101,30 @@ def test_nothing_listening_is_unavailable() -> None:
     backend = OpenAICompatibleBackend(f"http://127.0.0.1:{free_port()}", max_retries=1, backoff=0)
     with pytest.raises(Unavailable, match="ConnectError"):
         backend.chat(QUESTION)
+
+
+@pytest.mark.parametrize(
+    ("style", "path"), [("chat", "/v1/chat/completions"), ("completion", "/v1/completions")]
+)
+def test_load_asks_the_server_for_one_token_the_way_tasks_will(
+    scripted_server: ScriptedServer, style: str, path: str
+) -> None:
+    backend = OpenAICompatibleBackend(scripted_server.url, model="m", prompt_style=style)
+    backend.load()
+    assert scripted_server.paths == [path]
+    request = scripted_server.requests[0]
+    assert request["max_tokens"] == 1 and request["model"] == "m"
+
+
+def test_load_fails_on_a_refused_model_or_no_server(scripted_server: ScriptedServer) -> None:
+    scripted_server.replies = [Reply(status=404), Reply("never")]
+    backend = OpenAICompatibleBackend(scripted_server.url, model="nope", max_retries=2)
+    with pytest.raises(InvalidInput, match="HTTP 404"):
+        backend.load()
+    assert len(scripted_server.requests) == 1  # a wrong model is not retried
+    gone = OpenAICompatibleBackend(f"http://127.0.0.1:{free_port()}", max_retries=1, backoff=0)
+    with pytest.raises(Unavailable, match="failed after 2 tries: ConnectError"):
+        gone.load()
 
 
 def test_streaming_parses_server_sent_events(scripted_server: ScriptedServer) -> None:
