@@ -104,10 +104,11 @@ def test_chinese_sentences_split_on_chinese_and_ascii_marks() -> None:
         "是的；",
         "完成",
     ]
-    # machine-translated xMIND text ends sentences with ASCII full stops
-    assert split_sentences("他們似乎無害. 這篇文章首次出現在讀者文摘上.價格是3.5元") == [
-        "他們似乎無害.",
-        "這篇文章首次出現在讀者文摘上.",
+    # machine-translated xMIND text ends sentences with ASCII full stops (invented text in
+    # its style: xMIND's own may not be copied here)
+    assert split_sentences("它們看起來無害. 這篇報導最早刊登在本地週報上.價格是3.5元") == [
+        "它們看起來無害.",
+        "這篇報導最早刊登在本地週報上.",
         "價格是3.5元",
     ]
 
@@ -118,5 +119,5 @@ def test_units_count_words_and_han_characters() -> None:
     assert count_units(" ,. ") == 0
     assert truncate_units("one two three four", 2) == "one two…"
     assert truncate_units("one two", 2) == "one two"
-    assert truncate_units("在DEA的回收日丟棄", 3) == "在DEA的…"
+    assert truncate_units("在NBA的決賽日登場", 3) == "在NBA的…"
     assert truncate_units("anything", 0) == ""

@@ -121,8 +121,8 @@ def test_overlap_needs_the_source_words() -> None:
     assert check_overlap("Hu Jintao discussed trade with Lula.", SOURCE, 0.5).passed
     failed = check_overlap("Angela Merkel visited the football stadium yesterday.", SOURCE, 0.5)
     assert not failed.passed and failed.detail == "0% of content in the source"
-    zh = "他們似乎無害, 但有很好的理由你不應該忽視他們. 這篇文章首次出現在讀者文摘上."
-    assert check_overlap("他们似乎无害，文章首次出现在读者文摘上。", zh, 0.5).passed  # Simplified
+    zh = "它們看起來無害, 但有充分的理由你不應該忽視它們. 這篇報導最早刊登在本地週報上."
+    assert check_overlap("它们看起来无害，报导最早刊登在本地周报上。", zh, 0.5).passed  # Simplified
     assert not check_overlap("在説明被逐漏的人没有意义的程式。", zh, 0.5).passed
 
 
