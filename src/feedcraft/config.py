@@ -83,6 +83,12 @@ class LLMSettings(BaseModel):
     api_key: str | None = Field(default=None, description="bearer token for an HTTP server")
     threads: int = Field(default=2, ge=1, le=256, description="llama.cpp threads (embedded)")
     context: int = Field(default=4096, ge=256, description="context window in tokens (embedded)")
+    swa_full: bool = Field(
+        default=True,
+        description="full-size cache in sliding-window layers (embedded; Gemma 3): lets the "
+        "few-shot examples be reused between requests (~0.75x the time each) for more memory "
+        "(+33 MB for gemma3 at 4,096 tokens; more for larger models and contexts)",
+    )
     timeout_s: float = Field(default=60.0, gt=0, description="HTTP read timeout per try")
     max_retries: int = Field(default=2, ge=0, le=10, description="HTTP retries on 5xx/timeouts")
     max_attempts: int = Field(default=2, ge=1, le=10, description="model tries per output")

@@ -89,6 +89,9 @@ class Completion:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     seconds: float = 0.0
+    # Prompt tokens the server took from its cache rather than evaluating (OpenAI's
+    # usage.prompt_tokens_details.cached_tokens); None when the server does not say.
+    cached_tokens: int | None = None
 
     @property
     def tokens_per_second(self) -> float | None:
@@ -224,6 +227,7 @@ def parse_completion(payload: Mapping[str, Any], backend: str, seconds: float) -
     message = choice.get("message")
     text = (message.get("content") if message is not None else choice.get("text")) or ""
     usage = payload.get("usage") or {}
+    details = usage.get("prompt_tokens_details") or {}
     return Completion(
         text=text,
         backend=backend,
@@ -231,4 +235,5 @@ def parse_completion(payload: Mapping[str, Any], backend: str, seconds: float) -
         prompt_tokens=usage.get("prompt_tokens"),
         completion_tokens=usage.get("completion_tokens"),
         seconds=seconds,
+        cached_tokens=details.get("cached_tokens"),
     )

@@ -13,14 +13,21 @@ Both packaged models get few-shot completion prompts (`prompt_style="completion"
 `fewshot`): measured, SmolLM2 never passed the guardrails through its chat template and
 Gemma 3 270M has none. A .gguf path defaults to chat prompts (an instruction-tuned model).
 
-One engine per (model file, context, threads) is loaded lazily, once per process, and shared:
-loading costs about a second, and the engine is thread-safe. Note that xllamacpp's server
-also listens on a loopback port while it lives; nothing here uses that port.
+One engine per (model file, context, threads, cache layout) is loaded lazily, once per
+process, and shared: loading costs about a second, and the engine is thread-safe. Note that
+xllamacpp's server also listens on a loopback port while it lives; nothing here uses that port.
 
 Threads: llama.cpp's decode threads meet at a barrier for every token, so on an oversubscribed
 machine (more runnable threads than cores) two threads are slower than one, by a factor that
 grows with the load (benchmarks/README.md, "generation.py"). Two is the default for a quiet
 laptop; pass `n_threads=1` on shared machines.
+
+Prompt prefix reuse: every few-shot prompt of a task begins with the same worked examples
+(~125 tokens), which llama.cpp keeps in its KV cache between requests, but only for models
+without sliding-window attention unless the SWA layers keep a full-size cache (`swa_full`).
+Gemma 3 has SWA, so without it every request evaluated the examples again; with it, prompt
+evaluation takes ~0.6x and a request ~0.75x as long, for ~33 MB more memory at a 4,096-token
+context (benchmarks/README.md, "prompt_cache.py"). Models without SWA (SmolLM2) are unaffected.
 """
 
 from __future__ import annotations
@@ -66,7 +73,7 @@ PACKAGED_GGUF: dict[str, tuple[str, str]] = {
 PACKAGED_STYLE = {spec: "completion" for spec in PACKAGED_GGUF}
 _SAMPLE = 1 << 20
 
-_engines: dict[tuple[str, int, int], Any] = {}
+_engines: dict[tuple[str, int, int, bool], Any] = {}
 _engines_lock = threading.Lock()
 
 
@@ -132,8 +139,8 @@ def model_fingerprint(path: Path) -> str:
     return h.hexdigest()[:12]
 
 
-def _load_engine(path: Path, n_ctx: int, n_threads: int) -> Any:
-    key = (str(path), n_ctx, n_threads)
+def _load_engine(path: Path, n_ctx: int, n_threads: int, swa_full: bool) -> Any:
+    key = (str(path), n_ctx, n_threads, swa_full)
     with _engines_lock:
         engine = _engines.get(key)
         if engine is not None:
@@ -148,6 +155,7 @@ def _load_engine(path: Path, n_ctx: int, n_threads: int) -> Any:
         params.n_parallel = 1
         params.cpuparams.n_threads = n_threads
         params.cpuparams_batch.n_threads = n_threads
+        params.swa_full = swa_full  # lets SWA models reuse a prompt prefix (module docstring)
         params.verbosity = -1  # llama.cpp logs every request to stderr otherwise
         try:
             engine = xllamacpp.Server(params)
@@ -174,7 +182,8 @@ class LlamaCppBackend(ChatBackend):
 
     `prompt_style` is how tasks prompt it ("chat" or "completion"); None picks the packaged
     model's measured style, or "chat" for a path. `extra_body` adds llama.cpp request fields
-    (e.g. {"repeat_penalty": 1.1}) to every call.
+    (e.g. {"repeat_penalty": 1.1}) to every call. `swa_full=False` saves the memory of a
+    full-size cache in sliding-window layers, at the price of prefix reuse (module docstring).
     """
 
     def __init__(
@@ -185,6 +194,7 @@ class LlamaCppBackend(ChatBackend):
         n_threads: int = 2,
         extra_body: Mapping[str, Any] | None = None,
         prompt_style: str | None = None,
+        swa_full: bool = True,
     ) -> None:
         if prompt_style is not None and prompt_style not in PROMPT_STYLES:
             raise InvalidInput(
@@ -198,6 +208,7 @@ class LlamaCppBackend(ChatBackend):
         self.model = model
         self.n_ctx = n_ctx
         self.n_threads = n_threads
+        self.swa_full = swa_full
         self.extra_body = dict(extra_body or {})
         self.prompt_style = prompt_style or PACKAGED_STYLE.get(str(model).strip(), "chat")
         self._path = resolve_gguf(model)
@@ -218,7 +229,7 @@ class LlamaCppBackend(ChatBackend):
         return self._name
 
     def _engine(self) -> Any:
-        return _load_engine(self._path, self.n_ctx, self.n_threads)
+        return _load_engine(self._path, self.n_ctx, self.n_threads, self.swa_full)
 
     def load(self) -> None:
         """Load the weights now (they load on the first call otherwise)."""

@@ -63,7 +63,11 @@ def backend_from_settings(settings: LLMSettings) -> Backend | None:
     if spec.lower() in _NO_MODEL:
         return None
     return make_backend(
-        spec, n_threads=settings.threads, n_ctx=settings.context, prompt_style=style
+        spec,
+        n_threads=settings.threads,
+        n_ctx=settings.context,
+        prompt_style=style,
+        swa_full=settings.swa_full,
     )
 
 

@@ -70,6 +70,9 @@ def test_settings_build_the_configured_backend() -> None:
     assert load_settings().llm == LLMSettings()
     embedded = backend_from_settings(LLMSettings(threads=1, context=1024))
     assert isinstance(embedded, LlamaCppBackend) and embedded.n_threads == 1
+    assert embedded.swa_full  # the few-shot examples are reused between requests
+    lean = backend_from_settings(LLMSettings(swa_full=False))
+    assert isinstance(lean, LlamaCppBackend) and not lean.swa_full
     http = backend_from_settings(
         LLMSettings(backend="http://127.0.0.1:9", model="m", timeout_s=3, max_retries=0)
     )

@@ -21,6 +21,7 @@ from feedcraft.llm import (
     resolve_gguf,
 )
 from feedcraft.llm.embedded import model_fingerprint
+from feedcraft.llm.fewshot import excerpt, fewshot_prompts
 from feedcraft.llm.tasks import prepare_summary
 
 pytest.importorskip("xllamacpp")
@@ -71,7 +72,7 @@ def test_warm_loads_the_weights_before_the_first_call() -> None:
     from feedcraft.llm import embedded
 
     backend = LlamaCppBackend("smollm2", n_threads=THREADS, n_ctx=1280)  # an engine of its own
-    key = (str(backend.path), 1280, THREADS)
+    key = (str(backend.path), 1280, THREADS, True)
     assert key not in embedded._engines  # constructing loads nothing
     seconds = Generator(backend, HashingEncoder(256)).warm()
     assert set(seconds) == {"model", "guardrails"} and seconds["model"] > 0
@@ -187,3 +188,24 @@ def test_packaged_models_write_summaries_that_pass_the_guardrails(
             assert result.backend == backend.name
             assert all(r.passed for r in gen.check(prepare_summary(request), result.text))
     assert written >= 1
+
+
+@pytest.mark.slow
+def test_gemma3_reuses_the_few_shot_prefix_between_requests(
+    articles: list[dict[str, Any]],
+) -> None:
+    """Gemma 3's sliding-window layers drop a cached prompt unless they keep a full cache
+    (`swa_full`): with it, the next article's prompt evaluates only what follows the shared
+    worked examples; without it, everything again."""
+    first, second = (
+        fewshot_prompts("summary", "en", excerpt(a["body"], "en"))[0] for a in articles[10:12]
+    )
+    assert first[:300] == second[:300] and first != second  # the examples, then the article
+    params = SamplingParams(max_tokens=2, temperature=0.0, stop=("\n",))
+    cached = {}
+    for swa_full in (True, False):
+        backend = LlamaCppBackend("gemma3", n_threads=THREADS, n_ctx=1024, swa_full=swa_full)
+        backend.complete(first, params)
+        cached[swa_full] = backend.complete(second, params).cached_tokens
+    assert cached[False] == 0
+    assert cached[True] and cached[True] > 100
