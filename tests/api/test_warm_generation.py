@@ -5,7 +5,6 @@ tests/api/conftest.py, each test on its own copy)."""
 from __future__ import annotations
 
 import shutil
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from feedcraft.api.app import create_app
 from feedcraft.config import Settings, load_settings
+from ports import free_port
 
 
 def _settings(trained: Any, tmp_path: Path, **llm: Any) -> Settings:
@@ -70,9 +70,7 @@ def test_a_model_that_cannot_load_is_reported_and_feeds_still_served(
 
 
 def test_an_unreachable_model_server_is_reported_at_start_up(trained: Any, tmp_path: Path) -> None:
-    with socket.socket() as s:  # a port nothing listens on
-        s.bind(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{s.getsockname()[1]}"
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     settings = _settings(trained, tmp_path, backend=url, warm_at_start=True)
     with TestClient(create_app(settings)) as c:
         c.app.state.services.warm_generation().join(60)  # type: ignore[attr-defined]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -20,15 +19,11 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from ports import free_port as free_port  # re-exported: the LLM tests import it from here
+
 # One llama.cpp thread: on a shared machine two threads, which meet at a barrier for every
 # token, decode slower than one (see feedcraft.llm.embedded).
 THREADS = int(os.environ.get("FEEDCRAFT_TEST_LLM_THREADS", "1"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def unquote_tsv(field: str) -> str:
