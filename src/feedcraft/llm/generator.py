@@ -3,10 +3,11 @@
 For each output a task needs (one summary, or `n` headlines) the model gets up to
 `max_attempts` tries, each with its own seed so that a retry is not a replay. A backend whose
 `prompt_style` is "completion" gets the task's few-shot prompt for that output instead of the
-chat messages, greedy on the first try (see `PreparedTask.completion_params`). A candidate is
-kept only when every guardrail passes; what is still missing after the last attempt comes from
-the extractive fallback. A backend that errors (server down, prompt too long) is not retried:
-the fallback answers at once. The result says who wrote each output and what failed.
+chat messages, greedy on the first try unless an earlier output had the same prompt (see
+`PreparedTask.completion_params`). A candidate is kept only when every guardrail passes; what
+is still missing after the last attempt comes from the extractive fallback. A backend that
+errors (server down, prompt too long) is not retried: the fallback answers at once. The result
+says who wrote each output and what failed.
 """
 
 from __future__ import annotations
@@ -38,8 +39,9 @@ __all__ = ["GENERATION_REVISION", "GenerationResult", "Generator"]
 #: written again rather than served. 2: the extractive fallback fills every headline slot it
 #: can (before, a budget shorter than every clause gave no headline at all). 3: a sentence
 #: whose first letter is lower-case (a lead cut mid-sentence upstream) is marked "…" in a
-#: summary and never offered as a headline.
-GENERATION_REVISION = 3
+#: summary and never offered as a headline. 4: a repeated headline prompt is sampled on the
+#: first attempt, not decoded greedily again.
+GENERATION_REVISION = 4
 
 _SEED_STRIDE = 1000  # attempt a of output i uses seed + a * 1000 + i
 
@@ -155,7 +157,7 @@ class Generator:
         """One model call for output `slot`, in the backend's prompt style."""
         if task.prompts and prompt_style(backend) == "completion":
             assert isinstance(backend, CompletionBackend)
-            params = replace(task.completion_params(attempt), seed=seed)
+            params = replace(task.completion_params(attempt, slot), seed=seed)
             return backend.complete(task.prompts[slot % len(task.prompts)], params)
         return backend.chat(task.messages, replace(task.params, seed=seed))
 

@@ -162,10 +162,15 @@ class PreparedTask:
         system = tuple(m.content for m in self.messages if m.role == "system")
         return (*system, self.examples, own) if self.examples else (*system, own)
 
-    def completion_params(self, attempt: int) -> SamplingParams:
-        """Sampling for a completion prompt: greedy first (small models are most faithful
-        greedy; the prompt variants keep outputs apart), the task's temperature on retries."""
-        temperature = 0.0 if attempt == 0 else self.params.temperature
+    def completion_params(self, attempt: int, slot: int = 0) -> SamplingParams:
+        """Sampling for output `slot`'s completion prompt: greedy on the first attempt (small
+        models are most faithful greedy; the prompt variants keep outputs apart), the task's
+        temperature on retries. A slot whose prompt an earlier slot already had is sampled
+        from the start: greedy decoding of the same prompt could only repeat that answer."""
+        prompts = self.prompts
+        repeated = bool(prompts) and prompts[slot % len(prompts)] in prompts[:slot]
+        greedy = attempt == 0 and not repeated
+        temperature = 0.0 if greedy else self.params.temperature
         return replace(self.params, temperature=temperature, stop=STOP)
 
 

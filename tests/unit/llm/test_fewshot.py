@@ -78,6 +78,19 @@ def test_completion_params_are_greedy_first_then_sampled(articles: list[dict[str
     assert first.max_tokens == task.params.max_tokens
 
 
+def test_a_repeated_prompt_is_sampled_even_on_the_first_attempt(
+    articles: list[dict[str, Any]],
+) -> None:
+    """Variant 2 has variant 0's prompt: greedy decoding could only repeat variant 0's answer."""
+    a = articles[3]
+    task = prepare_headlines(HeadlineRequest(a["title"], a["body"], n=5))
+    first = [task.completion_params(0, slot).temperature for slot in range(5)]
+    assert first == [0.0, 0.0] + [task.params.temperature] * 3 and task.params.temperature > 0
+    assert all(task.completion_params(1, slot).temperature > 0 for slot in range(5))
+    summary = prepare_summary(SummaryRequest(a["title"], a["body"]))
+    assert summary.completion_params(0).temperature == 0.0
+
+
 def test_excerpt_keeps_leading_sentences_within_budget(articles: list[dict[str, Any]]) -> None:
     body = max(articles, key=lambda a: len(a["body"]))["body"]
     short = excerpt(body, "en")
@@ -137,6 +150,27 @@ def test_generator_sends_few_shot_prompts_to_a_completion_backend(
     assert first["temperature"] == 0.0 and first["stop"] == ["\n"] and first["seed"] == 3
     assert retry["temperature"] > 0 and retry["seed"] == 1003
     assert result.failed_checks == ("numbers",)
+
+
+def test_the_third_headline_variant_is_sampled_not_a_greedy_repeat(
+    scripted_server: ScriptedServer, hashing: HashingEncoder, articles: list[dict[str, Any]]
+) -> None:
+    a = articles[0]
+    backend = OpenAICompatibleBackend(
+        scripted_server.url, model="base", max_retries=0, prompt_style="completion"
+    )
+    gen = Generator(backend, hashing, guardrails=Guardrails(hashing, min_similarity=0.1))
+    scripted_server.replies = [
+        Reply(" Hu Jintao lunches with Lula"),
+        Reply(" Lula hosts Hu Jintao at the Granja do Torto"),
+        Reply(" Brazilian barbecue for Hu Jintao"),
+    ]
+    result = gen.headlines(HeadlineRequest(a["title"], a["body"], n=3))
+    assert result.calls == 3 and result.attempts == 1 and not result.fallback
+    prompts = [r["prompt"] for r in scripted_server.requests]
+    assert prompts[2] == prompts[0] != prompts[1]  # two examples, rotated
+    assert [r["temperature"] for r in scripted_server.requests[:2]] == [0.0, 0.0]
+    assert scripted_server.requests[2]["temperature"] > 0
 
 
 def test_a_chat_backend_still_gets_chat_messages(
