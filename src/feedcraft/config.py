@@ -89,7 +89,11 @@ class LLMSettings(BaseModel):
         "few-shot examples be reused between requests (~0.75x the time each) for more memory "
         "(+33 MB for gemma3 at 4,096 tokens; more for larger models and contexts)",
     )
-    timeout_s: float = Field(default=60.0, gt=0, description="HTTP read timeout per try")
+    timeout_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="seconds one HTTP try may take in all (connecting, answering, streaming)",
+    )
     max_retries: int = Field(default=2, ge=0, le=10, description="HTTP retries on 5xx/timeouts")
     max_attempts: int = Field(default=2, ge=1, le=10, description="model tries per output")
     feed_summary_budget_s: float = Field(

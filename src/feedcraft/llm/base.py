@@ -27,6 +27,8 @@ __all__ = [
     "SamplingParams",
     "check_messages",
     "completion_body",
+    "delta_text",
+    "message_text",
     "parse_completion",
     "prompt_style",
 ]
@@ -217,23 +219,82 @@ def completion_body(prompt: str, params: SamplingParams) -> dict[str, object]:
     return body
 
 
-def parse_completion(payload: Mapping[str, Any], backend: str, seconds: float) -> Completion:
+def message_text(content: object, where: str = "content") -> str:
+    """The text of a message's (or a stream delta's) `content`: a string, null (no text), or
+    OpenAI's list of content parts, whose text parts are joined. Anything else (a refusal or
+    image part, a number) raises ValueError naming it: servers are not trusted to be right.
+    """
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, list):
+        raise ValueError(f"{where} is {type(content).__name__}, not a string or a list of parts")
+    pieces = []
+    for i, part in enumerate(content):
+        text = part.get("text") if isinstance(part, Mapping) else None
+        if not isinstance(part, Mapping) or part.get("type") != "text" or not isinstance(text, str):
+            raise ValueError(f"{where} part {i} is not a text part: {part!r:.100}")
+        pieces.append(text)
+    return "".join(pieces)
+
+
+def _mapping(value: object, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{where} is {type(value).__name__}, not an object")
+    return value
+
+
+def _count(value: object) -> int | None:
+    """A token count, or None for a missing or malformed one (counts are only reported)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def parse_completion(payload: object, backend: str, seconds: float) -> Completion:
     """A `Completion` from an OpenAI chat or completions answer (`choices[0]` and `usage`).
 
-    Raises KeyError, IndexError, TypeError or AttributeError on a malformed payload; the
-    caller names the server in its own error.
+    Raises ValueError naming what is malformed in the text's path (the caller names the
+    server in its own error); a malformed finish reason or token count becomes None instead.
     """
-    choice = payload["choices"][0]
-    message = choice.get("message")
-    text = (message.get("content") if message is not None else choice.get("text")) or ""
-    usage = payload.get("usage") or {}
-    details = usage.get("prompt_tokens_details") or {}
+    payload = _mapping(payload, "the answer")
+    choices = payload.get("choices")
+    if not isinstance(choices, list) or not choices:
+        raise ValueError(f"choices is {choices!r:.100}, not a non-empty list")
+    choice = _mapping(choices[0], "choices[0]")
+    if choice.get("message") is not None:
+        message = _mapping(choice["message"], "choices[0].message")
+        text = message_text(message.get("content"))
+    else:
+        raw = choice.get("text")
+        if raw is not None and not isinstance(raw, str):
+            raise ValueError(f"choices[0].text is {type(raw).__name__}, not a string")
+        text = raw or ""
+    usage = payload.get("usage")
+    usage = usage if isinstance(usage, Mapping) else {}
+    details = usage.get("prompt_tokens_details")
+    details = details if isinstance(details, Mapping) else {}
+    finish = choice.get("finish_reason")
     return Completion(
         text=text,
         backend=backend,
-        finish_reason=choice.get("finish_reason"),
-        prompt_tokens=usage.get("prompt_tokens"),
-        completion_tokens=usage.get("completion_tokens"),
+        finish_reason=finish if isinstance(finish, str) else None,
+        prompt_tokens=_count(usage.get("prompt_tokens")),
+        completion_tokens=_count(usage.get("completion_tokens")),
         seconds=seconds,
-        cached_tokens=details.get("cached_tokens"),
+        cached_tokens=_count(details.get("cached_tokens")),
     )
+
+
+def delta_text(event: object) -> str:
+    """The text one streamed chunk adds (its choices' `delta.content`); ValueError, naming
+    what is wrong, on a chunk that is not in the OpenAI shape."""
+    choices = _mapping(event, "the event").get("choices") or []
+    if not isinstance(choices, list):
+        raise ValueError(f"choices is {type(choices).__name__}, not a list")
+    pieces = []
+    for i, choice in enumerate(choices):
+        delta = _mapping(choice, f"choices[{i}]").get("delta")
+        if delta is not None:
+            content = _mapping(delta, f"choices[{i}].delta").get("content")
+            pieces.append(message_text(content, f"choices[{i}].delta.content"))
+    return "".join(pieces)

@@ -73,6 +73,13 @@ PACKAGED_GGUF: dict[str, tuple[str, str]] = {
 PACKAGED_STYLE = {spec: "completion" for spec in PACKAGED_GGUF}
 _SAMPLE = 1 << 20
 
+# What xllamacpp's calls raise for a failed request: Cython turns llama.cpp's C++ exceptions
+# into ValueError (std::invalid_argument: a request the server refuses, kept as InvalidInput),
+# IndexError (std::out_of_range), ArithmeticError (overflow and range errors), MemoryError
+# (std::bad_alloc) and RuntimeError (any other, e.g. "Failed to parse messages", "image input
+# is not supported"). TypeError and the rest are not caught: they are bugs in our own call.
+_RUNTIME_ERRORS = (RuntimeError, IndexError, ArithmeticError, MemoryError)
+
 _engines: dict[tuple[str, int, int, bool], Any] = {}
 _engines_lock = threading.Lock()
 
@@ -256,9 +263,16 @@ class LlamaCppBackend(ChatBackend):
             result = getattr(engine, handler)(body)
         except ValueError as exc:
             raise InvalidInput(str(exc), field=field) from exc
+        except _RUNTIME_ERRORS as exc:
+            raise Unavailable(f"llama.cpp failed: {type(exc).__name__}: {exc}") from exc
         seconds = time.perf_counter() - start
+        if not isinstance(result, Mapping):
+            raise Unavailable(f"llama.cpp answered {type(result).__name__}, not an object")
         _raise_for_error(result)
-        return parse_completion(result, self.name, seconds)
+        try:
+            return parse_completion(result, self.name, seconds)
+        except ValueError as exc:
+            raise Unavailable(f"llama.cpp sent a malformed answer: {exc}") from exc
 
     def stream(
         self, messages: Sequence[Message], params: SamplingParams | None = None

@@ -5,13 +5,27 @@ connection errors, timeouts, 429 and 5xx answers are retried with exponential ba
 4xx answers are our request's fault and are raised at once. A stream is retried only until
 its first byte: once text has been handed to the caller a retry would duplicate it.
 
+The timeout bounds a whole try, answer and stream included: httpx's timeouts bound each read,
+so a server sending a few bytes now and then would hold a call for ever. `_Deadline` shuts
+the try's socket down when its time is up; it finds the socket when the connection opens,
+so connections are not kept alive between requests (a reused one would not be seen; a new
+connection costs milliseconds, an answer seconds).
+
+Secrets stay out of `name` (it is shown in every answer and cache entry) and out of errors:
+`user:password@` in the URL is sent as HTTP basic auth and the query string (gateways take
+keys there) only in requests; both are cut from the URL that is shown.
+
 httpx is imported on first use so that the rest of the package works without it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
+import threading
 import time
+import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +38,7 @@ from feedcraft.llm.base import (
     SamplingParams,
     check_messages,
     completion_body,
+    delta_text,
     parse_completion,
     request_body,
 )
@@ -34,6 +49,11 @@ if TYPE_CHECKING:
 __all__ = ["OpenAICompatibleBackend"]
 
 _RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+# httpx `trace` events (after "connection.", "proxy." or "socks.") whose return value is the
+# try's network stream: TCP first, then TLS over it.
+_CONNECTED = (".connect_tcp.complete", ".connect_unix_socket.complete", ".start_tls.complete")
+# Secret values shorter than this are not masked in messages: masking "1" would garble them.
+_MIN_SECRET = 4
 
 
 def _httpx() -> Any:
@@ -44,12 +64,61 @@ def _httpx() -> Any:
     return httpx
 
 
+class _Deadline:
+    """Ends one try after `seconds`, however the server paces its bytes.
+
+    A timer shuts the try's socket down, which wakes a blocked read with end-of-file; the
+    reader then checks `expired`, because a body that ends with the connection looks whole.
+    `finish` must come before the response is closed, so the socket shut down is still ours.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self._lock = threading.Lock()
+        self._socket: socket.socket | None = None
+        self._finished = False
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def start(self) -> None:
+        self._timer.start()
+
+    def trace(self, event: str, info: Mapping[str, Any]) -> None:
+        """httpx's `trace` extension: keeps the socket of the connection the try opens."""
+        if not event.endswith(_CONNECTED) or info.get("return_value") is None:
+            return
+        sock = info["return_value"].get_extra_info("socket")
+        with self._lock:
+            self._socket = sock
+            if self.expired:  # the time ran out while connecting
+                self._shut()
+
+    def finish(self) -> None:
+        with self._lock:
+            self._finished = True
+        self._timer.cancel()
+
+    def _expire(self) -> None:
+        with self._lock:
+            if not self._finished:
+                self.expired = True
+                self._shut()
+
+    def _shut(self) -> None:
+        if self._socket is not None:
+            with contextlib.suppress(OSError):  # already closed by the peer
+                self._socket.shutdown(socket.SHUT_RDWR)
+
+
 class OpenAICompatibleBackend(ChatBackend):
     """Chat completions from `base_url` (e.g. "http://127.0.0.1:8080", with or without /v1).
 
+    The URL may carry `user:password@` (sent as HTTP basic auth, so not with `api_key`, which
+    is a bearer token in the same header) and a query string (kept on every request).
     `model` is sent with each request (servers hosting one model ignore it) and is part of
-    `name`. `timeout` bounds connecting and each read; `max_retries` counts retries after the
-    first try, waiting `backoff * 2**i` seconds (capped at `max_backoff`) before retry i.
+    `name`. `timeout` bounds each try in all, streaming included, and connecting to at most
+    `connect_timeout`; `max_retries` counts retries after the first try, waiting
+    `backoff * 2**i` seconds (capped at `max_backoff`) before retry i.
     `prompt_style="completion"` sends tasks' few-shot prompts to /v1/completions (for a base
     model); the default sends chat messages to /v1/chat/completions.
     """
@@ -68,10 +137,12 @@ class OpenAICompatibleBackend(ChatBackend):
         extra_body: Mapping[str, Any] | None = None,
         prompt_style: str = "chat",
     ) -> None:
-        url = (base_url or "").strip().rstrip("/")
-        if not url.startswith(("http://", "https://")):
+        url = _Url(base_url)
+        if url.auth is not None and api_key:
             raise InvalidInput(
-                f"must start with http:// or https://, got {base_url!r}", field="url"
+                "give user:password in the URL or an api_key, not both (both are the "
+                "Authorization header)",
+                field="api_key",
             )
         if timeout <= 0 or connect_timeout <= 0:
             raise InvalidInput("timeouts must be positive", field="timeout")
@@ -87,7 +158,8 @@ class OpenAICompatibleBackend(ChatBackend):
                 field="prompt_style",
             )
         self.prompt_style = prompt_style
-        self.base_url = url
+        self.base_url = url.shown  # without credentials or query: safe to show
+        self._url = url
         self.model = model
         self.api_key = api_key
         self.timeout = timeout
@@ -97,35 +169,47 @@ class OpenAICompatibleBackend(ChatBackend):
         self.max_backoff = max_backoff
         self.extra_body = dict(extra_body or {})
         self._client: httpx.Client | None = None
+        self._client_lock = threading.Lock()  # threads share the backend and its client
+        self._secrets = tuple(s for s in (*url.secrets, api_key or "") if len(s) >= _MIN_SECRET)
 
     @property
     def name(self) -> str:
-        """`openai:<model>@<url>`: the same alias on two servers may be different weights."""
+        """`openai:<model>@<url>`: the same alias on two servers may be different weights.
+        The URL is `base_url`, without credentials or query string."""
         style = "/completion" if self.prompt_style == "completion" else ""
         return f"openai:{self.model}@{self.base_url}{style}"
 
     @property
     def endpoint(self) -> str:
-        return f"{self._root}/chat/completions"
+        """The chat URL requested, query string included (so not for messages)."""
+        return self._url.request("/chat/completions")
 
-    @property
-    def _root(self) -> str:
-        return self.base_url if self.base_url.endswith("/v1") else f"{self.base_url}/v1"
+    def _redact(self, text: str) -> str:
+        """`text` with the URL's password and query values and the API key masked: servers
+        and httpx may echo them in what becomes our error message."""
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
 
     def _http(self) -> httpx.Client:
-        if self._client is None:
-            httpx = _httpx()
-            headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
-            self._client = httpx.Client(
-                timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
-                headers=headers,
-            )
-        return self._client
+        with self._client_lock:
+            if self._client is None:
+                httpx = _httpx()
+                headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+                connect = min(self.connect_timeout, self.timeout)
+                self._client = httpx.Client(
+                    timeout=httpx.Timeout(self.timeout, connect=connect),
+                    headers=headers,
+                    auth=self._url.auth,
+                    limits=httpx.Limits(max_keepalive_connections=0),  # see _Deadline
+                )
+            return self._client
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        with self._client_lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
 
     def __enter__(self) -> OpenAICompatibleBackend:
         return self
@@ -142,48 +226,71 @@ class OpenAICompatibleBackend(ChatBackend):
     def _wait(self, attempt: int) -> None:
         time.sleep(min(self.max_backoff, self.backoff * 2**attempt))
 
+    def _timed_out(self) -> str:
+        return f"Timeout: no complete answer within {self.timeout:g} s"
+
     def _send(
-        self, body: dict[str, Any], *, stream: bool, endpoint: str | None = None
-    ) -> httpx.Response:
-        """POST with retries; the caller owns (and must close) the returned response."""
+        self, body: dict[str, Any], path: str, *, stream: bool
+    ) -> tuple[httpx.Response, _Deadline]:
+        """POST to `path` with retries. Without `stream` the body has been read; with it the
+        caller reads it, then calls `finish` on the deadline and closes the response."""
         httpx = _httpx()
         client = self._http()
-        endpoint = endpoint or self.endpoint
+        shown = self._url.shown_at(path)
         last: str = ""
         for attempt in range(self.max_retries + 1):
             if attempt:
                 self._wait(attempt - 1)
+            deadline = _Deadline(self.timeout)
+            request = client.build_request(
+                "POST", self._url.request(path), json=body, extensions={"trace": deadline.trace}
+            )
+            deadline.start()
             try:
-                request = client.build_request("POST", endpoint, json=body)
-                response = client.send(request, stream=stream)
-            except (httpx.TransportError, httpx.TimeoutException) as exc:
-                last = f"{type(exc).__name__}: {exc}"
+                response = client.send(request, stream=True)
+            except BaseException as exc:
+                deadline.finish()
+                if not isinstance(exc, httpx.TransportError):  # timeouts are transport errors
+                    raise
+                last = self._timed_out() if deadline.expired else f"{type(exc).__name__}: {exc}"
                 continue
-            if response.status_code < 400:
-                return response
-            detail = _error_detail(response)
-            response.close()
+            if response.status_code < 400 and stream:
+                return response, deadline
+            try:
+                if response.status_code < 400:
+                    response.read()
+                    if not deadline.expired:  # a body ended by the timeout looks whole
+                        return response, deadline
+                    last = self._timed_out()
+                    continue
+                detail = _error_detail(response)
+            except httpx.TransportError as exc:
+                last = self._timed_out() if deadline.expired else f"{type(exc).__name__}: {exc}"
+                continue
+            finally:
+                deadline.finish()
+                response.close()
             if response.status_code in _RETRY_STATUS:
                 last = f"HTTP {response.status_code}: {detail}"
                 continue
             raise InvalidInput(
-                f"server refused the request (HTTP {response.status_code}): {detail}",
+                self._redact(f"server refused the request (HTTP {response.status_code}): {detail}"),
                 field="request",
-                source=endpoint,
+                source=shown,
             )
         raise Unavailable(
-            f"LLM server {endpoint} failed after {self.max_retries + 1} tries: {last}"
+            self._redact(f"LLM server {shown} failed after {self.max_retries + 1} tries: {last}")
         )
 
     def chat(self, messages: Sequence[Message], params: SamplingParams | None = None) -> Completion:
-        return self._call(self._body(messages, params), self.endpoint)
+        return self._call(self._body(messages, params), "/chat/completions")
 
     def complete(self, prompt: str, params: SamplingParams | None = None) -> Completion:
         """Continue `prompt` as raw text through /v1/completions (no chat template)."""
         body = completion_body(prompt, params or SamplingParams())
         body["model"] = self.model
         body.update(self.extra_body)
-        return self._call(body, f"{self._root}/completions")
+        return self._call(body, "/completions")
 
     def load(self) -> None:
         """Ask the server for one token of this model, the way tasks will ask.
@@ -199,31 +306,39 @@ class OpenAICompatibleBackend(ChatBackend):
         else:
             self.chat([Message("user", "Hello")], params)
 
-    def _call(self, body: dict[str, Any], endpoint: str) -> Completion:
+    def _call(self, body: dict[str, Any], path: str) -> Completion:
         start = time.perf_counter()
-        response = self._send(body, stream=False, endpoint=endpoint)  # body read inside
+        response, _ = self._send(body, path, stream=False)  # body read inside
+        shown = self._url.shown_at(path)
         try:
             payload = json.loads(response.content)
         except ValueError as exc:
-            raise Unavailable(f"LLM server {endpoint} sent invalid JSON") from exc
-        finally:
-            response.close()
+            raise Unavailable(f"LLM server {shown} sent invalid JSON") from exc
         seconds = time.perf_counter() - start
         try:
             return parse_completion(payload, self.name, seconds)
-        except (KeyError, IndexError, TypeError, AttributeError) as exc:
-            raise Unavailable(f"LLM server {endpoint} sent no choices: {payload!r:.200}") from exc
+        except ValueError as exc:
+            raise Unavailable(
+                self._redact(f"LLM server {shown} sent a malformed answer: {exc}")
+            ) from exc
 
     def stream(
         self, messages: Sequence[Message], params: SamplingParams | None = None
     ) -> Iterator[str]:
-        """Text pieces from the server-sent events (`data: {...}` lines up to `data: [DONE]`)."""
+        """Text pieces from the server-sent events (`data: {...}` lines up to `data: [DONE]`).
+
+        The timeout runs on while the caller handles a piece: it bounds the whole answer.
+        """
         body = self._body(messages, params)
         body["stream"] = True
         httpx = _httpx()
-        response = self._send(body, stream=True)
+        path = "/chat/completions"
+        shown = self._url.shown_at(path)
+        response, deadline = self._send(body, path, stream=True)
         try:
             for line in response.iter_lines():
+                if deadline.expired:  # the line may be cut short
+                    break
                 if not line.startswith("data:"):
                     continue  # comments (": ping"), event names, blank separators
                 data = line[5:].strip()
@@ -232,17 +347,65 @@ class OpenAICompatibleBackend(ChatBackend):
                 try:
                     event = json.loads(data)
                 except ValueError as exc:
-                    raise Unavailable(f"LLM server sent a bad event: {data[:200]!r}") from exc
+                    raise Unavailable(
+                        self._redact(f"LLM server sent a bad event: {data[:200]!r}")
+                    ) from exc
                 if isinstance(event, Mapping) and event.get("error"):
-                    raise Unavailable(f"LLM server error mid-stream: {event['error']}")
-                for choice in event.get("choices") or ():
-                    piece = (choice.get("delta") or {}).get("content")
-                    if piece:
-                        yield piece
-        except (httpx.TransportError, httpx.TimeoutException) as exc:
-            raise Unavailable(f"LLM stream from {self.endpoint} broke: {exc}") from exc
+                    raise Unavailable(
+                        self._redact(f"LLM server error mid-stream: {event['error']}")
+                    )
+                try:
+                    piece = delta_text(event)
+                except ValueError as exc:
+                    raise Unavailable(
+                        self._redact(f"LLM server {shown} sent a malformed event: {exc}")
+                    ) from exc
+                if piece:
+                    yield piece
+            if deadline.expired:
+                raise Unavailable(f"LLM stream from {shown} broke: {self._timed_out()}")
+        except httpx.TransportError as exc:  # timeouts included
+            why = self._timed_out() if deadline.expired else f"{type(exc).__name__}: {exc}"
+            raise Unavailable(self._redact(f"LLM stream from {shown} broke: {why}")) from exc
         finally:
+            deadline.finish()
             response.close()
+
+
+class _Url:
+    """A server URL split into what is requested, what is shown, and the credentials."""
+
+    def __init__(self, base_url: str) -> None:
+        text = (base_url or "").strip()
+        try:
+            parts = urllib.parse.urlsplit(text)
+            parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        except ValueError as exc:  # its message quotes only the port or the IPv6 host
+            raise InvalidInput(f"not a valid URL: {exc}", field="url") from None
+        host = parts.netloc.rpartition("@")[2]  # the case and form the user wrote
+        self.root = parts.path.rstrip("/")
+        self.shown = f"{parts.scheme}://{host}{self.root}"
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            got = self.shown if parts.netloc else text.partition("?")[0].rpartition("@")[2]
+            raise InvalidInput(f"must be http(s)://host[:port][/path], got {got!r}", field="url")
+        if not self.root.endswith("/v1"):
+            self.root += "/v1"
+        self.origin = f"{parts.scheme}://{host}"
+        self.query = parts.query
+        user, password = parts.username, parts.password
+        self.auth: tuple[str, str] | None = None
+        if user is not None or password is not None:
+            unquote = urllib.parse.unquote
+            self.auth = (unquote(user or ""), unquote(password or ""))
+        values = [v for _, v in urllib.parse.parse_qsl(self.query, keep_blank_values=True)]
+        self.secrets = (self.query, *values, *(self.auth or ()), password or "")
+
+    def request(self, path: str) -> str:
+        """The URL to POST to for `path` ("/chat/completions"): no credentials, with query."""
+        return f"{self.origin}{self.root}{path}" + (f"?{self.query}" if self.query else "")
+
+    def shown_at(self, path: str) -> str:
+        return f"{self.origin}{self.root}{path}"
 
 
 def _error_detail(response: httpx.Response) -> str:

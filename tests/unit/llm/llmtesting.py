@@ -51,11 +51,19 @@ def stop_server(proc: subprocess.Popen[str]) -> None:
 
 @dataclass
 class Reply:
-    """One scripted answer: HTTP status, a delay before answering, the assistant's text."""
+    """One scripted answer: HTTP status, a delay before answering, the assistant's text.
+
+    `body` replaces the whole answer with raw bytes (a malformed server, or server-sent events
+    as written: the request's `stream` picks the content type); `trickle` sends it 4 bytes at
+    a time with that many seconds between them, a server whose every read is quick but whose
+    answer never ends in time.
+    """
 
     text: str = "ok"
     status: int = 200
     delay: float = 0.0
+    body: bytes | None = None
+    trickle: float = 0.0
 
 
 @dataclass
@@ -63,7 +71,8 @@ class ScriptedServer:
     url: str
     replies: list[Reply]
     requests: list[dict[str, Any]] = field(default_factory=list)
-    paths: list[str] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)  # with the query string
+    headers: list[dict[str, str]] = field(default_factory=list)
 
 
 def _completion(text: str, *, chat: bool = True) -> dict[str, Any]:
@@ -97,14 +106,32 @@ def scripted_server() -> Iterator[ScriptedServer]:
             self.end_headers()
             self.wfile.write(body)
 
+        def _raw(self, reply: Reply, *, stream: bool) -> None:
+            self.send_response(reply.status)
+            kind = "text/event-stream" if stream else "application/json"
+            self.send_header("Content-Type", kind)
+            self.end_headers()  # no Content-Length: the answer ends when the connection does
+            assert reply.body is not None
+            step = 4 if reply.trickle else len(reply.body)
+            try:
+                for i in range(0, len(reply.body), step or 1):
+                    self.wfile.write(reply.body[i : i + step])
+                    self.wfile.flush()
+                    time.sleep(reply.trickle)
+            except OSError:
+                pass  # the client gave up
+
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             with lock:
                 state.requests.append(body)
                 state.paths.append(self.path)
+                state.headers.append(dict(self.headers))
                 reply = state.replies.pop(0) if state.replies else Reply()
             time.sleep(reply.delay)
-            if reply.status != 200:
+            if reply.body is not None:
+                self._raw(reply, stream=bool(body.get("stream")))
+            elif reply.status != 200:
                 self._json(reply.status, {"error": {"message": f"scripted {reply.status}"}})
             elif body.get("stream"):
                 self.send_response(200)

@@ -6,7 +6,7 @@ import pytest
 
 from feedcraft.errors import InvalidInput
 from feedcraft.llm import Message, SamplingParams, make_backend
-from feedcraft.llm.base import check_messages, request_body
+from feedcraft.llm.base import check_messages, delta_text, parse_completion, request_body
 from feedcraft.llm.sentences import count_units, split_sentences, truncate_units
 
 
@@ -124,3 +124,42 @@ def test_units_count_words_and_han_characters() -> None:
     assert truncate_units("one two", 2) == "one two"
     assert truncate_units("在NBA的決賽日登場", 3) == "在NBA的…"
     assert truncate_units("anything", 0) == ""
+
+
+def test_parse_completion_joins_text_parts_and_names_what_is_malformed() -> None:
+    parts = [{"type": "text", "text": "a "}, {"type": "text", "text": "b"}]
+    answer = {"choices": [{"message": {"content": parts}, "finish_reason": 3}]}
+    answer["usage"] = {"prompt_tokens": "10", "completion_tokens": 2}
+    completion = parse_completion(answer, "x", 1.0)
+    assert (completion.text, completion.finish_reason) == ("a b", None)
+    assert (completion.prompt_tokens, completion.completion_tokens) == (None, 2)
+    assert parse_completion({"choices": [{"text": None}]}, "x", 0).text == ""
+    for payload, why in [
+        ([], "the answer is list"),
+        ({"choices": []}, "non-empty list"),
+        ({"choices": ["a"]}, r"choices\[0\] is str"),
+        ({"choices": [{"message": "hi"}]}, r"choices\[0\].message is str"),
+        ({"choices": [{"message": {"content": {"text": "a"}}}]}, "content is dict"),
+        ({"choices": [{"message": {"content": [{"type": "refusal"}]}}]}, "part 0"),
+    ]:
+        with pytest.raises(ValueError, match=why):
+            parse_completion(payload, "x", 0)
+    assert delta_text({"choices": [{"delta": {"content": parts}}, {"delta": None}]}) == "a b"
+    assert delta_text({"choices": None}) == ""
+    with pytest.raises(ValueError, match=r"choices\[0\].delta is list"):
+        delta_text({"choices": [{"delta": []}]})
+
+
+def test_embedded_runtime_errors_become_unavailable() -> None:
+    """xllamacpp raises RuntimeError for some refused requests (C++ std::runtime_error): it
+    must reach the generator as a FeedcraftError so that the fallback answers, not a 500."""
+    pytest.importorskip("xllamacpp")
+    from llmtesting import THREADS
+
+    from feedcraft.errors import Unavailable
+    from feedcraft.llm import LlamaCppBackend
+
+    roleless = {"messages": [{"content": "hi"}]}  # llama.cpp: "Missing 'role' in message"
+    backend = LlamaCppBackend("smollm2", n_threads=THREADS, n_ctx=2048, extra_body=roleless)
+    with pytest.raises(Unavailable, match="RuntimeError: Failed to parse messages"):
+        backend.chat([Message("user", "hi")], SamplingParams(max_tokens=2))

@@ -3,7 +3,11 @@ timeout and error paths against a scripted server."""
 
 from __future__ import annotations
 
+import base64
+import json
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -147,3 +151,116 @@ def test_urls_and_settings_are_validated() -> None:
     ]:
         with pytest.raises(InvalidInput, match=field):
             OpenAICompatibleBackend(**kwargs)
+
+
+def _sse(*events: object) -> bytes:
+    lines = [f"data: {e if isinstance(e, str) else json.dumps(e)}\n\n" for e in events]
+    return "".join(lines).encode()
+
+
+def _chat(content: object) -> bytes:
+    return json.dumps(
+        {"choices": [{"message": {"role": "assistant", "content": content}}]}
+    ).encode()
+
+
+def test_credentials_in_the_url_authenticate_but_never_show(
+    scripted_server: ScriptedServer,
+) -> None:
+    port = scripted_server.url.rsplit(":", 1)[1]
+    url = f"http://alice:s3cr%40t@127.0.0.1:{port}/gw/v1?api_key=sk-123456&x=1"
+    backend = OpenAICompatibleBackend(url, model="m")
+    public = f"http://127.0.0.1:{port}/gw/v1"
+    assert backend.name == f"openai:m@{public}" and backend.base_url == public
+    assert backend.endpoint == f"{public}/chat/completions?api_key=sk-123456&x=1"
+    scripted_server.replies = [Reply("Paris"), Reply(status=400)]
+    assert backend.chat(QUESTION).backend == f"openai:m@{public}"
+    assert scripted_server.paths[0] == "/gw/v1/chat/completions?api_key=sk-123456&x=1"
+    basic = base64.b64encode(b"alice:s3cr@t").decode()
+    assert scripted_server.headers[0]["Authorization"] == f"Basic {basic}"
+    with pytest.raises(InvalidInput) as refused:
+        backend.chat(QUESTION)
+    gone = OpenAICompatibleBackend(
+        f"http://bob:pa55word@127.0.0.1:{free_port()}?api_key=sk-123456", max_retries=0
+    )
+    with pytest.raises(Unavailable) as unavailable:
+        gone.chat(QUESTION)
+    for text in (str(refused.value), str(unavailable.value), gone.name):
+        assert not any(secret in text for secret in ("s3cr", "sk-123456", "pa55word", "alice"))
+    with pytest.raises(InvalidInput, match="api_key"):
+        OpenAICompatibleBackend("http://u:p@h:1", api_key="k")  # two Authorization headers
+    with pytest.raises(InvalidInput, match="url") as bad:
+        OpenAICompatibleBackend("ftp://u:hunter22@h:1")
+    assert "hunter22" not in str(bad.value)
+
+
+def test_a_trickling_server_is_cut_off_after_the_timeout(scripted_server: ScriptedServer) -> None:
+    """Each read is quick, the answer never ends in time: the timeout bounds the whole try."""
+    scripted_server.replies = [Reply(body=_chat("Paris " * 4), trickle=0.2)] * 2
+    backend = OpenAICompatibleBackend(scripted_server.url, timeout=0.5, max_retries=1, backoff=0)
+    start = time.perf_counter()
+    with pytest.raises(Unavailable, match="failed after 2 tries: Timeout"):
+        backend.chat(QUESTION)
+    assert time.perf_counter() - start < 2 * 0.5 + 0.5
+    event = {"choices": [{"delta": {"content": "a"}}]}  # 50 bytes, 0.25 s
+    scripted_server.replies = [Reply(body=_sse(*[event] * 20), trickle=0.02)]
+    pieces: list[str] = []
+    start = time.perf_counter()
+    with pytest.raises(Unavailable, match="Timeout"):
+        pieces.extend(backend.stream(QUESTION))
+    assert time.perf_counter() - start < 0.5 + 0.5 and 0 < len(pieces) < 20
+
+
+def test_content_parts_are_joined_and_malformed_answers_are_unavailable(
+    scripted_server: ScriptedServer,
+) -> None:
+    backend = OpenAICompatibleBackend(scripted_server.url, max_retries=0)
+    parts = [{"type": "text", "text": "The capital "}, {"type": "text", "text": "is Paris."}]
+    scripted_server.replies = [Reply(body=_chat(parts))]
+    assert backend.chat(QUESTION).text == "The capital is Paris."
+    for body, why in [
+        (_chat([{"type": "refusal", "refusal": "no"}]), "content part 0"),
+        (_chat(7), "content is int"),
+        (b"[1]", "list, not an object"),
+        (b'{"choices": {"0": 1}}', "choices"),
+        (b'{"choices": [{"text": ["a"]}]}', "text is list"),
+    ]:
+        scripted_server.replies = [Reply(body=body)]
+        with pytest.raises(Unavailable, match=why):
+            backend.chat(QUESTION)
+    delta = {"choices": [{"delta": {"content": parts}}]}
+    scripted_server.replies = [Reply(body=_sse(delta, "[DONE]"))]
+    assert "".join(backend.stream(QUESTION)) == "The capital is Paris."
+    for event, why in [([1], "list, not an object"), ({"choices": [{"delta": "x"}]}, "delta")]:
+        scripted_server.replies = [Reply(body=_sse(event, "[DONE]"))]
+        with pytest.raises(Unavailable, match=why):
+            list(backend.stream(QUESTION))
+
+
+def test_a_malformed_answer_falls_back_to_extractive(
+    scripted_server: ScriptedServer, articles: list[dict[str, Any]]
+) -> None:
+    from feedcraft.embeddings import HashingEncoder
+    from feedcraft.llm import Generator, SummaryRequest
+
+    article = articles[0]
+    scripted_server.replies = [Reply(body=_chat([{"type": "image_url", "image_url": {}}]))]
+    backend = OpenAICompatibleBackend(scripted_server.url, model="m", max_retries=0)
+    result = Generator(backend, HashingEncoder(256)).summary(
+        SummaryRequest(article["title"], article["body"])
+    )
+    assert result.fallback and result.outputs and "content part 0" in result.failures[0]
+
+
+def test_the_http_client_is_built_once_across_threads(scripted_server: ScriptedServer) -> None:
+    backend = OpenAICompatibleBackend(scripted_server.url)
+    barrier = threading.Barrier(8)
+
+    def client() -> object:
+        barrier.wait()
+        return backend._http()
+
+    with ThreadPoolExecutor(8) as pool:
+        clients = list(pool.map(lambda _: client(), range(8)))
+    assert all(c is clients[0] for c in clients)
+    backend.close()
