@@ -54,6 +54,11 @@ def test_length_counts_words_or_han_characters() -> None:
         ("<<<Title>Palestinians to elect new president>>", "headline", "markup"),
         ("Lula met Hu. ```", "prose", "markup"),
         ("在説明被逐漏的人没有意义的程式。文章中提到：", "headline", "colon"),
+        ("Here’s a summary: Hu Jintao had lunch with Lula.", "prose", "curly preamble"),
+        ("I’m sorry, I can’t help with that.", "prose", "curly refusal"),
+        ("I can’t summarise this article.", "prose", "curly refusal"),
+        ("Cheap pills at cheap-meds.ru today.", "prose", "link, any top-level domain"),
+        ("Lula hosts Hu, more at bit.ly/3xYz", "headline", "short link"),
     ],
 )
 def test_format_failures(output: str, kind: str, reason: str) -> None:
@@ -67,6 +72,16 @@ def test_format_passes_clean_prose_and_headlines() -> None:
     assert check_format("胡锦涛与卢拉共进午餐。", source=SOURCE).passed
 
 
+def test_links_are_compared_whole() -> None:
+    source = "The ministry posted the rules on evil.com and at https://www.gov.example/rules/2024."
+    assert not check_format("The rules are on evil.co.", source=source).passed
+    assert check_format("The rules are on evil.com.", source=source).passed
+    assert check_format("See gov.example/rules/2024 for the rules.", source=source).passed
+    assert check_format("See gov.example for the rules.", source=source).passed  # its site
+    # decimals, abbreviations and run-together sentences are not links
+    assert check_format("Trade in the U.S. grew 3.5%, e.g. in soy.", source=source).passed
+
+
 def test_numbers_must_come_from_the_source() -> None:
     assert numbers_in("1,200 guests, 3.5% and ３ units") == {"1200", "3.5", "3"}
     assert check_numbers("1200 guests came in 2004; trade grew 3.5%.", SOURCE).passed
@@ -75,6 +90,51 @@ def test_numbers_must_come_from_the_source() -> None:
     failed = check_numbers("Trade grew 4.5% in 2005.", SOURCE)
     assert not failed.passed and "2005" in failed.detail and "4.5" in failed.detail
     assert not check_numbers("该公司裁员500人。", "该公司裁员300人。").passed
+
+
+@pytest.mark.parametrize(
+    ("output", "source"),
+    [
+        ("Output grew 5% this year.", "Output grew 13.5% this year."),  # "13.5" is not 5
+        ("The ticket costs 25 cents.", "The ticket costs $1.25."),
+        ("Five ministers attended the talks.", "Three ministers attended the talks."),
+        ("三百人受伤。", "二百人受伤。"),
+        ("The deal is worth 4 million dollars.", "The deal is worth $4 billion."),
+        ("The deal is worth four million dollars.", "The deal is worth $4 billion."),
+        ("One million people voted.", "Some 2 million people voted."),
+        ("Twenty-five people were hurt.", "Twenty people were hurt."),
+        ("Thousands marched through the city.", "About 300 people marched through the city."),
+        ("该市有三万人参加。", "该市有2万人参加。"),
+    ],
+)
+def test_numbers_in_words_and_decimal_parts_are_checked(output: str, source: str) -> None:
+    result = check_numbers(output, source)
+    assert not result.passed and result.detail.startswith("not in the source")
+
+
+@pytest.mark.parametrize(
+    ("output", "source"),
+    [
+        ("Output grew 13% this year.", "Output grew 13.5% this year."),  # rounded down
+        ("Output grew 14% this year.", "Output grew 13.5% this year."),  # or to the nearest
+        ("Five ministers attended.", "5 ministers attended."),
+        ("5 ministers attended.", "Five ministers attended."),
+        ("One of the ministers said no one was hurt.", "The minister spoke to reporters."),
+        ("Twenty-five people and two hundred and fifty guests came.", "25 people, 250 guests."),
+        ("Between five and ten people left.", "Between 5 and 10 people left."),
+        ("Trade reached four billion dollars.", "Trade reached $4 billion."),
+        ("Kmart buys Sears for US$11 billion", "The deal is to cost $11.5bn."),
+        ("Hundreds of guests attended.", "1,200 guests attended."),
+        ("The parade was on the 13th.", "It was held on 2004.11.13."),  # a date's parts
+        ("三百万人受伤。", "300万人受伤。"),
+        ("300万人受伤。", "三百万人受伤。"),
+        ("二〇〇四年的选举。", "2004年的选举。"),
+        ("他们统一了意见，千万不要忘记老百姓。", "他们的意见达成一致。"),  # numerals in words
+        ("两三天后，她在四处寻找三明治。", "她后来去吃饭了。"),
+    ],
+)
+def test_numbers_the_source_states_in_another_form_pass(output: str, source: str) -> None:
+    assert check_numbers(output, source).passed
 
 
 def test_entity_spans_skip_ordinary_sentence_starts() -> None:
@@ -101,6 +161,32 @@ def test_entities_found_in_the_source_pass(output: str) -> None:
         assert not check_entities(output, SOURCE).passed
     else:
         assert check_entities(output, SOURCE).passed
+
+
+@pytest.mark.parametrize(
+    ("output", "source"),
+    [
+        ("The Australia team won the match.", "The Austria team won the match."),
+        ("Shares of Microsoft fell on Monday.", "Shares of Micron fell on Monday."),
+        ("The bill was backed by Mr Johnston.", "The bill was backed by Mr Johnson."),
+    ],
+)
+def test_names_sharing_a_prefix_are_different_names(output: str, source: str) -> None:
+    assert not check_entities(output, source).passed
+
+
+@pytest.mark.parametrize(
+    ("output", "source"),
+    [
+        ("Officials said Brazilian, Chinese and Russian envoys met.", "Brazil, China and Russia"),
+        ("Officials said British and Italian envoys met.", "envoys of Britain and Italy met"),
+        ("Officials said Brazil's exports rose.", "Brazilian exports rose."),
+        ("Officials said the Koreans met Japanese envoys.", "Korea met envoys of Japan."),
+        ("Lula Meets Hu In Brasília", "Lula is meeting Hu in Brasília."),  # title case
+    ],
+)
+def test_inflections_and_demonyms_of_source_words_pass(output: str, source: str) -> None:
+    assert check_entities(output, source).passed
 
 
 @pytest.mark.parametrize(
@@ -181,6 +267,9 @@ def test_banned_terms_match_whole_words_and_chinese_substrings() -> None:
     assert check_banned_terms("No secure payment issues.", terms).passed  # not "cure"
     assert not check_banned_terms("在线賭博平台", terms).passed  # Traditional form caught
     assert check_banned_terms("A plain sentence.", []).passed
+    # invisible characters inside a word, which NFKC keeps, do not hide it
+    assert not check_banned_terms("What a gua\u200branteed deal.", terms).passed
+    assert not check_banned_terms("A cu\u00adre for all.", terms).passed
 
 
 def test_language_check() -> None:
