@@ -5,9 +5,10 @@ For each output a task needs (one summary, or `n` headlines) the model gets up t
 `prompt_style` is "completion" gets the task's few-shot prompt for that output instead of the
 chat messages, greedy on the first try unless an earlier output had the same prompt (see
 `PreparedTask.completion_params`). A candidate is kept only when every guardrail passes; what
-is still missing after the last attempt comes from the extractive fallback. A backend that
-errors (server down, prompt too long) is not retried: the fallback answers at once. The result
-says who wrote each output and what failed.
+is still missing after the last attempt comes from the extractive fallback, less any sentence
+with a banned term or an echoed instruction (`UNSERVABLE`). A backend that errors (server
+down, prompt too long) is not retried: the fallback answers at once. The result says who wrote
+each output and what failed.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from feedcraft.errors import FeedcraftError, InvalidInput
 from feedcraft.llm.base import Backend, Completion, CompletionBackend, Loadable, prompt_style
 from feedcraft.llm.extractive import ExtractiveSummarizer
 from feedcraft.llm.guardrails import CheckResult, Guardrails
+from feedcraft.llm.safety import join_sentences
+from feedcraft.llm.sentences import split_sentences
 from feedcraft.llm.tasks import (
     AdCopyRequest,
     HeadlineRequest,
@@ -32,7 +35,7 @@ from feedcraft.llm.tasks import (
     prepare_summary,
 )
 
-__all__ = ["GENERATION_REVISION", "GenerationResult", "Generator"]
+__all__ = ["GENERATION_REVISION", "UNSERVABLE", "GenerationResult", "Generator"]
 
 #: Bumped whenever a prompt, a post-processing step, a guardrail or the fallback changes the
 #: text a request yields. Caches put it in their keys, so texts an older feedcraft wrote are
@@ -40,8 +43,14 @@ __all__ = ["GENERATION_REVISION", "GenerationResult", "Generator"]
 #: can (before, a budget shorter than every clause gave no headline at all). 3: a sentence
 #: whose first letter is lower-case (a lead cut mid-sentence upstream) is marked "…" in a
 #: summary and never offered as a headline. 4: a repeated headline prompt is sampled on the
-#: first attempt, not decoded greedily again.
+#: first attempt; instructions in ad copy's product name and audience are removed; fallback
+#: sentences with a banned term are dropped; tighter number, entity, link and injection checks.
 GENERATION_REVISION = 4
+
+#: Checks whose failure a reader must never see, even from the fallback: the fallback quotes
+#: the source, so its other failures (length, similarity) are the source's own and are served
+#: (and reported), but a banned term or an echoed instruction is not.
+UNSERVABLE = frozenset({"banned_terms", "injection"})
 
 _SEED_STRIDE = 1000  # attempt a of output i uses seed + a * 1000 + i
 
@@ -52,6 +61,8 @@ class GenerationResult:
 
     `failed_checks` names the checks that rejected a model candidate (first failure first);
     `failures` has the details ("attempt 1: numbers: not in the source: 2005").
+    `fallback_failed_checks` names the checks the served fallback text fails (its sentences
+    that failed an `UNSERVABLE` one were dropped; the others are the source's own).
     `attempts` counts rounds of model calls, `calls` the calls themselves.
     """
 
@@ -161,6 +172,15 @@ class Generator:
             return backend.complete(task.prompts[slot % len(task.prompts)], params)
         return backend.chat(task.messages, replace(task.params, seed=seed))
 
+    def _servable_sentences(self, task: PreparedTask, text: str) -> str:
+        """`text` without its sentences that fail an unservable check ("" if none is left)."""
+        kept = [
+            sentence
+            for sentence in split_sentences(text)
+            if all(r.passed for r in self.check(task, sentence) if r.name in UNSERVABLE)
+        ]
+        return join_sentences(kept) if kept else ""
+
     def run(self, task: PreparedTask) -> GenerationResult:
         start = time.perf_counter()
         outputs: list[str] = []
@@ -213,9 +233,18 @@ class Generator:
             for candidate in task.fallback(self.extractive):
                 if len(outputs) >= task.n_outputs:
                     break
+                results = self.check(task, candidate)
+                if any(not r.passed and r.name in UNSERVABLE for r in results):
+                    fallback_failed.extend(
+                        r.name
+                        for r in results
+                        if not r.passed and r.name in UNSERVABLE and r.name not in fallback_failed
+                    )
+                    candidate = self._servable_sentences(task, candidate)
+                    results = self.check(task, candidate) if candidate else ()
                 if not candidate or candidate.casefold() in {o.casefold() for o in outputs}:
                     continue
-                for r in self.check(task, candidate):
+                for r in results:
                     if not r.passed and r.name not in fallback_failed:
                         fallback_failed.append(r.name)
                 outputs.append(candidate)

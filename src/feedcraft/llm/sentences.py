@@ -2,12 +2,16 @@
 
 Length budgets count what a reader counts: words in space-separated languages, characters
 in Chinese (a Han character is roughly a word's worth of meaning). Mixed text counts both:
-"DEA回收日" is one word plus three characters.
+"DEA回收日" is one word plus three characters. Japanese kana count per character like Han;
+Thai, Lao, Khmer and Myanmar, written without spaces between words, count a unit per four
+characters (about a word): counted by spaces, a whole paragraph of Thai would be one "word"
+and no length budget could hold it.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from feedcraft.text.script import HAN_CLASS
 
@@ -27,7 +31,11 @@ _ABBREVIATION_LIST = """
     jan feb mar apr jun jul aug sep sept oct nov dec no nos fig approx dept est
     e.g i.e u.s u.k u.n a.m p.m"""
 _ABBREVIATIONS = frozenset(_ABBREVIATION_LIST.split())
-_UNIT = re.compile(f"[{HAN_CLASS}]|[^\\s{HAN_CLASS}]+")
+_KANA = "\u3040-\u30ff"
+_UNSPACED = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"  # Thai, Lao, Myanmar, Khmer
+_UNIT = re.compile(
+    f"[{HAN_CLASS}{_KANA}]|[{_UNSPACED}]{{1,4}}|[^\\s{HAN_CLASS}{_KANA}{_UNSPACED}]+"
+)
 _WORD_BREAK = re.compile(r"\s+")
 
 
@@ -88,4 +96,6 @@ def truncate_units(text: str, limit: int, *, ellipsis: str = "…") -> str:
             if n > limit:
                 break
         end = m.end()
+    while end < len(text) and unicodedata.category(text[end]).startswith("M"):
+        end += 1  # a vowel or tone mark belongs to the letter before it (Thai, Myanmar, ...)
     return text[:end].rstrip(" ,;:，、；：-—") + ellipsis

@@ -21,10 +21,18 @@ from typing import Literal
 from feedcraft.errors import InvalidInput
 from feedcraft.llm.base import Message, SamplingParams
 from feedcraft.llm.extractive import ExtractiveSummarizer
-from feedcraft.llm.fewshot import STOP, clip_units, example_text, excerpt, fewshot_prompts
+from feedcraft.llm.fewshot import (
+    STOP,
+    clip_units,
+    example_text,
+    excerpt,
+    fewshot_prompts,
+    one_line,
+)
 from feedcraft.llm.safety import (
     DATA_CLOSE,
     DATA_OPEN,
+    SanitizedSource,
     join_sentences,
     neutralise,
     sanitize_source,
@@ -265,10 +273,25 @@ def _check_length(max_length: int | None) -> None:
         raise InvalidInput(f"must be a positive integer, got {max_length!r}", field="max_length")
 
 
+# Other names of languages the prompts have templates for (ISO 639-2/3 codes, English
+# names): xMIND labels its Chinese "cmn".
+_LANGUAGE_ALIASES = {
+    "cmn": "zh",
+    "zho": "zh",
+    "chi": "zh",
+    "chinese": "zh",
+    "yue": "zh",
+    "eng": "en",
+    "english": "en",
+}
+
+
 def detect_source_language(text: str, hint: str | None = None) -> str:
-    """ISO 639-1 code of the source: the hint if given, else detected; Han script means "zh"."""
-    if hint:
-        return hint.strip().lower().split("-")[0]
+    """ISO 639-1 code of the source: the hint if given ("zh_CN", "zh-Hant", "cmn" all mean
+    "zh"), else detected; Han script means "zh"."""
+    if hint and hint.strip():
+        code = re.split(r"[-_]", hint.strip().lower())[0]
+        return _LANGUAGE_ALIASES.get(code, code)
     detected = detect_language(text)
     if detected is None:
         return "zh" if has_han(text) else "en"
@@ -280,8 +303,14 @@ def _template_language(language: str) -> str:
 
 
 def _clip_source(text: str, language: str) -> str:
-    """The leading sentences of `text` that fit the model's share of the context."""
-    return clip_units(text, MAX_SOURCE_UNITS.get(language, MAX_SOURCE_UNITS["en"]))
+    """The leading sentences of `text` that fit the model's share of the context; cut inside
+    a sentence when whole sentences would leave most of the room empty (a transcript with no
+    full stop after the title would otherwise reach the model as the title alone)."""
+    limit = MAX_SOURCE_UNITS.get(language, MAX_SOURCE_UNITS["en"])
+    clipped = clip_units(text, limit)
+    if count_units(clipped) < limit // 2 < count_units(text):
+        return truncate_units(text, limit)
+    return clipped
 
 
 def _messages(language: str, data: str, instruction: str) -> tuple[Message, ...]:
@@ -294,12 +323,18 @@ def _messages(language: str, data: str, instruction: str) -> tuple[Message, ...]
     )
 
 
+# The most `_min_length` asks for: a budget is a maximum, and a generous one (a summary of up
+# to 2,000 words) must not turn a short, complete answer into a failure. At the default
+# budgets the fractions stay below these caps.
+_MIN_LENGTH_CAP: dict[str, int] = {"headline": 4, "prose": 12}
+
+
 def _min_length(max_length: int, kind: Kind) -> int:
     """Fewest units a real answer has: a fifth of a headline's budget (at least 3), a tenth of
-    a text's; what is shorter is a fragment the model stopped on."""
-    if kind == "headline":
-        return min(max_length, max(3, max_length // 5))
-    return min(max_length, max(3, max_length // 10))
+    a text's, never more than `_MIN_LENGTH_CAP`; what is shorter is a fragment the model
+    stopped on."""
+    share = max_length // 5 if kind == "headline" else max_length // 10
+    return min(max_length, max(3, min(share, _MIN_LENGTH_CAP[kind])))
 
 
 def _max_tokens(max_length: int) -> int:
@@ -426,8 +461,9 @@ def prepare_ad_copy(request: AdCopyRequest) -> PreparedTask:
     language = detect_source_language(text, request.language)
     lang = _template_language(language)
     labels = _LABELS[lang]
-    product = neutralise(request.product)
-    audience = neutralise(request.audience)
+    product_src = _sanitize_required(request.product, "product")
+    audience_src = _sanitize_required(request.audience, "audience")
+    product, audience = product_src.text, audience_src.text
     campaign = sanitize_source(request.campaign)
     description = sanitize_source(request.description)
     lines = [f"{labels['product']}: {product}"]
@@ -445,7 +481,7 @@ def prepare_ad_copy(request: AdCopyRequest) -> PreparedTask:
         best = ex.summarize(pitch, room, interests=[audience]) if pitch and room > 0 else ""
         return [f"{product}{sep}{best}" if best else product]
 
-    removed = campaign.removed + description.removed
+    removed = product_src.removed + audience_src.removed + campaign.removed + description.removed
     return _data_task("ad_copy", language, lines, removed, max_length, 0.7, fallback)
 
 
@@ -453,14 +489,15 @@ def prepare_product_description(request: ProductDescriptionRequest) -> PreparedT
     text = request.name + "\n" + "\n".join(f"{k}: {v}" for k, v in request.attributes)
     language = detect_source_language(text, request.language)
     lang = _template_language(language)
-    name = neutralise(request.name)
+    name_src = _sanitize_required(request.name, "name")
+    name = name_src.text
     pairs: list[tuple[str, str]] = []
-    removed: list[str] = []
+    removed: list[str] = list(name_src.removed)
     for key, value in request.attributes:
-        clean = sanitize_source(value)
-        removed.extend(clean.removed)
-        if clean.text:
-            pairs.append((neutralise(key), clean.text))
+        clean_key, clean = sanitize_source(key), sanitize_source(value)
+        removed.extend(clean_key.removed + clean.removed)
+        if clean_key.text and clean.text:
+            pairs.append((one_line(clean_key.text), clean.text))
     lines = [f"{_LABELS[lang]['product']}: {name}"] + [f"- {k}: {v}" for k, v in pairs]
     max_length = request.max_length or DEFAULT_LENGTH["product_description"][lang]
 
@@ -479,6 +516,16 @@ def prepare_product_description(request: ProductDescriptionRequest) -> PreparedT
     return _data_task(
         "product_description", language, lines, tuple(removed), max_length, 0.5, fallback
     )
+
+
+def _sanitize_required(text: str, name: str) -> SanitizedSource:
+    """`text` sanitised like a source (instructions removed), on one line. The short fields
+    (product name, audience) reach the prompt and the fallback verbatim, so they get the same
+    treatment as an article; one that was nothing but an instruction is refused by name."""
+    clean = sanitize_source(text)
+    if not clean.text.strip():
+        raise InvalidInput("holds only an instruction to the model, no content", field=name)
+    return SanitizedSource(one_line(clean.text), clean.removed)
 
 
 def _data_task(

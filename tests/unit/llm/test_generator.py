@@ -96,6 +96,22 @@ def test_banned_terms_trigger_the_fallback(
     assert result.fallback and result.failed_checks == ("banned_terms",)
 
 
+def test_the_fallback_never_serves_a_banned_term(
+    hashing: HashingEncoder, article: dict[str, Any]
+) -> None:
+    """The fallback quotes the source: a sentence of it with a banned term is dropped (the
+    rest is served), and an output left with nothing servable is not served at all."""
+    rails = Guardrails(hashing, min_similarity=0.1, banned_terms=["barbecue"])
+    gen = Generator(None, hashing, guardrails=rails)
+    body = "Hu Jintao had lunch with Lula today. Lunch was a Brazilian barbecue. They talked."
+    result = gen.summary(SummaryRequest("Hu Jintao has lunch with Lula", body, max_length=40))
+    assert result.outputs and "barbecue" not in result.text.casefold()
+    assert "banned_terms" in result.fallback_failed_checks
+    heads = gen.headlines(HeadlineRequest("Barbecue for Hu Jintao", "A barbecue was held.", n=2))
+    assert all("barbecue" not in h.casefold() for h in heads.outputs)
+    assert "banned_terms" in heads.fallback_failed_checks
+
+
 def test_an_unreachable_backend_falls_back_at_once(
     scripted_server: ScriptedServer, hashing: HashingEncoder, article: dict[str, Any]
 ) -> None:
