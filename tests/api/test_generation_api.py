@@ -22,6 +22,11 @@ from feedcraft.storage import open_store
 from shareddata import shared_path
 
 WIKINEWS = Path(__file__).parents[2] / "src/feedcraft/sample/wikinews/items.jsonl"
+T0 = "2024-05-01T09:00:00Z"
+BODY = (
+    "Heavy rain flooded several streets of the city centre overnight. Police closed two "
+    "bridges and asked drivers to stay at home. Schools in three districts stayed shut."
+)
 
 
 @pytest.fixture(scope="module")
@@ -112,6 +117,30 @@ def _copy_of(trained: Any, tmp_path: Path, *, budget_s: float) -> Settings:
         llm={"backend": "extractive", "feed_summary_budget_s": budget_s},
         progress=False,
     )
+
+
+def test_ids_with_slashes_reach_every_item_route(client: TestClient) -> None:
+    """URL-like ids ("news/2024/rain"), sent plain or as %2F; sub-resources still match."""
+    item = {"id": "news/2024/rain", "title": "Heavy rain floods city streets", "body": BODY}
+    assert client.post("/items", json={"items": [item]}).status_code == 201
+    for path in ("news/2024/rain", "news%2F2024%2Frain"):
+        got = client.get(f"/items/{path}")
+        assert got.status_code == 200 and got.json()["id"] == item["id"], got.text
+        summary = client.get(f"/items/{path}/summary")
+        assert summary.status_code == 200 and summary.json()["item_id"] == item["id"]
+        heads = client.get(f"/items/{path}/headlines", params={"n": 2})
+        assert heads.status_code == 200 and heads.json()["item_id"] == item["id"]
+    assert client.delete("/items/news%2F2024%2Frain").status_code == 204
+    assert client.get("/items/news/2024/rain").status_code == 404
+
+
+def test_a_stub_item_is_refused_by_id(client: TestClient) -> None:
+    """An event naming an unknown item makes a stub (no text yet): the error says so."""
+    event = {"user_id": "u1", "item_id": "stub-1", "type": "click", "timestamp": T0}
+    assert client.post("/events", json={"events": [event]}).status_code == 201
+    got = client.get("/items/stub-1/summary")
+    assert got.status_code == 422 and "'stub-1' has no title or body" in got.text, got.text
+    assert "a stub" in got.text
 
 
 def test_the_feed_can_attach_a_summary_to_each_item(trained: Any, tmp_path: Path) -> None:

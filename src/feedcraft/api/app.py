@@ -111,26 +111,10 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
         changed = svc(request).store.catalogue.upsert(unique.values())
         return WriteResult(received=len(body.items), new=changed)
 
-    @app.get("/items/{item_id}", response_model=ItemOut)
-    def get_item(item_id: Annotated[str, Path(min_length=1)], request: Request) -> ItemOut:
-        return ItemOut.from_domain(svc(request).store.catalogue.get(item_id))
-
-    @app.delete(
-        "/items/{item_id}",
-        status_code=204,
-        response_class=Response,
-        responses={404: {"description": "No item with this id in the catalogue"}},
-    )
-    def delete_item(item_id: Annotated[str, Path(min_length=1)], request: Request) -> Response:
-        """Take an item down: from the catalogue, its vectors and its cached generated texts,
-        so no feed or similar-items list shows it from now on. Events naming it are kept; new
-        ones are refused (POST /events answers 422) until the item is stored again."""
-        report = delete_items(svc(request).store, [item_id])
-        if report.not_found:
-            raise NotFound(f"no item with id {item_id!r} in the catalogue")
-        return Response(status_code=204)
-
-    @app.get("/items/{item_id}/similar", response_model=list[FeedEntryOut])
+    # Item and user ids may hold "/" (URL-like ids: "news/2024/rain"), sent plain or as %2F:
+    # the routes take the rest of the path, and the sub-resources (/summary, /similar, ...)
+    # are registered before the item itself so that they are matched first.
+    @app.get("/items/{item_id:path}/similar", response_model=list[FeedEntryOut])
     def similar_items(
         item_id: str, request: Request, n: Annotated[int, Query(ge=1, le=500)] = 10
     ) -> Response:
@@ -153,7 +137,7 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
         new = svc(request).ingest_events(events)
         return WriteResult(received=len(events), new=new)
 
-    @app.get("/users/{user_id}/feed", response_model=FeedOut)
+    @app.get("/users/{user_id:path}/feed", response_model=FeedOut)
     def user_feed(
         user_id: Annotated[str, Path(min_length=1)],
         request: Request,
@@ -180,14 +164,14 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
         out = FeedOut(user_id=feed.user_id, model=feed.model, items=entries)
         return _json(out.model_dump_json().encode())
 
-    @app.get("/items/{item_id}/summary", response_model=GeneratedOut)
+    @app.get("/items/{item_id:path}/summary", response_model=GeneratedOut)
     def item_summary(
         item_id: str, request: Request, user_id: str | None = None, max_length: Length = None
     ) -> GeneratedOut:
         """A summary of the item, personalised to the user's interests when `user_id` is set."""
         return _generated(svc(request).generation.summary(item_id, user_id, max_length=max_length))
 
-    @app.get("/items/{item_id}/headlines", response_model=GeneratedOut)
+    @app.get("/items/{item_id:path}/headlines", response_model=GeneratedOut)
     def item_headlines(
         item_id: str,
         request: Request,
@@ -198,7 +182,7 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
         model has been trained (`feedcraft train-headlines`)."""
         return _generated(svc(request).generation.headlines(item_id, n, max_length=max_length))
 
-    @app.get("/items/{item_id}/ad-copy", response_model=GeneratedOut)
+    @app.get("/items/{item_id:path}/ad-copy", response_model=GeneratedOut)
     def item_ad_copy(
         item_id: str,
         request: Request,
@@ -219,11 +203,30 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
             )
         )
 
-    @app.get("/items/{item_id}/description", response_model=GeneratedOut)
+    @app.get("/items/{item_id:path}/description", response_model=GeneratedOut)
     def item_description(item_id: str, request: Request, max_length: Length = None) -> GeneratedOut:
         """A product description written from the item's attributes."""
         gen = svc(request).generation
         return _generated(gen.product_description(item_id, max_length=max_length))
+
+    @app.get("/items/{item_id:path}", response_model=ItemOut)
+    def get_item(item_id: Annotated[str, Path(min_length=1)], request: Request) -> ItemOut:
+        return ItemOut.from_domain(svc(request).store.catalogue.get(item_id))
+
+    @app.delete(
+        "/items/{item_id:path}",
+        status_code=204,
+        response_class=Response,
+        responses={404: {"description": "No item with this id in the catalogue"}},
+    )
+    def delete_item(item_id: Annotated[str, Path(min_length=1)], request: Request) -> Response:
+        """Take an item down: from the catalogue, its vectors and its cached generated texts,
+        so no feed or similar-items list shows it from now on. Events naming it are kept; new
+        ones are refused (POST /events answers 422) until the item is stored again."""
+        report = delete_items(svc(request).store, [item_id])
+        if report.not_found:
+            raise NotFound(f"no item with id {item_id!r} in the catalogue")
+        return Response(status_code=204)
 
     return app
 

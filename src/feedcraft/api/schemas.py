@@ -147,6 +147,8 @@ class GeneratedOut(BaseModel):
     fallback: bool
     language: str
     failed_checks: list[str]
+    #: Checks the served fallback text fails (the source's own failings: too long, say).
+    fallback_failed_checks: list[str] = []
     interests: list[str]
     profile_bucket: str
     cache_hit: bool

@@ -37,7 +37,8 @@ def train_headlines_cmd(
             "--fine-tune",
             help="Fine-tune the sentence encoder's layers too: with the store's MiniLM, held-out "
             "pairwise accuracy ~0.619 (mean of five seeds) against 0.590, at ~7 min on two CPU "
-            "cores instead of seconds; with all-mpnet-base-v2 on a GPU (--encoder PATH "
+            "cores (the frozen model takes ~5, most of it encoding the archive's texts); with "
+            "all-mpnet-base-v2 on a GPU (--encoder PATH "
             "--device cuda --trainable-layers 12 --lr 5e-5 --epochs 3) ~0.638 in ~40 s, or ~45 "
             "min on two CPU cores with --precision bfloat16 (benchmarks/README.md).",
         ),

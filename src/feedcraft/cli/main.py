@@ -379,7 +379,11 @@ def generate_description_cmd(
 @generate_app.command("batch")
 def generate_batch_cmd(
     task: Annotated[
-        str, typer.Option("--task", help="summary, headlines, ad_copy or product_description.")
+        str,
+        typer.Option(
+            "--task",
+            help="summary, headlines, ad_copy (ad-copy) or product_description (description).",
+        ),
     ] = "summary",
     limit: Annotated[int | None, typer.Option("--limit", min=0, help="First N items.")] = None,
     backend: BackendOpt = None,

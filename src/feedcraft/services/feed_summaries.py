@@ -79,7 +79,8 @@ class FeedSummaries:
         for position, item_id in enumerate(item_ids):
             hit = cached.get(item_id)
             if hit is not None:
-                texts[item_id] = hit.text
+                if hit.text:  # a fallback left with nothing servable (every sentence banned)
+                    texts[item_id] = hit.text
             elif item_id in cached:
                 missing.append(item_id)
                 if self._submit(item_id, user_id, position):
@@ -95,7 +96,7 @@ class FeedSummaries:
         # (a fully cached feed, the usual one, skips the second read of the reader's profile)
         if written := [i for i in missing if i not in waiting]:
             done = self.generation.cached_summaries(written, user_id)
-            texts.update((i, hit.text) for i, hit in done.items() if hit is not None)
+            texts.update((i, hit.text) for i, hit in done.items() if hit is not None and hit.text)
         pending = frozenset() if closed else frozenset(i for i in missing if i not in texts)
         return AttachedSummaries(texts=texts, pending=pending)
 
@@ -129,6 +130,13 @@ class FeedSummaries:
             if self._closed:
                 return False
             if key in self._queued:
+                # queued by an earlier request; an item that has since moved up a feed moves
+                # up the queue too (an O(n) scan, n <= max_pending, only on a repeat)
+                for i, (old_position, arrival, queued_key) in enumerate(self._queue):
+                    if queued_key == key and position < old_position:
+                        self._queue[i] = (position, arrival, key)
+                        heapq.heapify(self._queue)
+                        break
                 return True
             entry = (position, next(self._arrivals), key)
             if len(self._queue) >= self.max_pending:

@@ -14,7 +14,6 @@ each result is cached under (task, item version, profile bucket, model, task par
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections import Counter
@@ -46,6 +45,14 @@ from feedcraft.services.headlines import (
     lead_of,
     load_headline_model,
 )
+from feedcraft.services.text_keys import (
+    KEY_VERSION,
+    digest,
+    forget_item_texts,
+    item_key_prefix,
+    item_version,
+    key_parts,
+)
 from feedcraft.storage import Store
 
 __all__ = [
@@ -59,7 +66,8 @@ __all__ = [
 
 Task = Literal["summary", "headlines", "ad_copy", "product_description"]
 TASKS: tuple[Task, ...] = ("summary", "headlines", "ad_copy", "product_description")
-_KEY_VERSION = "gen1"  # bump when the cached value's layout changes
+# The CLI's subcommand names, accepted wherever a task is named.
+_TASK_ALIASES = {"ad-copy": "ad_copy", "description": "product_description"}
 _PRUNE_BATCH = 500
 NO_PROFILE = "any"
 
@@ -86,6 +94,9 @@ class GeneratedText:
     cache_key: str
     generation_seconds: float
     seconds: float
+    #: Checks the served fallback text fails (it quotes the source, so these are the source's
+    #: own: too long, say); empty when the model wrote every output or the fallback passed.
+    fallback_failed_checks: tuple[str, ...] = ()
     #: Headlines only, when the store holds a headline click model: each output's p_click
     #: (outputs are then best first) and the model that scored them; else empty.
     p_click: tuple[float, ...] = ()
@@ -109,46 +120,43 @@ class PruneReport:
 
 @dataclass(frozen=True)
 class BatchReport:
+    """`skipped`: items the task has nothing to work from (no title or body; no title for ad
+    copy and descriptions), not counted in `generated`."""
+
     task: str
     items: int
     generated: int
     cache_hits: int
     fallbacks: int
     seconds: float
+    skipped: int = 0
 
     def summary(self) -> str:
+        skipped = f"{self.skipped} skipped (no text), " if self.skipped else ""
         return (
             f"{self.task}: {self.items} items, {self.generated} generated, "
             f"{self.cache_hits} from the cache, {self.fallbacks} with extractive fallback, "
-            f"{self.seconds:.1f}s"
+            f"{skipped}{self.seconds:.1f}s"
         )
 
 
-def _digest(value: object) -> str:
-    payload = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+def _task_name(task: str) -> str:
+    name = _TASK_ALIASES.get(task, task)
+    if name not in TASKS:
+        raise InvalidInput(f"unknown task {task!r}: use one of {', '.join(TASKS)}", field="task")
+    return name
 
 
-def item_version(item: Item) -> str:
-    """Hash of everything a task reads from the item (content and attributes)."""
-    return _digest([item.content_hash(), dict(item.attributes)])
-
-
-def item_key_prefix(item_id: str) -> str:
-    """The key prefix of every cached entry of an item: one `delete_prefix` drops them all."""
-    return f"{_KEY_VERSION}/{quote(item_id, safe='')}/"
-
-
-def _key_parts(key: str) -> list[str]:
-    """[key version, item id (quoted), task, item version, bucket, model, parameters]."""
-    parts = key.split("/")
-    return parts if len(parts) == 7 else [*parts, *[""] * (7 - len(parts))]
-
-
-def forget_item_texts(store: Store, item_id: str) -> int:
-    """Drop every cached generation of an item. A function, not only a method, because
-    deleting items must not build a generator (that may load a language model)."""
-    return store.text_cache.delete_prefix(item_key_prefix(item_id))
+def missing_text(task: str, item: Item) -> str | None:
+    """Why `task` cannot run on `item` (it has no text to work from), or None if it can.
+    Summaries and headlines read the title or the body; ad copy and descriptions name the
+    product by its title."""
+    needs_title = _task_name(task) in ("ad_copy", "product_description")
+    if item.title.strip() or (not needs_title and item.body.strip()):
+        return None
+    what = "no title" if needs_title else "no title or body"
+    stub = " (a stub: only events name it so far)" if item.stub else ""
+    return f"item {item.id!r} has {what} to write from{stub}"
 
 
 class GenerationService:
@@ -197,6 +205,7 @@ class GenerationService:
         """The model plus everything else that changes which text is accepted."""
         g = self.generator
         rails = g.guardrails
+        multilingual = getattr(rails, "multilingual", None)
         knobs = {
             "revision": GENERATION_REVISION,
             "attempts": g.max_attempts,
@@ -204,8 +213,11 @@ class GenerationService:
             "encoder": self.encoder.name,
             "rails": {k: v for k, v in vars(rails).items() if isinstance(v, int | float | str)},
             "banned": sorted(str(t) for t in getattr(rails, "banned_terms", ()) or ()),
+            "multilingual": (
+                [multilingual.encoder.name, multilingual.min_similarity] if multilingual else None
+            ),
         }
-        return f"{quote(self.model_name, safe='')}:{_digest(knobs)}"
+        return f"{quote(self.model_name, safe='')}:{digest(knobs)}"
 
     def item_prefix(self, item_id: str) -> str:
         """The key prefix of every cached entry of an item (for `forget_item`)."""
@@ -214,7 +226,7 @@ class GenerationService:
     def cache_key(self, task: str, item: Item, bucket: str, params: dict[str, Any]) -> str:
         return (
             f"{self.item_prefix(item.id)}{task}/{item_version(item)}/{quote(bucket, safe='')}/"
-            f"{self._model_key()}/{_digest(params)}"
+            f"{self._model_key()}/{digest(params)}"
         )
 
     def _drop_other_versions(self, task: str, item: Item) -> None:
@@ -222,7 +234,7 @@ class GenerationService:
         the old content): dropped whenever the current version is written."""
         prefix = f"{self.item_prefix(item.id)}{task}/"
         current = item_version(item)
-        stale = [k for k in self.store.text_cache.keys(prefix) if _key_parts(k)[3] != current]
+        stale = [k for k in self.store.text_cache.keys(prefix) if key_parts(k)[3] != current]
         if stale:
             self.store.text_cache.delete(stale)
 
@@ -234,7 +246,7 @@ class GenerationService:
         current_model = self._model_key()
         examined = stale = other = 0
         batch: list[str] = []
-        for key in self.store.text_cache.keys(f"{_KEY_VERSION}/"):
+        for key in self.store.text_cache.keys(f"{KEY_VERSION}/"):
             examined += 1
             batch.append(key)
             if len(batch) >= _PRUNE_BATCH:
@@ -249,7 +261,7 @@ class GenerationService:
         )
 
     def _prune(self, keys: list[str], current_model: str, other_models: bool) -> tuple[int, int]:
-        parts = {k: _key_parts(k) for k in keys}
+        parts = {k: key_parts(k) for k in keys}
         ids = sorted({unquote(p[1]) for p in parts.values()})
         items = self.store.catalogue.get_many(ids)
         versions = {i: item_version(it) for i, it in items.items() if not it.stub}
@@ -283,7 +295,11 @@ class GenerationService:
 
     @staticmethod
     def bucket_of(terms: Sequence[str]) -> str:
-        return "|".join(t.casefold() for t in terms) if terms else NO_PROFILE
+        """The terms joined by "|", each with "%" and "|" escaped, so that no two lists of
+        terms share a bucket (["a|b"] and ["a", "b"] would, joined as they are)."""
+        if not terms:
+            return NO_PROFILE
+        return "|".join(t.casefold().replace("%", "%25").replace("|", "%7C") for t in terms)
 
     # ------------------------------------------------------------------ tasks
 
@@ -291,7 +307,7 @@ class GenerationService:
         self, item_id: str, user_id: str | None = None, *, max_length: int | None = None
     ) -> GeneratedText:
         """A summary of the item for the reader's interests (or for anyone: no user)."""
-        item = self.store.catalogue.get(item_id)
+        item = self._item("summary", item_id)
         terms = self.profile_terms(user_id)
         request = SummaryRequest(
             item.title, item.body, interests=terms, max_length=max_length, language=item.language
@@ -321,7 +337,7 @@ class GenerationService:
     ) -> GeneratedText:
         """`n` headline variants (not personalised: every reader shares them), best first by
         the store's headline click model when there is one (`_ranked`)."""
-        item = self.store.catalogue.get(item_id)
+        item = self._item("headlines", item_id)
         request = HeadlineRequest(
             item.title, item.body, n=n, max_length=max_length, language=item.language
         )
@@ -339,7 +355,7 @@ class GenerationService:
         max_length: int | None = None,
     ) -> GeneratedText:
         """Ad copy for the item as a product, aimed at `audience`, or at the reader's bucket."""
-        item = self.store.catalogue.get(item_id)
+        item = self._item("ad_copy", item_id)
         terms: tuple[str, ...] = ()
         if audience is None:
             terms = self.profile_terms(user_id)
@@ -357,7 +373,7 @@ class GenerationService:
 
     def product_description(self, item_id: str, *, max_length: int | None = None) -> GeneratedText:
         """A description written from the item's attributes (category and tags included)."""
-        item = self.store.catalogue.get(item_id)
+        item = self._item("product_description", item_id)
         attributes: dict[str, object] = {}
         if item.category:
             attributes["category"] = item.category
@@ -376,8 +392,18 @@ class GenerationService:
             request,
         )
 
+    def _item(self, task: str, item_id: str) -> Item:
+        """The stored item, refused by id (not by an internal request field) when the task
+        has no text of it to write from."""
+        item = self.store.catalogue.get(item_id)
+        why = missing_text(task, item)
+        if why is not None:
+            raise InvalidInput(why, field="item_id")
+        return item
+
     def generate(self, task: str, item_id: str, user_id: str | None = None) -> GeneratedText:
         """Run `task` with default parameters (the batch job's entry point)."""
+        task = _task_name(task)
         if task == "summary":
             return self.summary(item_id, user_id)
         if task == "headlines":
@@ -401,10 +427,7 @@ class GenerationService:
         Items already cached cost a lookup only, so an interrupted batch resumes where it
         stopped. Summaries are generated for the no-profile bucket.
         """
-        if task not in TASKS:
-            raise InvalidInput(
-                f"unknown task {task!r}: use one of {', '.join(TASKS)}", field="task"
-            )
+        task = _task_name(task)
         if limit is not None and limit < 0:
             raise InvalidInput(f"must not be negative, got {limit}", field="limit")
         ids = (
@@ -416,18 +439,23 @@ class GenerationService:
             ids = ids[:limit]
         show = self.settings.progress if progress is None else progress
         start = time.perf_counter()
-        hits = fallbacks = 0
+        hits = fallbacks = skipped = 0
         for item_id in tqdm(ids, desc=f"generate {task}", unit="item", disable=not show):
+            item = self.store.catalogue.get(item_id)
+            if missing_text(task, item) is not None:  # legal (a title may be empty): counted
+                skipped += 1
+                continue
             out = self.generate(task, item_id)
             hits += out.cache_hit
             fallbacks += out.fallback
         return BatchReport(
             task=task,
             items=len(ids),
-            generated=len(ids) - hits,
+            generated=len(ids) - hits - skipped,
             cache_hits=hits,
             fallbacks=fallbacks,
             seconds=time.perf_counter() - start,
+            skipped=skipped,
         )
 
     def warm(self) -> dict[str, float]:
@@ -505,11 +533,16 @@ class GenerationService:
             "fallback": result.fallback,
             "language": result.language,
             "failed_checks": list(result.failed_checks),
+            "fallback_failed_checks": list(result.fallback_failed_checks),
             "generation_seconds": result.seconds,
         }
-        meta = {"task": task, "item_id": item.id, "bucket": bucket, "model": self.model_name}
-        self.store.text_cache.put(key, json.dumps(value, ensure_ascii=False), meta)
-        self._drop_other_versions(task, item)
+        # An answer the backend could not give (server down, model failed to load) is served
+        # from the fallback but not cached: the next request asks the model again, rather than
+        # the outage's text being served until the item changes.
+        if "backend" not in result.failed_checks:
+            meta = {"task": task, "item_id": item.id, "bucket": bucket, "model": self.model_name}
+            self.store.text_cache.put(key, json.dumps(value, ensure_ascii=False), meta)
+            self._drop_other_versions(task, item)
         return self._served(task, item, terms, bucket, key, value, hit=False, start=start)
 
     def _lookup(
@@ -545,6 +578,7 @@ class GenerationService:
             fallback=bool(value["fallback"]),
             language=str(value["language"]),
             failed_checks=tuple(value["failed_checks"]),
+            fallback_failed_checks=tuple(value.get("fallback_failed_checks", ())),
             interests=terms,
             profile_bucket=bucket,
             cache_hit=hit,

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from feedcraft.errors import InvalidInput
-from feedcraft.services.generation import forget_item_texts
+from feedcraft.services.text_keys import forget_item_texts
 from feedcraft.storage import Store
 
 __all__ = ["DeleteReport", "delete_items"]

@@ -162,6 +162,21 @@ def test_each_readers_top_items_are_written_before_anyones_later_ones(
     assert order == [IDS[0], IDS[4], IDS[1], IDS[5], IDS[2], IDS[3]]
 
 
+def test_an_item_that_moved_up_a_feed_moves_up_the_queue(
+    background: FeedSummaries, generation: GenerationService, gated: GatedGenerator
+) -> None:
+    """Queued fifth, then first in the reader's next feed: written next, not last."""
+    gated.gate.clear()
+    background.attach(IDS[:5], "a")
+    _until(lambda: gated.runs == 1)  # the first is being written, four wait
+    background.attach([IDS[4], *IDS[1:4]], "a")
+    gated.gate.set()
+    assert background.wait(30)
+    titles = {i: generation.store.catalogue.get(i).title for i in IDS}
+    order = [next(i for i in IDS if titles[i] in source) for source in gated.sources]
+    assert order == [IDS[0], IDS[4], IDS[1], IDS[2], IDS[3]]
+
+
 def test_close_drops_the_queue_and_waits_for_the_summary_in_progress(
     generation: GenerationService, gated: GatedGenerator, caplog: pytest.LogCaptureFixture
 ) -> None:

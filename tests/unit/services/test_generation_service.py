@@ -21,7 +21,17 @@ from feedcraft.ctr import HeadlineClickModel
 from feedcraft.domain import Event, EventType, Item
 from feedcraft.embeddings import HashingEncoder
 from feedcraft.errors import InvalidInput, NotFound
-from feedcraft.llm import Backend, Completion, GenerationResult, Generator, Message, SamplingParams
+from feedcraft.llm import (
+    Backend,
+    Completion,
+    GenerationResult,
+    Generator,
+    Guardrails,
+    Message,
+    OpenAICompatibleBackend,
+    SamplingParams,
+)
+from feedcraft.llm.guardrails import SimilarityRule
 from feedcraft.llm.tasks import PreparedTask
 from feedcraft.services.generation import GenerationService
 from feedcraft.services.headlines import (
@@ -32,6 +42,7 @@ from feedcraft.services.headlines import (
 )
 from feedcraft.services.ingestion import import_jsonl
 from feedcraft.storage import Store
+from ports import free_port
 from shareddata import shared_path
 
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
@@ -335,3 +346,79 @@ def test_smollm2_cache_hit_makes_no_model_call(loaded: Store, tmp_path: Path) ->
     assert second.cache_hit and backend.calls == calls
     assert second.outputs == first.outputs and second.produced_by == first.produced_by
     assert second.seconds < first.seconds
+
+
+def test_profile_buckets_never_collide(service: GenerationService) -> None:
+    """Terms are joined by "|", so a "|" (or "%") inside a term is escaped."""
+    assert service.bucket_of(("a|b",)) != service.bucket_of(("a", "b"))
+    assert service.bucket_of(("a%7Cb",)) != service.bucket_of(("a|b",))
+    assert service.bucket_of(("Europe", "United States")) == "europe|united states"
+
+
+def test_an_answer_the_backend_could_not_give_is_not_cached(
+    loaded: Store, llm_settings: Settings
+) -> None:
+    """A server outage is answered by the fallback, but the next request asks the model
+    again instead of serving the outage's text until the item changes."""
+    encoder = HashingEncoder(256)
+    down = OpenAICompatibleBackend(f"http://127.0.0.1:{free_port()}", max_retries=0, backoff=0)
+    generator = CountingGenerator(down, encoder)
+    service = GenerationService(loaded, llm_settings, encoder, generator=generator)
+    first = service.summary("wikinews-001")
+    assert first.fallback and "backend" in first.failed_checks and first.outputs
+    assert loaded.text_cache.get(first.cache_key) is None
+    second = service.summary("wikinews-001")
+    assert not second.cache_hit and generator.runs == 2
+
+
+def test_the_multilingual_similarity_rule_is_part_of_the_key(
+    loaded: Store, llm_settings: Settings
+) -> None:
+    encoder = HashingEncoder(256)
+
+    def key(rule: SimilarityRule | None) -> str:
+        rails = Guardrails(encoder, multilingual=rule)
+        generator = Generator(None, encoder, guardrails=rails)
+        service = GenerationService(loaded, llm_settings, encoder, generator=generator)
+        return service.cache_key("summary", CHINESE, "any", {})
+
+    keys = {
+        key(None),
+        key(SimilarityRule(encoder, 0.1)),
+        key(SimilarityRule(encoder, 0.2)),
+        key(SimilarityRule(HashingEncoder(128), 0.1)),
+    }
+    assert len(keys) == 4
+
+
+def test_fallback_failures_are_served_with_the_text(loaded: Store, llm_settings: Settings) -> None:
+    encoder = HashingEncoder(256)
+    rails = Guardrails(encoder, min_similarity=0.99)  # no extract is that close to the source
+    service = GenerationService(
+        loaded, llm_settings, encoder, generator=Generator(None, encoder, guardrails=rails)
+    )
+    out = service.summary("wikinews-002")
+    assert out.fallback and "similarity" in out.fallback_failed_checks
+    assert service.summary("wikinews-002").fallback_failed_checks == out.fallback_failed_checks
+
+
+def test_an_item_without_text_is_refused_by_id_and_skipped_by_a_batch(
+    service: GenerationService,
+) -> None:
+    """A title may be empty (the JSONL format says so): the error names the item, not an
+    internal request field, and a batch counts such items instead of stopping at them."""
+    store = service.store
+    store.catalogue.upsert(
+        [Item(id="aaa-empty", title="", body=" "), Item(id="aab-body", title="", body="x")]
+    )
+    with pytest.raises(InvalidInput, match="'aaa-empty' has no title or body") as err:
+        service.summary("aaa-empty")
+    assert err.value.field == "item_id"
+    with pytest.raises(InvalidInput, match="'aab-body' has no title"):
+        service.ad_copy("aab-body", audience="runners")
+    report = service.generate_batch("summary", ["aaa-empty", "aab-body", "wikinews-001"])
+    assert (report.items, report.generated, report.skipped) == (3, 2, 1)
+    assert "1 skipped" in report.summary()
+    described = service.generate_batch("description", ["aab-body", "wikinews-001"])
+    assert described.task == "product_description" and described.skipped == 1
+    assert service.generate("ad-copy", "wikinews-001").task == "ad_copy"
