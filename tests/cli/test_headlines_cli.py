@@ -132,6 +132,23 @@ def test_a_model_file_scores_without_a_store(cli: Cli, model_file: Path, tmp_pat
     assert rows[1][1] != "0.5"
 
 
+def test_headlines_in_another_script_are_scored_with_a_warning(
+    cli: Cli, model_file: Path, tmp_path: Path
+) -> None:
+    """The CSV keeps its shape (every row gets p_click), and the warning names the first
+    line whose headline the English model cannot judge; short English ones raise none."""
+    rows = [["headline"], ["Obama speaks"], ["北京今日迎来入冬第一场雪"], ["Москва встречает зиму"]]
+    src = _write(tmp_path / "in.csv", rows)
+    result = cli("score-headlines", src, tmp_path / "o.csv", "--model", model_file)
+    assert result.exit_code == 0, result.output
+    assert "2 headlines are not in Latin script (first on line 3)" in result.output
+    out = list(csv.reader((tmp_path / "o.csv").open(newline="", encoding="utf-8")))
+    assert len(out) == 4 and all(0.0 < float(r[-1]) < 1.0 for r in out[1:])
+    english = _write(tmp_path / "en.csv", rows[:2])
+    quiet = cli("score-headlines", english, tmp_path / "e.csv", "--model", model_file)
+    assert quiet.exit_code == 0 and "warning" not in quiet.output
+
+
 def test_score_without_a_model_says_how_to_train(cli: Cli, tmp_path: Path) -> None:
     src = _write(tmp_path / "in.csv", HEADLINES)
     result = cli("score-headlines", src, tmp_path / "out.csv")

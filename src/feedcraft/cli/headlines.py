@@ -243,3 +243,9 @@ def score_headlines_cmd(
             model, name = load_headline_model(path=model_file)
             report = score_csv(model, in_csv, out_csv, progress=settings.progress, model_name=name)
     console.print(f"scored {report.rows} rows with {escape(name)} in {report.seconds:.1f}s")
+    if report.not_latin:
+        console.print(
+            f"warning: {report.not_latin} headlines are not in Latin script (first on line "
+            f"{report.first_not_latin}); the model learnt English headlines, so their p_click "
+            "is not a meaningful estimate"
+        )

@@ -19,6 +19,7 @@ import os
 import pickle
 import tempfile
 import time
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -378,9 +379,23 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 @dataclass(frozen=True, slots=True)
 class ScoreReport:
+    """`not_latin`: rows whose headline is mostly in another script (Chinese, Cyrillic, ...),
+    scored all the same (the CSV keeps its shape) though the model learnt English headlines;
+    `first_not_latin` is the first such row's line in the file (0: none)."""
+
     rows: int
     seconds: float
     model: str
+    not_latin: int = 0
+    first_not_latin: int = 0
+
+
+def _mostly_latin(text: str) -> bool:
+    """Whether most letters of `text` are Latin: a script test, reliable on a few words where
+    language identification is not ("Obama speaks" reads as Estonian)."""
+    letters = [c for c in text if c.isalpha()]
+    latin = sum(1 for c in letters if unicodedata.name(c, "").startswith("LATIN"))
+    return not letters or latin * 2 >= len(letters)
 
 
 def score_csv(
@@ -421,9 +436,12 @@ def score_csv(
             name: names.index(name) for name in ("headline", "excerpt", "lede") if name in names
         }
         rows: list[list[str]] = []
+        not_latin: list[int] = []
         for line, fields in records:
             if not fields[where["headline"]].strip():
                 raise InvalidInput("empty headline", field="headline", source=source, line=line)
+            if not _mostly_latin(fields[where["headline"]]):
+                not_latin.append(line)
             rows.append(fields)
     finally:
         records.close()
@@ -462,4 +480,10 @@ def score_csv(
             out[p_col] = value
         writer.writerow(out)
     _atomic_write(Path(out_path), buffer.getvalue().encode("utf-8"))
-    return ScoreReport(len(rows), time.perf_counter() - start, model_name)
+    return ScoreReport(
+        len(rows),
+        time.perf_counter() - start,
+        model_name,
+        not_latin=len(not_latin),
+        first_not_latin=not_latin[0] if not_latin else 0,
+    )
