@@ -20,7 +20,12 @@ from feedcraft.embeddings.base import Encoder
 from feedcraft.errors import FeedcraftError, InvalidInput
 from feedcraft.llm.base import Backend, Completion, CompletionBackend, Loadable, prompt_style
 from feedcraft.llm.extractive import ExtractiveSummarizer
-from feedcraft.llm.guardrails import CheckResult, Guardrails
+from feedcraft.llm.guardrails import (
+    CheckResult,
+    Guardrails,
+    check_banned_terms,
+    check_injection,
+)
 from feedcraft.llm.safety import join_sentences
 from feedcraft.llm.sentences import split_sentences
 from feedcraft.llm.tasks import (
@@ -49,7 +54,8 @@ GENERATION_REVISION = 4
 
 #: Checks whose failure a reader must never see, even from the fallback: the fallback quotes
 #: the source, so its other failures (length, similarity) are the source's own and are served
-#: (and reported), but a banned term or an echoed instruction is not.
+#: (and reported), but a banned term or an echoed instruction is not (`_servable_sentences`
+#: runs these two).
 UNSERVABLE = frozenset({"banned_terms", "injection"})
 
 _SEED_STRIDE = 1000  # attempt a of output i uses seed + a * 1000 + i
@@ -173,12 +179,17 @@ class Generator:
         return backend.chat(task.messages, replace(task.params, seed=seed))
 
     def _servable_sentences(self, task: PreparedTask, text: str) -> str:
-        """`text` without its sentences that fail an unservable check ("" if none is left)."""
-        kept = [
-            sentence
-            for sentence in split_sentences(text)
-            if all(r.passed for r in self.check(task, sentence) if r.name in UNSERVABLE)
-        ]
+        """`text` without its sentences that fail an unservable check ("" if none is left).
+        Only those checks run per sentence (the others would encode every sentence)."""
+
+        def servable(sentence: str) -> bool:
+            banned = check_banned_terms(sentence, self.guardrails.banned_terms)
+            echo = check_injection(
+                sentence, source=task.source, removed=task.removed, instructions=task.instructions
+            )
+            return banned.passed and echo.passed
+
+        kept = [sentence for sentence in split_sentences(text) if servable(sentence)]
         return join_sentences(kept) if kept else ""
 
     def run(self, task: PreparedTask) -> GenerationResult:

@@ -43,7 +43,7 @@ from feedcraft.embeddings.base import Encoder
 from feedcraft.errors import InvalidInput
 from feedcraft.llm.safety import has_control_markup, has_delimiter_like, strip_invisible
 from feedcraft.llm.sentences import count_units
-from feedcraft.text.language import detect_language
+from feedcraft.text.language import detect_language, language_code
 from feedcraft.text.script import HAN, to_simplified
 from feedcraft.text.tokenize import english_stopwords
 
@@ -539,7 +539,7 @@ class Guardrails:
 
     def similarity_rule(self, language: str) -> SimilarityRule | None:
         """The encoder and threshold that judge text in `language` (None: no such check)."""
-        if self.multilingual is not None and language.lower().split("-")[0] != "en":
+        if self.multilingual is not None and language_code(language) != "en":
             return self.multilingual
         if self.encoder is None:
             return None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from feedcraft.text.script import HAN_CLASS
+from feedcraft.text.script import HAN_CLASS, KANA_CLASS
 
 __all__ = ["count_units", "split_sentences", "truncate_units"]
 
@@ -31,10 +31,9 @@ _ABBREVIATION_LIST = """
     jan feb mar apr jun jul aug sep sept oct nov dec no nos fig approx dept est
     e.g i.e u.s u.k u.n a.m p.m"""
 _ABBREVIATIONS = frozenset(_ABBREVIATION_LIST.split())
-_KANA = "\u3040-\u30ff"
 _UNSPACED = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"  # Thai, Lao, Myanmar, Khmer
 _UNIT = re.compile(
-    f"[{HAN_CLASS}{_KANA}]|[{_UNSPACED}]{{1,4}}|[^\\s{HAN_CLASS}{_KANA}{_UNSPACED}]+"
+    f"[{HAN_CLASS}{KANA_CLASS}]|[{_UNSPACED}]{{1,4}}|[^\\s{HAN_CLASS}{KANA_CLASS}{_UNSPACED}]+"
 )
 _WORD_BREAK = re.compile(r"\s+")
 

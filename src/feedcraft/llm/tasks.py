@@ -39,7 +39,7 @@ from feedcraft.llm.safety import (
     wrap_source,
 )
 from feedcraft.llm.sentences import count_units, split_sentences, truncate_units
-from feedcraft.text.language import detect_language
+from feedcraft.text.language import detect_language, language_code
 from feedcraft.text.script import has_han
 
 __all__ = [
@@ -273,25 +273,11 @@ def _check_length(max_length: int | None) -> None:
         raise InvalidInput(f"must be a positive integer, got {max_length!r}", field="max_length")
 
 
-# Other names of languages the prompts have templates for (ISO 639-2/3 codes, English
-# names): xMIND labels its Chinese "cmn".
-_LANGUAGE_ALIASES = {
-    "cmn": "zh",
-    "zho": "zh",
-    "chi": "zh",
-    "chinese": "zh",
-    "yue": "zh",
-    "eng": "en",
-    "english": "en",
-}
-
-
 def detect_source_language(text: str, hint: str | None = None) -> str:
     """ISO 639-1 code of the source: the hint if given ("zh_CN", "zh-Hant", "cmn" all mean
     "zh"), else detected; Han script means "zh"."""
     if hint and hint.strip():
-        code = re.split(r"[-_]", hint.strip().lower())[0]
-        return _LANGUAGE_ALIASES.get(code, code)
+        return language_code(hint)
     detected = detect_language(text)
     if detected is None:
         return "zh" if has_han(text) else "en"

@@ -19,7 +19,6 @@ import os
 import pickle
 import tempfile
 import time
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +39,7 @@ from feedcraft.formats import csv_records
 from feedcraft.services.embedding import encode_cached
 from feedcraft.storage import ArtifactInfo, Store
 from feedcraft.text.clean import normalize_whitespace, strip_html
+from feedcraft.text.script import mostly_latin
 
 #: What `train-headlines` saves: the conditional logit on frozen MiniLM features (the
 #: default: seconds to fit), the one whose encoder is fine-tuned (better held-out pairwise
@@ -390,14 +390,6 @@ class ScoreReport:
     first_not_latin: int = 0
 
 
-def _mostly_latin(text: str) -> bool:
-    """Whether most letters of `text` are Latin: a script test, reliable on a few words where
-    language identification is not ("Obama speaks" reads as Estonian)."""
-    letters = [c for c in text if c.isalpha()]
-    latin = sum(1 for c in letters if unicodedata.name(c, "").startswith("LATIN"))
-    return not letters or latin * 2 >= len(letters)
-
-
 def score_csv(
     model: HeadlineModel,
     in_path: str | Path,
@@ -440,7 +432,7 @@ def score_csv(
         for line, fields in records:
             if not fields[where["headline"]].strip():
                 raise InvalidInput("empty headline", field="headline", source=source, line=line)
-            if not _mostly_latin(fields[where["headline"]]):
+            if not mostly_latin(fields[where["headline"]]):
                 not_latin.append(line)
             rows.append(fields)
     finally:

@@ -7,6 +7,7 @@ not candidates. Chinese in Simplified and Traditional characters is "zh" alike.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -17,7 +18,7 @@ from feedcraft.text.script import HAN, HANGUL, KANA
 if TYPE_CHECKING:
     from py3langid.langid import LanguageIdentifier
 
-__all__ = ["detect_language", "language_scores", "supported_languages"]
+__all__ = ["detect_language", "language_code", "language_scores", "supported_languages"]
 
 # py3langid labels that are not ISO 639-1, mapped to the 639-1 code a reader would expect.
 _TO_ISO1 = {
@@ -31,6 +32,18 @@ _TO_ISO1 = {
     "fuv": "ff",
     "gug": "gn",
 }
+
+
+# Other names of languages a caller may label text with (ISO 639-2/3 codes, English names):
+# xMIND labels its Chinese "cmn".
+_ALIASES = {"cmn": "zh", "zho": "zh", "chi": "zh", "chinese": "zh", "eng": "en", "english": "en"}
+
+
+def language_code(tag: str) -> str:
+    """The ISO 639-1 code a language tag names: "zh_CN", "zh-Hant", "cmn" and "yue" all mean
+    "zh"; a code this module does not know is returned lower-cased, as given."""
+    code = re.split(r"[-_]", tag.strip().lower())[0]
+    return _ALIASES.get(code) or _TO_ISO1.get(code) or code
 
 
 def _iso1(label: str) -> str | None:

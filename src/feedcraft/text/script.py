@@ -1,16 +1,26 @@
-"""Unicode script tests (Han, kana, hangul) and Traditional-to-Simplified Chinese folding."""
+"""Unicode script tests (Han, kana, hangul, Latin) and Traditional-to-Simplified Chinese folding."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 
 # Han ideographs: URO, extension A, compatibility ideographs, extensions B-G (supplementary).
 HAN_CLASS = "\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 HAN = re.compile(f"[{HAN_CLASS}]")
 HAN_RUN = re.compile(f"[{HAN_CLASS}]+")
-KANA = re.compile("[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
+KANA_CLASS = "\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f"
+KANA = re.compile(f"[{KANA_CLASS}]")
 HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
+
+
+def mostly_latin(text: str) -> bool:
+    """Whether most letters of `text` are Latin: a script test, reliable on a few words where
+    language identification is not ("Obama speaks" reads as Estonian)."""
+    letters = [c for c in text if c.isalpha()]
+    latin = sum(1 for c in letters if unicodedata.name(c, "").startswith("LATIN"))
+    return not letters or latin * 2 >= len(letters)
 
 
 def has_han(text: str) -> bool:

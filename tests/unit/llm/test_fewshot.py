@@ -131,16 +131,26 @@ def test_broken_characters_fail_the_format_check() -> None:
     assert check_format("球隊否認交易傳言", kind="headline").passed
 
 
+def _completion_generator(
+    server: ScriptedServer, hashing: HashingEncoder, *, seed: int = 0
+) -> Generator:
+    """A generator whose backend is the scripted server in the completion prompt style."""
+    backend = OpenAICompatibleBackend(
+        server.url, model="base", max_retries=0, prompt_style="completion"
+    )
+    return Generator(
+        backend, hashing, guardrails=Guardrails(hashing, min_similarity=0.1), seed=seed
+    )
+
+
 def test_generator_sends_few_shot_prompts_to_a_completion_backend(
     scripted_server: ScriptedServer, hashing: HashingEncoder, articles: list[dict[str, Any]]
 ) -> None:
     a = articles[0]
-    backend = OpenAICompatibleBackend(
-        scripted_server.url, model="base", max_retries=0, prompt_style="completion"
-    )
+    gen = _completion_generator(scripted_server, hashing, seed=3)
+    backend = gen.backend
+    assert backend is not None
     assert backend.name.endswith("/completion") and prompt_style(backend) == "completion"
-    rails = Guardrails(hashing, min_similarity=0.1)
-    gen = Generator(backend, hashing, guardrails=rails, seed=3)
     scripted_server.replies = [Reply("Hu Jintao met Lula in 2019."), Reply(f" {GOOD}")]
     result = gen.summary(SummaryRequest(a["title"], a["body"]))
     assert result.outputs == (GOOD,) and not result.fallback and result.calls == 2
@@ -156,10 +166,7 @@ def test_the_third_headline_variant_is_sampled_not_a_greedy_repeat(
     scripted_server: ScriptedServer, hashing: HashingEncoder, articles: list[dict[str, Any]]
 ) -> None:
     a = articles[0]
-    backend = OpenAICompatibleBackend(
-        scripted_server.url, model="base", max_retries=0, prompt_style="completion"
-    )
-    gen = Generator(backend, hashing, guardrails=Guardrails(hashing, min_similarity=0.1))
+    gen = _completion_generator(scripted_server, hashing)
     scripted_server.replies = [
         Reply(" Hu Jintao lunches with Lula"),
         Reply(" Lula hosts Hu Jintao at the Granja do Torto"),

@@ -7,7 +7,12 @@ from typing import Any
 import pytest
 
 from feedcraft.errors import InvalidInput
-from feedcraft.text.language import detect_language, language_scores, supported_languages
+from feedcraft.text.language import (
+    detect_language,
+    language_code,
+    language_scores,
+    supported_languages,
+)
 
 
 def test_english_wikinews_titles(wikinews: list[dict[str, Any]]) -> None:
@@ -73,3 +78,9 @@ def test_scores_are_iso_639_1_probabilities() -> None:
     assert values == sorted(values, reverse=True)
     assert {"en", "zh", "ja", "de"} <= supported_languages()
     assert all(len(c) == 2 for c in supported_languages())
+
+
+def test_language_tags_name_their_iso_639_1_code() -> None:
+    tags = {"zh_CN": "zh", "zh-Hant": "zh", "cmn": "zh", "yue": "zh", " EN-us ": "en", "fr": "fr"}
+    assert {tag: language_code(tag) for tag in tags} == tags
+    assert language_code("tlh") == "tlh"  # unknown codes pass through, lower-cased
