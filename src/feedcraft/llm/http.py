@@ -327,7 +327,9 @@ class OpenAICompatibleBackend(ChatBackend):
     ) -> Iterator[str]:
         """Text pieces from the server-sent events (`data: {...}` lines up to `data: [DONE]`).
 
-        The timeout runs on while the caller handles a piece: it bounds the whole answer.
+        The timeout runs on while the caller handles a piece: it bounds the whole answer. A
+        stream that ends with neither `[DONE]` nor a finish reason was cut (a server or proxy
+        gone mid-answer), so it raises `Unavailable` after its pieces, not a silent half text.
         """
         body = self._body(messages, params)
         body["stream"] = True
@@ -335,6 +337,7 @@ class OpenAICompatibleBackend(ChatBackend):
         path = "/chat/completions"
         shown = self._url.shown_at(path)
         response, deadline = self._send(body, path, stream=True)
+        finished = False
         try:
             for line in response.iter_lines():
                 if deadline.expired:  # the line may be cut short
@@ -360,16 +363,25 @@ class OpenAICompatibleBackend(ChatBackend):
                     raise Unavailable(
                         self._redact(f"LLM server {shown} sent a malformed event: {exc}")
                     ) from exc
+                finished = finished or _finished(event)
                 if piece:
                     yield piece
             if deadline.expired:
                 raise Unavailable(f"LLM stream from {shown} broke: {self._timed_out()}")
+            if not finished:
+                raise Unavailable(f"LLM stream from {shown} ended before [DONE]: cut short")
         except httpx.TransportError as exc:  # timeouts included
             why = self._timed_out() if deadline.expired else f"{type(exc).__name__}: {exc}"
             raise Unavailable(self._redact(f"LLM stream from {shown} broke: {why}")) from exc
         finally:
             deadline.finish()
             response.close()
+
+
+def _finished(event: Mapping[str, Any]) -> bool:
+    """Whether a (well-formed) chunk ends its choice: a finish reason marks the last one."""
+    choices = event.get("choices") or ()
+    return any(isinstance(c, Mapping) and c.get("finish_reason") for c in choices)
 
 
 class _Url:

@@ -264,3 +264,21 @@ def test_the_http_client_is_built_once_across_threads(scripted_server: ScriptedS
         clients = list(pool.map(lambda _: client(), range(8)))
     assert all(c is clients[0] for c in clients)
     backend.close()
+
+
+def test_a_stream_cut_before_its_end_is_unavailable(scripted_server: ScriptedServer) -> None:
+    """A stream that stops with neither [DONE] nor a finish reason lost its tail: the pieces
+    come, then Unavailable, never a silent half answer. A finish reason alone ends it."""
+    backend = OpenAICompatibleBackend(scripted_server.url, max_retries=0)
+    piece = {"choices": [{"index": 0, "delta": {"content": "The capital "}}]}
+    scripted_server.replies = [Reply(body=_sse(piece))]
+    pieces: list[str] = []
+    with pytest.raises(Unavailable, match="ended before \\[DONE\\]"):
+        pieces.extend(backend.stream(QUESTION))
+    assert pieces == ["The capital "]
+    last = {"choices": [{"index": 0, "delta": {"content": "is Paris."}, "finish_reason": "stop"}]}
+    scripted_server.replies = [Reply(body=_sse(piece, last))]
+    assert "".join(backend.stream(QUESTION)) == "The capital is Paris."
+    usage = {"choices": [], "usage": {"completion_tokens": 3}}  # stream_options' last chunk
+    scripted_server.replies = [Reply(body=_sse(piece, last, usage, "[DONE]"))]
+    assert "".join(backend.stream(QUESTION)) == "The capital is Paris."
