@@ -102,6 +102,13 @@ class LLMSettings(BaseModel):
         description="seconds a feed request may spend writing missing summaries (the one in "
         "progress may overrun); the rest are written in the background for the next request",
     )
+    cache_entries_per_item: int = Field(
+        default=256,
+        ge=1,
+        description="cached texts kept per item and task, the oldest written dropped first: "
+        "each reader bucket, ad-copy audience and length is an entry of its own, so callers "
+        "naming audiences freely cannot grow the cache without bound",
+    )
     warm_at_start: bool = Field(
         default=False,
         description="load the model and the guardrails' encoders in the background when the "

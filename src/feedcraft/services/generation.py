@@ -10,6 +10,9 @@ each result is cached under (task, item version, profile bucket, model, task par
   per user, so erasing a user's events leaves nothing of theirs in the cache;
 - the model is the backend's name (weights included) and the guardrail settings, so
   switching models or checks never serves the other's text.
+
+Requests that miss one key together share one model run (`single_flight`), and each item
+keeps at most `[llm] cache_entries_per_item` entries per task.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
 from typing import Any, Literal
 from urllib.parse import quote, unquote
 
@@ -39,12 +42,14 @@ from feedcraft.llm import (
     SummaryRequest,
     generator_from_settings,
 )
+from feedcraft.services.generated import BatchReport, GeneratedText, PruneReport
 from feedcraft.services.headlines import ARTIFACT as HEADLINE_ARTIFACT
 from feedcraft.services.headlines import (
     HeadlineModel,
     lead_of,
     load_headline_model,
 )
+from feedcraft.services.single_flight import SingleFlight
 from feedcraft.services.text_keys import (
     KEY_VERSION,
     digest,
@@ -70,74 +75,6 @@ TASKS: tuple[Task, ...] = ("summary", "headlines", "ad_copy", "product_descripti
 _TASK_ALIASES = {"ad-copy": "ad_copy", "description": "product_description"}
 _PRUNE_BATCH = 500
 NO_PROFILE = "any"
-
-
-@dataclass(frozen=True)
-class GeneratedText:
-    """One served generation: the outputs, who wrote them, and whether the cache answered.
-
-    `generation_seconds` is what producing the text cost (at the miss); `seconds` is what
-    serving it cost now.
-    """
-
-    task: str
-    item_id: str
-    outputs: tuple[str, ...]
-    produced_by: tuple[str, ...]
-    backend: str
-    fallback: bool
-    language: str
-    failed_checks: tuple[str, ...]
-    interests: tuple[str, ...]
-    profile_bucket: str
-    cache_hit: bool
-    cache_key: str
-    generation_seconds: float
-    seconds: float
-    #: Checks the served fallback text fails (it quotes the source, so these are the source's
-    #: own: too long, say); empty when the model wrote every output or the fallback passed.
-    fallback_failed_checks: tuple[str, ...] = ()
-    #: Headlines only, when the store holds a headline click model: each output's p_click
-    #: (outputs are then best first) and the model that scored them; else empty.
-    p_click: tuple[float, ...] = ()
-    ranked_by: str = ""
-
-    @property
-    def text(self) -> str:
-        return "\n".join(self.outputs)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class PruneReport:
-    examined: int
-    removed_stale: int
-    removed_other_models: int
-    seconds: float
-
-
-@dataclass(frozen=True)
-class BatchReport:
-    """`skipped`: items the task has nothing to work from (no title or body; no title for ad
-    copy and descriptions), not counted in `generated`."""
-
-    task: str
-    items: int
-    generated: int
-    cache_hits: int
-    fallbacks: int
-    seconds: float
-    skipped: int = 0
-
-    def summary(self) -> str:
-        skipped = f"{self.skipped} skipped (no text), " if self.skipped else ""
-        return (
-            f"{self.task}: {self.items} items, {self.generated} generated, "
-            f"{self.cache_hits} from the cache, {self.fallbacks} with extractive fallback, "
-            f"{skipped}{self.seconds:.1f}s"
-        )
 
 
 def _task_name(task: str) -> str:
@@ -192,6 +129,7 @@ class GenerationService:
         self.interests = interests
         self.history = history
         self._ranker: tuple[int, HeadlineModel, str] | None = None
+        self._flights: SingleFlight[GeneratedText] = SingleFlight()
 
     # ------------------------------------------------------------------ identity
 
@@ -229,14 +167,21 @@ class GenerationService:
             f"{self._model_key()}/{digest(params)}"
         )
 
-    def _drop_other_versions(self, task: str, item: Item) -> None:
-        """Entries of the item's earlier versions can never be served again (their key names
-        the old content): dropped whenever the current version is written."""
-        prefix = f"{self.item_prefix(item.id)}{task}/"
+    def _trim(self, task: str, item: Item) -> None:
+        """Run whenever the item's current version is written: entries of its earlier
+        versions can never be served again (their key names the old content), and beyond
+        `[llm] cache_entries_per_item` of the current one the oldest written go."""
+        cache = self.store.text_cache
         current = item_version(item)
-        stale = [k for k in self.store.text_cache.keys(prefix) if key_parts(k)[3] != current]
+        keys = list(cache.keys(f"{self.item_prefix(item.id)}{task}/"))
+        stale = [k for k in keys if key_parts(k)[3] != current]
+        kept = [k for k in keys if key_parts(k)[3] == current]
+        excess = len(kept) - self.settings.llm.cache_entries_per_item
+        if excess > 0:
+            written = {k: e.created_at for k in kept if (e := cache.get(k)) is not None}
+            stale += sorted(written, key=lambda k: (written[k], k))[:excess]
         if stale:
-            self.store.text_cache.delete(stale)
+            cache.delete(stale)
 
     def prune_cache(self, *, other_models: bool = False) -> PruneReport:
         """Drop cached texts that can never be served: of items deleted or edited since
@@ -523,8 +468,33 @@ class GenerationService:
         cached = self._lookup(task, item, terms, params)
         if cached is not None:
             return cached
+        key = self.cache_key(task, item, self.bucket_of(terms), params)
+
+        def write() -> GeneratedText:
+            # a request that led the same key may have finished since this one missed
+            again = self._lookup(task, item, terms, params)
+            return again or self._write(task, item, terms, key, run, request, start)
+
+        served, shared = self._flights.run(key, write)
+        if not shared:
+            return served
+        # Another request wrote this text while this one waited: read back from the cache
+        # (a hit), or, for an outage's fallback (not cached), served as that request got it.
+        again = self._lookup(task, item, terms, params)
+        return replace(again or served, interests=terms, seconds=time.perf_counter() - start)
+
+    def _write(
+        self,
+        task: str,
+        item: Item,
+        terms: tuple[str, ...],
+        key: str,
+        run: Callable[[Any], GenerationResult],
+        request: object,
+        start: float,
+    ) -> GeneratedText:
+        """Run the model (or the fallback) and cache what it wrote."""
         bucket = self.bucket_of(terms)
-        key = self.cache_key(task, item, bucket, params)
         result: GenerationResult = run(request)
         value = {
             "outputs": list(result.outputs),
@@ -542,7 +512,7 @@ class GenerationService:
         if "backend" not in result.failed_checks:
             meta = {"task": task, "item_id": item.id, "bucket": bucket, "model": self.model_name}
             self.store.text_cache.put(key, json.dumps(value, ensure_ascii=False), meta)
-            self._drop_other_versions(task, item)
+            self._trim(task, item)
         return self._served(task, item, terms, bucket, key, value, hit=False, start=start)
 
     def _lookup(

@@ -1,0 +1,133 @@
+"""GenerationService under concurrent readers, and the bound on cached entries per item.
+
+A real SQLite store with the bundled Wikinews articles and the real generator (extractive
+fallback, or a backend that is down); a gate holds the first run until the other readers
+have missed the cache too, which is what happens when a model takes seconds.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from feedcraft.config import Settings
+from feedcraft.embeddings import HashingEncoder
+from feedcraft.llm import GenerationResult, Generator, OpenAICompatibleBackend
+from feedcraft.llm.tasks import PreparedTask
+from feedcraft.services.generated import GeneratedText
+from feedcraft.services.generation import GenerationService
+from feedcraft.services.ingestion import import_jsonl
+from feedcraft.storage import Store
+from ports import free_port
+
+READERS = 4
+
+
+class GatedGenerator(Generator):
+    """The real generator, counting its runs; the first waits until `release` is set."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.runs = 0
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def run(self, task: PreparedTask) -> GenerationResult:
+        self.runs += 1
+        self.entered.set()
+        self.release.wait(10)
+        return super().run(task)
+
+
+def _service(store: Store, settings: Settings, backend: object = None) -> GenerationService:
+    encoder = HashingEncoder(256)
+    generator = GatedGenerator(backend, encoder)
+    return GenerationService(store, settings, encoder, generator=generator)
+
+
+@pytest.fixture
+def loaded(store: Store, wikinews_dir: Path) -> Store:
+    import_jsonl(store, wikinews_dir, progress=False)
+    return store
+
+
+@pytest.fixture
+def llm_settings(settings: Settings) -> Settings:
+    return settings.model_copy(
+        update={"llm": settings.llm.model_copy(update={"backend": "extractive"})}
+    )
+
+
+def _readers_at_once(service: GenerationService, item_id: str) -> list[GeneratedText]:
+    """READERS summaries of one item: the first runs, the rest arrive while it runs."""
+    gate = service.generator
+    assert isinstance(gate, GatedGenerator)
+    answers: list[GeneratedText] = []
+
+    def ask() -> None:
+        answers.append(service.summary(item_id))
+
+    threads = [threading.Thread(target=ask) for _ in range(READERS)]
+    threads[0].start()
+    assert gate.entered.wait(10)
+    for t in threads[1:]:
+        t.start()
+    time.sleep(0.2)  # the others miss the cache and wait
+    gate.release.set()
+    for t in threads:
+        t.join(10)
+    assert len(answers) == READERS
+    return answers
+
+
+def test_readers_missing_one_summary_together_share_one_run(
+    loaded: Store, llm_settings: Settings
+) -> None:
+    service = _service(loaded, llm_settings)
+    answers = _readers_at_once(service, "wikinews-001")
+    gate = service.generator
+    assert isinstance(gate, GatedGenerator)
+    assert gate.runs == 1  # every miss ran the generator before
+    assert sorted(a.cache_hit for a in answers) == [False] + [True] * (READERS - 1)
+    assert len({a.outputs for a in answers}) == 1 and answers[0].outputs[0]
+    assert len({a.cache_key for a in answers}) == 1
+    assert loaded.text_cache.count() == 1
+
+
+def test_an_outage_answer_is_shared_but_not_cached(loaded: Store, llm_settings: Settings) -> None:
+    down = OpenAICompatibleBackend(f"http://127.0.0.1:{free_port()}", max_retries=0, backoff=0)
+    service = _service(loaded, llm_settings, down)
+    answers = _readers_at_once(service, "wikinews-002")
+    gate = service.generator
+    assert isinstance(gate, GatedGenerator)
+    assert gate.runs == 1  # the waiting readers do not each wait out the outage
+    assert all(a.fallback and "backend" in a.failed_checks and not a.cache_hit for a in answers)
+    assert len({a.outputs for a in answers}) == 1
+    assert loaded.text_cache.count() == 0
+    service.summary("wikinews-002")  # the next reader asks the model again
+    assert gate.runs == 2
+
+
+def test_each_item_keeps_at_most_its_quota_of_entries_oldest_dropped(
+    loaded: Store, llm_settings: Settings
+) -> None:
+    """Every audience an ad-copy caller names is an entry: without a bound, a caller naming
+    audiences freely grows the cache for ever, and prune keeps them (they are current)."""
+    llm = llm_settings.llm.model_copy(update={"cache_entries_per_item": 3})
+    service = _service(loaded, llm_settings.model_copy(update={"llm": llm}))
+    assert isinstance(service.generator, GatedGenerator)
+    service.generator.release.set()
+    headline = service.headlines("wikinews-003", n=2)
+    audiences = [f"readers in town {i}" for i in range(5)]
+    keys = [service.ad_copy("wikinews-003", audience=a).cache_key for a in audiences]
+    cache = loaded.text_cache
+    prefix = service.item_prefix("wikinews-003")
+    assert cache.count(prefix + "ad_copy/") == 3
+    assert [cache.get(k) is not None for k in keys] == [False, False, True, True, True]
+    assert cache.get(headline.cache_key) is not None  # other tasks keep their own quota
+    again = service.ad_copy("wikinews-003", audience=audiences[0])
+    assert not again.cache_hit and cache.get(keys[2]) is None  # now the oldest went
+    assert service.prune_cache(other_models=True).removed_stale == 0
