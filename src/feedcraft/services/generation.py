@@ -154,6 +154,8 @@ class GenerationService:
             "multilingual": (
                 [multilingual.encoder.name, multilingual.min_similarity] if multilingual else None
             ),
+            # request fields the backend adds to every call (sampling, penalties): other text
+            "extra_body": getattr(g.backend, "extra_body", None) or None,
         }
         return f"{quote(self.model_name, safe='')}:{digest(knobs)}"
 

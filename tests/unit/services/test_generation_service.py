@@ -391,6 +391,22 @@ def test_the_multilingual_similarity_rule_is_part_of_the_key(
     assert len(keys) == 4
 
 
+def test_the_backends_extra_request_fields_are_part_of_the_key(
+    loaded: Store, llm_settings: Settings
+) -> None:
+    """`extra_body` (a repeat penalty, a temperature) changes what the model writes."""
+    encoder = HashingEncoder(256)
+
+    def key(extra: dict[str, object] | None) -> str:
+        backend = OpenAICompatibleBackend("http://127.0.0.1:9/v1", extra_body=extra)
+        generator = Generator(backend, encoder)
+        service = GenerationService(loaded, llm_settings, encoder, generator=generator)
+        return service.cache_key("summary", CHINESE, "any", {})
+
+    assert key(None) == key({})
+    assert len({key(None), key({"repeat_penalty": 1.1}), key({"repeat_penalty": 1.3})}) == 3
+
+
 def test_fallback_failures_are_served_with_the_text(loaded: Store, llm_settings: Settings) -> None:
     encoder = HashingEncoder(256)
     rails = Guardrails(encoder, min_similarity=0.99)  # no extract is that close to the source
