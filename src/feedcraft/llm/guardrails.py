@@ -9,7 +9,8 @@ replaced by the extractive fallback (see `generator`). The checks:
 - format: no refusal or preamble, no markup (<<, >>, ```), no broken character (U+FFFD), no
   unfinished sentence (prose), one line (headlines), no URL the source does not contain, no
   degenerate repetition;
-- numbers: every number in the output (digits, words, Chinese numerals) is in the source;
+- numbers: every number in the output (digits, words, Chinese numerals) is in the source,
+  and one with a unit ("28-inch") has a unit the source gives that number (see `units`);
 - entities: every capitalised name in the output occurs in the source. A capitalised span is
   the cheap stand-in for named-entity recognition in English; in Chinese only Latin-script
   names and the numbers are checked (no segmentation-free NER for Han names here);
@@ -28,21 +29,24 @@ replaced by the extractive fallback (see `generator`). The checks:
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import suppress
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from functools import partial
+from decimal import Decimal
 from os.path import commonprefix
 
 import numpy as np
 
 from feedcraft.embeddings.base import Encoder
 from feedcraft.errors import InvalidInput
-from feedcraft.llm.safety import has_control_markup, has_delimiter_like, strip_invisible
+from feedcraft.llm.numerals import canonical as _canonical
+from feedcraft.llm.numerals import fold as _fold
+from feedcraft.llm.numerals import numbers_in
+from feedcraft.llm.numerals import source_numbers as _source_numbers
+from feedcraft.llm.numerals import written_numbers as _written_numbers
+from feedcraft.llm.safety import has_control_markup, has_delimiter_like
 from feedcraft.llm.sentences import count_units
+from feedcraft.llm.units import unit_mismatches
 from feedcraft.text.language import detect_language, language_code
 from feedcraft.text.script import HAN, to_simplified
 from feedcraft.text.tokenize import english_stopwords
@@ -74,34 +78,6 @@ class CheckResult:
     detail: str = ""
 
 
-_DIGITS = r"\d+(?:[.,]\d+)*"
-_NUMBER = re.compile(_DIGITS)
-_CARDINAL_WORDS = """one two three four five six seven eight nine ten eleven twelve thirteen
-    fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty
-    seventy eighty ninety hundred thousand million billion"""
-_CARDINAL_VALUES = [*range(1, 20), *range(20, 100, 10), 100, 1000, 10**6, 10**9]
-_CARDINALS = dict(zip(_CARDINAL_WORDS.split(), _CARDINAL_VALUES, strict=True))
-_round = partial(Decimal.quantize, exp=Decimal(1), rounding=ROUND_HALF_UP)
-# Source words that license a number alone ("three": 3); ordinals are not checked in an output
-# ("second" is also a unit of time); a scale word alone licenses nothing (not "a million").
-_NUMBER_WORDS = {w: str(v) for w, v in _CARDINALS.items() if v < 100} | {"zero": "0"}
-_NUMBER_WORDS |= {"first": "1", "second": "2", "third": "3", "dozen": "12"}
-_EN_WORD_NUMBER = "|".join(sorted(_CARDINALS, key=len, reverse=True))
-# A number in words, or in digits with a scale word ("twenty-five", "two hundred and fifty",
-# "4 billion"); "and" only after a scale word, so "five and ten" stays two numbers.
-_EN_NUMBER = re.compile(  # digits as Decimal reads them: "1,200,000.5", not "2004.11.13"
-    rf"(?:(?<![\d.,])\d+(?:,\d{{3}})*(?:\.\d+)?(?![\d.,]\d)|\b(?:{_EN_WORD_NUMBER})s?)(?:(?:[ \t-]+"
-    rf"|(?:(?<=hundred)|(?<=thousand)|(?<=million)|(?<=billion))\s+and\s+)"
-    rf"(?:{_EN_WORD_NUMBER})s?)*\b"
-)
-_ZH_DIGITS = dict(zip("〇零一二两兩三四五六七八九", map(int, "0012223456789"), strict=True))
-_ZH_UNITS = dict(zip("十百千万萬亿億", (10, 100, 1000, 10**4, 10**4, 10**8, 10**8), strict=True))
-_ZH_NUMBER = re.compile(rf"({_DIGITS})?\s*([{''.join(_ZH_DIGITS)}{''.join(_ZH_UNITS)}]+)")
-# Chinese numerals checked in an output: with a digit other than 一 or 零 ("三百", "二〇〇四"),
-# 一 before a unit ("一百"), 十 leading ("十万"). Lone 一 and units are mostly words ("统一",
-# "万一", "千万不要", "百姓", "十分", "零售"), two digits a range ("两三天"); nor these words:
-_ZH_CHECKED = re.compile(r"[二三四五六七八九两兩〇]|一[十百千万萬亿億]|^十.")
-_ZH_WORDS = re.compile("三明治|四分[卫衛]|五角大[楼樓]|四[处處]|四周|三角|八卦|二手|三星")
 _WORD = re.compile(r"[^\W\d_][\w'’.-]*[^\W_]|[^\W\d_]")
 # A link: a scheme or "www.", or labels and a top-level domain of 2+ letters in one case
 # ("cheap-meds.ru", "bit.ly/3xYz"); not "3.5", "U.S.", "e.g." or "ended.The".
@@ -119,88 +95,6 @@ _TERMINAL = tuple("。！？.!?…\"'”’」』)）")
 # Lower-case words that may join a multi-word name ("Luiz Inácio Lula da Silva").
 _CONNECTOR_WORDS = "of de da do dos das del della di du la le van von der den bin al el y and the"
 _CONNECTORS = frozenset(_CONNECTOR_WORDS.split())
-
-
-def _fold(text: str) -> str:
-    """NFKC without invisible characters, which NFKC keeps ("da\u200bmn" must match "damn")."""
-    return strip_invisible(unicodedata.normalize("NFKC", text or ""))
-
-
-def _normalise_number(token: str) -> str:
-    token = re.sub(r",(?=\d{3}(?:\D|$))", "", token)  # thousands separators
-    return token.replace(",", ".").rstrip(".")
-
-
-def _canonical(number: str | Decimal) -> str:
-    """One spelling per value: "1200" = "1,200" = "1200.0"; dates ("2004.11.13") as they are."""
-    with suppress(InvalidOperation):
-        return format(Decimal(number).normalize(), "f")
-    return str(number)
-
-
-def numbers_in(text: str) -> set[str]:
-    """Numbers written with digits, normalised ("1,000" = "1000"; fullwidth digits folded)."""
-    return {_normalise_number(m.group(0)) for m in _NUMBER.finditer(_fold(text))}
-
-
-def _zh_value(digits: str | None, run: str) -> Decimal:
-    """The value of "三百" (300), "一亿两千万" (120000000), "二〇〇四" (2004), "300万"."""
-    if not digits and not any(c in _ZH_UNITS for c in run):  # digit by digit: a year, a code
-        return Decimal("".join(str(_ZH_DIGITS[c]) for c in run))
-    total = section = Decimal(0)
-    digit = Decimal(_normalise_number(digits)) if digits else Decimal(0)
-    for c in run:
-        if c in _ZH_DIGITS:
-            digit = Decimal(_ZH_DIGITS[c])
-        elif (unit := _ZH_UNITS[c]) < 10**4:
-            section, digit = section + (digit or 1) * unit, Decimal(0)
-        else:  # 万 adds its part; 亿 multiplies everything before it ("一万亿")
-            part = (total if unit > 10**4 else Decimal(0)) + section + digit
-            total = (total if unit == 10**4 else Decimal(0)) + (part or 1) * unit
-            section = digit = Decimal(0)
-    return total + section + digit
-
-
-def _written_numbers(text: str) -> Iterator[tuple[str, Decimal, bool, bool]]:
-    """(as written, value, vague, checked) for every number written in words, Chinese numerals
-    or digits with a scale word. "Hundreds" is vague: at least 100. Not checked in an output:
-    a lone "one" ("one of the", "no one") and the Chinese numerals `_ZH_CHECKED` leaves out."""
-    for m in _EN_NUMBER.finditer(re.sub(r"(?<=\d) ?bn\b", " billion", text.lower())):
-        words = [w for w in re.findall(r"[\d.,]+|[a-z]+", m.group(0)) if w != "and"]
-        total = part = Decimal(0)
-        for w in words:
-            n = Decimal(_CARDINALS.get(w) or _CARDINALS.get(w[:-1]) or _normalise_number(w))
-            if w[0].isdigit() or n < 100:
-                part += n
-            elif n == 100:
-                part = (part or 1) * n
-            else:
-                total, part = total + (part or 1) * n, Decimal(0)
-        value, vague = total + part, len(words) == 1 and words[0] not in _CARDINALS  # "hundreds"
-        if not words[-1][0].isdigit():  # digits alone: see numbers_in
-            yield m[0], value, vague, words != ["one"] and (not vague or value >= 100)
-    for m in _ZH_NUMBER.finditer(_ZH_WORDS.sub(" ", text)):
-        pair = len(m[2]) == 2 and all(c in _ZH_DIGITS for c in m[2])
-        checked = bool(m[1]) or (not pair and bool(_ZH_CHECKED.search(m[2])))
-        with suppress(InvalidOperation):
-            yield m[0].strip(), _zh_value(m[1], m[2]), False, checked
-
-
-def _source_numbers(source: str) -> set[str]:
-    """Every number the source licenses, in `_canonical` spelling."""
-    numbers: set[str] = set()
-    for n in numbers_in(source):  # 2004.11.13 licenses its parts, 13.5 only 13 and 14 (not 5)
-        parts = n.split(".")
-        numbers |= {n, *parts} if len(parts) > 2 else {n, parts[0], str(_round(Decimal(n)))}
-    words = re.findall(r"[a-z]+", source.lower())
-    numbers.update(_NUMBER_WORDS[w] for w in words if w in _NUMBER_WORDS)
-    for written, value, _, _ in _written_numbers(_fold(source)):
-        numbers.add(str(value))
-        if (lead := re.match(rf"{_DIGITS}(?= ?[a-z千万萬亿億])", written)) and "." in lead[0]:
-            mantissa = Decimal(_normalise_number(lead[0]))  # "$11.5bn" licenses "11 billion"
-            numbers |= {str(value / mantissa * w) for w in (int(mantissa), _round(mantissa))}
-        numbers |= {str(value / u) for c, u in _ZH_UNITS.items() if u >= 10**4 and c in written}
-    return {_canonical(n) for n in numbers}
 
 
 def _is_capitalised(word: str) -> bool:
@@ -372,15 +266,20 @@ def _han_bigrams(text: str) -> list[str]:
 
 
 def check_numbers(output: str, source: str) -> CheckResult:
-    """Every number in the output is in the source in some form ("five": "5", "三百": "300")."""
+    """Every number in the output is in the source in some form ("five": "5", "三百": "300"),
+    and with a unit the source gives it ("28-litre", not "28-inch", for `capacity_l: 28`)."""
     allowed = _source_numbers(source)
     unknown = {n for n in numbers_in(output) if _canonical(n) not in allowed}
     top = max((Decimal(n) for n in allowed if n.count(".") < 2), default=Decimal(0))
     for written, value, vague, checked in _written_numbers(_fold(output)):
         if checked and (value > top if vague else _canonical(value) not in allowed):
             unknown.add(written)
-    if unknown:
-        return CheckResult("numbers", False, f"not in the source: {', '.join(sorted(unknown)[:5])}")
+    problems = [f"not in the source: {', '.join(sorted(unknown)[:5])}"] if unknown else []
+    if wrong := unit_mismatches(output, source):
+        pairs = (f"{q.value} {q.unit} (source: {q.value} {'/'.join(sorted(u))})" for q, u in wrong)
+        problems.append(f"wrong unit: {', '.join(list(pairs)[:5])}")
+    if problems:
+        return CheckResult("numbers", False, "; ".join(problems))
     return CheckResult("numbers", True)
 
 
