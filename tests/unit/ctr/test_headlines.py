@@ -112,6 +112,22 @@ def test_click_model_fits_pickles_and_gives_probabilities(small: HeadlineVariant
     np.testing.assert_allclose(again.score(small.headlines[:50]), model.score(small.headlines[:50]))
 
 
+def test_lexical_cues_are_clipped_to_the_training_range(small: HeadlineVariants) -> None:
+    """Length enters linearly: a headline 45 times the archive's longest scored p_click 0.74
+    (the base rate is ~0.014) by extrapolation; it now scores as the longest seen."""
+    model = HeadlineClickModel(encoder="hashing-64", fields=(), max_iter=50).fit(small)
+    longest = max(small.headlines, key=len)
+    p = model.predict_proba([longest, " ".join([longest] * 50), " ".join([longest] * 1_000)])
+    assert p[1] == pytest.approx(p[2])  # beyond the range, more length changes nothing
+    chars = LEXICAL_FEATURES.index("chars")
+    assert model.lexical_high_[chars] == max(len(h) for h in small.headlines)
+    seen = model.predict_proba(small.headlines)
+    assert p[2] <= 2 * seen.max()
+    legacy = pickle.loads(pickle.dumps(model))
+    del legacy.lexical_low_, legacy.lexical_high_  # saved before the range was kept
+    assert legacy.predict_proba([longest])[0] == pytest.approx(p[0], rel=1e-3)
+
+
 def test_click_model_refuses_misuse(small: HeadlineVariants) -> None:
     with pytest.raises(NotFitted):
         HeadlineClickModel(encoder="hashing").score(["x"])
