@@ -1,12 +1,17 @@
 """The no-model fallback: pick the source's own sentences by embedding centrality.
 
-Everything it outputs is copied from the source, so it cannot invent a number or a name; it
-is what the generator returns when a model is absent, fails the guardrails twice, or cannot
-write the source's language. Scoring is LexRank-style degree centrality (mean cosine to the
-other sentences, Erkan and Radev 2004) plus a lead bonus, because news puts the gist first,
-plus, for a personalised summary, similarity to the reader's interests. Selection is greedy
-with a redundancy penalty (maximal marginal relevance) under the length budget, and the
-chosen sentences are returned in source order so that the text still reads as prose.
+Everything it outputs is copied from the source (a list item only gains a capital and a full
+stop), so it cannot invent a number or a name; it is what the generator returns when a model
+is absent, fails the guardrails twice, or cannot write the source's language. Scoring is
+LexRank-style degree centrality (mean cosine to the other sentences, Erkan and Radev 2004)
+plus a lead bonus, because news puts the gist first, plus, for a personalised summary,
+similarity to the reader's interests. Selection is greedy with a redundancy penalty (maximal
+marginal relevance) under the length budget, and the chosen sentences are returned in source
+order so that the text still reads as prose.
+
+A body has no size limit, so only its leading `MAX_SENTENCES` distinct sentences are ranked
+(news puts the substance first, and the model reads only the leading part too), and no step
+builds the sentence-by-sentence similarity matrix: work and memory grow linearly.
 """
 
 from __future__ import annotations
@@ -19,12 +24,21 @@ import numpy as np
 from feedcraft.embeddings.base import Encoder
 from feedcraft.errors import InvalidInput
 from feedcraft.llm.safety import join_sentences
-from feedcraft.llm.sentences import count_units, split_sentences, truncate_units
+from feedcraft.llm.sentences import Sentence, count_units, iter_sentences, truncate_units
+from feedcraft.text.script import has_han
 
-__all__ = ["ExtractiveSummarizer"]
+__all__ = ["MAX_SENTENCES", "ExtractiveSummarizer"]
+
+# The most sentences ranked per text: ~50 news sentences fill the model's 1,200-word window,
+# and the sample articles have at most 42, so only an outsized body is cut.
+MAX_SENTENCES = 300
+# ... and the most characters split into sentences, for a huge body with few line breaks:
+# 300 long news sentences (~650 characters each) fit, and splitting stays fast.
+_MAX_CHARS = 200_000
 
 # Clause breaks: ASCII , ; : before a space (not "2,000"), Chinese marks anywhere, dashes.
 _CLAUSE = re.compile(r"(?<=[,;:])\s+|(?<=[，；：、])\s*|\s+[-–—]\s+")
+_FIRST_WORD = re.compile(r"[\W_]*([^\W_]+)")
 _TRAILING = " .,;:!?。，；：！？、\"'“”‘’"
 _SENTENCE_END = tuple("。！？.!?…\"'”’」』)）")
 # Words an English headline cut short should not end on (articles, prepositions, auxiliaries).
@@ -74,8 +88,10 @@ class ExtractiveSummarizer:
         if n == 0:
             return np.zeros(0, dtype=np.float64), np.zeros((0, 0), dtype=np.float64)
         vectors = self.encoder.encode(sentences).astype(np.float64)
-        sims = vectors @ vectors.T
-        centrality = (sims.sum(axis=1) - np.diag(sims)) / (n - 1) if n > 1 else np.ones(1)
+        # the mean cosine to the others, row sums of the n x n similarities without forming it
+        self_sims = np.einsum("ij,ij->i", vectors, vectors)
+        total = vectors.sum(axis=0)
+        centrality = (vectors @ total - self_sims) / (n - 1) if n > 1 else np.ones(1)
         lead = self.lead_weight / (1.0 + np.arange(n))
         score = centrality + lead
         wanted = [t for t in interests if t and t.strip()]
@@ -96,24 +112,22 @@ class ExtractiveSummarizer:
         if not sentences or max_length < 1:
             return []
         score, vectors = self._scored(sentences, interests)
-        lengths = [count_units(s) for s in sentences]
+        lengths = np.array([count_units(s) for s in sentences])
+        remaining = lengths > 0
+        overlap = np.zeros(len(sentences))  # cosine to the nearest chosen sentence
         chosen: list[int] = []
         used = 0
-        candidates = set(range(len(sentences)))
-        while candidates:
-            best, best_value = -1, -np.inf
-            for i in candidates:
-                if lengths[i] == 0 or used + lengths[i] > max_length:
-                    continue
-                overlap = max((float(vectors[i] @ vectors[j]) for j in chosen), default=0.0)
-                value = score[i] - self.redundancy * overlap
-                if value > best_value:
-                    best, best_value = i, value
-            if best < 0:
+        while True:
+            fits = remaining & (used + lengths <= max_length)
+            if not fits.any():
                 break
+            value = np.where(fits, score - self.redundancy * overlap, -np.inf)
+            best = int(np.argmax(value))  # the first of equals, in source order
+            near = vectors @ vectors[best]
+            overlap = np.maximum(overlap, near) if chosen else near
             chosen.append(best)
-            used += lengths[best]
-            candidates.discard(best)
+            used += int(lengths[best])
+            remaining[best] = False
         if not chosen:  # every sentence is longer than the budget: the best one is cut below
             chosen = [int(np.argmax(score))]
         return sorted(chosen)
@@ -128,7 +142,7 @@ class ExtractiveSummarizer:
         alone may pick. A lead cut mid-sentence upstream is kept (it is often the gist) but
         marked as cut: "…leadership could prove to be the key…".
         """
-        sentences = split_sentences(text)
+        sentences = _candidates(text)
         complete = [s for s in sentences if s.endswith(_SENTENCE_END)]
         if complete:
             sentences = complete
@@ -146,13 +160,13 @@ class ExtractiveSummarizer:
         def add(candidate: str) -> None:
             candidate = candidate.strip(_TRAILING)
             key = candidate.casefold()
-            if candidate and key not in seen and count_units(candidate) <= max_units:
+            if _has_letters(candidate) and key not in seen and count_units(candidate) <= max_units:
                 seen.add(key)
                 out.append(candidate)
 
         if title:
             add(title)
-        sentences = split_sentences(text)
+        sentences = _candidates(text)
         order = [int(i) for i in np.argsort(-self.scores(sentences), kind="stable")]
         shortest = min(4, max_units)
         for i in order:  # whole sentences that fit first: they read best
@@ -181,9 +195,70 @@ class ExtractiveSummarizer:
         return out[:n]
 
 
+def _candidates(text: str) -> list[str]:
+    """The sentences worth ranking: the leading `MAX_SENTENCES` distinct ones with a letter.
+
+    A piece without letters ("1.", "---", "[") is never served. A repeated sentence (a
+    "Subscribe to our newsletter." in every section) is kept once: the redundancy penalty
+    only lowers a copy's score, so a budget with room left would still take it again.
+    """
+    if len(text) > _MAX_CHARS:
+        text = text[: text.rfind(" ", 0, _MAX_CHARS) + 1 or _MAX_CHARS]
+    out: list[str] = []
+    seen: set[str] = set()
+    for sentence in iter_sentences(text):
+        if not _has_letters(sentence.text):
+            continue
+        key = _normalised(sentence.text)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(_as_sentence(sentence))
+        if len(out) >= MAX_SENTENCES:
+            break
+    return out
+
+
+def _as_sentence(sentence: Sentence) -> str:
+    """A list item written as a sentence of its own: capitalised, ending in a full stop.
+
+    A reader expects a summary in prose. Items copied as they stand run together ("Key points:
+    - Schools get more money - Roads are repaired") and, lacking end punctuation, would count
+    as fragments; as sentences they are complete candidates for summaries and headlines, and
+    a lower-case item is not mistaken for a sentence cut at its start. "iPhone" stays as is,
+    and so does an item's later sentence (it does not open the item).
+    """
+    text = sentence.text
+    if not sentence.item:
+        return text
+    first = _FIRST_WORD.match(text)
+    if sentence.first and first is not None and _is_lower(first.group(1)):
+        i = first.start(1)
+        text = text[:i] + text[i].upper() + text[i + 1 :]
+    if not text.endswith(_SENTENCE_END):
+        text = text.rstrip(" ,;:，；：、") + ("。" if has_han(text) else ".")
+    return text
+
+
+def _has_letters(text: str) -> bool:
+    return any(ch.isalpha() for ch in text)
+
+
+def _normalised(text: str) -> str:
+    """`text` compared as a reader would: case, spacing and punctuation do not count."""
+    return " ".join(re.findall(r"\w+", text.casefold()))
+
+
 def _starts_mid_sentence(text: str) -> bool:
-    """Its first letter is lower-case: scraped articles often begin mid-sentence."""
-    return next((ch for ch in text if ch.isalnum()), "").islower()
+    """Its first word is lower-case: scraped articles often begin mid-sentence ("iPhone"
+    and "eBay" start sentences too)."""
+    first = _FIRST_WORD.match(text)
+    return first is not None and _is_lower(first.group(1))
+
+
+def _is_lower(word: str) -> bool:
+    """Starts with a lower-case letter and has no capital ("the", not "iPhone" nor "3rd")."""
+    return word[0].islower() and word.islower()
 
 
 def _is_complete(sentence: str) -> bool:

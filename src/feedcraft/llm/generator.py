@@ -50,7 +50,8 @@ __all__ = ["GENERATION_REVISION", "UNSERVABLE", "GenerationResult", "Generator"]
 #: summary and never offered as a headline. 4: a repeated headline prompt is sampled on the
 #: first attempt; instructions in ad copy's product name and audience are removed; fallback
 #: sentences with a banned term are dropped; tighter number, entity, link and injection checks.
-#: 5: a number with a unit must carry a unit the source gives it ("28-inch" for 28 litres).
+#: 5: a number with a unit must carry a unit the source gives it ("28-inch" for 28 litres);
+#: the fallback takes list markers off their items and serves a repeated sentence once.
 GENERATION_REVISION = 5
 
 #: Checks whose failure a reader must never see, even from the fallback: the fallback quotes

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
+from typing import NamedTuple
 
 from feedcraft.text.script import HAN_CLASS, KANA_CLASS
 
-__all__ = ["count_units", "split_sentences", "truncate_units"]
+__all__ = ["Sentence", "count_units", "iter_sentences", "split_sentences", "truncate_units"]
 
 # A Chinese sentence ends at 。！？ (and ；, which joins independent clauses), "……", or ASCII
 # !?. right after a Han character (machine-translated text such as xMIND uses ASCII marks);
@@ -36,6 +38,27 @@ _UNIT = re.compile(
     f"[{HAN_CLASS}{KANA_CLASS}]|[{_UNSPACED}]{{1,4}}|[^\\s{HAN_CLASS}{KANA_CLASS}{_UNSPACED}]+"
 )
 _WORD_BREAK = re.compile(r"\s+")
+_LINE_BREAK = re.compile(r"\n\s*\n|\n")
+# A list marker opening a line: a bullet, or an enumerator ("1.", "2)", "(3)", "a.", "iv.",
+# "IV.", "1、", "一、", "（二）"). A single capital and a full stop ("J. Smith said") is an
+# initial, not an enumerator, so capital letters count only before ")" or as a Roman numeral
+# of two or more letters; Roman numerals are well formed up to 39 ("civil." is a word).
+_ROMAN = r"(?=[ivx])x{0,3}(?:ix|iv|v?i{0,3})"
+_ROMAN_CAPS = r"(?=[IVX]{2})X{0,3}(?:IX|IV|V?I{0,3})"
+_LIST_MARKER = re.compile(
+    rf"(?:[-*•·▪–]|(?:\d{{1,3}}|[a-z]|{_ROMAN}|{_ROMAN_CAPS})[.)]|[A-Z]\)"
+    rf"|\((?:\d{{1,3}}|[a-zA-Z]|{_ROMAN}|{_ROMAN_CAPS})\))(?:\s+|$)"
+    r"|(?:\d{1,3}|[一二三四五六七八九十]{1,3})、|[（(][一二三四五六七八九十\d]{1,3}[)）]\s*"
+)
+
+
+class Sentence(NamedTuple):
+    """A sentence of a text: `item` when its line is a list item (the marker is stripped),
+    `first` when it opens its line (an item's later sentences do not start the item)."""
+
+    text: str
+    item: bool = False
+    first: bool = True
 
 
 def _is_abbreviation(text: str, end: int) -> bool:
@@ -55,7 +78,7 @@ def _is_abbreviation(text: str, end: int) -> bool:
 def split_sentences(text: str) -> list[str]:
     """Sentences of `text` in order, stripped; paragraph breaks always end a sentence."""
     out: list[str] = []
-    for paragraph in re.split(r"\n\s*\n|\n", text or ""):
+    for paragraph in _LINE_BREAK.split(text or ""):
         paragraph = paragraph.strip()
         if not paragraph:
             continue
@@ -74,6 +97,19 @@ def split_sentences(text: str) -> list[str]:
         if tail:
             out.append(tail)
     return out
+
+
+def iter_sentences(text: str) -> Iterator[Sentence]:
+    """Sentences of `text` in order, with list markers taken off their items: a line-initial
+    "1." or "-" is neither a sentence nor part of the item's text. Lazy, so that a caller
+    wanting only the leading sentences of a huge text does not split all of it."""
+    for line in _LINE_BREAK.split(text or ""):
+        line = line.strip()
+        marker = _LIST_MARKER.match(line)
+        if marker:
+            line = line[marker.end() :]
+        for i, piece in enumerate(split_sentences(line)):
+            yield Sentence(piece, marker is not None, i == 0)
 
 
 def count_units(text: str) -> int:

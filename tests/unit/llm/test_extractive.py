@@ -11,7 +11,7 @@ from feedcraft.embeddings import HashingEncoder
 from feedcraft.errors import InvalidInput
 from feedcraft.llm import ExtractiveSummarizer, count_units, split_sentences
 from feedcraft.llm.safety import join_sentences
-from feedcraft.llm.sentences import truncate_units
+from feedcraft.llm.sentences import iter_sentences, truncate_units
 
 END = tuple("。！？.!?…\"'”’」』)）")
 
@@ -23,7 +23,8 @@ def test_summaries_are_source_sentences_within_budget(
     for article in articles[:25]:
         summary = ex.summarize(article["body"], 50)
         assert 0 < count_units(summary) <= 50
-        sentences = split_sentences(article["body"])
+        # list markers off ("* " in wikinews-017); these articles repeat no sentence
+        sentences = [s.text for s in iter_sentences(article["body"])]
         sentences = [x for x in sentences if x.endswith(END)] or sentences
         keep = ex.select(sentences, 50)
         # a sentence starting lower-case (a lead cut upstream) is marked as cut
