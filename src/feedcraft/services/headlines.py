@@ -1,9 +1,10 @@
 """The headline click model as a service: train it from the Upworthy archive, keep it as a
 versioned artifact in the store (or a file), and score a CSV of headlines.
 
-Text vectors are cached in the store's vector table by a hash of the text, so retraining or
-rescoring the same headlines does not encode them again (MiniLM is the slow part: minutes for
-the archive's ~17,000 distinct texts on 2 cores).
+Training caches text vectors in the store's vector table by a hash of the text, so retraining
+on the archive does not encode it again (MiniLM is the slow part: minutes for the archive's
+~17,000 distinct texts on 2 cores). Scoring a CSV encodes its texts afresh and keeps none of
+them: they are the caller's, and a store should not grow with every file scored.
 
 The CSV written by `score_csv` is the input, field for field and in the same column order, plus
 one `p_click` column (or that column's values replaced when the input already has one): scripts
