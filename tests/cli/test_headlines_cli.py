@@ -440,3 +440,26 @@ def test_a_given_model_is_fitted_with_its_own_encoder(upworthy_slice: Path, tmp_
     assert report.encoder == "hashing-64"
     loaded, _ = load_headline_model(path=out)
     assert 0 < float(loaded.predict_proba(["A Teacher Wrote A Letter"])[0]) < 1
+
+
+def test_capitalised_headers_are_read_and_a_doubled_one_is_refused(
+    cli: Cli, model_file: Path, tmp_path: Path
+) -> None:
+    """A spreadsheet writes "Headline" and "Excerpt": before, the first was an error and the
+    second silently unread, so p_click ignored the excerpt the user gave."""
+    rows = [["Headline", "Excerpt"], ["A Teacher Wrote A Letter", "A story about a teacher"]]
+    plain = [["headline", "excerpt"], *rows[1:]]
+    p = []
+    for name, data in (("caps.csv", rows), ("plain.csv", plain)):
+        out = tmp_path / f"{name}.out"
+        result = cli("score-headlines", _write(tmp_path / name, data), out, "--model", model_file)
+        assert result.exit_code == 0, result.output
+        with out.open(newline="", encoding="utf-8") as f:
+            got = list(csv.reader(f))
+        assert got[0] == [*data[0], "p_click"]  # the header as written
+        p.append(got[1][-1])
+    assert p[0] == p[1]  # the same row scores the same under either spelling
+    doubled = _write(tmp_path / "doubled.csv", [["headline", "Headline"], ["a", "b"]])
+    result = cli("score-headlines", doubled, tmp_path / "d.out", "--model", model_file)
+    assert result.exit_code == 2 and "2 'headline' columns (columns 1, 2)" in result.output
+    assert not (tmp_path / "d.out").exists()

@@ -417,7 +417,8 @@ def score_csv(
 ) -> ScoreReport:
     """Write `in_path` to `out_path` with a `p_click` column; nothing is written on error.
 
-    Required column: `headline` (non-empty in every row); optional: `excerpt`, `lede`.
+    Required column: `headline` (non-empty in every row); optional: `excerpt`, `lede`. Names
+    are matched ignoring case and surrounding spaces; one given twice is an error.
     """
     start = time.perf_counter()
     src = Path(in_path)
@@ -433,7 +434,8 @@ def score_csv(
                 "empty file: expected a header with a 'headline' column", source=source
             )
         header = first[1]
-        names = [name.strip() for name in header]
+        # Spreadsheets space and capitalise headers ("Headline", " Excerpt"): matched so.
+        names = [name.strip().casefold() for name in header]
         if "headline" not in names:
             raise InvalidInput(
                 f"no 'headline' column (columns: {', '.join(header)})",
@@ -441,9 +443,18 @@ def score_csv(
                 source=source,
                 line=1,
             )
-        where: dict[str, int] = {
-            name: names.index(name) for name in ("headline", "excerpt", "lede") if name in names
-        }
+        where: dict[str, int] = {}
+        for name in ("headline", "excerpt", "lede", "p_click"):
+            at = [i + 1 for i, n in enumerate(names) if n == name]
+            if len(at) > 1:  # which one is meant is the user's to say
+                raise InvalidInput(
+                    f"{len(at)} '{name}' columns (columns {', '.join(map(str, at))})",
+                    field=name,
+                    source=source,
+                    line=1,
+                )
+            if at:
+                where[name] = at[0] - 1
         rows: list[list[str]] = []
         not_latin: list[int] = []
         for line, fields in records:
@@ -455,8 +466,8 @@ def score_csv(
     finally:
         records.close()
     out_header = list(header)
-    if "p_click" in names:  # replaced, as written (" p_click" from a spreadsheet included)
-        p_col = names.index("p_click")
+    if "p_click" in where:  # replaced, its header as written (" P_click" included)
+        p_col = where["p_click"]
     else:
         p_col = len(out_header)
         out_header.append("p_click")
