@@ -149,12 +149,20 @@ def test_headlines_in_another_script_are_scored_with_a_warning(
     assert quiet.exit_code == 0 and "warning" not in quiet.output
 
 
-def test_score_without_a_model_says_how_to_train(cli: Cli, tmp_path: Path) -> None:
+def test_score_without_a_model_says_how_to_train(
+    cli: Cli, cli_env: dict[str, str], tmp_path: Path
+) -> None:
     src = _write(tmp_path / "in.csv", HEADLINES)
     result = cli("score-headlines", src, tmp_path / "out.csv")
     assert result.exit_code == 2
-    assert "train-headlines" in result.output
+    assert "train-headlines" in result.output and "no store at" in result.output
     assert not (tmp_path / "out.csv").exists()
+    assert not (tmp_path / "x.db").exists()  # a mistyped --store is not left behind empty
+    with closing(open_store(cli_env["FEEDCRAFT_STORE"])):
+        pass  # an existing store without a model: said so
+    result = cli("score-headlines", src, tmp_path / "out.csv")
+    assert result.exit_code == 2 and "train-headlines" in result.output
+    assert "no store at" not in result.output
 
 
 def test_bad_csvs_are_errors_naming_column_and_line(

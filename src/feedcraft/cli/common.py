@@ -70,11 +70,20 @@ def clean_errors() -> Iterator[None]:
 
 
 @contextmanager
-def opened(config: Path | None, store: str | None) -> Iterator[tuple[Settings, Store]]:
-    """Settings and the open store for one command; feedcraft errors end it cleanly (exit 2)."""
+def opened(
+    config: Path | None, store: str | None, *, missing: str | None = None
+) -> Iterator[tuple[Settings, Store]]:
+    """Settings and the open store for one command; feedcraft errors end it cleanly (exit 2).
+    With `missing` (what to do instead), a store that does not exist is an error saying so,
+    not created empty: for commands that only read one."""
+    from feedcraft.errors import NotFound
     from feedcraft.storage import open_store
 
     with clean_errors():
         settings = settings_for(config, store)
-        with closing(open_store(settings.store)) as st:
+        try:
+            st = open_store(settings.store, create=missing is None)
+        except NotFound as exc:
+            raise NotFound(f"{exc}: {missing}") from None
+        with closing(st):
             yield settings, st

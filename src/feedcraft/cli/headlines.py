@@ -234,7 +234,8 @@ def score_headlines_cmd(
     from feedcraft.services.headlines import load_headline_model, score_csv
 
     if model_file is None:  # the store's newest version
-        with opened(config, store) as (settings, st):
+        hint = "check --store, or train a model first: feedcraft train-headlines"
+        with opened(config, store, missing=hint) as (settings, st):
             model, name = load_headline_model(st)
             report = score_csv(model, in_csv, out_csv, progress=settings.progress, model_name=name)
     else:  # a model file: no store is opened (nor created)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from feedcraft.domain import Event, EventType, Item
-from feedcraft.errors import Conflict, InvalidInput, Unavailable
+from feedcraft.errors import Conflict, InvalidInput, NotFound, Unavailable
 from feedcraft.storage import open_store
 from feedcraft.storage.sqlite import SCHEMA_VERSION, SqliteStore
 from feedcraft.storage.sqlite.url import parse_url
@@ -329,3 +329,13 @@ def test_a_forked_child_opens_its_own_connection(store_url: str) -> None:
         _, status = os.waitpid(pid, 0)
         assert os.waitstatus_to_exitcode(status) == 0
         assert store.events.user_ids() == ["u-child", "u-parent"]
+
+
+def test_opening_without_create_refuses_a_store_that_does_not_exist(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'sub' / 'feed.db'}"
+    with pytest.raises(NotFound, match="no store at"):
+        open_store(url, create=False)
+    assert not (tmp_path / "sub").exists()  # neither the file nor its folder is made
+    open_store(url).close()
+    open_store(url, create=False).close()  # an existing one opens
+    open_store("sqlite:///:memory:", create=False).close()
