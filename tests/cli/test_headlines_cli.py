@@ -435,6 +435,8 @@ def test_an_output_path_that_cannot_be_written_is_refused_before_scoring(
         assert result.exit_code == 2, result.output
         assert message in result.output and "Traceback" not in result.output
     assert list(folder.iterdir()) == []
+    trained = cli("train-headlines", "--data", tmp_path / "nope.csv.gz", "--out", folder)
+    assert trained.exit_code == 2 and "is a folder" in trained.output  # before any training
 
 
 def test_a_given_model_is_fitted_with_its_own_encoder(upworthy_slice: Path, tmp_path: Path) -> None:

@@ -28,6 +28,7 @@ __all__ = [
     "normalise_number",
     "numbers_in",
     "round_half_up",
+    "rounded",
     "source_numbers",
     "word_value",
     "written_numbers",
@@ -141,6 +142,12 @@ def written_numbers(text: str) -> Iterator[tuple[str, Decimal, bool, bool]]:
             yield m[0].strip(), zh_value(m[1], m[2]), False, zh_checked(m[1], m[2])
 
 
+def rounded(value: Decimal, mantissa: Decimal) -> set[Decimal]:
+    """`value` with its written decimal `mantissa` rounded down and half up, as a source
+    licenses them: "$11.5bn" gives 11 and 12 billion, "13.5 km" 13 and 14 km."""
+    return {value / mantissa * w for w in (int(mantissa), round_half_up(mantissa))}
+
+
 def source_numbers(source: str) -> set[str]:
     """Every number the source licenses, in `canonical` spelling."""
     numbers: set[str] = set()
@@ -153,6 +160,6 @@ def source_numbers(source: str) -> set[str]:
         numbers.add(str(value))
         if (lead := re.match(rf"{DIGITS}(?= ?[a-z千万萬亿億])", written)) and "." in lead[0]:
             mantissa = Decimal(normalise_number(lead[0]))  # "$11.5bn" licenses "11 billion"
-            numbers |= {str(value / mantissa * w) for w in (int(mantissa), round_half_up(mantissa))}
+            numbers |= {str(v) for v in rounded(value, mantissa)}
         numbers |= {str(value / u) for c, u in ZH_UNITS.items() if u >= 10**4 and c in written}
     return {canonical(n) for n in numbers}

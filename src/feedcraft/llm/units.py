@@ -25,7 +25,7 @@ from feedcraft.llm.numerals import (
     canonical,
     fold,
     normalise_number,
-    round_half_up,
+    rounded,
     word_value,
     zh_checked,
     zh_value,
@@ -257,7 +257,7 @@ def _source_units(source: str) -> dict[str, set[str]]:
         values = {value}
         if (lead := re.search(r"\d+\.\d+", q.written)) and Decimal(lead[0]):
             mantissa = Decimal(lead[0])
-            values |= {value / mantissa * w for w in (int(mantissa), round_half_up(mantissa))}
+            values |= rounded(value, mantissa)
         for v in values:
             units.setdefault(canonical(v), set()).add(q.unit)
     return units

@@ -467,22 +467,23 @@ class GenerationService:
         request: object,
     ) -> GeneratedText:
         start = time.perf_counter()
-        cached = self._lookup(task, item, terms, params)
+        bucket = self.bucket_of(terms)
+        key = self.cache_key(task, item, bucket, params)  # hashes the content: once
+        cached = self._read(task, item, terms, bucket, key, start)
         if cached is not None:
             return cached
-        key = self.cache_key(task, item, self.bucket_of(terms), params)
 
         def write() -> GeneratedText:
             # a request that led the same key may have finished since this one missed
-            again = self._lookup(task, item, terms, params)
-            return again or self._write(task, item, terms, key, run, request, start)
+            again = self._read(task, item, terms, bucket, key, start)
+            return again or self._write(task, item, terms, bucket, key, run, request, start)
 
         served, shared = self._flights.run(key, write)
         if not shared:
             return served
         # Another request wrote this text while this one waited: read back from the cache
         # (a hit), or, for an outage's fallback (not cached), served as that request got it.
-        again = self._lookup(task, item, terms, params)
+        again = self._read(task, item, terms, bucket, key, start)
         return replace(again or served, interests=terms, seconds=time.perf_counter() - start)
 
     def _write(
@@ -490,13 +491,13 @@ class GenerationService:
         task: str,
         item: Item,
         terms: tuple[str, ...],
+        bucket: str,
         key: str,
         run: Callable[[Any], GenerationResult],
         request: object,
         start: float,
     ) -> GeneratedText:
         """Run the model (or the fallback) and cache what it wrote."""
-        bucket = self.bucket_of(terms)
         result: GenerationResult = run(request)
         value = {
             "outputs": list(result.outputs),
@@ -523,6 +524,12 @@ class GenerationService:
         start = time.perf_counter()
         bucket = self.bucket_of(terms)
         key = self.cache_key(task, item, bucket, params)
+        return self._read(task, item, terms, bucket, key, start)
+
+    def _read(
+        self, task: str, item: Item, terms: tuple[str, ...], bucket: str, key: str, start: float
+    ) -> GeneratedText | None:
+        """The cached text under `key`, or None; `start` is when serving it began."""
         cached = self.store.text_cache.get(key)
         if cached is None:
             return None

@@ -292,6 +292,8 @@ def train_headline_model(
     them; a fine-tuned model runs its own encoder (`FineTunedHeadlineModel.encoder`, which
     may be a language model no store encoder knows), so none is built for it."""
     start = time.perf_counter()
+    if out is not None:
+        _check_writable(Path(out))  # before the training, not after hours of it
     variants = read_upworthy(data)
     todo = model or HeadlineClickModel(encoder=encoder)
     # A given model is encoded with the encoder it names: fitted on other vectors, it could
@@ -331,6 +333,8 @@ def combine_headline_models(
     start = time.perf_counter()
     if isinstance(models, str | bytes) or len(models) < 2:
         raise InvalidInput("give at least two model files to combine", field="models")
+    if out is not None:
+        _check_writable(Path(out))
     members = [load_headline_model(path=m)[0] for m in models]
     variants = read_upworthy(data)
     fitted = HeadlineEnsemble(members, weights=weights, prefit=True).fit(
@@ -370,12 +374,20 @@ def _keep(
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    """Write `data` to `path` whole or not at all; a failure names the path (the disk filled,
+    or the folder went, after `_check_writable` passed)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as exc:
+        raise InvalidInput(f"cannot write: {exc.strerror or exc}", source=str(path)) from exc
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise InvalidInput(f"cannot write: {exc.strerror or exc}", source=str(path)) from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -385,7 +397,7 @@ def _check_writable(path: Path) -> None:
     """Refuse an output path that cannot be written, naming it: a folder, or a file under
     one that cannot be created or written."""
     if path.is_dir():
-        raise InvalidInput("is a folder; give the path of the CSV file to write", source=str(path))
+        raise InvalidInput("is a folder; give the path of the file to write", source=str(path))
     folder = path.parent
     while not folder.exists() and folder != folder.parent:  # `_atomic_write` creates the rest
         folder = folder.parent
@@ -502,10 +514,7 @@ def score_csv(
         else:
             out[p_col] = value
         (quoted if any("\r" in f for f in out) else writer).writerow(out)
-    try:
-        _atomic_write(Path(out_path), buffer.getvalue().encode("utf-8"))
-    except OSError as exc:  # the disk filled, or the folder went, since the check
-        raise InvalidInput(f"cannot write: {exc.strerror or exc}", source=str(out_path)) from exc
+    _atomic_write(Path(out_path), buffer.getvalue().encode("utf-8"))
     return ScoreReport(
         len(rows),
         time.perf_counter() - start,
