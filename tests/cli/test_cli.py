@@ -160,10 +160,35 @@ def test_import_errors_without_traceback(cli: Cli, tmp_path: Path) -> None:
     ],
 )
 def test_commands_fail_cleanly_on_an_unusable_store(
-    cli: Cli, args: tuple[str, ...], needle: str
+    cli: Cli, cli_env: dict[str, str], args: tuple[str, ...], needle: str
 ) -> None:
+    with _store(cli_env):
+        pass  # the default store exists, empty
     result = cli(*args)
     _assert_clean_failure(result.exit_code, result.stderr, needle)
+
+
+@pytest.mark.parametrize(
+    ("args", "hint"),
+    [
+        (("train",), "import events first"),
+        (("evaluate",), "import events first"),
+        (("evaluate", "--dataset", "mind"), "import events first"),
+        (("rollback", "itemknn"), "train first"),
+        (("delete-items", "1"), "check --store"),
+        (("generate", "summary", "1"), "import items first"),
+        (("generate", "prune"), "import items first"),
+    ],
+    ids=["train", "evaluate", "evaluate-mind", "rollback", "delete-items", "generate", "prune"],
+)
+def test_commands_that_read_a_store_do_not_create_one_at_a_mistyped_path(
+    cli: Cli, cli_env: dict[str, str], args: tuple[str, ...], hint: str
+) -> None:
+    """A mistyped --store is named as missing, and no empty database is left behind there."""
+    path = Path(cli_env["FEEDCRAFT_STORE"].removeprefix("sqlite:///"))
+    result = cli(*args)
+    _assert_clean_failure(result.exit_code, result.stderr, f"no store at {path}", hint)
+    assert not path.exists()
 
 
 # -- train and evaluate ------------------------------------------------------------------------

@@ -30,6 +30,11 @@ from feedcraft.services.training import MODEL_NAMES
 if TYPE_CHECKING:
     from feedcraft.services.generation import GenerationService
 
+# What to do instead when a command that reads a store finds none at the path (it is not
+# created: a mistyped --store would otherwise leave an empty database behind).
+NO_DATA = "check --store, or import events first: feedcraft import"
+NO_ITEMS = "check --store, or import items first: feedcraft import"
+
 
 def sample_dir(name: str) -> Path:
     """A bundled real-data sample (MovieLens latest-small, Wikinews)."""
@@ -90,7 +95,7 @@ def train(
     """Embed the catalogue (cached), fit the models, save them as new artifact versions."""
     from feedcraft.services.training import train as train_job
 
-    with opened(config, store) as (settings, st):
+    with opened(config, store, missing=NO_DATA) as (settings, st):
         reports = train_job(st, settings, models=_names(models), progress=settings.progress)
     for r in reports:
         console.print(
@@ -108,7 +113,10 @@ def rollback_cmd(
     """Serve the previous version of a model: its newest version is deleted."""
     from feedcraft.services.models import rollback
 
-    with opened(config, store) as (_, st):
+    with opened(config, store, missing="check --store, or train first: feedcraft train") as (
+        _,
+        st,
+    ):
         info = rollback(st, model)
     console.print(f"{model} now serves v{info.version} (trained {info.created_at:%Y-%m-%d %H:%M})")
 
@@ -138,7 +146,7 @@ def evaluate(
     from feedcraft.evaluation.report import format_table
     from feedcraft.services import evaluation as ev
 
-    with opened(config, store) as (settings, st):
+    with opened(config, store, missing=NO_DATA) as (settings, st):
         if dataset == "mind":
             result = ev.evaluate_impressions(
                 st,
@@ -294,7 +302,7 @@ def _generation(
     from feedcraft.embeddings import encoder_from_settings
     from feedcraft.services.generation import GenerationService
 
-    with opened(config, store) as (settings, st):
+    with opened(config, store, missing=NO_ITEMS) as (settings, st):
         if backend:
             llm = settings.llm.model_copy(update={"backend": backend})
             settings = settings.model_copy(update={"llm": llm})
@@ -437,7 +445,7 @@ def delete_items_cmd(
     through `feedcraft import`)."""
     from feedcraft.services.items import delete_items
 
-    with opened(config, store) as (_, st):
+    with opened(config, store, missing="check --store") as (_, st):
         report = delete_items(st, item_ids)
     console.print(escape(report.summary()))
 
