@@ -80,6 +80,13 @@ class LLMSettings(BaseModel):
         "auto: completion for the packaged models, chat otherwise",
     )
     model: str = Field(default="default", description="model name sent to an HTTP server")
+    model_revision: str = Field(
+        default="",
+        max_length=200,
+        description="a label of the weights behind an HTTP server's model name: change it when "
+        "the server's weights change under the same name, so that texts cached from the old "
+        "weights are no longer served (a .gguf file is fingerprinted by its content already)",
+    )
     api_key: str | None = Field(default=None, description="bearer token for an HTTP server")
     threads: int = Field(default=2, ge=1, le=256, description="llama.cpp threads (embedded)")
     context: int = Field(default=4096, ge=256, description="context window in tokens (embedded)")

@@ -157,6 +157,8 @@ class GenerationService:
             # request fields the backend adds to every call (sampling, penalties): other text
             "extra_body": getattr(g.backend, "extra_body", None) or None,
         }
+        if self.settings.llm.model_revision:  # absent when unset: existing keys still match
+            knobs["model_revision"] = self.settings.llm.model_revision
         return f"{quote(self.model_name, safe='')}:{digest(knobs)}"
 
     def item_prefix(self, item_id: str) -> str:

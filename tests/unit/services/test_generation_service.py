@@ -407,6 +407,30 @@ def test_the_backends_extra_request_fields_are_part_of_the_key(
     assert len({key(None), key({"repeat_penalty": 1.1}), key({"repeat_penalty": 1.3})}) == 3
 
 
+def test_a_model_revision_keeps_texts_of_swapped_weights_from_being_served(
+    loaded: Store, llm_settings: Settings
+) -> None:
+    """An HTTP server may swap the weights behind one model name; `[llm] model_revision`
+    says so, and texts cached before are not served (nor kept by prune --other-models)."""
+    encoder = HashingEncoder(256)
+
+    def service(revision: str) -> GenerationService:
+        llm = llm_settings.llm.model_copy(update={"model_revision": revision})
+        settings = llm_settings.model_copy(update={"llm": llm})
+        return GenerationService(loaded, settings, encoder, generator=Generator(None, encoder))
+
+    unset, old = service(""), service("weights-2026-11")
+    assert unset.cache_key("summary", CHINESE, "any", {}) == GenerationService(
+        loaded, llm_settings, encoder, generator=Generator(None, encoder)
+    ).cache_key("summary", CHINESE, "any", {})  # unset: the keys written before still match
+    assert not old.summary("wikinews-002").cache_hit
+    assert old.summary("wikinews-002").cache_hit
+    new = service("weights-2026-12")
+    assert not new.summary("wikinews-002").cache_hit
+    assert new.prune_cache(other_models=True).removed_other_models == 1
+    assert not old.summary("wikinews-002").cache_hit
+
+
 def test_fallback_failures_are_served_with_the_text(loaded: Store, llm_settings: Settings) -> None:
     encoder = HashingEncoder(256)
     rails = Guardrails(encoder, min_similarity=0.99)  # no extract is that close to the source
