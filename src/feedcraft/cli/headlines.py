@@ -231,7 +231,8 @@ def score_headlines_cmd(
     store: StoreOpt = None,
 ) -> None:
     """Add p_click (expected CTR on a typical package) to every row of a CSV of headlines."""
-    from feedcraft.services.headlines import load_headline_model, score_csv
+    from feedcraft.services.headline_csv import score_csv
+    from feedcraft.services.headlines import load_headline_model
 
     if model_file is None:  # the store's newest version
         hint = "check --store, or train a model first: feedcraft train-headlines"

@@ -1,24 +1,17 @@
-"""The headline click model as a service: train it from the Upworthy archive, keep it as a
-versioned artifact in the store (or a file), and score a CSV of headlines.
+"""The headline click model as a service: train it from the Upworthy archive and keep it as a
+versioned artifact in the store (or a file); `headline_csv` scores a CSV of headlines with it.
 
 Training caches text vectors in the store's vector table by a hash of the text, so retraining
 on the archive does not encode it again (MiniLM is the slow part: minutes for the archive's
 ~17,000 distinct texts on 2 cores). Scoring a CSV encodes its texts afresh and keeps none of
 them: they are the caller's, and a store should not grow with every file scored.
-
-The CSV written by `score_csv` is the input, field for field and in the same column order, plus
-one `p_click` column (or that column's values replaced when the input already has one): scripts
-rely on this shape.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import os
 import pickle
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
 from feedcraft.ctr import (
     FineTunedHeadlineModel,
@@ -38,9 +30,9 @@ from feedcraft.embeddings import Encoder, make_encoder
 from feedcraft.errors import InvalidInput, NotFound, Unavailable
 from feedcraft.formats import csv_records
 from feedcraft.services.embedding import encode_cached
+from feedcraft.services.output_files import atomic_write, check_writable
 from feedcraft.storage import ArtifactInfo, Store
 from feedcraft.text.clean import normalize_whitespace, strip_html
-from feedcraft.text.script import mostly_latin
 
 #: What `train-headlines` saves: the conditional logit on frozen MiniLM features (the
 #: default: seconds to fit), the one whose encoder is fine-tuned (better held-out pairwise
@@ -54,7 +46,6 @@ __all__ = [
     "UPWORTHY_FILE",
     "HeadlineModel",
     "HeadlineTrainReport",
-    "ScoreReport",
     "StoreCachedEncoder",
     "combine_headline_models",
     "default_upworthy_path",
@@ -62,15 +53,12 @@ __all__ = [
     "load_headline_model",
     "read_upworthy",
     "save_headline_model",
-    "score_csv",
     "train_headline_model",
 ]
 
 ARTIFACT = "ctr:headlines"
 UPWORTHY_FILE = "upworthy-archive/upworthy_exploratory_2013_2014.csv.gz"
 KEEP_VERSIONS = 3
-#: Rows scored per encoder call when scoring a CSV (bounds memory on large files).
-SCORE_CHUNK = 2048
 _UPWORTHY_COLUMNS = ("clickability_test_id", "headline", "impressions", "clicks")
 _TRAIN_HINT = "run `feedcraft train-headlines --data PATH/TO/upworthy_exploratory_*.csv.gz` first"
 
@@ -293,7 +281,7 @@ def train_headline_model(
     may be a language model no store encoder knows), so none is built for it."""
     start = time.perf_counter()
     if out is not None:
-        _check_writable(Path(out))  # before the training, not after hours of it
+        check_writable(Path(out))  # before the training, not after hours of it
     variants = read_upworthy(data)
     todo = model or HeadlineClickModel(encoder=encoder)
     # A given model is encoded with the encoder it names: fitted on other vectors, it could
@@ -334,7 +322,7 @@ def combine_headline_models(
     if isinstance(models, str | bytes) or len(models) < 2:
         raise InvalidInput("give at least two model files to combine", field="models")
     if out is not None:
-        _check_writable(Path(out))
+        check_writable(Path(out))
     members = [load_headline_model(path=m)[0] for m in models]
     variants = read_upworthy(data)
     fitted = HeadlineEnsemble(members, weights=weights, prefit=True).fit(
@@ -369,156 +357,5 @@ def _keep(
     path = None
     if out is not None:
         path = Path(out)
-        _atomic_write(path, pickle.dumps(fitted, protocol=pickle.HIGHEST_PROTOCOL))
+        atomic_write(path, pickle.dumps(fitted, protocol=pickle.HIGHEST_PROTOCOL))
     return HeadlineTrainReport(version, path, len(variants), tests, seconds, encoder)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to `path` whole or not at all; a failure names the path (the disk filled,
-    or the folder went, after `_check_writable` passed)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    except OSError as exc:
-        raise InvalidInput(f"cannot write: {exc.strerror or exc}", source=str(path)) from exc
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise InvalidInput(f"cannot write: {exc.strerror or exc}", source=str(path)) from exc
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _check_writable(path: Path) -> None:
-    """Refuse an output path that cannot be written, naming it: a folder, or a file under
-    one that cannot be created or written."""
-    if path.is_dir():
-        raise InvalidInput("is a folder; give the path of the file to write", source=str(path))
-    folder = path.parent
-    while not folder.exists() and folder != folder.parent:  # `_atomic_write` creates the rest
-        folder = folder.parent
-    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
-        raise InvalidInput(f"cannot write a file under {folder}", source=str(path))
-
-
-@dataclass(frozen=True, slots=True)
-class ScoreReport:
-    """`not_latin`: rows whose headline is mostly in another script (Chinese, Cyrillic, ...),
-    scored all the same (the CSV keeps its shape) though the model learnt English headlines;
-    `first_not_latin` is the first such row's line in the file (0: none)."""
-
-    rows: int
-    seconds: float
-    model: str
-    not_latin: int = 0
-    first_not_latin: int = 0
-
-
-def score_csv(
-    model: HeadlineModel,
-    in_path: str | Path,
-    out_path: str | Path,
-    *,
-    encoder: Encoder | None = None,
-    progress: bool = False,
-    model_name: str = "",
-) -> ScoreReport:
-    """Write `in_path` to `out_path` with a `p_click` column; nothing is written on error.
-
-    Required column: `headline` (non-empty in every row); optional: `excerpt`, `lede`. Names
-    are matched ignoring case and surrounding spaces; one given twice is an error.
-    """
-    start = time.perf_counter()
-    src = Path(in_path)
-    if not src.is_file():
-        raise NotFound(f"no such file: {src}")
-    _check_writable(Path(out_path))  # before the scoring, not after minutes of it
-    source = str(src)
-    records = csv_records(src)
-    try:
-        first = next(records, None)
-        if first is None:
-            raise InvalidInput(
-                "empty file: expected a header with a 'headline' column", source=source
-            )
-        header = first[1]
-        # Spreadsheets space and capitalise headers ("Headline", " Excerpt"): matched so.
-        names = [name.strip().casefold() for name in header]
-        if "headline" not in names:
-            raise InvalidInput(
-                f"no 'headline' column (columns: {', '.join(header)})",
-                field="headline",
-                source=source,
-                line=1,
-            )
-        where: dict[str, int] = {}
-        for name in ("headline", "excerpt", "lede", "p_click"):
-            at = [i + 1 for i, n in enumerate(names) if n == name]
-            if len(at) > 1:  # which one is meant is the user's to say
-                raise InvalidInput(
-                    f"{len(at)} '{name}' columns (columns {', '.join(map(str, at))})",
-                    field=name,
-                    source=source,
-                    line=1,
-                )
-            if at:
-                where[name] = at[0] - 1
-        rows: list[list[str]] = []
-        not_latin: list[int] = []
-        for line, fields in records:
-            if not fields[where["headline"]].strip():
-                raise InvalidInput("empty headline", field="headline", source=source, line=line)
-            if not mostly_latin(fields[where["headline"]]):
-                not_latin.append(line)
-            rows.append(fields)
-    finally:
-        records.close()
-    out_header = list(header)
-    if "p_click" in where:  # replaced, its header as written (" P_click" included)
-        p_col = where["p_click"]
-    else:
-        p_col = len(out_header)
-        out_header.append("p_click")
-    probs = np.zeros(len(rows))
-    bar = tqdm(total=len(rows), desc="scoring", unit="row", disable=not progress or not rows)
-    for lo in range(0, len(rows), SCORE_CHUNK):
-        part = rows[lo : lo + SCORE_CHUNK]
-
-        def column(name: str, part: list[list[str]] = part) -> list[str] | None:
-            k = where.get(name)
-            if k is None:
-                return None
-            texts = [r[k].strip() for r in part]
-            return [normalize_whitespace(strip_html(t)) for t in texts] if name == "lede" else texts
-
-        probs[lo : lo + len(part)] = model.predict_proba(
-            column("headline") or [], column("excerpt"), column("lede"), encoder=encoder
-        )
-        bar.update(len(part))
-    bar.close()
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    # Python's writer leaves a lone CR unquoted when the line end is "\n", which would split
-    # the record for every reader: such rows are written fully quoted.
-    quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
-    writer.writerow(out_header)
-    for fields, p in zip(rows, probs, strict=True):
-        out = list(fields)
-        value = f"{p:.6g}"
-        if p_col == len(out):
-            out.append(value)
-        else:
-            out[p_col] = value
-        (quoted if any("\r" in f for f in out) else writer).writerow(out)
-    _atomic_write(Path(out_path), buffer.getvalue().encode("utf-8"))
-    return ScoreReport(
-        len(rows),
-        time.perf_counter() - start,
-        model_name,
-        not_latin=len(not_latin),
-        first_not_latin=not_latin[0] if not_latin else 0,
-    )
