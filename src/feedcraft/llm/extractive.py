@@ -176,6 +176,8 @@ class ExtractiveSummarizer:
         for i in order:  # then the longest leading run of clauses of the others
             if len(out) >= n:
                 break
+            if _starts_mid_sentence(sentences[i]):  # its lead is lost: not a headline's
+                continue
             head = ""
             for clause in (c.strip() for c in _CLAUSE.split(sentences[i]) if c and c.strip()):
                 joined = join_sentences([head, clause]) if head else clause
@@ -192,6 +194,12 @@ class ExtractiveSummarizer:
             if len(out) >= n:
                 break
             add(_cut(source.strip(_TRAILING), max_units))
+        # A body of fragments only (a scrape cut at both ends) and no title: its best
+        # fragment, marked as cut like a summary's, is a headline where none would be.
+        for i in order if not out else ():
+            add(_cut(_marked(sentences[i]).strip(_TRAILING), max_units))
+            if out:
+                break
         return out[:n]
 
 

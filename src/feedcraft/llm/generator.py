@@ -52,7 +52,9 @@ __all__ = ["GENERATION_REVISION", "UNSERVABLE", "GenerationResult", "Generator"]
 #: sentences with a banned term are dropped; tighter number, entity, link and injection checks.
 #: 5: a number with a unit must carry a unit the source gives it ("28-inch" for 28 litres);
 #: the fallback takes list markers off their items and serves a repeated sentence once.
-GENERATION_REVISION = 5
+#: 6: nor is a clause of such a sentence a headline (3 missed it), and a body of fragments
+#: with no title gives its best fragment, marked "…", instead of no headline.
+GENERATION_REVISION = 6
 
 #: Checks whose failure a reader must never see, even from the fallback: the fallback quotes
 #: the source, so its other failures (length, similarity) are the source's own and are served
