@@ -134,6 +134,33 @@ def test_ids_with_slashes_reach_every_item_route(client: TestClient) -> None:
     assert client.get("/items/news/2024/rain").status_code == 404
 
 
+def test_an_id_ending_like_a_sub_resource_is_the_item_when_its_slash_is_encoded(
+    client: TestClient,
+) -> None:
+    """Item "news/summary" beside item "news": %2F belongs to the id, a literal "/summary"
+    is the sub-resource (before, both were the summary of "news", and an item
+    "promo/description" alone was a 404 for item "promo")."""
+    items = [
+        {"id": "news", "title": "Heavy rain floods city streets", "body": BODY},
+        {"id": "news/summary", "title": "The week's news in brief", "body": BODY},
+        {"id": "promo/description", "title": "Spring promotion", "body": BODY},
+    ]
+    assert client.post("/items", json={"items": items}).status_code == 201
+    for path, item_id in [
+        ("news%2Fsummary", "news/summary"),
+        ("news%2fsummary", "news/summary"),
+        ("promo%2Fdescription", "promo/description"),
+    ]:
+        got = client.get(f"/items/{path}")
+        assert got.status_code == 200 and got.json()["id"] == item_id, (path, got.text)
+    summary = client.get("/items/news/summary")
+    assert summary.status_code == 200 and summary.json()["item_id"] == "news"
+    of_encoded = client.get("/items/news%2Fsummary/summary")
+    assert of_encoded.status_code == 200 and of_encoded.json()["item_id"] == "news/summary"
+    assert client.get("/items/promo/description").status_code == 404  # no item "promo"
+    assert "/_item-by-id/{item_id}" not in client.get("/openapi.json").json()["paths"]
+
+
 def test_a_stub_item_is_refused_by_id(client: TestClient) -> None:
     """An event naming an unknown item makes a stub (no text yet): the error says so."""
     event = {"user_id": "u1", "item_id": "stub-1", "type": "click", "timestamp": T0}

@@ -20,6 +20,7 @@ from pydantic import TypeAdapter
 from threadpoolctl import threadpool_limits
 
 from feedcraft import __version__
+from feedcraft.api.item_paths import ITEM_BY_ID, EncodedItemIds
 from feedcraft.api.schemas import (
     EventsIn,
     FeedEntryOut,
@@ -75,6 +76,8 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
         description="Self-hosted personalization engine for media.",
         lifespan=lifespan,
     )
+
+    app.add_middleware(EncodedItemIds)
 
     @app.exception_handler(FeedcraftError)
     async def _feedcraft_error(_: Request, exc: FeedcraftError) -> JSONResponse:
@@ -210,6 +213,7 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
         return _generated(gen.product_description(item_id, max_length=max_length))
 
     @app.get("/items/{item_id:path}", response_model=ItemOut)
+    @app.get(ITEM_BY_ID + "{item_id:path}", response_model=ItemOut, include_in_schema=False)
     def get_item(item_id: Annotated[str, Path(min_length=1)], request: Request) -> ItemOut:
         return ItemOut.from_domain(svc(request).store.catalogue.get(item_id))
 
