@@ -1,19 +1,22 @@
 """Run a task on a backend under the guardrails, with retry and the extractive fallback.
 
 For each output a task needs (one summary, or `n` headlines) the model gets up to
-`max_attempts` tries, each with its own seed so that a retry is not a replay. A backend whose
+`max_attempts` tries, each with its own seed so that a retry is not a replay; a retry asks
+again only for the outputs still missing, each with its own prompt. A backend whose
 `prompt_style` is "completion" gets the task's few-shot prompt for that output instead of the
 chat messages, greedy on the first try unless an earlier output had the same prompt (see
 `PreparedTask.completion_params`). A candidate is kept only when every guardrail passes; what
 is still missing after the last attempt comes from the extractive fallback, less any sentence
-with a banned term or an echoed instruction (`UNSERVABLE`). A backend that errors (server
-down, prompt too long) is not retried: the fallback answers at once. The result says who wrote
-each output and what failed.
+with a banned term or an echoed instruction (`UNSERVABLE`). Outputs that differ only in case,
+punctuation or spacing count as one (`variant_key`). A backend that errors (server down, prompt
+too long) is not retried: the fallback answers at once. The result says who wrote each output,
+what failed, and how many outputs nobody could give (`GenerationResult.unfilled`).
 """
 
 from __future__ import annotations
 
 import time
+import unicodedata
 from dataclasses import dataclass, replace
 
 from feedcraft.embeddings.base import Encoder
@@ -40,7 +43,7 @@ from feedcraft.llm.tasks import (
     prepare_summary,
 )
 
-__all__ = ["GENERATION_REVISION", "UNSERVABLE", "GenerationResult", "Generator"]
+__all__ = ["GENERATION_REVISION", "UNSERVABLE", "GenerationResult", "Generator", "variant_key"]
 
 #: Bumped whenever a prompt, a post-processing step, a guardrail or the fallback changes the
 #: text a request yields. Caches put it in their keys, so texts an older feedcraft wrote are
@@ -65,6 +68,17 @@ UNSERVABLE = frozenset({"banned_terms", "injection"})
 _SEED_STRIDE = 1000  # attempt a of output i uses seed + a * 1000 + i
 
 
+def variant_key(text: str) -> str:
+    """What two outputs must differ in to count as two: `text` under NFKC, casefolded, without
+    punctuation or whitespace. Headline variants that differ only by "!", "…", a double space
+    or a hyphen ("storm-hit"/"storm hit") are one headline to a reader; letters of every script
+    (Han included) are kept, so distinct Chinese variants stay distinct."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(
+        ch for ch in folded if not ch.isspace() and not unicodedata.category(ch).startswith("P")
+    )
+
+
 @dataclass(frozen=True)
 class GenerationResult:
     """The outputs of one task, who produced each, and what the guardrails rejected.
@@ -73,6 +87,9 @@ class GenerationResult:
     `failures` has the details ("attempt 1: numbers: not in the source: 2005").
     `fallback_failed_checks` names the checks the served fallback text fails (its sentences
     that failed an `UNSERVABLE` one were dropped; the others are the source's own).
+    `unfilled` counts the outputs the task asked for that neither the model nor the fallback
+    could give (every fallback sentence had a banned term, say): `outputs` is that much
+    shorter, empty when nothing could be served, and a caller must not present that as text.
     `attempts` counts rounds of model calls, `calls` the calls themselves.
     """
 
@@ -90,6 +107,7 @@ class GenerationResult:
     model_seconds: float
     completion_tokens: int
     extractive_name: str
+    unfilled: int = 0
 
     @property
     def text(self) -> str:
@@ -97,8 +115,10 @@ class GenerationResult:
 
     @property
     def fallback(self) -> bool:
-        """True when at least one output came from the extractive fallback."""
-        return self.extractive_name in self.produced_by
+        """True when the model did not give every output: at least one came from the extractive
+        fallback, or the fallback was asked for some and could not give them (`unfilled`), so
+        an empty result never reads as the model's success."""
+        return self.extractive_name in self.produced_by or self.unfilled > 0
 
     @property
     def backend(self) -> str:
@@ -196,10 +216,40 @@ class Generator:
         kept = [sentence for sentence in split_sentences(text) if servable(sentence)]
         return join_sentences(kept) if kept else ""
 
+    def _fallback(
+        self, task: PreparedTask, wanted: int, keys: set[str]
+    ) -> tuple[list[str], list[str]]:
+        """Up to `wanted` fallback outputs, none a variant of one in `keys` (which it extends),
+        and the checks they fail, with the `UNSERVABLE` ones that cost a candidate sentences:
+        those are reported even when nothing was left to serve."""
+        outputs: list[str] = []
+        failed: list[str] = []
+        for candidate in task.fallback(self.extractive):
+            if len(outputs) >= wanted:
+                break
+            results = self.check(task, candidate)
+            if any(not r.passed and r.name in UNSERVABLE for r in results):
+                failed.extend(
+                    r.name
+                    for r in results
+                    if not r.passed and r.name in UNSERVABLE and r.name not in failed
+                )
+                candidate = self._servable_sentences(task, candidate)
+                results = self.check(task, candidate) if candidate else ()
+            key = variant_key(candidate)
+            if not candidate or key in keys:
+                continue
+            for r in results:
+                if not r.passed and r.name not in failed:
+                    failed.append(r.name)
+            outputs.append(candidate)
+            keys.add(key)
+        return outputs, failed
+
     def run(self, task: PreparedTask) -> GenerationResult:
         start = time.perf_counter()
-        outputs: list[str] = []
-        produced_by: list[str] = []
+        answers: dict[int, str] = {}  # output slot -> the model's accepted answer
+        keys: set[str] = set()  # variant_key of every output kept so far
         failures: list[str] = []
         failed: list[str] = []
         attempts = calls = tokens = 0
@@ -215,7 +265,9 @@ class Generator:
             assert backend is not None
             attempts += 1
             broken = False
-            for slot in range(len(outputs), task.n_outputs):
+            # Only the slots still missing are asked again, each with its own prompt: asking a
+            # slot that succeeded could only give a duplicate, and the missing one no retry.
+            for slot in [s for s in range(task.n_outputs) if s not in answers]:
                 seed = self.seed + attempt * _SEED_STRIDE + slot
                 try:
                     completion = self._call(backend, task, attempt, slot, seed)
@@ -231,39 +283,30 @@ class Generator:
                     reject(attempt + 1, "format", "empty after post-processing")
                     continue
                 candidate = candidates[0]
-                if candidate.casefold() in {o.casefold() for o in outputs}:
+                key = variant_key(candidate)
+                if key in keys:
                     reject(attempt + 1, "format", "duplicate of an earlier output")
                     continue
                 bad = [r for r in self.check(task, candidate) if not r.passed]
                 for r in bad:
                     reject(attempt + 1, r.name, r.detail)
                 if not bad:
-                    outputs.append(candidate)
-                    produced_by.append(backend.name)
-            if broken or len(outputs) >= task.n_outputs:
+                    answers[slot] = candidate
+                    keys.add(key)
+            if broken or len(answers) >= task.n_outputs:
                 break
 
+        outputs = [answers[slot] for slot in sorted(answers)]
+        produced_by = [backend.name] * len(outputs) if backend is not None else []
         fallback_failed: list[str] = []
         if len(outputs) < task.n_outputs:
-            for candidate in task.fallback(self.extractive):
-                if len(outputs) >= task.n_outputs:
-                    break
-                results = self.check(task, candidate)
-                if any(not r.passed and r.name in UNSERVABLE for r in results):
-                    fallback_failed.extend(
-                        r.name
-                        for r in results
-                        if not r.passed and r.name in UNSERVABLE and r.name not in fallback_failed
-                    )
-                    candidate = self._servable_sentences(task, candidate)
-                    results = self.check(task, candidate) if candidate else ()
-                if not candidate or candidate.casefold() in {o.casefold() for o in outputs}:
-                    continue
-                for r in results:
-                    if not r.passed and r.name not in fallback_failed:
-                        fallback_failed.append(r.name)
-                outputs.append(candidate)
-                produced_by.append(self.extractive.name)
+            extra, fallback_failed = self._fallback(task, task.n_outputs - len(outputs), keys)
+            outputs += extra
+            produced_by += [self.extractive.name] * len(extra)
+        unfilled = task.n_outputs - len(outputs)
+        if unfilled:
+            why = ", ".join(fallback_failed) or "no candidate"
+            failures.append(f"fallback: {unfilled} of {task.n_outputs} outputs unfilled: {why}")
 
         return GenerationResult(
             task=task.task,
@@ -280,4 +323,5 @@ class Generator:
             model_seconds=model_seconds,
             completion_tokens=tokens,
             extractive_name=self.extractive.name,
+            unfilled=unfilled,
         )

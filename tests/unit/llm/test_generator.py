@@ -23,6 +23,7 @@ from feedcraft.llm import (
     ProductDescriptionRequest,
     SummaryRequest,
 )
+from feedcraft.llm.generator import variant_key
 
 GOOD = "Hu Jintao had lunch with Luiz Inácio Lula da Silva at the Granja do Torto."
 
@@ -195,3 +196,106 @@ def test_generator_settings_are_validated(hashing: HashingEncoder) -> None:
         Generator(None, hashing, max_attempts=0)
     with pytest.raises(InvalidInput, match="seed"):
         Generator(None, hashing, seed=-1)
+
+
+def test_a_retry_asks_again_only_for_the_missing_output(
+    scripted_server: ScriptedServer, hashing: HashingEncoder, article: dict[str, Any]
+) -> None:
+    """Headline 1 fails and headline 2 passes: the retry re-asks headline 1's prompt (sampled
+    now), not headline 2's, whose answer could only be a duplicate."""
+    backend = OpenAICompatibleBackend(
+        scripted_server.url, model="base", max_retries=0, backoff=0, prompt_style="completion"
+    )
+    rails = Guardrails(hashing, min_similarity=0.1)
+    gen = Generator(backend, hashing, guardrails=rails, seed=5)
+    scripted_server.replies = [
+        Reply(" Hu Jintao lunches with Lula in 2099"),
+        Reply(" Lula hosts Hu Jintao at the Granja do Torto"),
+        Reply(" Brazilian barbecue for Hu Jintao"),
+    ]
+    result = gen.headlines(HeadlineRequest(article["title"], article["body"], n=2))
+    first, second, retry = scripted_server.requests
+    assert retry["prompt"] == first["prompt"] != second["prompt"]
+    assert (first["temperature"], second["temperature"]) == (0.0, 0.0)
+    assert retry["temperature"] > 0
+    assert [r["seed"] for r in (first, second, retry)] == [5, 6, 1005]
+    assert result.outputs == (
+        "Brazilian barbecue for Hu Jintao",  # slot 1's retry: outputs keep slot order
+        "Lula hosts Hu Jintao at the Granja do Torto",
+    )
+    assert not result.fallback and (result.attempts, result.calls) == (2, 3)
+    assert result.failures == ("attempt 1: numbers: not in the source: 2099",)
+
+
+def test_variants_differing_only_in_punctuation_or_spacing_are_duplicates(
+    scripted_server: ScriptedServer, hashing: HashingEncoder, article: dict[str, Any]
+) -> None:
+    scripted_server.replies = [
+        Reply("Hu Jintao lunches with Lula"),
+        Reply("Hu Jintao lunches with Lula!"),
+        Reply("Hu Jintao  lunches with Lula\u2026"),
+        Reply("HU JINTAO LUNCHES WITH LULA"),
+        Reply("Brazilian barbecue for Hu Jintao"),
+    ]
+    result = _generator(scripted_server.url, hashing).headlines(
+        HeadlineRequest(article["title"], article["body"], n=3)
+    )
+    model = f"openai:scripted@{scripted_server.url}"
+    assert result.outputs[:2] == ("Hu Jintao lunches with Lula", "Brazilian barbecue for Hu Jintao")
+    assert result.produced_by == (model, model, "extractive:hashing-256")
+    assert sum("duplicate" in f for f in result.failures) == 3
+    assert len({variant_key(o) for o in result.outputs}) == 3
+
+
+def test_chinese_variants_are_compared_by_their_characters(
+    scripted_server: ScriptedServer, hashing: HashingEncoder
+) -> None:
+    """Punctuation and width do not make a second variant; the Han characters do."""
+    assert variant_key("地铁十号线将延长运营时间！") == variant_key("地铁十号线将延长运营时间")
+    assert variant_key("地铁十号线，将延长 运营时间。") == variant_key("地铁十号线将延长运营时间")
+    assert variant_key("地铁十号线下月延长运营") != variant_key("地铁十号线将延长运营时间")
+    assert variant_key("ＡＢＣ！") == variant_key("abc") and variant_key("!!!") == ""
+    body = (
+        "北京市政府周三宣布，地铁十号线将在下个月延长运营时间。市民可以在晚上十二点之前乘坐末班车。"
+    )
+    scripted_server.replies = [
+        Reply("地铁十号线将延长运营时间"),
+        Reply("地铁十号线将延长运营时间！"),
+        Reply("地铁十号线下月延长运营"),
+    ]
+    result = _generator(scripted_server.url, hashing).headlines(
+        HeadlineRequest("地铁延长运营", body, n=2)
+    )
+    assert result.outputs == ("地铁十号线将延长运营时间", "地铁十号线下月延长运营")
+    assert not result.fallback and result.failed_checks == ("format",)
+
+
+def test_a_fallback_with_nothing_servable_is_a_reported_fallback(hashing: HashingEncoder) -> None:
+    """Every sentence mentions a banned term: nothing is served, and the result says the
+    fallback was needed and why it gave nothing, rather than reading as a model success."""
+    rails = Guardrails(hashing, min_similarity=0.1, banned_terms=["rain"])
+    gen = Generator(None, hashing, guardrails=rails)
+    body = "Rain fell. More rain came. The rain stopped."
+    summary = gen.summary(SummaryRequest("Rain again", body))
+    heads = gen.headlines(HeadlineRequest("Rain again", body, n=2))
+    for result, n in ((summary, 1), (heads, 2)):
+        assert result.outputs == () and result.text == ""
+        assert result.fallback and result.unfilled == n
+        assert result.backend == "extractive:hashing-256"
+        assert result.fallback_failed_checks == ("banned_terms",)
+        assert result.failures == (f"fallback: {n} of {n} outputs unfilled: banned_terms",)
+
+
+def test_a_model_output_with_an_unfillable_rest_is_still_a_fallback(
+    scripted_server: ScriptedServer, hashing: HashingEncoder
+) -> None:
+    body = "Rain fell on Springfield on Monday. More rain came to Springfield. The rain stopped."
+    scripted_server.replies = [Reply("Springfield sees a wet Monday"), Reply("Rain"), Reply("")]
+    result = _generator(scripted_server.url, hashing, banned=["rain"]).headlines(
+        HeadlineRequest("Rain again in Springfield", body, n=2)
+    )
+    model = f"openai:scripted@{scripted_server.url}"
+    assert result.outputs == ("Springfield sees a wet Monday",)
+    assert result.produced_by == (model,) and result.backend == model
+    assert result.fallback and result.unfilled == 1
+    assert "banned_terms" in result.fallback_failed_checks
