@@ -9,6 +9,11 @@ then, and reports the others as pending: the reader's next request finds them.
 The thread writes by position in the feed, not by arrival: with several readers at once, each
 reader's first items come before anyone's tenth, since a reader sees the top of a feed first
 and may never scroll to the rest (`benchmarks/feed_summaries_readers.py`).
+
+When the model's server is down, the summary served is the extractive fallback, which is not
+cached (the model is asked again once it is back). The thread remembers such a fallback for
+`OUTAGE_RETRY_S`, and feeds serve it meanwhile: otherwise every feed request would report the
+item pending and queue one more call to the dead server, and its clients would poll for ever.
 """
 
 from __future__ import annotations
@@ -18,15 +23,20 @@ import itertools
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from feedcraft.errors import InvalidInput, NotFound
+from feedcraft.services.generated import GeneratedText
 from feedcraft.services.generation import GenerationService
 
-__all__ = ["AttachedSummaries", "FeedSummaries"]
+__all__ = ["OUTAGE_RETRY_S", "AttachedSummaries", "FeedSummaries"]
 
 log = logging.getLogger(__name__)
+
+#: How long a feed serves an outage's fallback summary before the model is asked again.
+OUTAGE_RETRY_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -44,19 +54,30 @@ class FeedSummaries:
     `max_pending` wait, so a burst of feeds cannot grow memory or work without bound; when the
     queue is full a better-placed item takes the place of the worst-placed one, and what finds
     no place is left for its reader's next request. A queued (item, reader) is not queued
-    twice.
+    twice. An outage's fallback is served for `retry_s` seconds; at most `max_pending` are
+    remembered (the oldest forgotten first).
     """
 
     def __init__(
-        self, generation: GenerationService, *, budget_s: float = 1.0, max_pending: int = 1000
+        self,
+        generation: GenerationService,
+        *,
+        budget_s: float = 1.0,
+        max_pending: int = 1000,
+        retry_s: float = OUTAGE_RETRY_S,
     ) -> None:
         if not budget_s >= 0:
             raise InvalidInput(f"must be >= 0, got {budget_s!r}", field="budget_s")
         if max_pending < 1:
             raise InvalidInput(f"must be at least 1, got {max_pending}", field="max_pending")
+        if not retry_s >= 0:
+            raise InvalidInput(f"must be >= 0, got {retry_s!r}", field="retry_s")
         self.generation = generation
         self.budget_s = budget_s
         self.max_pending = max_pending
+        self.retry_s = retry_s
+        # cache key -> (when the fallback was written, the fallback), oldest first
+        self._outages: OrderedDict[str, tuple[float, GeneratedText]] = OrderedDict()
         # (position in its feed, arrival number, (item, reader)): a heap, best first
         self._queue: list[tuple[int, int, tuple[str, str | None]]] = []
         self._arrivals = itertools.count()
@@ -70,16 +91,19 @@ class FeedSummaries:
         """Cached summaries at once; the missing ones are queued (by position in the feed)
         and waited for until `budget_s` has passed since the call. Those not written by then
         are reported as pending: queued ones are written anyway, and ones the queue had no
-        room for (or lost to a better-placed item) are queued by the next request."""
+        room for (or lost to a better-placed item) are queued by the next request. An item
+        whose summary is settled but empty (a fallback with nothing servable, every sentence
+        banned) gets no text and is not pending: waiting would bring nothing else."""
         deadline = time.monotonic() + self.budget_s
         texts: dict[str, str] = {}
         missing: list[str] = []
         queued: list[str] = []
-        cached = self.generation.cached_summaries(item_ids, user_id)  # deleted, textless left out
+        # deleted and textless items are left out
+        cached = self.generation.cached_summaries(item_ids, user_id, recall=self._recall)
         for position, item_id in enumerate(item_ids):
             hit = cached.get(item_id)
             if hit is not None:
-                if hit.text:  # a fallback left with nothing servable (every sentence banned)
+                if hit.text:
                     texts[item_id] = hit.text
             elif item_id in cached:
                 missing.append(item_id)
@@ -90,15 +114,22 @@ class FeedSummaries:
                 lambda: all((i, user_id) not in self._queued for i in queued),
                 max(0.0, deadline - time.monotonic()),
             )
-            waiting = {i for i in queued if (i, user_id) in self._queued}
+            unsettled = {i for i in queued if (i, user_id) in self._queued}
             closed = self._closed
         # written meanwhile, by this request's thread work or for another reader of the bucket
         # (a fully cached feed, the usual one, skips the second read of the reader's profile)
-        if written := [i for i in missing if i not in waiting]:
-            done = self.generation.cached_summaries(written, user_id)
-            texts.update((i, hit.text) for i, hit in done.items() if hit is not None and hit.text)
-        pending = frozenset() if closed else frozenset(i for i in missing if i not in texts)
-        return AttachedSummaries(texts=texts, pending=pending)
+        if written := [i for i in missing if i not in unsettled]:
+            done = self.generation.cached_summaries(written, user_id, recall=self._recall)
+            for i in written:
+                hit = done.get(i)
+                if hit is not None and hit.text:
+                    texts[i] = hit.text
+                elif hit is None and i in done:  # not written (no room in the queue, a failure)
+                    unsettled.add(i)
+                # else settled empty, or deleted meanwhile: nothing more will come
+        return AttachedSummaries(
+            texts=texts, pending=frozenset() if closed else frozenset(unsettled)
+        )
 
     def pending(self) -> int:
         """Summaries queued or being written now."""
@@ -117,6 +148,7 @@ class FeedSummaries:
             self._closed = True
             self._queue.clear()
             self._queued.clear()
+            self._outages.clear()
             self._cond.notify_all()
             thread = self._thread
         if thread is not None:
@@ -165,7 +197,9 @@ class FeedSummaries:
                 _, _, key = heapq.heappop(self._queue)
                 self._busy = True
             try:
-                self.generation.summary(*key)
+                out = self.generation.summary(*key)
+                if "backend" in out.failed_checks:  # an outage's fallback: not cached
+                    self._remember(out)
             except (NotFound, InvalidInput) as exc:  # deleted meanwhile, or no text at all
                 log.info("no summary for %s in a feed: %s", key[0], exc)
             except Exception:  # a bug or a broken store: logged, and the thread goes on
@@ -175,3 +209,23 @@ class FeedSummaries:
                     self._busy = False
                     self._queued.discard(key)
                     self._cond.notify_all()
+
+    def _remember(self, served: GeneratedText) -> None:
+        """Serve an outage's fallback to feeds until `retry_s` has passed."""
+        with self._cond:
+            self._outages[served.cache_key] = (time.monotonic(), served)
+            self._outages.move_to_end(served.cache_key)
+            while len(self._outages) > self.max_pending:
+                self._outages.popitem(last=False)
+
+    def _recall(self, cache_key: str) -> GeneratedText | None:
+        """The outage's fallback remembered under `cache_key`, None once it is due a retry
+        (the feed then queues the item again, and the model is asked)."""
+        with self._cond:
+            found = self._outages.get(cache_key)
+            if found is None:
+                return None
+            if time.monotonic() - found[0] >= self.retry_s:
+                del self._outages[cache_key]
+                return None
+            return found[1]

@@ -57,7 +57,7 @@ class PruneReport:
 @dataclass(frozen=True)
 class BatchReport:
     """`skipped`: items the task has nothing to work from (no title or body; no title for ad
-    copy and descriptions), not counted in `generated`."""
+    copy and descriptions) or deleted while the batch ran, not counted in `generated`."""
 
     task: str
     items: int
@@ -68,7 +68,7 @@ class BatchReport:
     skipped: int = 0
 
     def summary(self) -> str:
-        skipped = f"{self.skipped} skipped (no text), " if self.skipped else ""
+        skipped = f"{self.skipped} skipped (no text or deleted), " if self.skipped else ""
         return (
             f"{self.task}: {self.items} items, {self.generated} generated, "
             f"{self.cache_hits} from the cache, {self.fallbacks} with extractive fallback, "

@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, Literal
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 from tqdm.auto import tqdm
 
@@ -31,7 +31,7 @@ from feedcraft.config import Settings
 from feedcraft.ctr import encoder_for
 from feedcraft.domain import Item
 from feedcraft.embeddings.base import Encoder
-from feedcraft.errors import InvalidInput
+from feedcraft.errors import InvalidInput, NotFound
 from feedcraft.llm import (
     GENERATION_REVISION,
     AdCopyRequest,
@@ -51,13 +51,13 @@ from feedcraft.services.headlines import (
 )
 from feedcraft.services.single_flight import SingleFlight
 from feedcraft.services.text_keys import (
-    KEY_VERSION,
     digest,
     forget_item_texts,
     item_key_prefix,
     item_version,
     key_parts,
 )
+from feedcraft.services.text_prune import prune_texts
 from feedcraft.storage import Store
 
 __all__ = [
@@ -73,7 +73,6 @@ Task = Literal["summary", "headlines", "ad_copy", "product_description"]
 TASKS: tuple[Task, ...] = ("summary", "headlines", "ad_copy", "product_description")
 # The CLI's subcommand names, accepted wherever a task is named.
 _TASK_ALIASES = {"ad-copy": "ad_copy", "description": "product_description"}
-_PRUNE_BATCH = 500
 NO_PROFILE = "any"
 
 
@@ -171,10 +170,23 @@ class GenerationService:
             f"{self._model_key()}/{digest(params)}"
         )
 
+    def _settle(self, task: str, item_id: str) -> None:
+        """After a write, keep only what the catalogue's item as it is now can serve. Read
+        after the put, not before: a delete that commits before this read is seen here (every
+        entry of the item goes), one after it drops the entry itself (`delete_items` clears
+        the texts after the catalogue); an edit seen here makes the entry just written stale."""
+        try:
+            current = self.store.catalogue.get(item_id)
+        except NotFound:  # deleted while the model ran: erasing it must leave no text
+            forget_item_texts(self.store, item_id)
+            return
+        self._trim(task, current)
+
     def _trim(self, task: str, item: Item) -> None:
-        """Run whenever the item's current version is written: entries of its earlier
-        versions can never be served again (their key names the old content), and beyond
-        `[llm] cache_entries_per_item` of the current one the oldest written go."""
+        """Entries of versions other than `item`'s (the catalogue's current one, never the one
+        a request read when it began: an edit may have landed since) can never be served
+        again, and beyond `[llm] cache_entries_per_item` of the current one the oldest
+        written go."""
         cache = self.store.text_cache
         current = item_version(item)
         keys = list(cache.keys(f"{self.item_prefix(item.id)}{task}/"))
@@ -191,35 +203,7 @@ class GenerationService:
         """Drop cached texts that can never be served: of items deleted or edited since
         (always), and with `other_models` also those written by another model, other
         guardrail settings or an older feedcraft (`GENERATION_REVISION`)."""
-        start = time.perf_counter()
-        current_model = self._model_key()
-        examined = stale = other = 0
-        batch: list[str] = []
-        for key in self.store.text_cache.keys(f"{KEY_VERSION}/"):
-            examined += 1
-            batch.append(key)
-            if len(batch) >= _PRUNE_BATCH:
-                s, o = self._prune(batch, current_model, other_models)
-                stale, other, batch = stale + s, other + o, []
-        s, o = self._prune(batch, current_model, other_models)
-        return PruneReport(
-            examined=examined,
-            removed_stale=stale + s,
-            removed_other_models=other + o,
-            seconds=time.perf_counter() - start,
-        )
-
-    def _prune(self, keys: list[str], current_model: str, other_models: bool) -> tuple[int, int]:
-        parts = {k: key_parts(k) for k in keys}
-        ids = sorted({unquote(p[1]) for p in parts.values()})
-        items = self.store.catalogue.get_many(ids)
-        versions = {i: item_version(it) for i, it in items.items() if not it.stub}
-        stale = {k for k, p in parts.items() if versions.get(unquote(p[1])) != p[3]}
-        other = {
-            k for k, p in parts.items() if other_models and k not in stale and p[5] != current_model
-        }
-        self.store.text_cache.delete(sorted(stale | other))
-        return len(stale), len(other)
+        return prune_texts(self.store, self._model_key(), other_models=other_models)
 
     def forget_item(self, item_id: str) -> int:
         """Drop every cached generation of an item (e.g. when it is deleted)."""
@@ -266,17 +250,23 @@ class GenerationService:
         )
 
     def cached_summaries(
-        self, item_ids: Sequence[str], user_id: str | None = None, *, max_length: int | None = None
+        self,
+        item_ids: Sequence[str],
+        user_id: str | None = None,
+        *,
+        max_length: int | None = None,
+        recall: Callable[[str], GeneratedText | None] | None = None,
     ) -> dict[str, GeneratedText | None]:
         """What `summary` would serve for each stored item, None where the cache does not hold
         it yet; items the catalogue lacks, and items with no text to summarise, are left out.
         Never runs a model, and reads the reader's profile and the items once for all (a feed
-        asks for many)."""
+        asks for many). `recall` is asked, by cache key, where the cache holds nothing (a
+        feed's memory of an outage's fallbacks, which are not cached)."""
         items = self.store.catalogue.get_many(list(item_ids))
         terms = self.profile_terms(user_id)
         params = {"max_length": max_length}
         return {
-            i: self._lookup("summary", item, terms, params)
+            i: self._lookup("summary", item, terms, params, recall)
             for i, item in items.items()
             if item.title.strip() or item.body.strip()
         }
@@ -374,7 +364,8 @@ class GenerationService:
         """Fill the cache for `task` over `item_ids` (default: every full item, in id order).
 
         Items already cached cost a lookup only, so an interrupted batch resumes where it
-        stopped. Summaries are generated for the no-profile bucket.
+        stopped. Summaries are generated for the no-profile bucket. Items deleted while it
+        runs are counted as skipped.
         """
         task = _task_name(task)
         if limit is not None and limit < 0:
@@ -390,11 +381,17 @@ class GenerationService:
         start = time.perf_counter()
         hits = fallbacks = skipped = 0
         for item_id in tqdm(ids, desc=f"generate {task}", unit="item", disable=not show):
-            item = self.store.catalogue.get(item_id)
-            if missing_text(task, item) is not None:  # legal (a title may be empty): counted
+            try:
+                item = self.store.catalogue.get(item_id)
+                if missing_text(task, item) is not None:  # legal (a title may be empty)
+                    skipped += 1
+                    continue
+                out = self.generate(task, item_id)
+            except NotFound:  # deleted (a tombstone) since listed: counted; a typo is not
+                if not self.store.catalogue.deleted([item_id]):
+                    raise
                 skipped += 1
                 continue
-            out = self.generate(task, item_id)
             hits += out.cache_hit
             fallbacks += out.fallback
         return BatchReport(
@@ -517,16 +514,22 @@ class GenerationService:
         if "backend" not in result.failed_checks:
             meta = {"task": task, "item_id": item.id, "bucket": bucket, "model": self.model_name}
             self.store.text_cache.put(key, json.dumps(value, ensure_ascii=False), meta)
-            self._trim(task, item)
+            self._settle(task, item.id)
         return self._served(task, item, terms, bucket, key, value, hit=False, start=start)
 
     def _lookup(
-        self, task: str, item: Item, terms: tuple[str, ...], params: dict[str, Any]
+        self,
+        task: str,
+        item: Item,
+        terms: tuple[str, ...],
+        params: dict[str, Any],
+        recall: Callable[[str], GeneratedText | None] | None = None,
     ) -> GeneratedText | None:
         start = time.perf_counter()
         bucket = self.bucket_of(terms)
         key = self.cache_key(task, item, bucket, params)
-        return self._read(task, item, terms, bucket, key, start)
+        found = self._read(task, item, terms, bucket, key, start)
+        return found if found is not None or recall is None else recall(key)
 
     def _read(
         self, task: str, item: Item, terms: tuple[str, ...], bucket: str, key: str, start: float
