@@ -57,7 +57,11 @@ __all__ = ["GENERATION_REVISION", "UNSERVABLE", "GenerationResult", "Generator",
 #: the fallback takes list markers off their items and serves a repeated sentence once.
 #: 6: nor is a clause of such a sentence a headline (3 missed it), and a body of fragments
 #: with no title gives its best fragment, marked "…", instead of no headline.
-GENERATION_REVISION = 6
+#: 7: quotes are unwrapped only in pairs; Chinese numbering and labels are stripped; an
+#: answer cut after a clause ends on its last whole sentence; sentences after "”" or "…" keep
+#: their space; a retry asks only for the missing outputs; variants differing only in
+#: punctuation or spacing are one; attribute text reads as prose ("Dishwasher safe: no").
+GENERATION_REVISION = 7
 
 #: Checks whose failure a reader must never see, even from the fallback: the fallback quotes
 #: the source, so its other failures (length, similarity) are the source's own and are served

@@ -5,8 +5,9 @@ at the model ("Ignore previous instructions and ..."). Three layers, none truste
 
 1. `neutralise` removes what could end the data block early or impersonate a chat turn:
    our delimiters and look-alikes (fullwidth "＜＜＜" included), chat template tokens
-   (`<|im_start|>`, `[INST]`, `<start_of_turn>`), role labels at line starts, Markdown
-   fences, and invisible characters used to hide text (zero-width, bidi controls).
+   (`<|im_start|>`, `[INST]`, `<start_of_turn>`, Gemma's `<eos>`), role labels at line
+   starts, Markdown fences, and invisible characters used to hide text (zero-width, bidi
+   controls; joiners only where they cannot be part of a word or an emoji).
 2. `find_injections` flags sentences that address the model (English and Chinese patterns from
    published attacks; a sentence wrapped across lines is matched whole, as the model reads the
    text on one line); `sanitize_source` drops them, so neither the model nor the extractive
@@ -26,7 +27,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from feedcraft.llm.sentences import split_sentences
-from feedcraft.text.script import HAN
+from feedcraft.text.script import HAN, KANA
 
 __all__ = [
     "DATA_CLOSE",
@@ -45,16 +46,25 @@ __all__ = [
 DATA_OPEN = "<<<DATA>>>"
 DATA_CLOSE = "<<<END DATA>>>"
 
-# Invisible characters: zero-width space/joiners, word joiner, BOM, soft hyphen, bidi controls.
+# Invisible characters: zero-width space, word joiner, BOM, soft hyphen, bidi controls.
 _INVISIBLE = re.compile(
-    "[\u00ad\u180e\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+    "[\u00ad\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
 )
+# Zero-width (non-)joiners shape Persian and Indic words and build emoji sequences, so they
+# stay between two such characters; next to ASCII or Han they can only split a delimiter, a
+# chat token or an injection pattern ("<\u200d|im_start|>", "Ig\u200dnore", "忽\u200d略").
+_JOINER = re.compile("[\u200c\u200d]")
+# Line and paragraph separators end a line: deleting them would glue two sentences.
+_SEPARATORS = {0x2028: "\n", 0x2029: "\n"}
 # Chat-template tokens and tags that open or close a turn: a strong sign of an attack.
 _CHAT_TOKEN = re.compile(
     r"<\|[^|<>\n]{0,40}\|>"  # <|im_start|>, <|endoftext|>, <|eot_id|>, <|system|>
     r"|\[/?(?:INST|SYS|SYSTEM|USER|ASSISTANT)\]|<</?SYS>>"
     r"|</?(?:s|start_of_turn|end_of_turn|think|system|user|assistant|instructions?"
     r"|data|article|source|document|context|prompt)\b[^<>\n]{0,40}>"
+    # Gemma's special tokens: its packaged tokenizer reads them as control tokens
+    r"|<(?:eos|bos|pad|unk|mask|start_of_image|end_of_image|image_soft_token|unused\d{1,4})>"
+    r"|\[@BOS@\]"
     r"|(?-i:<<<\s*(?:END\s+)?DATA\s*>>>|\bEND\s+(?:OF\s+)?DATA\b)",
     re.IGNORECASE,
 )
@@ -151,12 +161,26 @@ _FOLD.update({ord(c): ord("<") for c in "〈‹﹤"} | {ord(c): ord(">") for c i
 
 
 def _fold(text: str) -> str:
-    return _INVISIBLE.sub("", (text or "").translate(_FOLD))
+    return strip_invisible((text or "").translate(_FOLD))
+
+
+def _joins(ch: str) -> bool:
+    """True when a joiner next to `ch` may be meaningful: a letter, mark or symbol (emoji,
+    skin tone) outside ASCII and CJK, whose patterns and tokens it could only hide."""
+    if not ch or ch.isascii() or HAN.match(ch) or KANA.match(ch):
+        return False
+    return unicodedata.category(ch)[0] in "LM" or unicodedata.category(ch) in ("So", "Sk")
+
+
+def _joiner(m: re.Match[str]) -> str:
+    text, i = m.string, m.start()
+    return m[0] if i > 0 and _joins(text[i - 1]) and _joins(text[i + 1 : i + 2]) else ""
 
 
 def strip_invisible(text: str) -> str:
-    """`text` without zero-width, bidi-control and soft-hyphen characters (NFKC keeps them)."""
-    return _INVISIBLE.sub("", text)
+    """`text` without zero-width, bidi-control and soft-hyphen characters (NFKC keeps them);
+    joiners stay only inside words and emoji, line separators become newlines."""
+    return _JOINER.sub(_joiner, _INVISIBLE.sub("", text.translate(_SEPARATORS)))
 
 
 def has_control_markup(text: str) -> bool:
@@ -290,11 +314,18 @@ def _joined(pieces: list[tuple[int, str]]) -> str:
     return join_sentences([piece for _, piece in pieces])
 
 
+# What may close a sentence after its last word, in any script: looked past to find out
+# whether the sentence is Chinese ("好。”" is, "over.”" is not).
+_CLOSING = "\"'”’)）」』]…"
+
+
 def join_sentences(sentences: list[str]) -> str:
-    """Sentences back into text: a space after Latin script, nothing after Chinese."""
+    """Sentences back into text: a space after Latin script, nothing after Chinese (Han or
+    kana, or CJK full-width punctuation), where sentences are written without spaces."""
     out = ""
     for sentence in sentences:
-        if out and not HAN.match(out[-1]) and out[-1] not in "。！？；，、：…」』”）":
+        last = out.rstrip(_CLOSING)[-1:]
+        if out and not (HAN.match(last) or KANA.match(last) or (last and last in "。！？；，、：")):
             out += " "
         out += sentence
     return out

@@ -7,19 +7,21 @@ source goes through `safety.sanitize_source` and sits between the data delimiter
 instruction comes last, where small models attend best. Each task also carries few-shot
 completion prompts (`fewshot`) for backends whose `prompt_style` is "completion": the packaged
 small models, which follow worked examples far better than instructions. Post-processing
-removes what models add around the answer (preambles, quotes, numbering, an unfinished last
-sentence) but never repairs content: a wrong answer must fail the guardrails, not be hidden.
+(`cleanup`) removes what models add around the answer (preambles, quotes, numbering, an
+unfinished last sentence) but never repairs content: a wrong answer must fail the guardrails,
+not be hidden.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from feedcraft.errors import InvalidInput
 from feedcraft.llm.base import Message, SamplingParams
+from feedcraft.llm.cleanup import postprocess_headline as _postprocess_headline
+from feedcraft.llm.cleanup import postprocess_prose as _postprocess_prose
 from feedcraft.llm.extractive import ExtractiveSummarizer
 from feedcraft.llm.fewshot import (
     STOP,
@@ -33,12 +35,14 @@ from feedcraft.llm.safety import (
     DATA_CLOSE,
     DATA_OPEN,
     SanitizedSource,
+    find_injections,
     join_sentences,
     neutralise,
     sanitize_source,
+    strip_invisible,
     wrap_source,
 )
-from feedcraft.llm.sentences import count_units, split_sentences, truncate_units
+from feedcraft.llm.sentences import count_units, truncate_units
 from feedcraft.text.language import detect_language, language_code
 from feedcraft.text.script import has_han
 
@@ -118,27 +122,13 @@ _INSTRUCTIONS = {
         "zh": "根据上面的资料写一段产品介绍，不超过{n}个字，写成一段话。只提到列出的属性。",
     },
 }
+_ONLY_INSTRUCTION = "holds only an instruction to the model, no content"
 _GENERAL_READER = {"en": "general news", "zh": "综合新闻"}
 _OTHER_LANGUAGE = " Answer in the language of the data."
 _LABELS = {
     "en": {"title": "Title", "product": "Product", "campaign": "Campaign", "audience": "Audience"},
     "zh": {"title": "标题", "product": "产品", "campaign": "活动", "audience": "受众"},
 }
-
-# Labels models put before an answer ("Summary:", "**Headline 2:**", "标题：").
-_LABEL = re.compile(
-    r"^\s*(?:[#>*_\-•]+\s*)?(?:\**\s*)?(?:(?:new\s+|alternative\s+)?(?:headline|title|summary"
-    r"|ad\s*copy|ad|product\s+description|description|answer|option|variant)\s*\d*"
-    r"|标题|標題|摘要|总结|總結|广告文案|廣告文案|广告|廣告|产品介绍|產品介紹|回答)\s*\**\s*[:：]\s*",
-    re.I,
-)
-_INTRO = re.compile(
-    r"^\s*(?:sure|certainly|of course|okay|ok)?[,!.]?\s*(?:here(?:'s| is| are)\b[^\n:]{0,60}"
-    r"|以下是[^\n：:]{0,20})[:：]\s*",
-    re.I,
-)
-_ENUM = re.compile(r"^\s*(?:[-*•]+|\(?\d{1,2}[.)]|#{1,6})\s+")
-_QUOTES = "\"'“”‘’「」『』*`"
 
 
 @dataclass(frozen=True)
@@ -193,7 +183,7 @@ class SummaryRequest:
     language: str | None = None
 
     def __post_init__(self) -> None:
-        _check_text(self.title + self.body, "body")
+        _check_article(self.title, self.body)
         _check_terms(self.interests, "interests")
         _check_length(self.max_length)
 
@@ -209,7 +199,7 @@ class HeadlineRequest:
     language: str | None = None
 
     def __post_init__(self) -> None:
-        _check_text(self.title + self.body, "body")
+        _check_article(self.title, self.body)
         if not isinstance(self.n, int) or not 1 <= self.n <= 10:
             raise InvalidInput(f"must be between 1 and 10, got {self.n!r}", field="n")
         _check_length(self.max_length)
@@ -229,6 +219,8 @@ class AdCopyRequest:
     def __post_init__(self) -> None:
         _check_text(self.product, "product")
         _check_text(self.audience, "audience")
+        _check_text(self.description, "description", required=False)
+        _check_text(self.campaign, "campaign", required=False)
         _check_length(self.max_length)
 
 
@@ -243,8 +235,12 @@ class ProductDescriptionRequest:
 
     def __post_init__(self) -> None:
         _check_text(self.name, "name")
+        if not isinstance(self.attributes, Sequence) or isinstance(self.attributes, str):
+            raise InvalidInput("expected a list of (name, value) pairs", field="attributes")
         for i, pair in enumerate(self.attributes):
-            if len(pair) != 2 or not all(isinstance(x, str) for x in pair):
+            if not isinstance(pair, tuple | list) or len(pair) != 2:
+                raise InvalidInput(f"element {i} is not a (name, value) pair", field="attributes")
+            if not all(isinstance(x, str) for x in pair):
                 raise InvalidInput(f"element {i} is not a (name, value) pair", field="attributes")
         _check_length(self.max_length)
 
@@ -252,18 +248,55 @@ class ProductDescriptionRequest:
     def from_mapping(
         cls, name: str, attributes: Mapping[str, object], **kwargs: object
     ) -> ProductDescriptionRequest:
-        pairs = tuple((str(k), str(v)) for k, v in attributes.items() if str(v).strip())
-        return cls(name, pairs, **kwargs)  # type: ignore[arg-type]
+        """A request from a mapping of attribute values of any type: missing ones (None, "",
+        []) are left out, and the rest written as a reader would, not as Python's repr."""
+        hint = kwargs.get("language")
+        zh = language_code(hint) == "zh" if isinstance(hint, str) and hint.strip() else None
+        if zh is None:
+            zh = isinstance(name, str) and has_han(name)
+        pairs = []
+        for key, value in attributes.items():
+            text = _attribute_text(value, zh=zh)
+            if text.strip():
+                pairs.append((str(key), text))
+        return cls(name, tuple(pairs), **kwargs)  # type: ignore[arg-type]
 
 
-def _check_text(text: str, name: str) -> None:
-    if not isinstance(text, str) or not text.strip():
+def _attribute_text(value: object, *, zh: bool) -> str:
+    """An attribute value as text: yes/no for a flag (是/否 in Chinese), a list's items
+    joined, nothing for a missing value."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return ("是" if value else "否") if zh else ("yes" if value else "no")
+    if isinstance(value, list | tuple | set | frozenset):
+        items = sorted(value, key=str) if isinstance(value, set | frozenset) else value
+        texts = [_attribute_text(v, zh=zh) for v in items]
+        return ("、" if zh else ", ").join(t for t in texts if t.strip())
+    return str(value)
+
+
+def _check_text(text: str, name: str, *, required: bool = True) -> None:
+    """A string field: a wrong type is refused by name, not left to fail as a TypeError;
+    a required one must hold something visible (zero-width characters are nothing)."""
+    if not isinstance(text, str):
+        raise InvalidInput(f"expected a string, got {type(text).__name__}", field=name)
+    if required and not strip_invisible(text).strip():
         raise InvalidInput("must not be empty", field=name)
+
+
+def _check_article(title: str, body: str) -> None:
+    """Title and body are strings, and together not empty (either alone may be)."""
+    _check_text(title, "title", required=False)
+    _check_text(body, "body", required=False)
+    _check_text(title + body, "body")
 
 
 def _check_terms(terms: Sequence[str], name: str) -> None:
     if isinstance(terms, str):
         raise InvalidInput("expected a list of strings, got a string", field=name)
+    if not isinstance(terms, Sequence):
+        raise InvalidInput(f"expected a list of strings, got {type(terms).__name__}", field=name)
     if any(not isinstance(t, str) for t in terms):
         raise InvalidInput("every element must be a string", field=name)
 
@@ -328,43 +361,6 @@ def _max_tokens(max_length: int) -> int:
     return int(max_length * 2) + 16
 
 
-def _strip_answer(line: str) -> str:
-    line = _INTRO.sub("", line, count=1)
-    line = _LABEL.sub("", line, count=1)
-    line = _ENUM.sub("", line, count=1)
-    line = _LABEL.sub("", line, count=1)
-    return line.strip().strip(_QUOTES).strip()
-
-
-def _postprocess_prose(max_length: int) -> Callable[[str], list[str]]:
-    def run(raw: str) -> list[str]:
-        lines = [_strip_answer(x) for x in raw.strip().splitlines()]
-        text = join_sentences([x for x in lines if x])
-        sentences = split_sentences(text)
-        if len(sentences) > 1 and not sentences[-1].endswith(tuple("。！？.!?…\"'”’」』)）")):
-            sentences = sentences[:-1]  # cut off by max_tokens
-        kept: list[str] = []
-        used = 0
-        for sentence in sentences:
-            n = count_units(sentence)
-            if kept and used + n > max_length:
-                break
-            kept.append(sentence)
-            used += n
-        out = join_sentences(kept)
-        return [out] if out else []
-
-    return run
-
-
-def _postprocess_headline(raw: str) -> list[str]:
-    for line in raw.strip().splitlines():
-        clean = _strip_answer(line).rstrip(".。")
-        if clean:
-            return [clean.strip(_QUOTES).strip()]
-    return []
-
-
 @dataclass(frozen=True)
 class _Article:
     """An article request's language, sanitised title and body, the labelled text the model
@@ -385,6 +381,12 @@ class _Article:
         lang = _template_language(language)
         title = sanitize_source(request.title)
         body = sanitize_source(request.body)
+        if not count_units(f"{title.text} {body.text}"):
+            # nothing left to summarise: refused by name, as ad copy refuses such a product,
+            # rather than an empty result that looks like a generation failure
+            if title.removed or body.removed:
+                raise InvalidInput(_ONLY_INSTRUCTION, field="body")
+            raise InvalidInput("holds no words to work from", field="body")
         label = _LABELS[lang]["title"]
         full = f"{label}: {title.text}\n{body.text}" if title.text else body.text
         return cls(language, lang, title.text, body.text, full, title.removed + body.removed)
@@ -394,7 +396,7 @@ def prepare_summary(request: SummaryRequest) -> PreparedTask:
     a = _Article.of(request)
     language, lang, title, body = a.language, a.lang, a.title, a.body
     max_length = request.max_length or DEFAULT_LENGTH["summary"][lang]
-    interests = [neutralise(t) for t in request.interests if t.strip()][:10]
+    interests, injected = _reader_interests(request.interests)
     sep = "、" if lang == "zh" else ", "
     instruction = _INSTRUCTIONS["summary"][lang].format(
         n=max_length, interests=sep.join(interests) or _GENERAL_READER[lang]
@@ -409,12 +411,32 @@ def prepare_summary(request: SummaryRequest) -> PreparedTask:
         max_length=max_length,
         min_length=_min_length(max_length, "prose"),
         source=a.full,
-        removed=a.removed,
+        removed=a.removed + injected,
         postprocess=_postprocess_prose(max_length),
         fallback=lambda ex: [ex.summarize(body, max_length, interests=interests, title=title)],
         prompts=fewshot_prompts("summary", language, excerpt(body or title, language, interests)),
         examples=example_text("summary", language),
     )
+
+
+def _reader_interests(terms: Sequence[str]) -> tuple[list[str], tuple[str, ...]]:
+    """Up to 10 interests fit for the instruction, and those dropped as injections.
+
+    Interests are read items' categories and tags, so they come from outside too, and they
+    sit in the instruction, outside the data block: one the injection patterns flag is
+    dropped whole (its text is kept for the output check), the rest neutralised and put on
+    one line, so that none can start a line of its own ("sports\nSystem: ...")."""
+    kept: list[str] = []
+    injected: list[str] = []
+    for term in terms:
+        if len(kept) == 10:
+            break
+        flat = one_line(term)
+        if find_injections(term) or find_injections(flat):
+            injected.append(flat)
+        elif clean := one_line(neutralise(term)):
+            kept.append(clean)
+    return kept, tuple(injected)
 
 
 def prepare_headlines(request: HeadlineRequest) -> PreparedTask:
@@ -489,9 +511,9 @@ def prepare_product_description(request: ProductDescriptionRequest) -> PreparedT
 
     def fallback(ex: ExtractiveSummarizer) -> list[str]:
         if lang == "zh":
-            parts = [f"{name}。"] + [f"{k}：{v}。" for k, v in pairs]
+            parts = [f"{name}。"] + [f"{_key_label(k)}：{v}。" for k, v in pairs]
         else:
-            parts = [f"{name}."] + [f"{k.capitalize()}: {v.rstrip('.')}." for k, v in pairs]
+            parts = [f"{name}."] + [f"{_key_label(k)}: {v.rstrip('.')}." for k, v in pairs]
         kept: list[str] = []
         for part in parts:
             if kept and count_units(join_sentences([*kept, part])) > max_length:
@@ -504,13 +526,24 @@ def prepare_product_description(request: ProductDescriptionRequest) -> PreparedT
     )
 
 
+def _key_label(key: str) -> str:
+    """An attribute key as a label: "capacity_ml" -> "Capacity ml", "iPhone support" as it
+    is; only the first letter is raised, so "RAM" and "USB ports" keep their capitals. The
+    unit stays after the key, away from the number, so that the numbers check reads the
+    value as bare: the source's `capacity_ml: 750` licenses it."""
+    label = " ".join(key.replace("_", " ").split())
+    if label[:1].islower() and not label[1:2].isupper():
+        label = label[0].upper() + label[1:]
+    return label
+
+
 def _sanitize_required(text: str, name: str) -> SanitizedSource:
     """`text` sanitised like a source (instructions removed), on one line. The short fields
     (product name, audience) reach the prompt and the fallback verbatim, so they get the same
     treatment as an article; one that was nothing but an instruction is refused by name."""
     clean = sanitize_source(text)
     if not clean.text.strip():
-        raise InvalidInput("holds only an instruction to the model, no content", field=name)
+        raise InvalidInput(_ONLY_INSTRUCTION, field=name)
     return SanitizedSource(one_line(clean.text), clean.removed)
 
 
