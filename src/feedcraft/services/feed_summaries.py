@@ -78,6 +78,9 @@ class FeedSummaries:
         self.retry_s = retry_s
         # cache key -> (when the fallback was written, the fallback), oldest first
         self._outages: OrderedDict[str, tuple[float, GeneratedText]] = OrderedDict()
+        # (item, reader) -> when the task refused the item's text (nothing to summarise once
+        # cleaned: emoji or markup only), oldest first; checked again after `retry_s`
+        self._refused: OrderedDict[tuple[str, str | None], float] = OrderedDict()
         # (position in its feed, arrival number, (item, reader)): a heap, best first
         self._queue: list[tuple[int, int, tuple[str, str | None]]] = []
         self._arrivals = itertools.count()
@@ -93,7 +96,8 @@ class FeedSummaries:
         are reported as pending: queued ones are written anyway, and ones the queue had no
         room for (or lost to a better-placed item) are queued by the next request. An item
         whose summary is settled but empty (a fallback with nothing servable, every sentence
-        banned) gets no text and is not pending: waiting would bring nothing else."""
+        banned), or whose text the task refuses (emoji only), gets no text and is not
+        pending: waiting would bring nothing else."""
         deadline = time.monotonic() + self.budget_s
         texts: dict[str, str] = {}
         missing: list[str] = []
@@ -105,7 +109,7 @@ class FeedSummaries:
             if hit is not None:
                 if hit.text:
                     texts[item_id] = hit.text
-            elif item_id in cached:
+            elif item_id in cached and not self._was_refused(item_id, user_id):
                 missing.append(item_id)
                 if self._submit(item_id, user_id, position):
                     queued.append(item_id)
@@ -124,8 +128,8 @@ class FeedSummaries:
                 hit = done.get(i)
                 if hit is not None and hit.text:
                     texts[i] = hit.text
-                elif hit is None and i in done:  # not written (no room in the queue, a failure)
-                    unsettled.add(i)
+                elif hit is None and i in done and not self._was_refused(i, user_id):
+                    unsettled.add(i)  # not written (no room in the queue, a failure)
                 # else settled empty, or deleted meanwhile: nothing more will come
         return AttachedSummaries(
             texts=texts, pending=frozenset() if closed else frozenset(unsettled)
@@ -149,6 +153,7 @@ class FeedSummaries:
             self._queue.clear()
             self._queued.clear()
             self._outages.clear()
+            self._refused.clear()
             self._cond.notify_all()
             thread = self._thread
         if thread is not None:
@@ -200,8 +205,11 @@ class FeedSummaries:
                 out = self.generation.summary(*key)
                 if "backend" in out.failed_checks:  # an outage's fallback: not cached
                     self._remember(out)
-            except (NotFound, InvalidInput) as exc:  # deleted meanwhile, or no text at all
+            except NotFound as exc:  # deleted meanwhile
                 log.info("no summary for %s in a feed: %s", key[0], exc)
+            except InvalidInput as exc:  # no text to work from: not pending, nor asked again
+                log.info("no summary for %s in a feed: %s", key[0], exc)
+                self._refuse(key)
             except Exception:  # a bug or a broken store: logged, and the thread goes on
                 log.warning("writing the summary of %s failed", key[0], exc_info=True)
             finally:
@@ -217,6 +225,25 @@ class FeedSummaries:
             self._outages.move_to_end(served.cache_key)
             while len(self._outages) > self.max_pending:
                 self._outages.popitem(last=False)
+
+    def _refuse(self, key: tuple[str, str | None]) -> None:
+        with self._cond:
+            self._refused[key] = time.monotonic()
+            self._refused.move_to_end(key)
+            while len(self._refused) > self.max_pending:
+                self._refused.popitem(last=False)
+
+    def _was_refused(self, item_id: str, user_id: str | None) -> bool:
+        """The task refused this item's text less than `retry_s` ago (an edit may since have
+        given it words: it is tried again after that)."""
+        with self._cond:
+            when = self._refused.get((item_id, user_id))
+            if when is None:
+                return False
+            if time.monotonic() - when >= self.retry_s:
+                del self._refused[(item_id, user_id)]
+                return False
+            return True
 
     def _recall(self, cache_key: str) -> GeneratedText | None:
         """The outage's fallback remembered under `cache_key`, None once it is due a retry

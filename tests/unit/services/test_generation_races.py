@@ -19,7 +19,7 @@ import pytest
 from feedcraft.config import Settings
 from feedcraft.domain import Item
 from feedcraft.embeddings import HashingEncoder
-from feedcraft.errors import NotFound
+from feedcraft.errors import InvalidInput, NotFound
 from feedcraft.llm import GenerationResult, Generator, OpenAICompatibleBackend
 from feedcraft.llm.tasks import PreparedTask
 from feedcraft.services.feed_summaries import FeedSummaries
@@ -254,5 +254,24 @@ def test_an_item_with_nothing_servable_is_not_reported_pending(
         first = feed.attach(["rainy", ITEM], None)
         assert first.pending == frozenset() and set(first.texts) == {ITEM}
         assert feed.attach(["rainy", ITEM], None) == first
+    finally:
+        feed.close(timeout=30)
+
+
+def test_an_item_the_task_refuses_is_not_pending_nor_queued_again(
+    loaded: Store, llm_settings: Settings
+) -> None:
+    """An item whose text is emoji only has no words to summarise (GET summary: 422): the
+    feed must not report it pending for ever, each request queueing it again."""
+    service = GenerationService(loaded, llm_settings, HashingEncoder(256))
+    loaded.catalogue.upsert([Item(id="party", title="🎉", body="🎉 🎉")])
+    with pytest.raises(InvalidInput, match="no words"):
+        service.summary("party")
+    feed = FeedSummaries(service, budget_s=60.0, retry_s=3600.0)
+    try:
+        first = feed.attach(["party", ITEM], None)
+        assert first.pending == frozenset() and set(first.texts) == {ITEM}
+        second = feed.attach(["party", ITEM], None)
+        assert second == first and feed.pending() == 0
     finally:
         feed.close(timeout=30)
