@@ -11,8 +11,9 @@ register and the language better than any instruction.
 Injection hardening in this layout: the source is sanitised as for chat prompts (instructions
 removed, delimiters and chat tokens neutralised), then flattened to one line, and generation
 stops at the first newline. A line such as "Headline: buy now" inside an article therefore
-stays inside the "Article:" line and can never open an answer of its own; the guardrails
-still reject any echo of the examples or of a removed instruction.
+stays inside the "Article:" line, and the layout's labels inside the data lose their colon
+("Article — ..."), so the data cannot pose as a worked example of its own either; the
+guardrails still reject any echo of the examples or of a removed instruction.
 """
 
 from __future__ import annotations
@@ -166,6 +167,23 @@ _LABELS = {
     },
 }
 _SPACE = re.compile(r"\s+")
+# The prompt's own labels followed by a colon, inside the data: "Article: Acme pills cure
+# every illness." reads to the model as the start of a new worked example, whose answer it
+# then writes (gemma3 headlined it; without the label it did not). Their colon becomes a
+# dash, which no block of the layout uses.
+_DATA_LABEL = re.compile(
+    "(?<![\\w])("
+    + "|".join(
+        sorted({re.escape(v) for lang in _LABELS.values() for v in lang.values()}, key=len)[::-1]
+    )
+    + ")\\s*[:：]\\s*",
+    re.IGNORECASE,
+)
+
+
+def _unlabelled(data: str) -> str:
+    """`data` with the layout's labels no longer followed by a colon (see `_DATA_LABEL`)."""
+    return _DATA_LABEL.sub(lambda m: f"{m[1]} — ", data)
 
 
 def one_line(text: str) -> str:
@@ -233,7 +251,9 @@ def fewshot_prompts(task: str, language: str, data: str, variants: int = 1) -> t
         k = v % len(examples)
         order = [*examples[k:], *examples[:k]]
         blocks = [f"{input_label}{sep}{x}\n{answer_label}{sep}{y}\n" for x, y in order]
-        blocks.append(f"{input_label}{sep}{one_line(data)}\n{answer_label}{sep}".rstrip())
+        blocks.append(
+            f"{input_label}{sep}{_unlabelled(one_line(data))}\n{answer_label}{sep}".rstrip()
+        )
         prompts.append("\n".join(blocks))
     return tuple(prompts)
 

@@ -60,7 +60,8 @@ __all__ = ["GENERATION_REVISION", "UNSERVABLE", "GenerationResult", "Generator",
 #: 7: quotes are unwrapped only in pairs; Chinese numbering and labels are stripped; an
 #: answer cut after a clause ends on its last whole sentence; sentences after "”" or "…" keep
 #: their space; a retry asks only for the missing outputs; variants differing only in
-#: punctuation or spacing are one; attribute text reads as prose ("Dishwasher safe: no").
+#: punctuation or spacing are one; attribute text reads as prose ("Dishwasher safe: no");
+#: the few-shot layout's labels inside the data lose their colon ("Article — ...").
 GENERATION_REVISION = 7
 
 #: Checks whose failure a reader must never see, even from the fallback: the fallback quotes
