@@ -24,8 +24,9 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from feedcraft.errors import InvalidInput, NotFound
 from feedcraft.services.generated import GeneratedText
@@ -37,6 +38,44 @@ log = logging.getLogger(__name__)
 
 #: How long a feed serves an outage's fallback summary before the model is asked again.
 OUTAGE_RETRY_S = 30.0
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class _Recent(Generic[K, V]):
+    """At most `size` values, each with the time it was put, the oldest forgotten first. Not
+    locked: its owner holds its own lock around every call."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._values: OrderedDict[K, tuple[float, V]] = OrderedDict()
+
+    def put(self, key: K, value: V) -> None:
+        self._values[key] = (time.monotonic(), value)
+        self._values.move_to_end(key)
+        while len(self._values) > self.size:
+            self._values.popitem(last=False)
+
+    def get(self, key: K, ttl: float) -> V | None:
+        """The value put under `key`, None when there is none or it is `ttl` seconds old
+        (it is then forgotten)."""
+        found = self._values.get(key)
+        if found is None:
+            return None
+        if time.monotonic() - found[0] >= ttl:
+            del self._values[key]
+            return None
+        return found[1]
+
+    def clear(self) -> None:
+        self._values.clear()
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(self._values)
 
 
 @dataclass(frozen=True)
@@ -76,11 +115,11 @@ class FeedSummaries:
         self.budget_s = budget_s
         self.max_pending = max_pending
         self.retry_s = retry_s
-        # cache key -> (when the fallback was written, the fallback), oldest first
-        self._outages: OrderedDict[str, tuple[float, GeneratedText]] = OrderedDict()
-        # (item, reader) -> when the task refused the item's text (nothing to summarise once
-        # cleaned: emoji or markup only), oldest first; checked again after `retry_s`
-        self._refused: OrderedDict[tuple[str, str | None], float] = OrderedDict()
+        # cache key -> an outage's fallback, served until the model is due another try
+        self._outages: _Recent[str, GeneratedText] = _Recent(max_pending)
+        # (item, reader) whose text the task refused (nothing to summarise once cleaned:
+        # emoji or markup only); checked again after `retry_s` (an edit may give it words)
+        self._refused: _Recent[tuple[str, str | None], bool] = _Recent(max_pending)
         # (position in its feed, arrival number, (item, reader)): a heap, best first
         self._queue: list[tuple[int, int, tuple[str, str | None]]] = []
         self._arrivals = itertools.count()
@@ -221,38 +260,19 @@ class FeedSummaries:
     def _remember(self, served: GeneratedText) -> None:
         """Serve an outage's fallback to feeds until `retry_s` has passed."""
         with self._cond:
-            self._outages[served.cache_key] = (time.monotonic(), served)
-            self._outages.move_to_end(served.cache_key)
-            while len(self._outages) > self.max_pending:
-                self._outages.popitem(last=False)
+            self._outages.put(served.cache_key, served)
 
     def _refuse(self, key: tuple[str, str | None]) -> None:
         with self._cond:
-            self._refused[key] = time.monotonic()
-            self._refused.move_to_end(key)
-            while len(self._refused) > self.max_pending:
-                self._refused.popitem(last=False)
+            self._refused.put(key, True)
 
     def _was_refused(self, item_id: str, user_id: str | None) -> bool:
-        """The task refused this item's text less than `retry_s` ago (an edit may since have
-        given it words: it is tried again after that)."""
+        """The task refused this item's text less than `retry_s` ago."""
         with self._cond:
-            when = self._refused.get((item_id, user_id))
-            if when is None:
-                return False
-            if time.monotonic() - when >= self.retry_s:
-                del self._refused[(item_id, user_id)]
-                return False
-            return True
+            return self._refused.get((item_id, user_id), self.retry_s) is not None
 
     def _recall(self, cache_key: str) -> GeneratedText | None:
         """The outage's fallback remembered under `cache_key`, None once it is due a retry
         (the feed then queues the item again, and the model is asked)."""
         with self._cond:
-            found = self._outages.get(cache_key)
-            if found is None:
-                return None
-            if time.monotonic() - found[0] >= self.retry_s:
-                del self._outages[cache_key]
-                return None
-            return found[1]
+            return self._outages.get(cache_key, self.retry_s)

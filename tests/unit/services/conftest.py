@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from feedcraft.config import Settings, load_settings
+from feedcraft.services.ingestion import import_jsonl
 from feedcraft.storage import Store, open_store
 
 WIKINEWS = Path(__file__).resolve().parents[3] / "src" / "feedcraft" / "sample" / "wikinews"
@@ -31,3 +32,18 @@ def store(settings: Settings) -> Iterator[Store]:
 def wikinews_dir() -> Path:
     """The bundled 101 Wikinews articles (items.jsonl), real text."""
     return WIKINEWS
+
+
+@pytest.fixture
+def loaded(store: Store, wikinews_dir: Path) -> Store:
+    """The store holding the Wikinews articles (modules that need more override this)."""
+    import_jsonl(store, wikinews_dir, progress=False)
+    return store
+
+
+@pytest.fixture
+def llm_settings(settings: Settings) -> Settings:
+    """The settings with the extractive backend: generation without a model."""
+    return settings.model_copy(
+        update={"llm": settings.llm.model_copy(update={"backend": "extractive"})}
+    )

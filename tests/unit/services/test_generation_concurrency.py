@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
-
-import pytest
 
 from feedcraft.config import Settings
 from feedcraft.embeddings import HashingEncoder
@@ -19,7 +16,6 @@ from feedcraft.llm import GenerationResult, Generator, OpenAICompatibleBackend
 from feedcraft.llm.tasks import PreparedTask
 from feedcraft.services.generated import GeneratedText
 from feedcraft.services.generation import GenerationService
-from feedcraft.services.ingestion import import_jsonl
 from feedcraft.storage import Store
 from ports import free_port
 
@@ -46,19 +42,6 @@ def _service(store: Store, settings: Settings, backend: object = None) -> Genera
     encoder = HashingEncoder(256)
     generator = GatedGenerator(backend, encoder)
     return GenerationService(store, settings, encoder, generator=generator)
-
-
-@pytest.fixture
-def loaded(store: Store, wikinews_dir: Path) -> Store:
-    import_jsonl(store, wikinews_dir, progress=False)
-    return store
-
-
-@pytest.fixture
-def llm_settings(settings: Settings) -> Settings:
-    return settings.model_copy(
-        update={"llm": settings.llm.model_copy(update={"backend": "extractive"})}
-    )
 
 
 def _readers_at_once(service: GenerationService, item_id: str) -> list[GeneratedText]:

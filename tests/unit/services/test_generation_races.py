@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,7 +24,6 @@ from feedcraft.llm.tasks import PreparedTask
 from feedcraft.services.feed_summaries import FeedSummaries
 from feedcraft.services.generated import GeneratedText
 from feedcraft.services.generation import GenerationService
-from feedcraft.services.ingestion import import_jsonl
 from feedcraft.services.items import delete_items
 from feedcraft.storage import Store
 from ports import free_port
@@ -55,19 +53,6 @@ class HeldGenerator(Generator):
         if first and self.after_first is not None:
             self.after_first()
         return out
-
-
-@pytest.fixture
-def loaded(store: Store, wikinews_dir: Path) -> Store:
-    import_jsonl(store, wikinews_dir, progress=False)
-    return store
-
-
-@pytest.fixture
-def llm_settings(settings: Settings) -> Settings:
-    return settings.model_copy(
-        update={"llm": settings.llm.model_copy(update={"backend": "extractive"})}
-    )
 
 
 def _service(store: Store, settings: Settings, backend: object = None) -> GenerationService:

@@ -72,13 +72,6 @@ class CountingGenerator(Generator):
 
 
 @pytest.fixture
-def llm_settings(settings: Settings) -> Settings:
-    return settings.model_copy(
-        update={"llm": settings.llm.model_copy(update={"backend": "extractive"})}
-    )
-
-
-@pytest.fixture
 def loaded(store: Store, wikinews_dir: Path) -> Store:
     import_jsonl(store, wikinews_dir, progress=False)
     store.catalogue.upsert([CHINESE])
