@@ -109,6 +109,12 @@ class LLMSettings(BaseModel):
         description="seconds a feed request may spend writing missing summaries (the one in "
         "progress may overrun); the rest are written in the background for the next request",
     )
+    feed_outage_retry_s: float = Field(
+        default=30.0,
+        ge=0.0,
+        description="seconds feeds serve the fallback after the backend failed, before they "
+        "ask it again for that item and reader bucket (each ask may cost a timeout)",
+    )
     cache_entries_per_item: int = Field(
         default=256,
         ge=1,

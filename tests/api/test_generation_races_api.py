@@ -95,3 +95,12 @@ def test_deleting_an_item_while_its_summary_is_written_leaves_no_text(
         assert out["r"].status_code == 200  # it began before the delete
         assert c.get(f"/items/{item_id}").status_code == 404
         assert generation.store.text_cache.count(generation.item_prefix(item_id)) == 0
+
+
+def test_the_outage_window_is_a_setting(imported_db: Path, tmp_path: Path) -> None:
+    """A site whose model server stays down for hours can ask it less often."""
+    down = f"http://127.0.0.1:{free_port()}/v1"
+    settings = _settings(imported_db, tmp_path, backend=down, feed_outage_retry_s=900.0)
+    with TestClient(create_app(settings)) as c:
+        services = c.app.state.services  # type: ignore[attr-defined]
+        assert services.feed_summaries.retry_s == 900.0

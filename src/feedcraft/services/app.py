@@ -45,8 +45,12 @@ class AppServices:
         """Summaries for feeds, within the configured budget per request (built on first use)."""
         with self._lock:
             if self._summaries is None:
-                budget = self.settings.llm.feed_summary_budget_s
-                self._summaries = FeedSummaries(self.generation, budget_s=budget)
+                llm = self.settings.llm
+                self._summaries = FeedSummaries(
+                    self.generation,
+                    budget_s=llm.feed_summary_budget_s,
+                    retry_s=llm.feed_outage_retry_s,
+                )
             return self._summaries
 
     @property
