@@ -99,6 +99,7 @@ class LLMSettings(BaseModel):
     timeout_s: float = Field(
         default=60.0,
         gt=0,
+        le=3600,
         description="seconds one HTTP try may take in all (connecting, answering, streaming)",
     )
     max_retries: int = Field(default=2, ge=0, le=10, description="HTTP retries on 5xx/timeouts")

@@ -210,6 +210,7 @@ def _serve(settings: Settings, host: str | None, port: int | None, warm: bool | 
     import uvicorn
 
     from feedcraft.api.app import create_app
+    from feedcraft.llm.http import display_url
     from feedcraft.services.app import open_services
 
     host = host or settings.serve.host
@@ -220,7 +221,8 @@ def _serve(settings: Settings, host: str | None, port: int | None, warm: bool | 
     with clean_errors():  # open the store here: a bad one is a clean error, not a traceback
         services = open_services(settings)
     if settings.llm.warm_at_start:
-        console.print(f"loading the generation models ({settings.llm.backend}) in the background")
+        shown = display_url(settings.llm.backend)  # the URL may hold a key
+        console.print(f"loading the generation models ({shown}) in the background")
     console.print(f"serving on http://{host}:{port} (docs at /docs); Ctrl-C stops")
     try:
         uvicorn.run(create_app(settings, services), host=host, port=port, log_level="warning")

@@ -12,7 +12,7 @@ from feedcraft.llm.base import Backend
 from feedcraft.llm.embedded import PACKAGED_GGUF, LlamaCppBackend
 from feedcraft.llm.generator import Generator
 from feedcraft.llm.guardrails import Guardrails, SimilarityRule
-from feedcraft.llm.http import OpenAICompatibleBackend
+from feedcraft.llm.http import OpenAICompatibleBackend, display_url
 
 __all__ = [
     "backend_from_settings",
@@ -36,13 +36,13 @@ def make_backend(spec: str, **options: Any) -> Backend | None:
         raise InvalidInput("empty backend spec", field="backend")
     if spec.lower() in _NO_MODEL:
         return None
-    if spec.startswith(("http://", "https://")):
+    if spec.lower().startswith(("http://", "https://")):
         return OpenAICompatibleBackend(spec, **options)
     if spec in PACKAGED_GGUF or spec.lower().endswith(".gguf"):
         return LlamaCppBackend(spec, **options)
     raise InvalidInput(
-        f"unknown backend {spec!r}: use smollm2, gemma3, a .gguf path, an http(s):// URL or "
-        "extractive",
+        f"unknown backend {display_url(spec)!r}: use smollm2, gemma3, a .gguf path, an "
+        "http(s):// URL or extractive",
         field="backend",
     )
 
@@ -51,7 +51,7 @@ def backend_from_settings(settings: LLMSettings) -> Backend | None:
     """The backend `[llm]` names, with the options that apply to its kind."""
     spec = settings.backend.strip()
     style = None if settings.prompt_style == "auto" else settings.prompt_style
-    if spec.startswith(("http://", "https://")):
+    if spec.lower().startswith(("http://", "https://")):
         return make_backend(
             spec,
             model=settings.model,

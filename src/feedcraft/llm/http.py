@@ -15,13 +15,20 @@ Secrets stay out of `name` (it is shown in every answer and cache entry) and out
 `user:password@` in the URL is sent as HTTP basic auth and the query string (gateways take
 keys there) only in requests; both are cut from the URL that is shown.
 
+A 429 or 503 with `Retry-After` is retried no sooner than the server asks (and not at all
+when it asks for more than a try's timeout). A redirect is an error naming its target (a
+POST must not be replayed elsewhere), and an answer over `max_answer_bytes` is cut off
+(a proxy streaming garbage must not exhaust memory).
+
 httpx is imported on first use so that the rest of the package works without it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import json
+import math
 import socket
 import threading
 import time
@@ -42,11 +49,12 @@ from feedcraft.llm.base import (
     parse_completion,
     request_body,
 )
+from feedcraft.llm.sse import StreamTooLong, json_events, sse_events
 
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["OpenAICompatibleBackend"]
+__all__ = ["OpenAICompatibleBackend", "display_url"]
 
 _RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 # httpx `trace` events (after "connection.", "proxy." or "socks.") whose return value is the
@@ -54,6 +62,7 @@ _RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 _CONNECTED = (".connect_tcp.complete", ".connect_unix_socket.complete", ".start_tls.complete")
 # Secret values shorter than this are not masked in messages: masking "1" would garble them.
 _MIN_SECRET = 4
+_MAX_ANSWER_BYTES = 16 * 1024 * 1024  # a completion of our tasks is a few kB
 
 
 def _httpx() -> Any:
@@ -120,7 +129,8 @@ class OpenAICompatibleBackend(ChatBackend):
     `connect_timeout`; `max_retries` counts retries after the first try, waiting
     `backoff * 2**i` seconds (capped at `max_backoff`) before retry i.
     `prompt_style="completion"` sends tasks' few-shot prompts to /v1/completions (for a base
-    model); the default sends chat messages to /v1/chat/completions.
+    model); the default sends chat messages to /v1/chat/completions. An answer (a stream in
+    all) longer than `max_answer_bytes` is refused.
     """
 
     def __init__(
@@ -136,6 +146,7 @@ class OpenAICompatibleBackend(ChatBackend):
         max_backoff: float = 8.0,
         extra_body: Mapping[str, Any] | None = None,
         prompt_style: str = "chat",
+        max_answer_bytes: int = _MAX_ANSWER_BYTES,
     ) -> None:
         url = _Url(base_url)
         if url.auth is not None and api_key:
@@ -144,8 +155,10 @@ class OpenAICompatibleBackend(ChatBackend):
                 "Authorization header)",
                 field="api_key",
             )
-        if timeout <= 0 or connect_timeout <= 0:
-            raise InvalidInput("timeouts must be positive", field="timeout")
+        if not (0 < timeout < math.inf and 0 < connect_timeout < math.inf):
+            raise InvalidInput("timeouts must be positive and finite", field="timeout")
+        if max_answer_bytes < 1:
+            raise InvalidInput(f"must be >= 1, got {max_answer_bytes}", field="max_answer_bytes")
         if max_retries < 0:
             raise InvalidInput(f"must be >= 0, got {max_retries}", field="max_retries")
         if backoff < 0 or max_backoff < 0:
@@ -168,6 +181,7 @@ class OpenAICompatibleBackend(ChatBackend):
         self.backoff = backoff
         self.max_backoff = max_backoff
         self.extra_body = dict(extra_body or {})
+        self.max_answer_bytes = max_answer_bytes
         self._client: httpx.Client | None = None
         self._client_lock = threading.Lock()  # threads share the backend and its client
         self._secrets = tuple(s for s in (*url.secrets, api_key or "") if len(s) >= _MIN_SECRET)
@@ -223,24 +237,26 @@ class OpenAICompatibleBackend(ChatBackend):
         body.update(self.extra_body)
         return body
 
-    def _wait(self, attempt: int) -> None:
-        time.sleep(min(self.max_backoff, self.backoff * 2**attempt))
+    def _wait(self, attempt: int, at_least: float = 0.0) -> None:
+        time.sleep(max(at_least, min(self.max_backoff, self.backoff * 2**attempt)))
 
     def _timed_out(self) -> str:
         return f"Timeout: no complete answer within {self.timeout:g} s"
 
     def _send(
         self, body: dict[str, Any], path: str, *, stream: bool
-    ) -> tuple[httpx.Response, _Deadline]:
-        """POST to `path` with retries. Without `stream` the body has been read; with it the
-        caller reads it, then calls `finish` on the deadline and closes the response."""
+    ) -> tuple[httpx.Response, _Deadline, bytes]:
+        """POST to `path` with retries. Without `stream` the body has been read and is
+        returned; with it (b"" then) the caller reads it, then calls `finish` on the deadline
+        and closes the response."""
         httpx = _httpx()
         client = self._http()
         shown = self._url.shown_at(path)
         last: str = ""
+        asked = 0.0  # the last answer's Retry-After, in seconds
         for attempt in range(self.max_retries + 1):
             if attempt:
-                self._wait(attempt - 1)
+                self._wait(attempt - 1, asked)
             deadline = _Deadline(self.timeout)
             request = client.build_request(
                 "POST", self._url.request(path), json=body, extensions={"trace": deadline.trace}
@@ -250,37 +266,63 @@ class OpenAICompatibleBackend(ChatBackend):
                 response = client.send(request, stream=True)
             except BaseException as exc:
                 deadline.finish()
-                if not isinstance(exc, httpx.TransportError):  # timeouts are transport errors
+                if not isinstance(exc, httpx.RequestError):  # timeouts, resets, bad gzip
                     raise
                 last = self._timed_out() if deadline.expired else f"{type(exc).__name__}: {exc}"
                 continue
-            if response.status_code < 400 and stream:
-                return response, deadline
+            status = response.status_code
+            if status < 300 and stream:
+                return response, deadline, b""
             try:
-                if response.status_code < 400:
-                    response.read()
+                if status < 300:
+                    content = self._read_capped(response, shown)
                     if not deadline.expired:  # a body ended by the timeout looks whole
-                        return response, deadline
+                        return response, deadline, content
                     last = self._timed_out()
                     continue
                 detail = _error_detail(response)
-            except httpx.TransportError as exc:
+            except httpx.RequestError as exc:
                 last = self._timed_out() if deadline.expired else f"{type(exc).__name__}: {exc}"
                 continue
             finally:
                 deadline.finish()
                 response.close()
-            if response.status_code in _RETRY_STATUS:
-                last = f"HTTP {response.status_code}: {detail}"
+            if status < 400:  # a redirect: a POST is not replayed at another address
+                target = response.headers.get("location", "nowhere")
+                raise InvalidInput(
+                    self._redact(
+                        f"server redirected (HTTP {status}) to {target}: point the backend URL "
+                        "at the final address"
+                    ),
+                    field="url",
+                    source=shown,
+                )
+            if status in _RETRY_STATUS:
+                last = f"HTTP {status}: {detail}"
+                asked = _retry_after(response.headers.get("retry-after"))
+                if asked > self.timeout:
+                    last += f" (the server asks to wait {asked:g} s, more than the timeout)"
+                    break
                 continue
             raise InvalidInput(
                 self._redact(f"server refused the request (HTTP {response.status_code}): {detail}"),
                 field="request",
                 source=shown,
             )
-        raise Unavailable(
-            self._redact(f"LLM server {shown} failed after {self.max_retries + 1} tries: {last}")
-        )
+        tries = attempt + 1
+        raise Unavailable(self._redact(f"LLM server {shown} failed after {tries} tries: {last}"))
+
+    def _read_capped(self, response: httpx.Response, shown: str) -> bytes:
+        """The (decoded) body, refused past `max_answer_bytes`."""
+        chunks, size = [], 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > self.max_answer_bytes:
+                raise Unavailable(
+                    f"LLM server {shown} sent over {self.max_answer_bytes:,} bytes: refused"
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     def chat(self, messages: Sequence[Message], params: SamplingParams | None = None) -> Completion:
         return self._call(self._body(messages, params), "/chat/completions")
@@ -308,13 +350,21 @@ class OpenAICompatibleBackend(ChatBackend):
 
     def _call(self, body: dict[str, Any], path: str) -> Completion:
         start = time.perf_counter()
-        response, _ = self._send(body, path, stream=False)  # body read inside
+        response, _, content = self._send(body, path, stream=False)
+        seconds = time.perf_counter() - start
+        return self._parse(response, content, path, seconds)
+
+    def _parse(
+        self, response: httpx.Response, content: bytes, path: str, seconds: float
+    ) -> Completion:
         shown = self._url.shown_at(path)
         try:
-            payload = json.loads(response.content)
+            payload = json.loads(content)
         except ValueError as exc:
-            raise Unavailable(f"LLM server {shown} sent invalid JSON") from exc
-        seconds = time.perf_counter() - start
+            glimpse = _glimpse(response, content)
+            raise Unavailable(
+                self._redact(f"LLM server {shown} sent invalid JSON: {glimpse}")
+            ) from exc
         try:
             return parse_completion(payload, self.name, seconds)
         except ValueError as exc:
@@ -336,41 +386,61 @@ class OpenAICompatibleBackend(ChatBackend):
         httpx = _httpx()
         path = "/chat/completions"
         shown = self._url.shown_at(path)
-        response, deadline = self._send(body, path, stream=True)
+        started = time.perf_counter()
+        response, deadline, _ = self._send(body, path, stream=True)
         finished = False
         try:
-            for line in response.iter_lines():
-                if deadline.expired:  # the line may be cut short
+            kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+            if kind == "application/json":  # a gateway that ignores `stream`: one whole answer
+                content = self._read_capped(response, shown)
+                if deadline.expired:
+                    raise Unavailable(f"LLM stream from {shown} broke: {self._timed_out()}")
+                text = self._parse(response, content, path, time.perf_counter() - started).text
+                if text:
+                    yield text
+                return
+            if kind in ("text/html", "application/xhtml+xml"):  # a portal's or proxy's page
+                glimpse = _glimpse(response, self._read_capped(response, shown))
+                raise Unavailable(
+                    self._redact(f"LLM server {shown} sent a web page, no event stream: {glimpse}")
+                )
+            for field, data in sse_events(response.iter_bytes(), self.max_answer_bytes):
+                if deadline.expired:  # the event may be cut short
                     break
-                if not line.startswith("data:"):
-                    continue  # comments (": ping"), event names, blank separators
-                data = line[5:].strip()
+                if field == "error":  # llama.cpp's server reports a failure mid-stream so
+                    raise Unavailable(self._redact(f"LLM server {shown} failed mid-stream: {data}"))
                 if data == "[DONE]":
                     return
-                try:
-                    event = json.loads(data)
-                except ValueError as exc:
-                    raise Unavailable(
-                        self._redact(f"LLM server sent a bad event: {data[:200]!r}")
-                    ) from exc
-                if isinstance(event, Mapping) and event.get("error"):
-                    raise Unavailable(
-                        self._redact(f"LLM server error mid-stream: {event['error']}")
-                    )
-                try:
-                    piece = delta_text(event)
-                except ValueError as exc:
-                    raise Unavailable(
-                        self._redact(f"LLM server {shown} sent a malformed event: {exc}")
-                    ) from exc
-                finished = finished or _finished(event)
-                if piece:
-                    yield piece
+                done = data.endswith("\n[DONE]")  # events separated by single newlines
+                for event in json_events(data):
+                    if event is None:
+                        raise Unavailable(
+                            self._redact(f"LLM server {shown} sent a bad event: {data[:200]!r}")
+                        )
+                    if isinstance(event, Mapping) and event.get("error"):
+                        raise Unavailable(
+                            self._redact(f"LLM server {shown} error mid-stream: {event['error']}")
+                        )
+                    try:
+                        piece = delta_text(event)
+                    except ValueError as exc:
+                        raise Unavailable(
+                            self._redact(f"LLM server {shown} sent a malformed event: {exc}")
+                        ) from exc
+                    finished = finished or _finished(event)
+                    if piece:
+                        yield piece
+                if done:
+                    return
             if deadline.expired:
                 raise Unavailable(f"LLM stream from {shown} broke: {self._timed_out()}")
             if not finished:
                 raise Unavailable(f"LLM stream from {shown} ended before [DONE]: cut short")
-        except httpx.TransportError as exc:  # timeouts included
+        except StreamTooLong as exc:
+            raise Unavailable(
+                f"LLM server {shown} sent over {self.max_answer_bytes:,} bytes: refused"
+            ) from exc
+        except httpx.RequestError as exc:  # timeouts included
             why = self._timed_out() if deadline.expired else f"{type(exc).__name__}: {exc}"
             raise Unavailable(self._redact(f"LLM stream from {shown} broke: {why}")) from exc
         finally:
@@ -418,6 +488,41 @@ class _Url:
 
     def shown_at(self, path: str) -> str:
         return f"{self.origin}{self.root}{path}"
+
+
+def _retry_after(value: str | None) -> float:
+    """Seconds a `Retry-After` header asks for (delta seconds or an HTTP date); 0 if none."""
+    if not value:
+        return 0.0
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return 0.0
+        seconds = when.timestamp() - time.time()
+    return max(0.0, seconds) if math.isfinite(seconds) else 0.0
+
+
+def _glimpse(response: httpx.Response, content: bytes) -> str:
+    """Status, content type and the first bytes of an answer we cannot read, for errors."""
+    kind = response.headers.get("content-type", "no content type")
+    head = content[:100].decode("utf-8", errors="replace")
+    return f"HTTP {response.status_code}, {kind}, begins {head!r}"
+
+
+def display_url(spec: str) -> str:
+    """`spec` fit to print: a URL (any scheme) loses its `user:password@` and query string
+    (a key may be in either); anything else is returned as given."""
+    text = (spec or "").strip()
+    if "://" not in text:
+        return text
+    scheme, _, rest = text.partition("://")
+    rest = rest.split("#", 1)[0].split("?", 1)[0]
+    host, slash, path = rest.partition("/")
+    return f"{scheme}://{host.rpartition('@')[2]}{slash}{path}"
 
 
 def _error_detail(response: httpx.Response) -> str:

@@ -54,9 +54,10 @@ class Reply:
     """One scripted answer: HTTP status, a delay before answering, the assistant's text.
 
     `body` replaces the whole answer with raw bytes (a malformed server, or server-sent events
-    as written: the request's `stream` picks the content type); `trickle` sends it 4 bytes at
-    a time with that many seconds between them, a server whose every read is quick but whose
-    answer never ends in time.
+    as written: the request's `stream` picks the content type, unless `content_type` is
+    given); `trickle` sends it 4 bytes at a time with that many seconds between them, a
+    server whose every read is quick but whose answer never ends in time. `headers` are added
+    to the answer (Retry-After, Location, Content-Encoding).
     """
 
     text: str = "ok"
@@ -64,6 +65,8 @@ class Reply:
     delay: float = 0.0
     body: bytes | None = None
     trickle: float = 0.0
+    content_type: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -98,18 +101,22 @@ def scripted_server() -> Iterator[ScriptedServer]:
         def log_message(self, *args: Any) -> None:
             pass
 
-        def _json(self, status: int, payload: dict[str, Any]) -> None:
+        def _json(self, status: int, payload: dict[str, Any], reply: Reply) -> None:
             body = json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(body)
 
         def _raw(self, reply: Reply, *, stream: bool) -> None:
             self.send_response(reply.status)
             kind = "text/event-stream" if stream else "application/json"
-            self.send_header("Content-Type", kind)
+            self.send_header("Content-Type", reply.content_type or kind)
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
             self.end_headers()  # no Content-Length: the answer ends when the connection does
             assert reply.body is not None
             step = 4 if reply.trickle else len(reply.body)
@@ -132,7 +139,7 @@ def scripted_server() -> Iterator[ScriptedServer]:
             if reply.body is not None:
                 self._raw(reply, stream=bool(body.get("stream")))
             elif reply.status != 200:
-                self._json(reply.status, {"error": {"message": f"scripted {reply.status}"}})
+                self._json(reply.status, {"error": {"message": f"scripted {reply.status}"}}, reply)
             elif body.get("stream"):
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
@@ -144,7 +151,7 @@ def scripted_server() -> Iterator[ScriptedServer]:
                     self.wfile.flush()
                 self.wfile.write(b"data: [DONE]\n\n")
             else:
-                self._json(200, _completion(reply.text, chat="/chat/" in self.path))
+                self._json(200, _completion(reply.text, chat="/chat/" in self.path), reply)
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True

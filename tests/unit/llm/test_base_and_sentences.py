@@ -59,6 +59,20 @@ def test_make_backend_reads_specs() -> None:
         make_backend("gpt-17")
     with pytest.raises(InvalidInput, match="backend"):
         make_backend(" ")
+    upper = make_backend("HTTP://127.0.0.1:9/v1")  # a scheme is case-insensitive
+    assert upper is not None and upper.name.startswith("openai:default@")
+    with pytest.raises(InvalidInput, match="backend") as unknown:
+        make_backend("ftp://alice:hunter2pw@h/x?key=sk-SECRET")
+    assert "hunter2pw" not in str(unknown.value) and "SECRET" not in str(unknown.value)
+
+
+def test_an_http_timeout_is_bounded() -> None:
+    from pydantic import ValidationError
+
+    from feedcraft.config import LLMSettings
+
+    with pytest.raises(ValidationError, match="timeout_s"):
+        LLMSettings(timeout_s=float("inf"))
 
 
 def test_settings_build_the_configured_backend() -> None:

@@ -282,3 +282,114 @@ def test_a_stream_cut_before_its_end_is_unavailable(scripted_server: ScriptedSer
     usage = {"choices": [], "usage": {"completion_tokens": 3}}  # stream_options' last chunk
     scripted_server.replies = [Reply(body=_sse(piece, last, usage, "[DONE]"))]
     assert "".join(backend.stream(QUESTION)) == "The capital is Paris."
+
+
+def _delta(text: str, finish: str | None = None) -> dict[str, Any]:
+    return {"choices": [{"index": 0, "delta": {"content": text}, "finish_reason": finish}]}
+
+
+def test_line_separators_inside_a_streamed_event_stay_text(
+    scripted_server: ScriptedServer,
+) -> None:
+    """llama.cpp writes U+2028 unescaped in its JSON; only \\n, \\r\\n and \\r end an SSE line."""
+    backend = OpenAICompatibleBackend(scripted_server.url, max_retries=0)
+    text = "Paris\u2028London\u2029Rome\x85Berlin."
+    raw = _sse(_delta("x")).replace(b'"x"', json.dumps(text, ensure_ascii=False).encode())
+    scripted_server.replies = [Reply(body=raw + _sse("[DONE]"))]
+    assert "".join(backend.stream(QUESTION)) == text
+    crlf = (_sse(_delta("Par")) + _sse(_delta("is.", "stop"))).replace(b"\n", b"\r\n")
+    scripted_server.replies = [Reply(body=crlf, trickle=0.001)]  # 4-byte chunks split \r\n
+    assert "".join(backend.stream(QUESTION)) == "Paris."
+
+
+def test_events_spread_over_lines_and_llama_cpp_errors_are_read(
+    scripted_server: ScriptedServer,
+) -> None:
+    backend = OpenAICompatibleBackend(scripted_server.url, max_retries=0)
+    spread = b'data: {"choices": [{"index": 0,\ndata: "delta": {"content": "Paris."}}]}\n\n'
+    scripted_server.replies = [Reply(body=spread + _sse("[DONE]"))]
+    assert "".join(backend.stream(QUESTION)) == "Paris."
+    packed = f"data: {json.dumps(_delta('Par'))}\ndata: {json.dumps(_delta('is.'))}\n"
+    scripted_server.replies = [Reply(body=(packed + "data: [DONE]\n\n").encode())]
+    assert "".join(backend.stream(QUESTION)) == "Paris."  # no blank lines between events
+    failed = _sse(_delta("Par")) + b'error: {"message": "context overflow"}\n\n'
+    scripted_server.replies = [Reply(body=failed)]
+    with pytest.raises(Unavailable, match=r"failed mid-stream.*context overflow") as caught:
+        list(backend.stream(QUESTION))
+    assert scripted_server.url.split("//")[1] in str(caught.value)  # names the server
+
+
+def test_a_stream_answered_whole_or_with_a_web_page(scripted_server: ScriptedServer) -> None:
+    """A gateway that ignores `stream` answers one JSON completion: that is the text. A web
+    page (a captive portal, a proxy's error page) is named as such, with its first bytes."""
+    backend = OpenAICompatibleBackend(scripted_server.url, max_retries=0)
+    scripted_server.replies = [Reply(body=_chat("Paris."), content_type="application/json")]
+    assert list(backend.stream(QUESTION)) == ["Paris."]
+    page = b"<html><body>Sign in to the hotel wifi</body></html>"
+    scripted_server.replies = [Reply(body=page, content_type="text/html")]
+    with pytest.raises(Unavailable, match=r"web page, no event stream: HTTP 200, text/html.*Sign"):
+        list(backend.stream(QUESTION))
+    scripted_server.replies = [Reply(body=page, content_type="text/html")]
+    with pytest.raises(Unavailable, match=r"invalid JSON: HTTP 200, text/html.*Sign in"):
+        backend.chat(QUESTION)
+
+
+def test_a_redirect_is_an_error_naming_its_target(scripted_server: ScriptedServer) -> None:
+    target = "https://llm.example/v1/chat/completions"
+    scripted_server.replies = [Reply(status=307, headers={"Location": target}), Reply("never")]
+    backend = OpenAICompatibleBackend(scripted_server.url, max_retries=2, backoff=0)
+    with pytest.raises(InvalidInput, match=f"HTTP 307.*{target}"):
+        backend.chat(QUESTION)
+    assert len(scripted_server.requests) == 1  # not retried, not followed
+
+
+def test_a_broken_compressed_answer_is_unavailable_not_a_crash(
+    scripted_server: ScriptedServer,
+) -> None:
+    bad = Reply(body=b"not gzip at all", headers={"Content-Encoding": "gzip"})
+    scripted_server.replies = [bad, bad]
+    backend = OpenAICompatibleBackend(scripted_server.url, max_retries=1, backoff=0)
+    with pytest.raises(Unavailable, match="failed after 2 tries: DecodingError"):
+        backend.chat(QUESTION)
+
+
+def test_retry_after_is_honoured_or_ends_the_retries(scripted_server: ScriptedServer) -> None:
+    limited = Reply(status=429, headers={"Retry-After": "1"})
+    scripted_server.replies = [limited, Reply("Paris")]
+    backend = OpenAICompatibleBackend(scripted_server.url, max_retries=2, backoff=0)
+    start = time.perf_counter()
+    assert backend.chat(QUESTION).text == "Paris"
+    assert time.perf_counter() - start >= 1.0  # backoff alone would not have waited
+    scripted_server.replies = [Reply(status=503, headers={"Retry-After": "120"}), Reply("x")]
+    short = OpenAICompatibleBackend(scripted_server.url, timeout=5, max_retries=3, backoff=0)
+    start = time.perf_counter()
+    with pytest.raises(Unavailable, match=r"failed after 1 tries.*asks to wait 120 s"):
+        short.chat(QUESTION)
+    assert time.perf_counter() - start < 1.0
+
+
+def test_an_answer_over_the_size_limit_is_refused(scripted_server: ScriptedServer) -> None:
+    backend = OpenAICompatibleBackend(scripted_server.url, max_retries=0, max_answer_bytes=1000)
+    scripted_server.replies = [Reply(body=_chat("word " * 500))]
+    with pytest.raises(Unavailable, match="over 1,000 bytes"):
+        backend.chat(QUESTION)
+    scripted_server.replies = [Reply(body=_sse(*[_delta("word ")] * 100, "[DONE]"))]
+    with pytest.raises(Unavailable, match="over 1,000 bytes"):
+        list(backend.stream(QUESTION))
+    scripted_server.replies = [Reply(body=_chat("Paris."))]
+    assert backend.chat(QUESTION).text == "Paris."
+
+
+@pytest.mark.parametrize("timeout", [float("inf"), float("nan"), -1.0])
+def test_timeouts_must_be_finite_and_positive(timeout: float) -> None:
+    with pytest.raises(InvalidInput, match="timeout"):
+        OpenAICompatibleBackend("http://h:1", timeout=timeout)
+
+
+def test_display_url_hides_credentials_and_keys() -> None:
+    from feedcraft.llm.http import display_url
+
+    shown = display_url("https://alice:hunter2pw@gw.example/v1?api_key=sk-SECRET123#x")
+    assert shown == "https://gw.example/v1"
+    assert display_url("ftp://u:pw@h/x?k=1") == "ftp://h/x"
+    assert display_url("gemma3") == "gemma3"
