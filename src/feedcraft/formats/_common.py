@@ -142,15 +142,39 @@ def _cr_split(lines: Iterator[str]) -> Iterator[str]:
             yield text
 
 
+#: The longest CSV field read, in characters (the csv module's default is 128 Ki, less than
+#: a long article's text). A cap all the same: a quote left open reads the rest of the file
+#: into one field, and this bounds the memory that takes before the error names its line.
+CSV_FIELD_LIMIT = 64 * 1024 * 1024
+
+
+def _raise_field_limit() -> int:
+    """The csv module's field limit (process-wide), raised to `CSV_FIELD_LIMIT` if lower
+    and left alone if something else set it higher."""
+    limit = csv.field_size_limit()
+    if limit < CSV_FIELD_LIMIT:
+        csv.field_size_limit(CSV_FIELD_LIMIT)
+        limit = CSV_FIELD_LIMIT
+    return limit
+
+
+def _csv_error(exc: csv.Error, limit: int) -> str:
+    if str(exc).startswith("field larger than field limit"):
+        return f"field too long (over {limit:,} characters; a quote left open?)"
+    return f"bad CSV: {exc}"
+
+
 def csv_records(path: str | Path) -> Generator[tuple[int, list[str]], None, None]:
     """(line the record starts on, fields) for every non-blank record, header first, streamed.
 
     Quoting is strict: an unclosed quote or a stray character after a closing one is an error
     naming the record's first line, where a lenient reader would merge the rest of the file
     into one field and carry on. So is a record whose width differs from the header's (a
-    field lost or split by an unquoted comma), and text that is not UTF-8.
+    field lost or split by an unquoted comma), text that is not UTF-8, and a field longer
+    than `CSV_FIELD_LIMIT` characters.
     """
     path = Path(path)
+    limit = _raise_field_limit()
     lines = text_lines(path)
     try:
         reader = csv.reader(_cr_split(lines), strict=True)
@@ -162,7 +186,7 @@ def csv_records(path: str | Path) -> Generator[tuple[int, list[str]], None, None
             except StopIteration:
                 return
             except csv.Error as exc:
-                raise InvalidInput(f"bad CSV: {exc}", source=str(path), line=start) from exc
+                raise InvalidInput(_csv_error(exc, limit), source=str(path), line=start) from exc
             if row:
                 if width < 0:
                     width = len(row)

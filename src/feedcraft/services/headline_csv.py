@@ -13,12 +13,15 @@ rely on this shape. Header names are matched ignoring case and surrounding space
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import time
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
+from typing import IO
 
 from tqdm import tqdm
 
@@ -136,7 +139,8 @@ def score_csv(
 
     Required column: `headline` (non-empty in every row); optional: `excerpt`, `lede`. Names
     are matched ignoring case and surrounding spaces; one given twice is an error. OUT may be
-    the input file itself: it is replaced only once every row is scored.
+    the input file itself: it is replaced only once every row is scored. An OUT whose name
+    ends in .gz is written gzipped, any other as plain text (the input may be either).
     """
     start = time.perf_counter()
     src, out = Path(in_path), Path(out_path)
@@ -165,7 +169,7 @@ def score_csv(
         total=layout.rows, desc="scoring", unit="row", disable=not progress or not layout.rows
     )
     try:
-        with atomic_writer(out) as f:
+        with _csv_output(out) as f:
             if next(rows)[1] != layout.header:
                 raise _changed(src)
             f.write(_csv_text([out_header]))
@@ -196,6 +200,20 @@ def score_csv(
         not_latin=layout.not_latin,
         first_not_latin=layout.first_not_latin,
     )
+
+
+@contextmanager
+def _csv_output(out: Path) -> Iterator[IO[bytes] | gzip.GzipFile]:
+    """OUT as `atomic_writer` makes it, gzipped when its name ends in .gz: the input is read
+    gzipped or not whatever its name, so `x.csv.gz` scored in place must stay gzip (zcat and
+    this reader both expect it), and a plain name gets plain text."""
+    with atomic_writer(out) as raw:
+        if out.suffix.lower() != ".gz":
+            yield raw
+            return
+        # mtime 0: the same rows give the same bytes; level 6 is gzip's own default.
+        with gzip.GzipFile(out.name, "wb", compresslevel=6, fileobj=raw, mtime=0) as zipped:
+            yield zipped
 
 
 def _csv_text(records: list[list[str]]) -> bytes:

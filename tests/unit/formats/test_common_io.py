@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
 from collections.abc import Callable
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from feedcraft.errors import InvalidInput, NotFound
-from feedcraft.formats import csv_records, find_file, numbered_lines, require_file
+from feedcraft.formats import _common, csv_records, find_file, numbered_lines, require_file
 
 Writer = Callable[[str, str], Path]
 
@@ -62,3 +63,30 @@ def test_csv_quoting_is_strict_and_names_the_record(tmp_path: Path, text: str, l
     with pytest.raises(InvalidInput, match="bad CSV") as info:
         list(csv_records(path))
     assert (info.value.source, info.value.line) == (str(path), line)
+
+
+def test_csv_fields_over_128_kib_read(tmp_path: Path) -> None:
+    """Python's csv module refuses a field over 131072 characters unless told otherwise."""
+    path = tmp_path / "long.csv"
+    long = "word " * 60_000  # 300 KB, as an article's text may be
+    path.write_text(f'id,text\n1,"{long}"\n2,short\n', encoding="utf-8")
+    assert list(csv_records(path)) == [(1, ["id", "text"]), (2, ["1", long]), (3, ["2", "short"])]
+
+
+def test_a_field_over_the_cap_is_too_long_not_bad_csv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A quote left open reads the rest of the file as one field: capped, and said so."""
+    monkeypatch.setattr(_common, "CSV_FIELD_LIMIT", 1000)
+    old = csv.field_size_limit(10)  # raised to the cap, not left at a lower limit
+    try:
+        path = tmp_path / "in.csv"
+        path.write_text('a,b\n1,"' + "x\n" * 999 + "2,y\n", encoding="utf-8")
+        with pytest.raises(InvalidInput) as info:
+            list(csv_records(path))
+        assert str(info.value).count("field too long (over 1,000 characters") == 1
+        assert "bad CSV" not in str(info.value) and info.value.line == 2
+        path.write_text('a,b\n1,"' + "x" * 999 + '"\n', encoding="utf-8")
+        assert list(csv_records(path))[1] == (2, ["1", "x" * 999])
+    finally:
+        csv.field_size_limit(old)

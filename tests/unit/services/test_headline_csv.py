@@ -1,5 +1,6 @@
 """score_csv streams the file: chunks keep the rows' order, a bad row is found before any
-scoring, OUT may be IN, and a file that changes while it is scored writes nothing."""
+scoring, OUT may be IN (gzip stays gzip), and a file that changes while it is scored writes
+nothing."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from feedcraft.ctr import HeadlineClickModel
 from feedcraft.errors import InvalidInput
 from feedcraft.services import headline_csv
 from feedcraft.services.headline_csv import score_csv
-from feedcraft.services.headlines import UPWORTHY_FILE, train_headline_model
+from feedcraft.services.headlines import UPWORTHY_FILE, read_upworthy, train_headline_model
 from shareddata import shared_path
 
 ROWS = 300
@@ -133,3 +134,39 @@ def test_a_file_that_grows_while_it_is_scored_writes_nothing(
         score_csv(model, growing, out)
     assert out.read_text() == "kept\n"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_a_gzip_file_scored_in_place_stays_gzip(
+    model: CountingModel, archive_csv: Path, tmp_path: Path
+) -> None:
+    """OUT's name says gzip or not (IN is read either way); the old file keeps its mode."""
+    path = tmp_path / "in.csv.gz"
+    path.write_bytes(gzip.compress(archive_csv.read_bytes()))
+    path.chmod(0o644)
+    assert score_csv(model, path, path).rows == ROWS
+    with gzip.open(path, "rt", newline="", encoding="utf-8") as f:  # zcat reads it
+        rows = list(csv.reader(f))
+    assert len(rows) == ROWS + 1 and rows[0][-1] == "p_click"
+    assert path.stat().st_mode & 0o777 == 0o644
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    plain = tmp_path / "out.csv"  # a plain name gets plain text, from gzip input too
+    score_csv(model, path, plain)
+    with plain.open(newline="", encoding="utf-8") as f:
+        assert list(csv.reader(f)) == rows
+
+
+def test_a_field_over_128_kib_is_scored_and_trained_on(
+    model: CountingModel, archive_csv: Path, tmp_path: Path
+) -> None:
+    """Python's csv stops at 131072 characters a field; a long lede is valid CSV all the same,
+    for score-headlines and train-headlines (the same reader) alike."""
+    with archive_csv.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    lede = rows[0].index("lede")
+    rows[1][lede] = "<p>" + "A long lede. " * 20_000 + "</p>"  # 260 KB
+    path = tmp_path / "long.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    assert score_csv(model, path, tmp_path / "out.csv").rows == ROWS
+    variants = read_upworthy(path)
+    assert len(variants.headlines) == ROWS and max(map(len, variants.ledes)) > 2**17
