@@ -109,3 +109,22 @@ def test_errors_exit_2(cli: Cli) -> None:
     assert gone.exit_code == 2 and "no-such-item" in gone.output
     backend = cli("generate", "summary", "wikinews-001", "--backend", "bogus")
     assert backend.exit_code == 2 and "unknown backend" in backend.output
+
+
+def test_batch_during_an_outage_warns_and_exits_2(cli: Cli) -> None:
+    """A server that is down fills nothing: the report says so, not "generated"."""
+    down = ("--backend", "http://127.0.0.1:9/v1")
+    for _ in range(2):  # nothing cached: the second run is the same outage
+        result = cli("generate", "batch", "--task", "summary", "--limit", "3", *down)
+        assert result.exit_code == 2, result.output
+        report = json.loads(result.stdout)
+        assert (report["generated"], report["backend_failed"], report["fallbacks"]) == (0, 3, 0)
+        assert "127.0.0.1:9" in report["backend_error"]
+        assert "warning:" in result.stderr and "127.0.0.1:9" in result.stderr
+
+
+def test_batch_with_the_extractive_backend_reports_no_backend_failure(cli: Cli) -> None:
+    result = cli("generate", "batch", "--task", "summary", "--limit", "2")
+    report = payload(result)
+    assert (report["backend_failed"], report["backend_error"]) == (0, None)
+    assert "warning" not in result.stderr

@@ -158,3 +158,5 @@ class GeneratedOut(BaseModel):
     p_click: list[float] = []
     #: The click model that ordered the headlines ("" when none did).
     ranked_by: str = ""
+    #: Why the backend gave no answer (the text is then the fallback's, not cached).
+    backend_error: str | None = None

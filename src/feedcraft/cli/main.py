@@ -400,12 +400,22 @@ def generate_batch_cmd(
     config: ConfigOpt = None,
     store: StoreOpt = None,
 ) -> None:
-    """Generate `task` for every stored item (in id order) into the cache; report as JSON."""
+    """Generate `task` for every stored item (in id order) into the cache; report as JSON.
+    Items the backend failed on are not cached: a warning names the error, and the command
+    exits 2 when every item asked of the model failed (an outage)."""
     from dataclasses import asdict
 
     with _generation(config, store, backend) as service:
         report = service.generate_batch(task, limit=limit)
     _print_json(asdict(report))
+    if report.backend_failed:  # served the fallback, not cached: the cache is not filled
+        console.print(
+            f"[yellow]warning:[/yellow] the backend failed on {report.backend_failed} items "
+            "(not cached: run the batch again when it is back): "
+            f"{escape(report.backend_error or '')}"
+        )
+    if report.outage:  # nothing the model was asked for could be written
+        raise typer.Exit(2)
 
 
 @generate_app.command("prune")

@@ -37,6 +37,9 @@ class GeneratedText:
     #: (outputs are then best first) and the model that scored them; else empty.
     p_click: tuple[float, ...] = ()
     ranked_by: str = ""
+    #: Why the backend gave no answer (server down, model failed to load) when it did not;
+    #: such a text is the fallback's and is never cached. None when the backend answered.
+    backend_error: str | None = None
 
     @property
     def text(self) -> str:
@@ -57,7 +60,10 @@ class PruneReport:
 @dataclass(frozen=True)
 class BatchReport:
     """`skipped`: items the task has nothing to work from (no title or body; no title for ad
-    copy and descriptions) or deleted while the batch ran, not counted in `generated`."""
+    copy and descriptions) or deleted while the batch ran, not counted in `generated`.
+    `backend_failed`: items whose model call failed (served the fallback, not cached, so a
+    batch run during an outage fills nothing), counted in neither `generated` nor
+    `fallbacks`; `backend_error`: the first such failure's message, None when none failed."""
 
     task: str
     items: int
@@ -66,11 +72,25 @@ class BatchReport:
     fallbacks: int
     seconds: float
     skipped: int = 0
+    backend_failed: int = 0
+    backend_error: str | None = None
+
+    @property
+    def outage(self) -> bool:
+        """Every item the batch asked the model about failed on the backend: nothing filled."""
+        asked = self.items - self.skipped - self.cache_hits
+        return asked > 0 and self.backend_failed >= asked
 
     def summary(self) -> str:
         skipped = f"{self.skipped} skipped (no text or deleted), " if self.skipped else ""
+        failed = (
+            f"{self.backend_failed} failed on the backend (not cached, run again: "
+            f"{self.backend_error}), "
+            if self.backend_failed
+            else ""
+        )
         return (
             f"{self.task}: {self.items} items, {self.generated} generated, "
             f"{self.cache_hits} from the cache, {self.fallbacks} with extractive fallback, "
-            f"{skipped}{self.seconds:.1f}s"
+            f"{failed}{skipped}{self.seconds:.1f}s"
         )

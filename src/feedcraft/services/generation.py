@@ -43,6 +43,7 @@ from feedcraft.llm import (
     generator_from_settings,
 )
 from feedcraft.services.generated import BatchReport, GeneratedText, PruneReport
+from feedcraft.services.generation_batch import BatchTally
 from feedcraft.services.headlines import ARTIFACT as HEADLINE_ARTIFACT
 from feedcraft.services.headlines import (
     HeadlineModel,
@@ -81,6 +82,16 @@ def _task_name(task: str) -> str:
     if name not in TASKS:
         raise InvalidInput(f"unknown task {task!r}: use one of {', '.join(TASKS)}", field="task")
     return name
+
+
+def _backend_error(result: GenerationResult) -> str | None:
+    """The message of the backend's failure in `result` ("attempt 1: backend: <message>"
+    in its `failures`), or None when the backend answered."""
+    for line in result.failures if "backend" in result.failed_checks else ():
+        _, found, message = line.partition(": backend: ")
+        if found:
+            return message
+    return None
 
 
 def missing_text(task: str, item: Item) -> str | None:
@@ -316,8 +327,8 @@ class GenerationService:
         attributes: dict[str, object] = {}
         if item.category:
             attributes["category"] = item.category
-        if item.tags:
-            attributes["tags"] = ", ".join(item.tags)
+        if item.tags:  # a list: joined in the item's language (", " or "、")
+            attributes["tags"] = list(item.tags)
         attributes.update(item.attributes)
         request = ProductDescriptionRequest.from_mapping(
             item.title, attributes, max_length=max_length, language=item.language
@@ -365,7 +376,8 @@ class GenerationService:
 
         Items already cached cost a lookup only, so an interrupted batch resumes where it
         stopped. Summaries are generated for the no-profile bucket. Items deleted while it
-        runs are counted as skipped.
+        runs are counted as skipped; items the backend failed on (not cached) as
+        `backend_failed`, with the first error.
         """
         task = _task_name(task)
         if limit is not None and limit < 0:
@@ -379,30 +391,21 @@ class GenerationService:
             ids = ids[:limit]
         show = self.settings.progress if progress is None else progress
         start = time.perf_counter()
-        hits = fallbacks = skipped = 0
+        tally = BatchTally()
         for item_id in tqdm(ids, desc=f"generate {task}", unit="item", disable=not show):
             try:
                 item = self.store.catalogue.get(item_id)
                 if missing_text(task, item) is not None:  # legal (a title may be empty)
-                    skipped += 1
+                    tally.skip()
                     continue
                 out = self.generate(task, item_id)
             except NotFound:  # deleted (a tombstone) since listed: counted; a typo is not
                 if not self.store.catalogue.deleted([item_id]):
                     raise
-                skipped += 1
+                tally.skip()
                 continue
-            hits += out.cache_hit
-            fallbacks += out.fallback
-        return BatchReport(
-            task=task,
-            items=len(ids),
-            generated=len(ids) - hits - skipped,
-            cache_hits=hits,
-            fallbacks=fallbacks,
-            seconds=time.perf_counter() - start,
-            skipped=skipped,
-        )
+            tally.add(out)
+        return tally.report(task, len(ids), time.perf_counter() - start)
 
     def warm(self) -> dict[str, float]:
         """Load everything a first request would otherwise load (the model, the guardrails'
@@ -515,6 +518,8 @@ class GenerationService:
             meta = {"task": task, "item_id": item.id, "bucket": bucket, "model": self.model_name}
             self.store.text_cache.put(key, json.dumps(value, ensure_ascii=False), meta)
             self._settle(task, item.id)
+        else:
+            value["backend_error"] = _backend_error(result)
         return self._served(task, item, terms, bucket, key, value, hit=False, start=start)
 
     def _lookup(
@@ -563,6 +568,7 @@ class GenerationService:
             language=str(value["language"]),
             failed_checks=tuple(value["failed_checks"]),
             fallback_failed_checks=tuple(value.get("fallback_failed_checks", ())),
+            backend_error=value.get("backend_error"),
             interests=terms,
             profile_bucket=bucket,
             cache_hit=hit,
