@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from feedcraft.errors import InvalidInput
+from feedcraft.llm.attributes import attribute_text, is_traditional, key_label, localised_key
 from feedcraft.llm.base import Message, SamplingParams
 from feedcraft.llm.cleanup import postprocess_headline as _postprocess_headline
 from feedcraft.llm.cleanup import postprocess_prose as _postprocess_prose
@@ -256,24 +257,10 @@ class ProductDescriptionRequest:
             zh = isinstance(name, str) and has_han(name)
         pairs = []
         for key, value in attributes.items():
-            text = _attribute_text(value, zh=zh)
+            text = attribute_text(value, zh=zh)
             if text.strip():
                 pairs.append((str(key), text))
         return cls(name, tuple(pairs), **kwargs)  # type: ignore[arg-type]
-
-
-def _attribute_text(value: object, *, zh: bool) -> str:
-    """An attribute value as text: yes/no for a flag (是/否 in Chinese), a list's items
-    joined, nothing for a missing value."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return ("是" if value else "否") if zh else ("yes" if value else "no")
-    if isinstance(value, list | tuple | set | frozenset):
-        items = sorted(value, key=str) if isinstance(value, set | frozenset) else value
-        texts = [_attribute_text(v, zh=zh) for v in items]
-        return ("、" if zh else ", ").join(t for t in texts if t.strip())
-    return str(value)
 
 
 def _check_text(text: str, name: str, *, required: bool = True) -> None:
@@ -499,21 +486,24 @@ def prepare_product_description(request: ProductDescriptionRequest) -> PreparedT
     lang = _template_language(language)
     name_src = _sanitize_required(request.name, "name")
     name = name_src.text
+    # "category" and "tags" (the service's keys) in the data's language, for model and reader
+    traditional = lang == "zh" and is_traditional(text, request.language)
     pairs: list[tuple[str, str]] = []
     removed: list[str] = list(name_src.removed)
     for key, value in request.attributes:
         clean_key, clean = sanitize_source(key), sanitize_source(value)
         removed.extend(clean_key.removed + clean.removed)
         if clean_key.text and clean.text:
-            pairs.append((one_line(clean_key.text), clean.text))
+            label = localised_key(one_line(clean_key.text), lang, traditional=traditional)
+            pairs.append((label, clean.text))
     lines = [f"{_LABELS[lang]['product']}: {name}"] + [f"- {k}: {v}" for k, v in pairs]
     max_length = request.max_length or DEFAULT_LENGTH["product_description"][lang]
 
     def fallback(ex: ExtractiveSummarizer) -> list[str]:
         if lang == "zh":
-            parts = [f"{name}。"] + [f"{_key_label(k)}：{v}。" for k, v in pairs]
+            parts = [f"{name}。"] + [f"{key_label(k)}：{v}。" for k, v in pairs]
         else:
-            parts = [f"{name}."] + [f"{_key_label(k)}: {v.rstrip('.')}." for k, v in pairs]
+            parts = [f"{name}."] + [f"{key_label(k)}: {v.rstrip('.')}." for k, v in pairs]
         kept: list[str] = []
         for part in parts:
             if kept and count_units(join_sentences([*kept, part])) > max_length:
@@ -524,17 +514,6 @@ def prepare_product_description(request: ProductDescriptionRequest) -> PreparedT
     return _data_task(
         "product_description", language, lines, tuple(removed), max_length, 0.5, fallback
     )
-
-
-def _key_label(key: str) -> str:
-    """An attribute key as a label: "capacity_ml" -> "Capacity ml", "iPhone support" as it
-    is; only the first letter is raised, so "RAM" and "USB ports" keep their capitals. The
-    unit stays after the key, away from the number, so that the numbers check reads the
-    value as bare: the source's `capacity_ml: 750` licenses it."""
-    label = " ".join(key.replace("_", " ").split())
-    if label[:1].islower() and not label[1:2].isupper():
-        label = label[0].upper() + label[1:]
-    return label
 
 
 def _sanitize_required(text: str, name: str) -> SanitizedSource:
