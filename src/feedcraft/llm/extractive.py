@@ -50,6 +50,21 @@ _DANGLING = frozenset(
 )
 
 
+# A leading run of clauses that ends on one of these (then a comma or colon) only introduces
+# what follows: "主办方表示，" (the organisers said), "Police said," are not headlines.
+_ZH_REPORTING = tuple(
+    """表示 称 说 说道 指出 认为 强调 透露 介绍 宣布 报道 坦言 直言 回应 补充 提到 写道 问道
+    解释 警告 呼吁 承认 证实 获悉 据悉 显示 表明 发现 了解到 注意到 看来 称赞 提醒
+    稱 說 說道 認為 強調 介紹 宣佈 報道 報導 回應 補充 寫道 問道 解釋 呼籲 承認 證實 獲悉
+    據悉 顯示 發現 看來 稱讚""".split()  # noqa: SIM905 (Simplified, then Traditional forms)
+)
+_EN_REPORTING = frozenset(
+    """said says say told tells added adds noted notes explained warned warns stated states
+    announced reported wrote writes asked argued argues claimed claims insisted believes
+    revealed confirmed suggested suggests showed shows found finds""".split()  # noqa: SIM905
+)
+
+
 class ExtractiveSummarizer:
     """Sentence ranking by centrality, lead position and interest; no language model."""
 
@@ -184,7 +199,7 @@ class ExtractiveSummarizer:
                 if count_units(joined) > max_units:
                     break
                 head = joined
-            if count_units(head) >= max(shortest, min(5, max_units)):
+            if count_units(head) >= max(shortest, min(5, max_units)) and not _introduces(head):
                 add(head)
         # Last resort, for budgets shorter than any clause: the title, then the best complete
         # sentences, cut at the budget and marked as cut. Fewer than `n` only when the
@@ -272,6 +287,21 @@ def _is_lower(word: str) -> bool:
 def _is_complete(sentence: str) -> bool:
     """A headline candidate: ends like a sentence and does not start like the middle of one."""
     return sentence.endswith(_SENTENCE_END) and not _starts_mid_sentence(sentence)
+
+
+def _introduces(head: str) -> bool:
+    """The clauses end where they announce what follows: at a reporting verb before a comma
+    or colon ("表示，", "said,", "He added:"), or at the comma after "According to ..."."""
+    head = head.rstrip()
+    if not head.endswith((",", "，", "、", ":", "：")):
+        return False
+    bare = head.rstrip(",，、 ")
+    if has_han(head):
+        return bare.endswith(_ZH_REPORTING)
+    words = bare.split()
+    return bool(words) and (
+        words[-1].casefold() in _EN_REPORTING or head.casefold().startswith("according to")
+    )
 
 
 def _marked(sentence: str) -> str:
