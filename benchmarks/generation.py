@@ -128,14 +128,29 @@ def jobs(articles: list[dict[str, Any]], chinese: list[tuple[str, str]], n_heads
 
 
 def measure(
-    label: str, generator: Generator, work: list[Job], encoder: Encoder
+    label: str,
+    generator: Generator,
+    work: list[Job],
+    encoder: Encoder,
+    requests: list[dict[str, Any]] | None = None,
 ) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
-    """Run every job; aggregate per (task, language)."""
+    """Run every job; aggregate per (task, language). Each request's outputs and failures
+    go to `requests` too, when given (not the withheld languages)."""
     groups: dict[tuple[str, str], list[tuple[GenerationResult, str]]] = {}
     start = time.perf_counter()
     for i, (task, lang, run, source) in enumerate(work, 1):
         result = run(generator)
         groups.setdefault((task, lang), []).append((result, source))
+        if requests is not None and lang not in WITHHELD:
+            requests.append(
+                {
+                    "row": f"{label}/{task}/{lang}",
+                    "request": len(groups[task, lang]) - 1,
+                    "outputs": list(result.outputs),
+                    "produced_by": list(result.produced_by),
+                    "failures": list(result.failures),
+                }
+            )
         if i % 10 == 0 or i == len(work):
             took = time.perf_counter() - start
             print(f"  {label}: {i}/{len(work)} requests, {took:.0f}s", file=sys.stderr)
@@ -323,6 +338,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--multilingual-encoder", default="use-multilingual", help='"": none')
     parser.add_argument("--multilingual-min-similarity", type=float, default=0.175)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument(
+        "--requests", type=Path, help="also write each request (outputs, failures) as JSONL"
+    )
     args = parser.parse_args(argv)
     backends = [b for b in args.backends.split(",") if b]
 
@@ -348,11 +366,13 @@ def main(argv: list[str] | None = None) -> int:
     rows: dict[str, dict[str, Any]] = {}
     examples: list[dict[str, Any]] = []
     timings: dict[str, float] = {"encoder_load_s": encoder_load_s}
+    requests: list[dict[str, Any]] | None = [] if args.requests else None
 
     def run(label: str, backend: Backend | None, n_en: int, n_zh: int) -> None:
         work = jobs(articles[:n_en], chinese[:n_zh], args.headlines)
         start = time.perf_counter()
-        found, ex = measure(label, Generator(backend, encoder, guardrails=rails), work, encoder)
+        generator = Generator(backend, encoder, guardrails=rails)
+        found, ex = measure(label, generator, work, encoder, requests)
         timings[f"{label}_s"] = time.perf_counter() - start
         rows.update(found)
         examples.extend(ex)
@@ -407,6 +427,9 @@ def main(argv: list[str] | None = None) -> int:
         "examples_withheld": f"{', '.join(sorted(WITHHELD))}: xMIND text, not redistributed",
     }
     write_results(args.out, out)
+    if args.requests and requests is not None:
+        lines = (json.dumps(r, ensure_ascii=False) + "\n" for r in requests)
+        args.requests.write_text("".join(lines), encoding="utf-8")
     return 0
 
 

@@ -138,12 +138,14 @@ def test_numbers_the_source_states_in_another_form_pass(output: str, source: str
 
 
 def test_entity_spans_skip_ordinary_sentence_starts() -> None:
-    # A lone capitalised first word is not a name candidate ("The", "Discover"); the price is
-    # that a one-word name opening a sentence ("Lula met ...") is not checked either.
+    # A lone capitalised first word is a name candidate only when the dictionary does not
+    # know it as an ordinary word: "The", "Discover", "Officials" are not; "Lula" is.
     assert entities_in("The talks went well. Lula met Hu Jintao in Brasília.") == [
+        "Lula",
         "Hu Jintao",
         "Brasília",
     ]
+    assert entities_in("Discover more. Officials met. Researchers didn't. It's late.") == []
     assert entities_in("Luxe do Rio doce met the press.") == ["Luxe do Rio"]
     assert entities_in("NASA said so.") == ["NASA"]
 
@@ -358,3 +360,31 @@ def test_warm_uses_every_encoder_the_checks_will_use(hashing: HashingEncoder) ->
     assert all(not any("\u4e00" <= ch <= "\u9fff" for ch in t) for t in english.texts)
     assert any("\u4e00" <= ch <= "\u9fff" for t in multilingual.texts for ch in t)
     Guardrails(None).warm()  # no similarity check at all: nothing to load, no error
+
+
+@pytest.mark.parametrize(
+    "output",
+    [
+        "Obama welcomed the decision.",
+        "The talks ended. Merkel said the deal was done.",
+        "Instagram removed the posts.",
+        "Google发布了新的手机。",  # a Latin name opening Chinese text
+    ],
+)
+def test_a_name_invented_at_a_sentence_start_fails(output: str) -> None:
+    result = check_entities(output, SOURCE)
+    assert not result.passed
+    assert "not in the source" in result.detail
+
+
+@pytest.mark.parametrize(
+    "output",
+    [
+        "Lula welcomed Hu to the Granja do Torto.",  # a name the source gives
+        "Officials said the visit went well.",  # ordinary words, absent from the source
+        "Authorities closed the roads. Researchers were not surprised.",
+        "Heavy rain fell. Police didn't comment.",
+    ],
+)
+def test_ordinary_words_and_source_names_at_a_sentence_start_pass(output: str) -> None:
+    assert check_entities(output, SOURCE).passed
