@@ -123,6 +123,15 @@ def test_batch_during_an_outage_warns_and_exits_2(cli: Cli) -> None:
         assert "warning:" in result.stderr and "127.0.0.1:9" in result.stderr
 
 
+def test_batch_during_an_outage_stops_after_failures_in_a_row(cli: Cli) -> None:
+    down = ("--backend", "http://127.0.0.1:9/v1", "--stop-after", "1")
+    result = cli("generate", "batch", "--task", "summary", "--limit", "3", *down)
+    assert result.exit_code == 2, result.output
+    report = json.loads(result.stdout)
+    assert (report["backend_failed"], report["not_attempted"]) == (1, 2)
+    assert "stopped with 2 items left" in result.stderr
+
+
 def test_batch_with_the_extractive_backend_reports_no_backend_failure(cli: Cli) -> None:
     result = cli("generate", "batch", "--task", "summary", "--limit", "2")
     report = payload(result)

@@ -25,6 +25,7 @@ from feedcraft.cli.common import (
 )
 from feedcraft.config import Settings
 from feedcraft.errors import FeedcraftError
+from feedcraft.services.generation_batch import STOP_AFTER_BACKEND_FAILURES
 from feedcraft.services.training import MODEL_NAMES
 
 if TYPE_CHECKING:
@@ -396,22 +397,33 @@ def generate_batch_cmd(
         ),
     ] = "summary",
     limit: Annotated[int | None, typer.Option("--limit", min=0, help="First N items.")] = None,
+    stop_after: Annotated[
+        int,
+        typer.Option(
+            "--stop-after",
+            min=0,
+            help="Stop after this many backend failures in a row (a server down); 0: never.",
+        ),
+    ] = STOP_AFTER_BACKEND_FAILURES,
     backend: BackendOpt = None,
     config: ConfigOpt = None,
     store: StoreOpt = None,
 ) -> None:
     """Generate `task` for every stored item (in id order) into the cache; report as JSON.
-    Items the backend failed on are not cached: a warning names the error, and the command
-    exits 2 when every item asked of the model failed (an outage)."""
+    Items the backend failed on are not cached: a warning names the error, the batch stops
+    after --stop-after of them in a row, and the command exits 2 when every item asked of
+    the model failed (an outage). A rerun resumes: cached items cost a lookup."""
     from dataclasses import asdict
 
     with _generation(config, store, backend) as service:
-        report = service.generate_batch(task, limit=limit)
+        report = service.generate_batch(task, limit=limit, stop_after=stop_after)
     _print_json(asdict(report))
     if report.backend_failed:  # served the fallback, not cached: the cache is not filled
+        left = report.not_attempted
+        stopped = f", stopped with {left} items left" if left else ""
         console.print(
             f"[yellow]warning:[/yellow] the backend failed on {report.backend_failed} items "
-            "(not cached: run the batch again when it is back): "
+            f"(not cached: run the batch again when it is back{stopped}): "
             f"{escape(report.backend_error or '')}"
         )
     if report.outage:  # nothing the model was asked for could be written

@@ -74,11 +74,14 @@ class BatchReport:
     skipped: int = 0
     backend_failed: int = 0
     backend_error: str | None = None
+    #: Items never tried: the batch stopped after that many backend failures in a row (each
+    #: costs a timeout and its retries, so a dead server would hold the batch for hours).
+    not_attempted: int = 0
 
     @property
     def outage(self) -> bool:
         """Every item the batch asked the model about failed on the backend: nothing filled."""
-        asked = self.items - self.skipped - self.cache_hits
+        asked = self.items - self.skipped - self.cache_hits - self.not_attempted
         return asked > 0 and self.backend_failed >= asked
 
     def summary(self) -> str:
@@ -89,8 +92,9 @@ class BatchReport:
             if self.backend_failed
             else ""
         )
+        stopped = f"stopped with {self.not_attempted} not attempted, " if self.not_attempted else ""
         return (
             f"{self.task}: {self.items} items, {self.generated} generated, "
             f"{self.cache_hits} from the cache, {self.fallbacks} with extractive fallback, "
-            f"{failed}{skipped}{self.seconds:.1f}s"
+            f"{failed}{stopped}{skipped}{self.seconds:.1f}s"
         )

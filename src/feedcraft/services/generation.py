@@ -43,7 +43,7 @@ from feedcraft.llm import (
     generator_from_settings,
 )
 from feedcraft.services.generated import BatchReport, GeneratedText, PruneReport
-from feedcraft.services.generation_batch import BatchTally
+from feedcraft.services.generation_batch import STOP_AFTER_BACKEND_FAILURES, BatchTally
 from feedcraft.services.headlines import ARTIFACT as HEADLINE_ARTIFACT
 from feedcraft.services.headlines import (
     HeadlineModel,
@@ -371,13 +371,15 @@ class GenerationService:
         *,
         limit: int | None = None,
         progress: bool | None = None,
+        stop_after: int = STOP_AFTER_BACKEND_FAILURES,
     ) -> BatchReport:
         """Fill the cache for `task` over `item_ids` (default: every full item, in id order).
 
         Items already cached cost a lookup only, so an interrupted batch resumes where it
         stopped. Summaries are generated for the no-profile bucket. Items deleted while it
         runs are counted as skipped; items the backend failed on (not cached) as
-        `backend_failed`, with the first error.
+        `backend_failed`, with the first error. After `stop_after` such failures in a row
+        (0: never) the batch stops; the rest are `not_attempted`.
         """
         task = _task_name(task)
         if limit is not None and limit < 0:
@@ -391,8 +393,12 @@ class GenerationService:
             ids = ids[:limit]
         show = self.settings.progress if progress is None else progress
         start = time.perf_counter()
-        tally = BatchTally()
+        if stop_after < 0:
+            raise InvalidInput(f"must not be negative, got {stop_after}", field="stop_after")
+        tally = BatchTally(stop_after)
         for item_id in tqdm(ids, desc=f"generate {task}", unit="item", disable=not show):
+            if tally.stalled:
+                break
             try:
                 item = self.store.catalogue.get(item_id)
                 if missing_text(task, item) is not None:  # legal (a title may be empty)

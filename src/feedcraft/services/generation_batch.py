@@ -11,15 +11,30 @@ from __future__ import annotations
 
 from feedcraft.services.generated import BatchReport, GeneratedText
 
-__all__ = ["BatchTally"]
+__all__ = ["STOP_AFTER_BACKEND_FAILURES", "BatchTally"]
+
+#: Backend failures in a row after which a batch stops: the server is down, not one item
+#: refused (each failure costs a timeout and its retries; a rerun resumes where it stopped).
+STOP_AFTER_BACKEND_FAILURES = 5
 
 
 class BatchTally:
-    """The counts of a batch as its items are served."""
+    """The counts of a batch as its items are served. `stop_after` backend failures in a row
+    make `stalled` true (0: never)."""
 
-    def __init__(self) -> None:
+    def __init__(self, stop_after: int = STOP_AFTER_BACKEND_FAILURES) -> None:
         self.hits = self.generated = self.fallbacks = self.skipped = self.backend_failed = 0
         self.backend_error: str | None = None
+        self.stop_after = stop_after
+        self.in_a_row = 0
+
+    @property
+    def stalled(self) -> bool:
+        return 0 < self.stop_after <= self.in_a_row
+
+    @property
+    def counted(self) -> int:
+        return self.hits + self.generated + self.skipped + self.backend_failed
 
     def skip(self) -> None:
         self.skipped += 1
@@ -29,9 +44,11 @@ class BatchTally:
         check, as a single request reports it."""
         if "backend" in out.failed_checks and not out.cache_hit:
             self.backend_failed += 1
+            self.in_a_row += 1
             if self.backend_error is None:
                 self.backend_error = out.backend_error or "the backend failed (no message)"
             return
+        self.in_a_row = 0 if not out.cache_hit else self.in_a_row
         self.hits += out.cache_hit
         self.generated += not out.cache_hit
         self.fallbacks += out.fallback
@@ -47,4 +64,5 @@ class BatchTally:
             skipped=self.skipped,
             backend_failed=self.backend_failed,
             backend_error=self.backend_error,
+            not_attempted=items - self.counted,
         )

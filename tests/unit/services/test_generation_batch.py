@@ -7,6 +7,7 @@ import pytest
 from feedcraft.config import Settings
 from feedcraft.domain import Item
 from feedcraft.embeddings import HashingEncoder
+from feedcraft.errors import InvalidInput
 from feedcraft.llm import Generator, OpenAICompatibleBackend
 from feedcraft.services.generation import BatchReport, GenerationService
 from feedcraft.storage import Store
@@ -37,6 +38,19 @@ def test_a_batch_during_an_outage_reports_backend_failures_not_generated_texts(
     again = down.generate_batch("summary", IDS, progress=False)
     assert (again.generated, again.cache_hits, again.backend_failed) == (0, 0, 3)
     assert not list(down.store.text_cache.keys())
+
+
+def test_a_batch_stops_after_backend_failures_in_a_row(down: GenerationService) -> None:
+    """A dead server costs a timeout and retries per item: after `stop_after` failures in a
+    row the batch stops, the rest not attempted, and the report still says outage."""
+    more = [f"wikinews-{i:03d}" for i in range(1, 11)]
+    report = down.generate_batch("summary", more, progress=False, stop_after=2)
+    assert (report.backend_failed, report.not_attempted, report.generated) == (2, 8, 0)
+    assert report.outage and "8 not attempted" in report.summary()
+    never = down.generate_batch("summary", more[:4], progress=False, stop_after=0)
+    assert (never.backend_failed, never.not_attempted) == (4, 0)
+    with pytest.raises(InvalidInput, match="stop_after"):
+        down.generate_batch("summary", more, progress=False, stop_after=-1)
 
 
 def test_guardrail_fallbacks_are_generated_and_cached_not_backend_failures(
