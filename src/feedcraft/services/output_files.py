@@ -55,7 +55,8 @@ def _create_temporary(target: Path) -> tuple[int, str]:
     open than the file it replaces); `fchmod` then restores a kept mode exactly, before any
     byte is written."""
     try:
-        keep: int | None = stat.S_IMODE(os.stat(target).st_mode)
+        old = os.stat(target)
+        keep: int | None = stat.S_IMODE(old.st_mode)
     except FileNotFoundError:
         keep = None
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
@@ -67,13 +68,26 @@ def _create_temporary(target: Path) -> tuple[int, str]:
             continue
         if keep is not None:
             try:
-                os.fchmod(fd, keep)
+                _keep_owner(fd, old)
+                os.fchmod(fd, keep)  # after chown, which may clear set-id bits
             except OSError:
                 os.close(fd)
                 os.unlink(tmp)
                 raise
         return fd, tmp
     raise FileExistsError(f"no free temporary name beside {target}")
+
+
+def _keep_owner(fd: int, old: os.stat_result) -> None:
+    """Give the new file the replaced one's owner and group, as far as we may: the owner
+    only as root, the group when we belong to it (a shared folder's group stays); else the
+    new file is ours, as any file we write is."""
+    for uid in (old.st_uid, -1):
+        try:
+            os.fchown(fd, uid, old.st_gid)
+            return
+        except (PermissionError, AttributeError):  # not root / not a member / no fchown
+            continue
 
 
 class _Terminated(SystemExit):

@@ -63,6 +63,17 @@ def test_a_replaced_file_keeps_its_mode(tmp_path: Path, umask: None, mode: int) 
     assert not _leftovers(tmp_path)
 
 
+@pytest.mark.skipif(os.name == "posix" and os.geteuid() != 0, reason="chown needs root")
+def test_a_replaced_file_keeps_its_owner_and_group(tmp_path: Path) -> None:
+    out = tmp_path / "shared.csv"
+    out.write_bytes(b"old")
+    os.chown(out, 4321, 8765)  # another user's file in a shared folder, written as root
+    out.chmod(0o4755)  # set-id bits survive too: chown clears them, the mode comes after
+    atomic_write(out, b"new")
+    info = out.stat()
+    assert (info.st_uid, info.st_gid, _mode(out)) == (4321, 8765, 0o4755)
+
+
 def test_a_symlink_keeps_pointing_at_the_new_content(tmp_path: Path, umask: None) -> None:
     real = tmp_path / "data" / "scored.csv"
     real.parent.mkdir()
