@@ -137,3 +137,10 @@ def test_batch_with_the_extractive_backend_reports_no_backend_failure(cli: Cli) 
     report = payload(result)
     assert (report["backend_failed"], report["backend_error"]) == (0, None)
     assert "warning" not in result.stderr
+
+
+def test_a_summary_for_an_unknown_user_says_it_is_for_no_profile(cli: Cli) -> None:
+    result = cli("generate", "summary", "wikinews-001", "--user", "ghost")
+    assert result.exit_code == 0, result.output
+    assert payload(result)["profile_bucket"] == "any"
+    assert "no interests known for user 'ghost'" in result.stderr

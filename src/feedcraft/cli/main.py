@@ -329,7 +329,13 @@ def generate_summary_cmd(
 ) -> None:
     """A summary of an item, for a reader's interests; JSON on stdout."""
     with _generation(config, store, backend) as service:
-        _print_json(service.summary(item_id, user, max_length=max_length).as_dict())
+        out = service.summary(item_id, user, max_length=max_length)
+    _print_json(out.as_dict())
+    if user is not None and not out.interests:  # a mistyped id reads like success otherwise
+        console.print(
+            f"note: no interests known for user {escape(user)!r} (no events on items with "
+            "categories or keywords): the summary is the one for no profile"
+        )
 
 
 @generate_app.command("headlines")
