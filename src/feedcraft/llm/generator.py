@@ -64,7 +64,8 @@ __all__ = ["GENERATION_REVISION", "UNSERVABLE", "GenerationResult", "Generator",
 #: the few-shot layout's labels inside the data lose their colon ("Article — ...").
 #: 8: a name invented at a sentence start fails the entities check ("Obama said ...");
 #: the fallback offers no headline that only introduces what follows ("主办方表示",
-#: "Police said"); Chinese descriptions label category and tags in Chinese (类别, 标签).
+#: "Police said"); Chinese descriptions label category and tags in Chinese (类别, 标签);
+#: a Traditional Chinese source gets the model's text in Traditional characters.
 GENERATION_REVISION = 8
 
 #: Checks whose failure a reader must never see, even from the fallback: the fallback quotes

@@ -45,7 +45,7 @@ from feedcraft.llm.safety import (
 )
 from feedcraft.llm.sentences import count_units, truncate_units
 from feedcraft.text.language import detect_language, language_code
-from feedcraft.text.script import has_han
+from feedcraft.text.script import has_han, to_traditional
 
 __all__ = [
     "AdCopyRequest",
@@ -399,11 +399,22 @@ def prepare_summary(request: SummaryRequest) -> PreparedTask:
         min_length=_min_length(max_length, "prose"),
         source=a.full,
         removed=a.removed + injected,
-        postprocess=_postprocess_prose(max_length),
+        postprocess=_in_source_script(_postprocess_prose(max_length), language, a.full),
         fallback=lambda ex: [ex.summarize(body, max_length, interests=interests, title=title)],
         prompts=fewshot_prompts("summary", language, excerpt(body or title, language, interests)),
         examples=example_text("summary", language),
     )
+
+
+def _in_source_script(
+    postprocess: Callable[[str], list[str]], language: str, source: str
+) -> Callable[[str], list[str]]:
+    """`postprocess`, its outputs in Traditional characters when the source is Traditional
+    Chinese: the prompts are Simplified and small models answer in Simplified, which a
+    reader in Taiwan or Hong Kong would not be served."""
+    if _template_language(language) != "zh" or not is_traditional(source, language):
+        return postprocess
+    return lambda answer: [to_traditional(text) for text in postprocess(answer)]
 
 
 def _reader_interests(terms: Sequence[str]) -> tuple[list[str], tuple[str, ...]]:
@@ -442,7 +453,7 @@ def prepare_headlines(request: HeadlineRequest) -> PreparedTask:
         min_length=_min_length(max_length, "headline"),
         source=a.full,
         removed=a.removed,
-        postprocess=_postprocess_headline,
+        postprocess=_in_source_script(_postprocess_headline, language, a.full),
         fallback=lambda ex: ex.headlines(title, body, request.n, max_length),
         prompts=fewshot_prompts(
             "headline", language, excerpt(body or title, language), variants=request.n
@@ -551,7 +562,7 @@ def _data_task(
         min_length=_min_length(max_length, "prose"),
         source=source,
         removed=removed,
-        postprocess=_postprocess_prose(max_length),
+        postprocess=_in_source_script(_postprocess_prose(max_length), language, source),
         fallback=fallback,
         prompts=fewshot_prompts(task, language, excerpt(flat, language)),
         examples=example_text(task, language),

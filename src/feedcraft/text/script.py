@@ -1,4 +1,5 @@
-"""Unicode script tests (Han, kana, hangul, Latin) and Traditional-to-Simplified Chinese folding."""
+"""Unicode script tests (Han, kana, hangul, Latin) and conversion between Traditional and
+Simplified Chinese."""
 
 from __future__ import annotations
 
@@ -63,3 +64,21 @@ def can_convert_traditional() -> bool:
     """True when OpenCC is available, i.e. `to_simplified` really converts."""
     to_simplified("")
     return _t2s is not _identity
+
+
+_s2t: Callable[[str], str] | None = None
+
+
+def to_traditional(text: str) -> str:
+    """`text` with Simplified Chinese characters in Traditional form (OpenCC's s2t, which
+    picks among one-to-many forms by phrase); as-is without OpenCC or Han characters. For
+    text written for a Traditional reader by a model that answered in Simplified."""
+    global _s2t
+    if _s2t is None:
+        try:
+            import opencc
+
+            _s2t = opencc.OpenCC("s2t").convert
+        except Exception:  # optional: not installed, or its data files are missing
+            _s2t = _identity
+    return _s2t(text) if has_han(text) else text

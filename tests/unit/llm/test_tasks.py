@@ -289,3 +289,49 @@ def test_articles_with_nothing_to_work_from_are_refused_by_field(make: Any, fiel
     with pytest.raises(InvalidInput) as caught:
         make()
     assert caught.value.field == field
+
+
+TRADITIONAL = (
+    "城市公園週末舉辦春季花展",
+    "本市中央公園將於本週末舉辦春季花展，吸引了大批市民前來觀賞。",
+)
+
+
+@pytest.mark.parametrize(
+    ("prepared", "answer", "expected"),
+    [
+        pytest.param(
+            prepare_summary(SummaryRequest(*TRADITIONAL)),
+            "中央公园将于本周末举办春季花展。",
+            ["中央公園將於本週末舉辦春季花展。"],
+            id="summary",
+        ),
+        pytest.param(
+            prepare_headlines(HeadlineRequest(*TRADITIONAL, n=1)),
+            "公园举办春季花展",
+            ["公園舉辦春季花展"],
+            id="headline",
+        ),
+        pytest.param(
+            prepare_product_description(
+                ProductDescriptionRequest("新款電動自行車", (("顏色", "紅色"),), language="zh-TW")
+            ),
+            "这款电动自行车是红色的。",
+            ["這款電動自行車是紅色的。"],
+            id="description",
+        ),
+    ],
+)
+def test_a_traditional_source_gets_traditional_text(
+    prepared: Any, answer: str, expected: list[str]
+) -> None:
+    """The prompts are Simplified and small models answer in Simplified; a reader of a
+    Traditional source is served Traditional characters."""
+    assert prepared.postprocess(answer) == expected
+
+
+def test_a_simplified_source_keeps_simplified_text() -> None:
+    prepared = prepare_summary(
+        SummaryRequest("城市公园周末举办春季花展", "本市中央公园将于本周末举办花展。")
+    )
+    assert prepared.postprocess("中央公园将于本周末举办花展。") == ["中央公园将于本周末举办花展。"]
