@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+from functools import cache
 
 # Han ideographs: URO, extension A, compatibility ideographs, extensions B-G (supplementary).
 HAN_CLASS = "\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
@@ -33,11 +34,21 @@ def is_han(token: str) -> bool:
     return bool(token) and HAN_RUN.fullmatch(token) is not None
 
 
-_t2s: Callable[[str], str] | None = None
-
-
 def _identity(text: str) -> str:
     return text
+
+
+@cache
+def _opencc(config: str) -> Callable[[str], str]:
+    """OpenCC's converter for `config` ("t2s", "s2t"), loaded once; the identity when OpenCC
+    is missing (an optional dependency) or its data files are."""
+    try:
+        import opencc
+
+        convert: Callable[[str], str] = opencc.OpenCC(config).convert
+        return convert
+    except Exception:
+        return _identity
 
 
 def to_simplified(text: str) -> str:
@@ -46,39 +57,19 @@ def to_simplified(text: str) -> str:
     Uses OpenCC when it is installed (an optional dependency). A conversion that would change
     the length is refused, so that callers may map offsets back to the original text.
     """
-    global _t2s
-    if _t2s is None:
-        try:
-            import opencc
-
-            _t2s = opencc.OpenCC("t2s").convert
-        except Exception:  # optional: not installed, or its data files are missing
-            _t2s = _identity
     if not has_han(text):
         return text
-    converted = _t2s(text)
+    converted = _opencc("t2s")(text)
     return converted if len(converted) == len(text) else text
 
 
 def can_convert_traditional() -> bool:
     """True when OpenCC is available, i.e. `to_simplified` really converts."""
-    to_simplified("")
-    return _t2s is not _identity
-
-
-_s2t: Callable[[str], str] | None = None
+    return _opencc("t2s") is not _identity
 
 
 def to_traditional(text: str) -> str:
     """`text` with Simplified Chinese characters in Traditional form (OpenCC's s2t, which
     picks among one-to-many forms by phrase); as-is without OpenCC or Han characters. For
     text written for a Traditional reader by a model that answered in Simplified."""
-    global _s2t
-    if _s2t is None:
-        try:
-            import opencc
-
-            _s2t = opencc.OpenCC("s2t").convert
-        except Exception:  # optional: not installed, or its data files are missing
-            _s2t = _identity
-    return _s2t(text) if has_han(text) else text
+    return _opencc("s2t")(text) if has_han(text) else text
