@@ -93,6 +93,30 @@ def test_headlines_come_best_first_once_a_click_model_is_trained(
     assert all(0 < p < 1 for p in ranked["p_click"]) and f"v{version}" in ranked["ranked_by"]
 
 
+def test_a_damaged_newest_click_model_serves_the_headlines_unranked(
+    client: TestClient, db: Path
+) -> None:
+    """A truncated newest version (the previous good) neither fails the request (was 503)
+    nor ranks with it; rolled back, the previous version ranks again."""
+    from feedcraft.services.headlines import ARTIFACT
+    from feedcraft.services.models import rollback
+
+    item_id = first_item(client)["id"]
+    archive = read_upworthy(shared_path(UPWORTHY_FILE))
+    model = HeadlineClickModel(encoder="hashing", fields=("headline",), max_iter=50)
+    with closing(open_store(f"sqlite:///{db}")) as st:
+        good = save_headline_model(st, model.fit(archive.subset(archive.test_weeks >= 201440)), {})
+        blob, _ = st.artifacts.load(ARTIFACT, good)
+        st.artifacts.save(ARTIFACT, blob[: len(blob) // 2], {})
+    damaged = client.get(f"/items/{item_id}/headlines", params={"n": 3})
+    assert damaged.status_code == 200, damaged.text
+    assert damaged.json()["p_click"] == [] and damaged.json()["ranked_by"] == ""
+    with closing(open_store(f"sqlite:///{db}")) as st:
+        rollback(st, ARTIFACT)
+    ranked = client.get(f"/items/{item_id}/headlines", params={"n": 3}).json()
+    assert f"v{good}" in ranked["ranked_by"] and len(ranked["p_click"]) == len(ranked["outputs"])
+
+
 def test_ad_copy_and_description(client: TestClient) -> None:
     item_id = first_item(client)["id"]
     ad = client.get(f"/items/{item_id}/ad-copy", params={"audience": "science fans"})

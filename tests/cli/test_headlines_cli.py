@@ -327,10 +327,12 @@ def test_combine_refuses_bad_input_and_saves_nothing(
     cli: Cli, cli_env: dict[str, str], model_file: Path, upworthy_slice: Path, tmp_path: Path
 ) -> None:
     data = ("--data", upworthy_slice)
+    copy = shutil.copy(model_file, tmp_path / "copy.pkl")  # a copy is another file
     for args, message in (
         ((model_file, *data), "at least two model files"),
         ((model_file, model_file, *data, "--weights", "1,x"), "--weights"),
-        ((model_file, model_file, *data, "--weights", "1,2,3"), "weights"),
+        ((model_file, copy, *data, "--weights", "1,2,3"), "weights"),
+        ((model_file, model_file, *data), "same file"),  # would weigh one model double
         ((model_file, tmp_path / "absent.pkl", *data), "absent.pkl"),
         ((model_file, upworthy_slice, *data), "slice.csv"),  # not a model file
     ):
@@ -473,3 +475,21 @@ def test_capitalised_headers_are_read_and_a_doubled_one_is_refused(
     result = cli("score-headlines", doubled, tmp_path / "d.out", "--model", model_file)
     assert result.exit_code == 2 and "2 'headline' columns (columns 1, 2)" in result.output
     assert not (tmp_path / "d.out").exists()
+
+
+def test_model_file_options_warn_that_loading_runs_code(cli: Cli) -> None:
+    """Model files are pickles: the help says to load only files one trusts."""
+    for command in ("combine-headlines", "score-headlines"):
+        result = cli(command, "--help")
+        assert result.exit_code == 0 and "trust" in result.output, result.output
+
+
+def test_rollback_of_the_headline_model_serves_the_previous_version(
+    cli: Cli, cli_env: dict[str, str], model_file: Path
+) -> None:
+    with closing(open_store(cli_env["FEEDCRAFT_STORE"])) as st:
+        for _ in range(2):
+            st.artifacts.save(ARTIFACT, model_file.read_bytes(), {})
+    result = cli("rollback", ARTIFACT)
+    assert result.exit_code == 0, result.output
+    assert f"{ARTIFACT} now serves v1" in result.output

@@ -154,8 +154,9 @@ class GeneratedOut(BaseModel):
     cache_hit: bool
     generation_seconds: float
     seconds: float
-    #: Headlines with a trained click model: p_click of each output, outputs best first.
-    p_click: list[float] = []
+    #: Headlines with a trained click model: p_click of each output, outputs best first;
+    #: null for a variant not scored (not in Latin script), listed after the scored ones.
+    p_click: list[float | None] = []
     #: The click model that ordered the headlines ("" when none did).
     ranked_by: str = ""
     #: Why the backend gave no answer (the text is then the fallback's, not cached).

@@ -173,7 +173,11 @@ def _seed_list(text: str) -> list[int]:
 @app.command("combine-headlines")
 def combine_headlines_cmd(
     models: Annotated[
-        list[Path], typer.Argument(help="Two or more model files from train-headlines --out.")
+        list[Path],
+        typer.Argument(
+            help="Two or more model files from train-headlines --out, each once. They are "
+            "pickles: loading one runs its code, so give only files you trust."
+        ),
     ],
     weights: Annotated[
         str | None,
@@ -193,7 +197,8 @@ def combine_headlines_cmd(
     store: StoreOpt = None,
 ) -> None:
     """Join trained headline models (say, one fine-tuned on a GPU machine and one here) into
-    one ensemble, saved as the store's newest headline model."""
+    one ensemble, saved as the store's newest headline model. Model files are pickles, and
+    loading one runs code: combine only files you trust."""
     from feedcraft.services.headlines import combine_headline_models, default_upworthy_path
 
     weight_list = None
@@ -225,7 +230,12 @@ def score_headlines_cmd(
     in_csv: Annotated[Path, typer.Argument(help="CSV with a 'headline' column.")],
     out_csv: Annotated[Path, typer.Argument(help="Output: the input plus a 'p_click' column.")],
     model_file: Annotated[
-        Path | None, typer.Option("--model", help="A model file from train-headlines --out.")
+        Path | None,
+        typer.Option(
+            "--model",
+            help="A model file from train-headlines --out. It is a pickle: loading it runs its "
+            "code, so give only a file you trust.",
+        ),
     ] = None,
     config: ConfigOpt = None,
     store: StoreOpt = None,

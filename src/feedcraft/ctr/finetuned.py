@@ -53,7 +53,7 @@ from feedcraft.ctr.backbone import (
 )
 from feedcraft.ctr.checkpoint import FitCheckpoint, Progress
 from feedcraft.ctr.data import HeadlineVariants, string_column
-from feedcraft.ctr.models import DEFAULT_ENCODER, HeadlineClickModel, LiftClickModel
+from feedcraft.ctr.models import DEFAULT_ENCODER, LAZY_LOADS, HeadlineClickModel, LiftClickModel
 from feedcraft.ctr.objectives import (
     VectorTable,
     clogit_nll,
@@ -533,25 +533,24 @@ class FineTunedHeadlineModel(LiftClickModel):
     def _ready(self) -> _Runtime:
         if not hasattr(self, "weights_"):
             raise NotFitted("FineTunedHeadlineModel is not fitted; call fit first")
-        runtime: _Runtime | None = getattr(self, "_runtime", None)
         device = self._scoring_device()
-        if runtime is None or runtime.device != str(device):  # new, or `device` changed since
-            import torch
+        with LAZY_LOADS:  # concurrent first requests load the backbone once, not once each
+            runtime: _Runtime | None = getattr(self, "_runtime", None)
+            if runtime is None or runtime.device != str(device):  # new, or `device` changed
+                import torch
 
-            name, tokenizer, bert = load_backbone(self.encoder)
-            bert.to(device)
-            if name != self.encoder_name_:
-                raise InvalidInput(
-                    f"encoder {self.encoder!r} now resolves to {name!r}, but the model was "
-                    f"trained on {self.encoder_name_!r}; retrain it",
-                    field="encoder",
-                )
-            top = make_top(bert, self.frozen_layers_).to(device)
-            state = torch.load(io.BytesIO(self.weights_), map_location=device, weights_only=True)
-            top.load_state_dict(state)
-            top.eval()
-            runtime = _Runtime(tokenizer, bert, top, self.frozen_layers_, str(device))
-            self._runtime = runtime
+                name, tokenizer, bert = load_backbone(self.encoder)
+                if name != self.encoder_name_:
+                    raise InvalidInput(
+                        f"encoder {self.encoder!r} now resolves to {name!r}, but the model was "
+                        f"trained on {self.encoder_name_!r}; retrain it",
+                        field="encoder",
+                    )
+                top = make_top(bert, self.frozen_layers_).to(device).eval()
+                buffer = io.BytesIO(self.weights_)
+                top.load_state_dict(torch.load(buffer, map_location=device, weights_only=True))
+                bert, frozen = bert.to(device), self.frozen_layers_
+                self._runtime = runtime = _Runtime(tokenizer, bert, top, frozen, str(device))
         return runtime
 
     def score(

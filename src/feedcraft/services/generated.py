@@ -34,8 +34,9 @@ class GeneratedText:
     #: own: too long, say); empty when the model wrote every output or the fallback passed.
     fallback_failed_checks: tuple[str, ...] = ()
     #: Headlines only, when the store holds a headline click model: each output's p_click
-    #: (outputs are then best first) and the model that scored them; else empty.
-    p_click: tuple[float, ...] = ()
+    #: (scored outputs best first, then the unscored, None, in generated order: another
+    #: script than Latin) and the model that scored them; else empty.
+    p_click: tuple[float | None, ...] = ()
     ranked_by: str = ""
     #: Why the backend gave no answer (server down, model failed to load) when it did not;
     #: such a text is the fallback's and is never cached. None when the backend answered.

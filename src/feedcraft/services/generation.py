@@ -44,12 +44,8 @@ from feedcraft.llm import (
 )
 from feedcraft.services.generated import BatchReport, GeneratedText, PruneReport
 from feedcraft.services.generation_batch import STOP_AFTER_BACKEND_FAILURES, BatchTally
-from feedcraft.services.headlines import ARTIFACT as HEADLINE_ARTIFACT
-from feedcraft.services.headlines import (
-    HeadlineModel,
-    lead_of,
-    load_headline_model,
-)
+from feedcraft.services.headline_ranking import HeadlineRanker
+from feedcraft.services.headlines import HeadlineModel
 from feedcraft.services.single_flight import SingleFlight
 from feedcraft.services.text_keys import (
     digest,
@@ -138,7 +134,7 @@ class GenerationService:
         )
         self.interests = interests
         self.history = history
-        self._ranker: tuple[int, HeadlineModel, str] | None = None
+        self._ranking = HeadlineRanker(store, encoder)
         self._flights: SingleFlight[GeneratedText] = SingleFlight()
 
     # ------------------------------------------------------------------ identity
@@ -428,40 +424,14 @@ class GenerationService:
     # ------------------------------------------------------------------ click model
 
     def _click_model(self) -> tuple[HeadlineModel, str] | None:
-        """The store's newest headline click model, loaded once per version; None if none."""
-        versions = self.store.artifacts.versions(HEADLINE_ARTIFACT)
-        if not versions:
-            return None
-        newest = versions[-1].version
-        if self._ranker is None or self._ranker[0] != newest:
-            model, name = load_headline_model(self.store, version=newest)
-            self._ranker = (newest, model, name)
-        return self._ranker[1], self._ranker[2]
+        """The store's newest headline click model, loaded once per version; None if none
+        (or if it cannot be loaded: `HeadlineRanker`)."""
+        return self._ranking.model()
 
     def _ranked(self, served: GeneratedText, item: Item) -> GeneratedText:
-        """Headline variants ordered by p_click, best first. The ranking is applied at serving
-        time, not cached, so a newly trained click model reorders cached variants at once.
-        Only English output is ranked: the click model learnt English headlines (Upworthy),
-        and its score of other languages would be noise presented as a number."""
-        if not served.outputs or not served.language.startswith("en"):
-            return served
-        start = time.perf_counter()
-        found = self._click_model()
-        if found is None:
-            return served
-        model, name = found
-        outputs = list(served.outputs)
-        ledes = [lead_of(item.body)] * len(outputs)  # what the model reads as the story
-        p = model.predict_proba(outputs, None, ledes, encoder=encoder_for(model, self.encoder))
-        order = sorted(range(len(outputs)), key=lambda i: -float(p[i]))
-        return replace(
-            served,
-            outputs=tuple(outputs[i] for i in order),
-            produced_by=tuple(served.produced_by[i] for i in order),
-            p_click=tuple(float(p[i]) for i in order),
-            ranked_by=name,
-            seconds=served.seconds + time.perf_counter() - start,  # serving includes ranking
-        )
+        """Headline variants best first by p_click, ranked when served (not cached), so a
+        newly trained click model reorders cached variants at once (`HeadlineRanker.rank`)."""
+        return self._ranking.rank(served, item)
 
     # ------------------------------------------------------------------ cache
 

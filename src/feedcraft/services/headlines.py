@@ -27,7 +27,7 @@ from feedcraft.ctr import (
     HeadlineVariants,
 )
 from feedcraft.embeddings import Encoder, make_encoder
-from feedcraft.errors import InvalidInput, NotFound, Unavailable
+from feedcraft.errors import InvalidInput, NotFitted, NotFound, Unavailable
 from feedcraft.formats import csv_records
 from feedcraft.services.embedding import encode_cached
 from feedcraft.services.output_files import atomic_write, check_writable
@@ -223,14 +223,20 @@ def save_headline_model(
 
 
 def _unpickle(blob: bytes, where: str) -> HeadlineModel:
+    """The model in `blob`, or Unavailable. Any failure counts: a damaged pickle raises
+    almost anything (a flipped length byte, MemoryError), and none may escape as a 500."""
     try:  # our own artifacts only: unpickling runs code, so never load a file you did not make
         model = pickle.loads(blob)
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, ImportError, AttributeError):
+    except Exception:  # MemoryError is an Exception too
         raise Unavailable(
             f"{where} is not a headline model file (write one with `train-headlines --out`)"
         ) from None
     if not isinstance(model, _MODEL_TYPES):
         raise Unavailable(f"{where} is not a headline click model")
+    try:
+        model._check_fitted()
+    except NotFitted:
+        raise Unavailable(f"{where} holds a headline model that was never fitted") from None
     return model
 
 
@@ -317,10 +323,19 @@ def combine_headline_models(
 ) -> HeadlineTrainReport:
     """Join fitted models (files written by `train-headlines --out`, trained anywhere: one on a
     GPU machine, one on a laptop) into one `HeadlineEnsemble`, whose members' spreads are
-    measured on the archive at `data`; kept like a trained model (store and/or `out`)."""
+    measured on the archive at `data`; kept like a trained model (store and/or `out`).
+    The files are pickles, and loading one runs code: give only files you trust."""
     start = time.perf_counter()
     if isinstance(models, str | bytes) or len(models) < 2:
         raise InvalidInput("give at least two model files to combine", field="models")
+    seen: dict[Path, str | Path] = {}
+    for m in models:  # one model twice would silently weigh double, as if two agreed
+        key = Path(m).resolve()
+        if key in seen:
+            raise InvalidInput(
+                f"{m} is the same file as {seen[key]}: give each model once", field="models"
+            )
+        seen[key] = m
     if out is not None:
         check_writable(Path(out))
     members = [load_headline_model(path=m)[0] for m in models]
@@ -349,13 +364,23 @@ def _keep(
     encoder: str,
     seconds: float,
 ) -> HeadlineTrainReport:
+    """Write `out` first, then the store: a store that refuses the artifact (a fine-tuned
+    ensemble can pass SQLite's 1 GB blob limit) must not lose hours of training."""
     tests = len(set(variants.test_ids))
-    version = None
-    if store is not None:
-        meta = {"variants": len(variants), "tests": tests, "encoder": encoder}
-        version = save_headline_model(store, fitted, meta | {"data": str(data)})
     path = None
     if out is not None:
         path = Path(out)
         atomic_write(path, pickle.dumps(fitted, protocol=pickle.HIGHEST_PROTOCOL))
+    version = None
+    if store is not None:
+        meta = {"variants": len(variants), "tests": tests, "encoder": encoder}
+        try:
+            version = save_headline_model(store, fitted, meta | {"data": str(data)})
+        except Exception as exc:
+            if path is None:
+                raise
+            raise Unavailable(
+                f"the store did not save the model ({exc}); it is kept in {path}: serve it "
+                f"from there (score-headlines --model {path})"
+            ) from exc
     return HeadlineTrainReport(version, path, len(variants), tests, seconds, encoder)

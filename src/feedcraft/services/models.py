@@ -17,6 +17,7 @@ from typing import Any
 from feedcraft.errors import Conflict, NotFound, Unavailable
 from feedcraft.recommenders.base import Recommender
 from feedcraft.services import heap
+from feedcraft.services.headlines import ARTIFACT as HEADLINE_ARTIFACT
 from feedcraft.storage import ArtifactInfo, Store
 
 PREFIX = "recommender:"
@@ -45,13 +46,17 @@ def save_model(
 
 
 def rollback(store: Store, name: str) -> ArtifactInfo:
-    """Delete the newest version of a model so the previous one is served; returns it."""
-    versions = store.artifacts.versions(artifact_name(name))
+    """Delete the newest version of a model so the previous one is served; returns it.
+
+    `name` is a recommender ("hybrid") or the headline click model by its artifact name
+    ("ctr:headlines"), whose newest version may be just as bad to serve."""
+    artifact = name if name == HEADLINE_ARTIFACT else artifact_name(name)
+    versions = store.artifacts.versions(artifact)
     if len(versions) < 2:
         raise Conflict(
             f"model '{name}' has {len(versions)} version(s); rolling back needs at least two"
         )
-    store.artifacts.delete(artifact_name(name), versions[-1].version)
+    store.artifacts.delete(artifact, versions[-1].version)
     return versions[-2]
 
 
