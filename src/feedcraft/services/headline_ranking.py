@@ -2,8 +2,9 @@
 
 The model is loaded once per artifact version, under a lock: concurrent first requests after
 a new version would otherwise each unpickle it (and a fine-tuned one's backbone), a GB each.
-A version that cannot be loaded, or a model that fails to score, never fails the request: the
-variants are served unranked, as when no model exists, and the reason goes to the log.
+A version that cannot be loaded gives way to the newest one before it that can; when none
+can, or the model fails to score, the request still succeeds: the variants are served
+unranked, as when no model exists, and the reason goes to the log.
 """
 
 from __future__ import annotations
@@ -58,17 +59,25 @@ class HeadlineRanker:
             with self._lock:
                 held = self._held
                 if held is None or held.version != newest:
-                    held = self._load(newest)
+                    held = self._load(newest, [v.version for v in versions])
                     self._held = held
         return None if held.model is None else (held.model, held.name)
 
-    def _load(self, version: int) -> _Held:
-        try:
-            model, name = load_headline_model(self.store, version=version)
-        except FeedcraftError as exc:  # damaged, unfitted or deleted since listed
-            _log.warning("headlines served unranked: %s v%s: %s", ARTIFACT, version, exc)
-            return _Held(version, None, "")
-        return _Held(version, model, name)
+    def _load(self, newest: int, versions: list[int]) -> _Held:
+        """The newest version that loads, held for `newest`: a damaged or unfitted upload
+        falls back to the version before it (as `rollback` would), not to no ranking at all
+        while a good model is in the store. Each failure is logged once, when it is met."""
+        for version in sorted(versions, reverse=True):
+            try:
+                model, name = load_headline_model(self.store, version=version)
+            except FeedcraftError as exc:  # damaged, unfitted or deleted since listed
+                _log.warning("headline model %s v%s cannot be served: %s", ARTIFACT, version, exc)
+                continue
+            if version != newest:
+                _log.warning("headlines ranked by %s v%s, the newest that loads", ARTIFACT, version)
+            return _Held(newest, model, name)
+        _log.warning("headlines served unranked: no version of %s loads", ARTIFACT)
+        return _Held(newest, None, "")
 
     def rank(self, served: GeneratedText, item: Item) -> GeneratedText:
         """Variants ordered by p_click, best first, then the unscored ones in generated order.

@@ -98,33 +98,53 @@ def test_an_unfitted_model_says_so_when_asked_for_p_click() -> None:
         HeadlineClickModel(encoder="hashing").predict_proba(["A headline"])
 
 
+def _damaged(fitted: HeadlineClickModel, damage: str) -> bytes:
+    blob = pickle.dumps(fitted, protocol=pickle.HIGHEST_PROTOCOL)
+    return {
+        "truncated": blob[: len(blob) // 2],
+        "memory": b"\x80\x05\x8e" + (2**62).to_bytes(8, "little"),
+        "unfitted": pickle.dumps(HeadlineClickModel(encoder="hashing-256")),
+    }[damage]
+
+
 @pytest.mark.parametrize("damage", ["truncated", "memory", "unfitted"])
-def test_a_bad_newest_version_serves_the_variants_unranked_with_a_warning(
+def test_a_bad_newest_version_gives_way_to_the_one_before(
     service: GenerationService,
     fitted: HeadlineClickModel,
     caplog: pytest.LogCaptureFixture,
     damage: str,
 ) -> None:
     save_headline_model(service.store, fitted, {})
-    assert service.headlines(ITEM, n=3).ranked_by  # v1 ranks
-    blob = pickle.dumps(fitted, protocol=pickle.HIGHEST_PROTOCOL)
-    bad = {
-        "truncated": blob[: len(blob) // 2],
-        "memory": b"\x80\x05\x8e" + (2**62).to_bytes(8, "little"),
-        "unfitted": pickle.dumps(HeadlineClickModel(encoder="hashing-256")),
-    }[damage]
-    service.store.artifacts.save(ARTIFACT, bad, {})
+    assert "v1" in service.headlines(ITEM, n=3).ranked_by
+    service.store.artifacts.save(ARTIFACT, _damaged(fitted, damage), {})
+    with caplog.at_level(logging.WARNING):
+        served = service.headlines(ITEM, n=3)
+        again = service.headlines(ITEM, n=3)
+    assert "v1" in served.ranked_by and len(served.p_click) == len(served.outputs)
+    assert again.ranked_by == served.ranked_by
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 2 and "v2 cannot be served" in warnings[0]  # once per version
+    assert service.warm() is not None  # the server still starts
+
+
+@pytest.mark.parametrize("damage", ["truncated", "memory", "unfitted"])
+def test_no_version_that_loads_serves_the_variants_unranked_with_a_warning(
+    service: GenerationService,
+    fitted: HeadlineClickModel,
+    caplog: pytest.LogCaptureFixture,
+    damage: str,
+) -> None:
+    service.store.artifacts.save(ARTIFACT, _damaged(fitted, damage), {})
     with caplog.at_level(logging.WARNING):
         served = service.headlines(ITEM, n=3)
         again = service.headlines(ITEM, n=3)
     assert served.outputs and served.p_click == () and served.ranked_by == ""
     assert again.p_click == () and again.ranked_by == ""
     warnings = [r for r in caplog.records if "unranked" in r.getMessage()]
-    assert len(warnings) == 1 and "v2" in warnings[0].getMessage()  # once per version
+    assert len(warnings) == 1  # once per version
     assert service.warm() is not None  # the server still starts
-    # rolled back, the good version ranks again
-    assert rollback(service.store, ARTIFACT).version == 1
-    assert "v1" in service.headlines(ITEM, n=3).ranked_by
+    save_headline_model(service.store, fitted, {})  # a good upload ranks again at once
+    assert "v2" in service.headlines(ITEM, n=3).ranked_by
 
 
 def test_rollback_of_the_headline_model_needs_two_versions(
