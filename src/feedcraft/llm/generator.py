@@ -100,6 +100,8 @@ class GenerationResult:
     could give (every fallback sentence had a banned term, say): `outputs` is that much
     shorter, empty when nothing could be served, and a caller must not present that as text.
     `attempts` counts rounds of model calls, `calls` the calls themselves.
+    `backend_error` is why the backend gave no answer (server down, model failed to load),
+    None when it answered: such a result is the fallback's, and is not cached.
     """
 
     task: str
@@ -117,6 +119,7 @@ class GenerationResult:
     completion_tokens: int
     extractive_name: str
     unfilled: int = 0
+    backend_error: str | None = None
 
     @property
     def text(self) -> str:
@@ -263,6 +266,7 @@ class Generator:
         failed: list[str] = []
         attempts = calls = tokens = 0
         model_seconds = 0.0
+        backend_error: str | None = None
 
         def reject(attempt: int, name: str, detail: str) -> None:
             failures.append(f"attempt {attempt}: {name}: {detail}")
@@ -281,7 +285,8 @@ class Generator:
                 try:
                     completion = self._call(backend, task, attempt, slot, seed)
                 except FeedcraftError as exc:
-                    reject(attempt + 1, "backend", str(exc))
+                    backend_error = str(exc)
+                    reject(attempt + 1, "backend", backend_error)
                     broken = True
                     break
                 calls += 1
@@ -333,4 +338,5 @@ class Generator:
             completion_tokens=tokens,
             extractive_name=self.extractive.name,
             unfilled=unfilled,
+            backend_error=backend_error,
         )

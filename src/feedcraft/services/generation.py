@@ -80,16 +80,6 @@ def _task_name(task: str) -> str:
     return name
 
 
-def _backend_error(result: GenerationResult) -> str | None:
-    """The message of the backend's failure in `result` ("attempt 1: backend: <message>"
-    in its `failures`), or None when the backend answered."""
-    for line in result.failures if "backend" in result.failed_checks else ():
-        _, found, message = line.partition(": backend: ")
-        if found:
-            return message
-    return None
-
-
 def missing_text(task: str, item: Item) -> str | None:
     """Why `task` cannot run on `item` (it has no text to work from), or None if it can.
     Summaries and headlines read the title or the body; ad copy and descriptions name the
@@ -495,7 +485,7 @@ class GenerationService:
             self.store.text_cache.put(key, json.dumps(value, ensure_ascii=False), meta)
             self._settle(task, item.id)
         else:
-            value["backend_error"] = _backend_error(result)
+            value["backend_error"] = result.backend_error
         return self._served(task, item, terms, bucket, key, value, hit=False, start=start)
 
     def _lookup(
