@@ -110,6 +110,14 @@ class LLMSettings(BaseModel):
         description="seconds one HTTP try may take in all (connecting, answering, streaming)",
     )
     max_retries: int = Field(default=2, ge=0, le=10, description="HTTP retries on 5xx/timeouts")
+    total_timeout_s: float = Field(
+        default=120.0,
+        gt=0,
+        le=36000,
+        description="seconds one HTTP call may take with its retries and the waits between "
+        "them; a retry gets what is left (without it a hung server held a call for "
+        "(max_retries + 1) x timeout_s plus backoff)",
+    )
     max_attempts: int = Field(default=2, ge=1, le=10, description="model tries per output")
     feed_summary_budget_s: float = Field(
         default=1.0,

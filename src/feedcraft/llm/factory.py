@@ -58,6 +58,7 @@ def backend_from_settings(settings: LLMSettings) -> Backend | None:
             api_key=settings.api_key,
             timeout=settings.timeout_s,
             max_retries=settings.max_retries,
+            total_timeout=settings.total_timeout_s,
             prompt_style=style or "chat",
         )
     if spec.lower() in _NO_MODEL:

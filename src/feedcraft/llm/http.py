@@ -16,9 +16,10 @@ Secrets stay out of `name` (it is shown in every answer and cache entry) and out
 keys there) only in requests; both are cut from the URL that is shown.
 
 A 429 or 503 with `Retry-After` is retried no sooner than the server asks (and not at all
-when it asks for more than a try's timeout). A redirect is an error naming its target (a
-POST must not be replayed elsewhere), and an answer over `max_answer_bytes` is cut off
-(a proxy streaming garbage must not exhaust memory).
+when it asks for more than a try's timeout). `total_timeout` bounds a call, its tries and the
+waits between them together: each try gets what is left, and no try starts that could not.
+A redirect is an error naming its target (a POST must not be replayed elsewhere), and an
+answer over `max_answer_bytes` is cut off (a proxy streaming garbage must not exhaust memory).
 
 httpx is imported on first use so that the rest of the package works without it.
 """
@@ -82,6 +83,7 @@ class _Deadline:
     """
 
     def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
         self.expired = False
         self._lock = threading.Lock()
         self._socket: socket.socket | None = None
@@ -127,7 +129,8 @@ class OpenAICompatibleBackend(ChatBackend):
     `model` is sent with each request (servers hosting one model ignore it) and is part of
     `name`. `timeout` bounds each try in all, streaming included, and connecting to at most
     `connect_timeout`; `max_retries` counts retries after the first try, waiting
-    `backoff * 2**i` seconds (capped at `max_backoff`) before retry i.
+    `backoff * 2**i` seconds (capped at `max_backoff`) before retry i. `total_timeout`
+    (None: no bound but the tries') bounds a whole call, tries and waits included.
     `prompt_style="completion"` sends tasks' few-shot prompts to /v1/completions (for a base
     model); the default sends chat messages to /v1/chat/completions. An answer (a stream in
     all) longer than `max_answer_bytes` is refused.
@@ -144,6 +147,7 @@ class OpenAICompatibleBackend(ChatBackend):
         max_retries: int = 2,
         backoff: float = 0.5,
         max_backoff: float = 8.0,
+        total_timeout: float | None = None,
         extra_body: Mapping[str, Any] | None = None,
         prompt_style: str = "chat",
         max_answer_bytes: int = _MAX_ANSWER_BYTES,
@@ -157,6 +161,10 @@ class OpenAICompatibleBackend(ChatBackend):
             )
         if not (0 < timeout < math.inf and 0 < connect_timeout < math.inf):
             raise InvalidInput("timeouts must be positive and finite", field="timeout")
+        if total_timeout is not None and not 0 < total_timeout < math.inf:
+            raise InvalidInput(
+                f"must be positive and finite, got {total_timeout}", field="total_timeout"
+            )
         if max_answer_bytes < 1:
             raise InvalidInput(f"must be >= 1, got {max_answer_bytes}", field="max_answer_bytes")
         if max_retries < 0:
@@ -180,6 +188,7 @@ class OpenAICompatibleBackend(ChatBackend):
         self.max_retries = max_retries
         self.backoff = backoff
         self.max_backoff = max_backoff
+        self.total_timeout = total_timeout
         self.extra_body = dict(extra_body or {})
         self.max_answer_bytes = max_answer_bytes
         self._client: httpx.Client | None = None
@@ -237,11 +246,12 @@ class OpenAICompatibleBackend(ChatBackend):
         body.update(self.extra_body)
         return body
 
-    def _wait(self, attempt: int, at_least: float = 0.0) -> None:
-        time.sleep(max(at_least, min(self.max_backoff, self.backoff * 2**attempt)))
+    def _pause(self, attempt: int, at_least: float = 0.0) -> float:
+        """Seconds to wait before retry `attempt + 1`."""
+        return max(at_least, min(self.max_backoff, self.backoff * 2**attempt))
 
-    def _timed_out(self) -> str:
-        return f"Timeout: no complete answer within {self.timeout:g} s"
+    def _timed_out(self, seconds: float) -> str:
+        return f"Timeout: no complete answer within {round(seconds, 2):g} s"
 
     def _send(
         self, body: dict[str, Any], path: str, *, stream: bool
@@ -254,12 +264,26 @@ class OpenAICompatibleBackend(ChatBackend):
         shown = self._url.shown_at(path)
         last: str = ""
         asked = 0.0  # the last answer's Retry-After, in seconds
+        ends = math.inf if self.total_timeout is None else time.monotonic() + self.total_timeout
+        tries = 0
         for attempt in range(self.max_retries + 1):
             if attempt:
-                self._wait(attempt - 1, asked)
-            deadline = _Deadline(self.timeout)
+                pause = self._pause(attempt - 1, asked)
+                if time.monotonic() + pause >= ends:
+                    last += f" (no time left for another try within {self.total_timeout:g} s)"
+                    break
+                time.sleep(pause)
+            budget = min(self.timeout, ends - time.monotonic())
+            if budget <= 0:
+                break
+            tries += 1
+            deadline = _Deadline(budget)
             request = client.build_request(
-                "POST", self._url.request(path), json=body, extensions={"trace": deadline.trace}
+                "POST",
+                self._url.request(path),
+                json=body,
+                timeout=httpx.Timeout(budget, connect=min(self.connect_timeout, budget)),
+                extensions={"trace": deadline.trace},
             )
             deadline.start()
             try:
@@ -268,7 +292,7 @@ class OpenAICompatibleBackend(ChatBackend):
                 deadline.finish()
                 if not isinstance(exc, httpx.RequestError):  # timeouts, resets, bad gzip
                     raise
-                last = self._timed_out() if deadline.expired else f"{type(exc).__name__}: {exc}"
+                last = self._timed_out(deadline.seconds) if deadline.expired else _failure(exc)
                 continue
             status = response.status_code
             if status < 300 and stream:
@@ -278,11 +302,11 @@ class OpenAICompatibleBackend(ChatBackend):
                     content = self._read_capped(response, shown)
                     if not deadline.expired:  # a body ended by the timeout looks whole
                         return response, deadline, content
-                    last = self._timed_out()
+                    last = self._timed_out(deadline.seconds)
                     continue
                 detail = _error_detail(response)
             except httpx.RequestError as exc:
-                last = self._timed_out() if deadline.expired else f"{type(exc).__name__}: {exc}"
+                last = self._timed_out(deadline.seconds) if deadline.expired else _failure(exc)
                 continue
             finally:
                 deadline.finish()
@@ -309,7 +333,6 @@ class OpenAICompatibleBackend(ChatBackend):
                 field="request",
                 source=shown,
             )
-        tries = attempt + 1
         raise Unavailable(self._redact(f"LLM server {shown} failed after {tries} tries: {last}"))
 
     def _read_capped(self, response: httpx.Response, shown: str) -> bytes:
@@ -394,7 +417,9 @@ class OpenAICompatibleBackend(ChatBackend):
             if kind == "application/json":  # a gateway that ignores `stream`: one whole answer
                 content = self._read_capped(response, shown)
                 if deadline.expired:
-                    raise Unavailable(f"LLM stream from {shown} broke: {self._timed_out()}")
+                    raise Unavailable(
+                        f"LLM stream from {shown} broke: {self._timed_out(deadline.seconds)}"
+                    )
                 text = self._parse(response, content, path, time.perf_counter() - started).text
                 if text:
                     yield text
@@ -433,7 +458,9 @@ class OpenAICompatibleBackend(ChatBackend):
                 if done:
                     return
             if deadline.expired:
-                raise Unavailable(f"LLM stream from {shown} broke: {self._timed_out()}")
+                raise Unavailable(
+                    f"LLM stream from {shown} broke: {self._timed_out(deadline.seconds)}"
+                )
             if not finished:
                 raise Unavailable(f"LLM stream from {shown} ended before [DONE]: cut short")
         except StreamTooLong as exc:
@@ -441,11 +468,15 @@ class OpenAICompatibleBackend(ChatBackend):
                 f"LLM server {shown} sent over {self.max_answer_bytes:,} bytes: refused"
             ) from exc
         except httpx.RequestError as exc:  # timeouts included
-            why = self._timed_out() if deadline.expired else f"{type(exc).__name__}: {exc}"
+            why = self._timed_out(deadline.seconds) if deadline.expired else _failure(exc)
             raise Unavailable(self._redact(f"LLM stream from {shown} broke: {why}")) from exc
         finally:
             deadline.finish()
             response.close()
+
+
+def _failure(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _finished(event: Mapping[str, Any]) -> bool:

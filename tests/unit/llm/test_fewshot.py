@@ -221,6 +221,7 @@ def test_packaged_backends_and_prompt_styles_from_settings() -> None:
     assert auto.path == gemma.path  # the measured default (benchmarks/README.md)
     http = backend_from_settings(LLMSettings(backend="http://127.0.0.1:9"))
     assert isinstance(http, OpenAICompatibleBackend) and http.prompt_style == "chat"
+    assert http.total_timeout == LLMSettings().total_timeout_s == 120
     with pytest.raises(InvalidInput, match="prompt_style"):
         LlamaCppBackend(prompt_style="instruct")
     with pytest.raises(InvalidInput, match="prompt_style"):

@@ -101,6 +101,30 @@ def test_a_slow_server_times_out(scripted_server: ScriptedServer) -> None:
     assert time.perf_counter() - start < 1.9  # gave up on both tries, not waiting them out
 
 
+def test_the_total_timeout_bounds_a_call_with_its_retries_and_waits(
+    scripted_server: ScriptedServer,
+) -> None:
+    """A hung server used to hold a call for (retries + 1) x timeout plus backoff."""
+    scripted_server.replies = [Reply("late", delay=3.0)] * 4
+    backend = OpenAICompatibleBackend(
+        scripted_server.url, timeout=1.0, max_retries=3, backoff=0.2, total_timeout=1.5
+    )
+    start = time.perf_counter()
+    with pytest.raises(Unavailable, match=r"after 2 tries: .*within 0\.[23]\d* s \(no time left"):
+        backend.chat(QUESTION)
+    assert 1.4 < time.perf_counter() - start < 1.5 + 0.4
+    scripted_server.replies = [
+        Reply(body=_sse({"choices": [{"delta": {"content": "a"}}]}), delay=3)
+    ]
+    one = OpenAICompatibleBackend(scripted_server.url, timeout=5, max_retries=0, total_timeout=0.4)
+    start = time.perf_counter()
+    with pytest.raises(Unavailable, match=r"Timeout: no complete answer within 0\.4 s"):
+        list(one.stream(QUESTION))
+    assert time.perf_counter() - start < 0.4 + 0.4
+    with pytest.raises(InvalidInput, match="total_timeout"):
+        OpenAICompatibleBackend(scripted_server.url, total_timeout=float("inf"))
+
+
 def test_nothing_listening_is_unavailable() -> None:
     backend = OpenAICompatibleBackend(f"http://127.0.0.1:{free_port()}", max_retries=1, backoff=0)
     with pytest.raises(Unavailable, match="ConnectError"):
