@@ -191,10 +191,22 @@ def _file_id(path: Path) -> _FileId:
     return (str(real), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
+def _present_file(path: Path) -> _FileId:
+    """`_file_id` of a model in use: a file gone or unreadable makes the backend unavailable
+    (its callers fall back), not a crash."""
+    try:
+        return _file_id(path)
+    except OSError as exc:
+        raise Unavailable(f"the model file {path} cannot be read: {exc.strerror or exc}") from exc
+
+
 def model_fingerprint(path: Path) -> str:
     """Short sha256 of a model file's whole content, computed once per file version (~0.3 s
     for 250 MB): tells fine-tunes apart, even one edited in place at the same size."""
-    key = _file_id(path)
+    return _fingerprint(_file_id(path))
+
+
+def _fingerprint(key: _FileId) -> str:
     found = _fingerprints.get(key)
     if found is None:
         with Path(key[0]).open("rb") as f:
@@ -203,13 +215,14 @@ def model_fingerprint(path: Path) -> str:
     return found
 
 
-def _load_engine(path: Path, n_ctx: int, n_threads: int, swa_full: bool) -> Any:
-    file_id = _file_id(path)
+def _load_engine(path: Path, n_ctx: int, n_threads: int, swa_full: bool) -> tuple[Any, _FileId]:
+    """The engine of the file now at `path`, and that file's identity."""
+    file_id = _present_file(path)
     key = (file_id, n_ctx, n_threads, swa_full)
     with _engines_lock:
         engine = _engines.get(key)
         if engine is not None:
-            return engine
+            return engine, file_id
         for old in [k for k in _engines if k[0][0] == file_id[0] and k[0] != file_id]:
             del _engines[old]  # weights replaced at this path: callers holding it finish first
         try:
@@ -234,7 +247,7 @@ def _load_engine(path: Path, n_ctx: int, n_threads: int, swa_full: bool) -> Any:
         except Exception as exc:
             raise Unavailable(f"llama.cpp could not load {path}: {exc}") from exc
         _engines[key] = engine
-        return engine
+        return engine, file_id
 
 
 def _raise_for_error(result: Mapping[str, Any], field: str = "messages") -> None:
@@ -284,7 +297,6 @@ class LlamaCppBackend(ChatBackend):
         self.extra_body = dict(extra_body or {})
         self.prompt_style = prompt_style or PACKAGED_STYLE.get(str(model).strip(), "chat")
         self._path = resolve_gguf(model)
-        self._name: str | None = None
 
     @property
     def path(self) -> Path:
@@ -293,14 +305,19 @@ class LlamaCppBackend(ChatBackend):
     @property
     def name(self) -> str:
         """`llamacpp:<file stem>@<fingerprint>`, plus "/completion" for few-shot prompts: the
-        cache key of generated text (the two prompt styles write different text)."""
-        if self._name is None:
-            style = "/completion" if self.prompt_style == "completion" else ""
-            fingerprint = model_fingerprint(self._path)
-            self._name = f"llamacpp:{self._path.stem.lower()}@{fingerprint}{style}"
-        return self._name
+        cache key of generated text (the two prompt styles write different text). It follows
+        the file: weights replaced at the path give a new name, as they give a new engine."""
+        return self._name_of(_present_file(self._path))
 
-    def _engine(self) -> Any:
+    def _name_of(self, file_id: _FileId) -> str:
+        style = "/completion" if self.prompt_style == "completion" else ""
+        try:
+            fingerprint = _fingerprint(file_id)
+        except OSError as exc:
+            raise Unavailable(f"the model file {file_id[0]} cannot be read: {exc}") from exc
+        return f"llamacpp:{self._path.stem.lower()}@{fingerprint}{style}"
+
+    def _engine(self) -> tuple[Any, _FileId]:
         return _load_engine(self._path, self.n_ctx, self.n_threads, self.swa_full)
 
     def load(self) -> None:
@@ -322,7 +339,7 @@ class LlamaCppBackend(ChatBackend):
         return self._call("handle_completions", body, "prompt")
 
     def _call(self, handler: str, body: dict[str, Any], field: str) -> Completion:
-        engine = self._engine()
+        engine, file_id = self._engine()
         start = time.perf_counter()
         try:
             result = getattr(engine, handler)(body)
@@ -335,7 +352,7 @@ class LlamaCppBackend(ChatBackend):
             raise Unavailable(f"llama.cpp answered {type(result).__name__}, not an object")
         _raise_for_error(result, field)
         try:
-            completion = parse_completion(result, self.name, seconds)
+            completion = parse_completion(result, self._name_of(file_id), seconds)
         except ValueError as exc:
             raise Unavailable(f"llama.cpp sent a malformed answer: {exc}") from exc
         if completion.finish_reason == "length" and completion.text.endswith("\ufffd"):
@@ -355,7 +372,7 @@ class LlamaCppBackend(ChatBackend):
         """
         body = self._body(messages, params)
         body["stream"] = True
-        engine = self._engine()
+        engine, _ = self._engine()
         chunks: queue.Queue[tuple[str, Any]] = queue.Queue()
 
         def on_chunk(chunk: Any) -> None:

@@ -9,7 +9,7 @@ import pytest
 from llmtesting import THREADS
 
 from feedcraft.embeddings import HashingEncoder
-from feedcraft.errors import InvalidInput
+from feedcraft.errors import InvalidInput, Unavailable
 from feedcraft.llm import (
     Generator,
     Guardrails,
@@ -90,15 +90,23 @@ def test_one_file_one_engine_and_new_weights_load_afresh(tmp_path: Path) -> None
     LlamaCppBackend(link, n_threads=THREADS, n_ctx=1792).load()
     ours = [k for k in embedded._engines if k[0][0] == str(path.resolve())]
     assert len(ours) == 1
+    old_name = first.name
     new = tmp_path / "new.gguf"
     shutil.copyfile(resolve_gguf("gemma3"), new)
     os.replace(new, path)  # a deploy: new weights, same path
     second = LlamaCppBackend(path, n_threads=THREADS, n_ctx=1792, prompt_style="completion")
-    assert second.name != first.name
+    assert second.name == first.name != old_name  # a long-lived backend follows the file too
     fresh = LlamaCppBackend(resolve_gguf("gemma3"), n_threads=THREADS, n_ctx=1792)
     expected = fresh.complete(prompt, params).text
     assert second.complete(prompt, params).text == expected != before
+    answer = first.complete(prompt, params)  # the new weights, under their own name
+    assert answer.text == expected and answer.backend == second.name
     assert len([k for k in embedded._engines if k[0][0] == str(path.resolve())]) == 1
+    path.unlink()  # weights gone under a running server: unavailable (a fallback), no crash
+    with pytest.raises(Unavailable, match="cannot be read"):
+        first.complete(prompt, params)
+    with pytest.raises(Unavailable, match="cannot be read"):
+        _ = first.name
 
 
 @pytest.mark.slow
@@ -112,7 +120,7 @@ def test_the_engines_own_port_needs_a_key() -> None:
 
     backend = LlamaCppBackend("smollm2", n_threads=THREADS, n_ctx=2048)
     backend.load()
-    address = backend._engine().listening_address
+    address = backend._engine()[0].listening_address
     request = urllib.request.Request(
         f"{address}/v1/completions",
         data=b'{"prompt": "hi", "max_tokens": 2}',
