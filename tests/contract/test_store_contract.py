@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -603,6 +604,9 @@ def test_artifacts_are_versioned(store: Store) -> None:
     assert listed[0].created_at <= listed[1].created_at
     assert dict(store.artifacts.load("popularity")[1].metadata) == {}
     assert store.artifacts.versions("unknown") == []
+    digests = [hashlib.sha256(b).hexdigest() for b in (b"weights-v1", b"weights-v2-longer")]
+    assert [v.sha256 for v in listed] == digests  # the checksum the loads were checked by
+    assert store.artifacts.load("als", 2)[1].sha256 == digests[1]
 
 
 def test_artifact_binary_round_trip(store: Store) -> None:

@@ -157,11 +157,14 @@ class VectorStore(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class ArtifactInfo:
+    """`sha256` is the hex digest of the bytes as saved: `load` checks them against it."""
+
     name: str
     version: int
     created_at: datetime
     size: int
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    sha256: str = ""
 
 
 @runtime_checkable
@@ -171,7 +174,9 @@ class ArtifactStore(Protocol):
     def save(self, name: str, data: bytes, metadata: Mapping[str, Any] | None = None) -> int: ...
 
     def load(self, name: str, version: int | None = None) -> tuple[bytes, ArtifactInfo]:
-        """The given version, or the newest; raises NotFound."""
+        """The given version, or the newest; raises NotFound, or Unavailable when the bytes
+        no longer match the checksum saved with them (a model is never unpickled from a
+        damaged blob)."""
         ...
 
     def versions(self, name: str) -> list[ArtifactInfo]:

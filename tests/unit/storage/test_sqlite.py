@@ -221,6 +221,21 @@ def test_a_failed_migration_leaves_the_old_schema(tmp_path: Path) -> None:
         assert conn.execute("SELECT COUNT(*) FROM vectors").fetchone()[0] == 3
 
 
+def test_a_damaged_artifact_is_refused_not_unpickled(tmp_path: Path) -> None:
+    """Most single-byte changes to a pickle still load, as a different model: the checksum
+    saved with the bytes is checked at every load."""
+    path = tmp_path / "store.db"
+    with SqliteStore(f"sqlite:///{path}") as store:
+        store.artifacts.save("als", b"good weights")
+        store.artifacts.save("als", b"newer weights")
+    with sqlite3.connect(path) as conn:  # one byte flipped on disk, the size unchanged
+        conn.execute("UPDATE artifacts SET data = ? WHERE version = 2", (b"newer weighs",))
+    with SqliteStore(f"sqlite:///{path}") as store:
+        with pytest.raises(Unavailable, match=r"'als' v2 is damaged.*roll back"):
+            store.artifacts.load("als")
+        assert store.artifacts.load("als", 1)[0] == b"good weights"  # the others still load
+
+
 def test_a_newer_database_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "future.db"
     SqliteStore(f"sqlite:///{path}").close()

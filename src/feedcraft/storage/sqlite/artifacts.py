@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from feedcraft.domain.time import utcnow
-from feedcraft.errors import InvalidInput, NotFound
+from feedcraft.errors import InvalidInput, NotFound, Unavailable
 from feedcraft.storage.protocols import ArtifactInfo
 from feedcraft.storage.sqlite.codec import dump_json, from_micros, load_json, to_micros
 from feedcraft.storage.sqlite.db import Database
 
-_INFO = "SELECT name, version, created_us, size, metadata FROM artifacts"
+_INFO = "SELECT name, version, created_us, size, metadata, sha256 FROM artifacts"
+
+
+_WITH_DATA = _INFO.replace(" FROM", ", data FROM")
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def _info(row: Sequence[Any]) -> ArtifactInfo:
@@ -22,6 +30,7 @@ def _info(row: Sequence[Any]) -> ArtifactInfo:
         created_at=from_micros(row[2]),
         size=int(row[3]),
         metadata=load_json(row[4]),
+        sha256=row[5],
     )
 
 
@@ -66,9 +75,9 @@ class SqliteArtifacts:
                 ).fetchone()[0]
             )
             conn.execute(
-                "INSERT INTO artifacts (name, version, created_us, size, metadata, data) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (name, version, to_micros(utcnow()), len(blob), meta, blob),
+                "INSERT INTO artifacts (name, version, created_us, size, metadata, data, sha256) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (name, version, to_micros(utcnow()), len(blob), meta, blob, _digest(blob)),
             )
         return version
 
@@ -77,19 +86,22 @@ class SqliteArtifacts:
         with self._db.read() as conn:
             if version is None:
                 row = conn.execute(
-                    "SELECT name, version, created_us, size, metadata, data FROM artifacts "
-                    "WHERE name = ? ORDER BY version DESC LIMIT 1",
-                    (name,),
+                    f"{_WITH_DATA} WHERE name = ? ORDER BY version DESC LIMIT 1", (name,)
                 ).fetchone()
             else:
                 row = conn.execute(
-                    "SELECT name, version, created_us, size, metadata, data FROM artifacts "
-                    "WHERE name = ? AND version = ?",
-                    (name, version),
+                    f"{_WITH_DATA} WHERE name = ? AND version = ?", (name, version)
                 ).fetchone()
             if row is None:
                 raise NotFound(self._missing(conn, name, version))
-        return bytes(row[5]), _info(row)
+        data, info = bytes(row[6]), _info(row)
+        if _digest(data) != info.sha256:
+            raise Unavailable(
+                f"artifact {name!r} v{info.version} is damaged: its {len(data):,} bytes no "
+                f"longer match the sha256 saved with them ({info.sha256[:12]}...); roll back to "
+                "an earlier version or train again"
+            )
+        return data, info
 
     def versions(self, name: str) -> list[ArtifactInfo]:
         """Oldest first; an unknown name has no versions."""

@@ -7,6 +7,7 @@ leaves the old schema intact, and two processes opening at once upgrade only onc
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from collections.abc import Callable
 
@@ -132,12 +133,26 @@ _V5_DELETED_ITEMS = _script(
 )
 
 
+def _v6_artifact_checksums(conn: sqlite3.Connection) -> None:
+    """The sha256 of each artifact's bytes, checked at every load: a damaged model blob (most
+    single-byte changes to a pickle still load) is refused instead of served. Artifacts saved
+    before get the digest of their bytes as they are now."""
+    conn.execute("ALTER TABLE artifacts ADD COLUMN sha256 TEXT NOT NULL DEFAULT ''")
+    rows = conn.execute("SELECT name, version, data FROM artifacts").fetchall()
+    for name, version, data in rows:
+        conn.execute(
+            "UPDATE artifacts SET sha256 = ? WHERE name = ? AND version = ?",
+            (hashlib.sha256(data).hexdigest(), name, version),
+        )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _V1_CORE,
     _v2_vector_namespaces,
     _V3_TEXT_CACHE,
     _V4_HISTORY_INDEX,
     _V5_DELETED_ITEMS,
+    _v6_artifact_checksums,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
