@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,8 +27,9 @@ from feedcraft.ctr import (
     HeadlineEnsemble,
     HeadlineVariants,
 )
+from feedcraft.domain.time import utcnow
 from feedcraft.embeddings import Encoder, make_encoder
-from feedcraft.errors import InvalidInput, NotFitted, NotFound, Unavailable
+from feedcraft.errors import FeedcraftError, InvalidInput, NotFitted, NotFound, Unavailable
 from feedcraft.formats import csv_records
 from feedcraft.services.embedding import encode_cached
 from feedcraft.services.output_files import atomic_write, check_writable
@@ -355,6 +357,20 @@ def _encoder_label(model: HeadlineModel) -> str:
     return str(getattr(model, "encoder_name_", None) or "lexical")
 
 
+def _rescue(fitted: HeadlineModel) -> Path | None:
+    """A file holding a model the store refused: in the working folder, else the temporary
+    one; None when neither takes it (the store's error is then all there is)."""
+    name = f"headline-model-{utcnow():%Y%m%dT%H%M%SZ}-{os.getpid()}.pkl"
+    blob = pickle.dumps(fitted, protocol=pickle.HIGHEST_PROTOCOL)
+    for folder in (Path.cwd(), Path(tempfile.gettempdir())):
+        try:
+            atomic_write(folder / name, blob)
+        except (OSError, FeedcraftError):
+            continue
+        return folder / name
+    return None
+
+
 def _keep(
     fitted: HeadlineModel,
     variants: HeadlineVariants,
@@ -365,7 +381,8 @@ def _keep(
     seconds: float,
 ) -> HeadlineTrainReport:
     """Write `out` first, then the store: a store that refuses the artifact (a fine-tuned
-    ensemble can pass SQLite's 1 GB blob limit) must not lose hours of training."""
+    ensemble can pass SQLite's 1 GB blob limit) must not lose hours of training. Without
+    `out`, a refused model is written to a rescue file that the error names."""
     tests = len(set(variants.test_ids))
     path = None
     if out is not None:
@@ -377,10 +394,11 @@ def _keep(
         try:
             version = save_headline_model(store, fitted, meta | {"data": str(data)})
         except Exception as exc:
-            if path is None:
+            kept = path or _rescue(fitted)
+            if kept is None:
                 raise
             raise Unavailable(
-                f"the store did not save the model ({exc}); it is kept in {path}: serve it "
-                f"from there (score-headlines --model {path})"
+                f"the store did not save the model ({exc}); it is kept in {kept}: serve it "
+                f"from there (score-headlines --model {kept})"
             ) from exc
     return HeadlineTrainReport(version, path, len(variants), tests, seconds, encoder)

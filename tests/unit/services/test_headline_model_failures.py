@@ -80,6 +80,23 @@ def test_out_is_written_before_a_store_that_refuses_the_model(store: Store, tmp_
     assert isinstance(model, HeadlineClickModel) and hasattr(model, "coef_")
 
 
+def test_without_out_a_refused_model_is_rescued_to_a_file(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The training used to be lost when the store refused its model and no --out was given."""
+    store.artifacts._db.connection().setlimit(sqlite3.SQLITE_LIMIT_LENGTH, 5000)  # type: ignore[attr-defined]
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    small = HeadlineClickModel(encoder="hashing", fields=("headline",), max_iter=20)
+    with pytest.raises(Unavailable, match=r"kept in .*headline-model-.*\.pkl") as refused:
+        train_headline_model(_slice(tmp_path / "s.csv"), store=store, progress=False, model=small)
+    kept = list(work.glob("headline-model-*.pkl"))
+    assert len(kept) == 1 and str(kept[0]) in str(refused.value)
+    model, _ = load_headline_model(path=kept[0])
+    assert isinstance(model, HeadlineClickModel) and hasattr(model, "coef_")
+
+
 def test_damaged_or_unfitted_blobs_are_clean_errors(fitted: HeadlineClickModel) -> None:
     blob = pickle.dumps(fitted, protocol=pickle.HIGHEST_PROTOCOL)
     huge = b"\x80\x05\x8e" + (2**62).to_bytes(8, "little")  # a length byte flipped: MemoryError
