@@ -17,8 +17,11 @@ One engine per (model file, context, threads, cache layout) is loaded lazily, on
 process, and shared: loading costs about a second, and the engine is thread-safe. A file is
 known by its resolved path and its identity on disk (device, inode, size, modification time),
 so another name for it shares its engine, and weights replaced at the same path load afresh
-(the stale engine is dropped). xllamacpp's server also listens on a loopback port while it
-lives; nothing here uses it, and it asks for a random key so no other process can either.
+(the stale engine is dropped). At most `MAX_ENGINES` are held, the least recently used
+dropped first (a caller still using it finishes first): a long-lived process whose settings
+change must not keep every model it ever loaded. xllamacpp's server also listens on a
+loopback port while it lives; nothing here uses it, and it asks for a random key so no other
+process can either.
 
 Threads: llama.cpp's decode threads meet at a barrier for every token, so on an oversubscribed
 machine (more runnable threads than cores) two threads are slower than one, by a factor that
@@ -44,6 +47,7 @@ import queue
 import secrets
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -93,7 +97,8 @@ MAX_THREADS = 1024
 MIN_CONTEXT = 256  # the tasks' prompts need ~1,700 (`[llm] context` asks for 2,048 or more)
 
 _FileId = tuple[str, int, int, int, int]  # resolved path, device, inode, size, mtime (ns)
-_engines: dict[tuple[_FileId, int, int, bool], Any] = {}
+MAX_ENGINES = 4
+_engines: OrderedDict[tuple[_FileId, int, int, bool], Any] = OrderedDict()
 _engines_lock = threading.Lock()
 _fingerprints: dict[_FileId, str] = {}
 _verified: dict[str, _FileId] = {}  # assembled files whose sha256 the package checked
@@ -222,6 +227,7 @@ def _load_engine(path: Path, n_ctx: int, n_threads: int, swa_full: bool) -> tupl
     with _engines_lock:
         engine = _engines.get(key)
         if engine is not None:
+            _engines.move_to_end(key)
             return engine, file_id
         for old in [k for k in _engines if k[0][0] == file_id[0] and k[0] != file_id]:
             del _engines[old]  # weights replaced at this path: callers holding it finish first
@@ -247,6 +253,8 @@ def _load_engine(path: Path, n_ctx: int, n_threads: int, swa_full: bool) -> tupl
         except Exception as exc:
             raise Unavailable(f"llama.cpp could not load {path}: {exc}") from exc
         _engines[key] = engine
+        while len(_engines) > MAX_ENGINES:
+            _engines.popitem(last=False)
         return engine, file_id
 
 

@@ -391,3 +391,21 @@ def test_the_local_server_names_a_bad_model_in_one_line(
     assert main(["--model", str(tmp_path / "missing.gguf")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error:") and "missing.gguf" in err and "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_engines_beyond_the_limit_are_dropped_least_recently_used_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A long-lived process whose settings change must not hold every engine it loaded."""
+    from feedcraft.llm import embedded
+
+    monkeypatch.setattr(embedded, "MAX_ENGINES", 1)
+    params = SamplingParams(max_tokens=2, temperature=0.0)
+    small = LlamaCppBackend("smollm2", n_threads=THREADS, n_ctx=1536, prompt_style="completion")
+    large = LlamaCppBackend("smollm2", n_threads=THREADS, n_ctx=1664, prompt_style="completion")
+    first = small.complete("The sea is", params).text
+    large.load()
+    assert len(embedded._engines) == 1 and next(iter(embedded._engines))[1] == 1664
+    assert small.complete("The sea is", params).text == first  # loaded again when needed
+    assert [k[1] for k in embedded._engines] == [1536]
