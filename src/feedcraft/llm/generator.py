@@ -88,6 +88,13 @@ def variant_key(text: str) -> str:
     )
 
 
+def repeats(key: str, keys: set[str]) -> bool:
+    """Whether an output of `variant_key` `key` adds nothing to those kept: the same, or
+    contained in one of them or containing one ("强台风登陆" beside "强台风登陆，带来暴雨"
+    is one headline cut short, not a second variant)."""
+    return key in keys or any(key in k or k in key for k in keys if k)
+
+
 @dataclass(frozen=True)
 class GenerationResult:
     """The outputs of one task, who produced each, and what the guardrails rejected.
@@ -249,7 +256,7 @@ class Generator:
                 candidate = self._servable_sentences(task, candidate)
                 results = self.check(task, candidate) if candidate else ()
             key = variant_key(candidate)
-            if not candidate or key in keys:
+            if not candidate or repeats(key, keys):
                 continue
             for r in results:
                 if not r.passed and r.name not in failed:
@@ -298,7 +305,7 @@ class Generator:
                     continue
                 candidate = candidates[0]
                 key = variant_key(candidate)
-                if key in keys:
+                if repeats(key, keys):
                     reject(attempt + 1, "format", "duplicate of an earlier output")
                     continue
                 bad = [r for r in self.check(task, candidate) if not r.passed]

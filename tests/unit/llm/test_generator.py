@@ -247,6 +247,23 @@ def test_variants_differing_only_in_punctuation_or_spacing_are_duplicates(
     assert len({variant_key(o) for o in result.outputs}) == 3
 
 
+def test_a_variant_contained_in_another_is_a_duplicate(
+    scripted_server: ScriptedServer, hashing: HashingEncoder, article: dict[str, Any]
+) -> None:
+    """gemma3 wrote "强台风周一晚间在沿海地区登陆" after the same with "，带来狂风暴雨":
+    one headline cut short is not a second variant, either way round."""
+    scripted_server.replies = [
+        Reply("Brazilian barbecue for Hu Jintao and Lula"),
+        Reply("Brazilian barbecue for Hu Jintao"),
+        Reply("A Brazilian barbecue for Hu Jintao and Lula today"),
+    ]
+    result = _generator(scripted_server.url, hashing).headlines(
+        HeadlineRequest(article["title"], article["body"], n=2)
+    )
+    assert result.outputs == ("Brazilian barbecue for Hu Jintao and Lula", article["title"])
+    assert sum("duplicate" in f for f in result.failures) == 2 and result.calls == 3
+
+
 def test_chinese_variants_are_compared_by_their_characters(
     scripted_server: ScriptedServer, hashing: HashingEncoder
 ) -> None:
