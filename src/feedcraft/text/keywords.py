@@ -22,6 +22,7 @@ from feedcraft.text.tokenize import is_stopword, tokenize
 __all__ = ["KeywordExtractor"]
 
 _PUNCT = re.compile(r"[^\w\s'’-]+")
+_COMPOUND = re.compile(r"(?<![\w-])[^\W\d_]+(?:-[^\W_]+)+(?![\w-])")
 # Reporting verbs that dominate news text but say nothing about its topic.
 _NEWS_NOISE = frozenset({"said", "says", "say", "told", "according", "reported", "reuters"})
 
@@ -75,10 +76,21 @@ class KeywordExtractor:
             return len(token) >= 2  # one Han character is usually a function word or a morpheme
         return len(token) >= self.min_token_length
 
+    def _words(self, chunk: str) -> list[str]:
+        """`tokenize`'s words, a hyphenated compound ("Wi-Fi", "Trump-era") kept as one:
+        split, its halves made phrases with their neighbours ("era public", "fi routers")."""
+        words: list[str] = []
+        at = 0
+        for m in _COMPOUND.finditer(chunk):
+            words += tokenize(chunk[at : m.start()], self.language)
+            words.append(m.group(0).lower().replace("’", "'"))
+            at = m.end()
+        return words + tokenize(chunk[at:], self.language)
+
     def _grams(self, text: str) -> Counter[tuple[str, ...]]:
         tokens: list[str] = []
         for chunk in _PUNCT.split(text):  # phrases never span punctuation
-            tokens += tokenize(chunk, self.language)
+            tokens += self._words(chunk)
             tokens.append("")  # a break
         lo, hi = self.ngram_range
         counts: Counter[tuple[str, ...]] = Counter()

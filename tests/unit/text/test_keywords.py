@@ -95,6 +95,22 @@ def test_phrases_do_not_span_stopwords_or_punctuation() -> None:
     assert terms["bank"] == 2
 
 
+def test_a_hyphenated_compound_is_one_word() -> None:
+    """ "Trump-era public" gave the keyword "era public": a phrase across half a compound."""
+    terms = set(KeywordExtractor().terms("Wi-Fi routers are cheap. The Trump-era public mood."))
+    assert {"wi-fi", "wi-fi routers", "trump-era", "trump-era public"} <= terms
+    assert not terms & {"fi routers", "wi fi", "era public", "era", "fi"}
+    assert "match" in KeywordExtractor().terms("A well - known match")  # a spaced dash splits
+
+
+def test_chinese_function_words_are_not_keywords() -> None:
+    """這裡 ("here") and 一些 ("some") ranked above 影片 ("videos")."""
+    top = [
+        t for t, _ in KeywordExtractor(top_k=3).extract("這裡有一些照片。這裡有一些照片和影片。")
+    ]
+    assert top == ["照片", "影片"]
+
+
 def test_repeated_phrase_beats_its_words() -> None:
     text = "Hu Jintao met Lula. Hu Jintao praised Brazil. Later Hu Jintao left."
     result = KeywordExtractor(top_k=3).extract(text)
