@@ -22,7 +22,7 @@ from feedcraft.text.tokenize import is_stopword, tokenize
 __all__ = ["KeywordExtractor"]
 
 _PUNCT = re.compile(r"[^\w\s'’-]+")
-_COMPOUND = re.compile(r"(?<![\w-])[^\W\d_]+(?:-[^\W_]+)+(?![\w-])")
+_COMPOUND = re.compile(r"(?<![\w-])[^\W_]+(?:-[^\W_]+)+(?![\w-])")
 # Reporting verbs that dominate news text but say nothing about its topic.
 _NEWS_NOISE = frozenset({"said", "says", "say", "told", "according", "reported", "reuters"})
 
@@ -77,11 +77,14 @@ class KeywordExtractor:
         return len(token) >= self.min_token_length
 
     def _words(self, chunk: str) -> list[str]:
-        """`tokenize`'s words, a hyphenated compound ("Wi-Fi", "Trump-era") kept as one:
-        split, its halves made phrases with their neighbours ("era public", "fi routers")."""
+        """`tokenize`'s words, a hyphenated compound ("Wi-Fi", "Trump-era", "21-year-old")
+        kept as one: split, its halves made phrases with their neighbours ("era public",
+        "fi routers", "year old")."""
         words: list[str] = []
         at = 0
         for m in _COMPOUND.finditer(chunk):
+            if not any(ch.isalpha() for ch in m.group(0)):  # "2-1", "2024-05-01": numbers
+                continue
             words += tokenize(chunk[at : m.start()], self.language)
             words.append(m.group(0).lower().replace("’", "'"))
             at = m.end()

@@ -101,6 +101,8 @@ def test_a_hyphenated_compound_is_one_word() -> None:
     assert {"wi-fi", "wi-fi routers", "trump-era", "trump-era public"} <= terms
     assert not terms & {"fi routers", "wi fi", "era public", "era", "fi"}
     assert "match" in KeywordExtractor().terms("A well - known match")  # a spaced dash splits
+    aged = KeywordExtractor().terms("A 21-year-old migrant won 2-1.")
+    assert "21-year-old migrant" in aged and "year old" not in aged and "2-1" not in aged
 
 
 def test_chinese_function_words_are_not_keywords() -> None:
