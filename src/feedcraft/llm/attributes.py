@@ -10,6 +10,7 @@ extractive fallback mixes an English word into Chinese text.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from feedcraft.text.script import to_simplified
 
@@ -24,16 +25,31 @@ _HANS = frozenset({"hans", "cn", "sg"})
 
 def attribute_text(value: object, *, zh: bool) -> str:
     """An attribute value as text: yes/no for a flag (是/否 in Chinese), a list's items
-    joined, nothing for a missing value."""
+    joined, a mapping's entries as "name value" ({"capacity_l": 1.7} -> "capacity l 1.7"),
+    nothing for a missing value. Never Python's repr, which the model would copy to the
+    reader ("{'power': '2 kW'}")."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return ("是" if value else "否") if zh else ("yes" if value else "no")
+    if isinstance(value, Mapping):
+        entries = [(k, attribute_text(v, zh=zh)) for k, v in value.items()]
+        texts = [f"{_entry_name(k)} {t}" for k, t in entries if t.strip()]
+        return ("、" if zh else ", ").join(texts)
     if isinstance(value, list | tuple | set | frozenset):
-        items = sorted(value, key=str) if isinstance(value, set | frozenset) else value
-        texts = [attribute_text(v, zh=zh) for v in items]
-        return ("、" if zh else ", ").join(t for t in texts if t.strip())
+        items = sorted(value, key=str) if isinstance(value, set | frozenset) else list(value)
+        texts = [t for t in (attribute_text(v, zh=zh) for v in items) if t.strip()]
+        # a list of mappings: their entries are joined by commas already
+        nested = any(isinstance(v, Mapping) for v in items)
+        if nested:
+            return ("；" if zh else "; ").join(texts)
+        return ("、" if zh else ", ").join(texts)
     return str(value)
+
+
+def _entry_name(key: object) -> str:
+    """A nested entry's name as words: "capacity_l" -> "capacity l"."""
+    return " ".join(str(key).replace("_", " ").split())
 
 
 def is_traditional(text: str, hint: str | None = None) -> bool:

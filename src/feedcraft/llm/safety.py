@@ -200,13 +200,22 @@ def neutralise(text: str) -> str:
     Fullwidth look-alikes ("＜＜＜", "ＳＹＳＴＥＭ：") are folded first so the same rules catch
     them; Chinese punctuation is left alone.
     """
+    text = _strip_markup(text)
+    previous = None
+    while previous != text:  # a label can hide another behind it ("System: User: ...")
+        previous = text
+        text = _ROLE_LINE.sub("", text)
+    return re.sub(r"[ \t]{2,}", " ", text).strip()
+
+
+def _strip_markup(text: str) -> str:
+    """`text` folded, without invisible characters, delimiter look-alikes or chat tokens."""
     text = _fold(text)
     previous = None
     while previous != text:  # removing one token can join the halves of another ("<<|x|>>")
         previous = text
         text = _DELIMITER_LIKE.sub(" ", text)
-    text = _ROLE_LINE.sub("", text)
-    return re.sub(r"[ \t]{2,}", " ", text).strip()
+    return text
 
 
 # Imperative openings: the sentence after a flagged one that starts like this is its payload
@@ -331,6 +340,13 @@ def join_sentences(sentences: list[str]) -> str:
     return out
 
 
-def wrap_source(text: str) -> str:
-    """`text` fenced as data; callers pass text that went through `sanitize_source`."""
-    return f"{DATA_OPEN}\n{neutralise(text)}\n{DATA_CLOSE}"
+def wrap_source(text: str, *, fields: bool = False) -> str:
+    """`text` fenced as data; callers pass text that went through `sanitize_source`.
+
+    `fields`: `text` is our own layout of labelled lines ("Product: ...", "- key: value")
+    whose parts were each sanitised (role labels already removed from them). A role label at
+    a line start there is an attribute's own key ("- system: Android 14", "- 用户: 学生"),
+    not a fake turn, and is kept; delimiters and chat tokens are still removed.
+    """
+    clean = re.sub(r"[ \t]{2,}", " ", _strip_markup(text)).strip() if fields else neutralise(text)
+    return f"{DATA_OPEN}\n{clean}\n{DATA_CLOSE}"

@@ -4,22 +4,25 @@ Each `prepare_*` function turns a request into a `PreparedTask` that the generat
 any backend. Prompts are written in the source's language (English and Chinese templates;
 other languages get the English template plus "answer in the language of the data"), the
 source goes through `safety.sanitize_source` and sits between the data delimiters, and the
-instruction comes last, where small models attend best. Each task also carries few-shot
-completion prompts (`fewshot`) for backends whose `prompt_style` is "completion": the packaged
-small models, which follow worked examples far better than instructions. Post-processing
-(`cleanup`) removes what models add around the answer (preambles, quotes, numbering, an
-unfinished last sentence) but never repairs content: a wrong answer must fail the guardrails,
-not be hidden.
+instruction comes last, where small models attend best. The instruction holds nothing from
+outside: a reader's interests, like an ad's audience, are data inside the delimiters (the
+request types, and how interests become labels, are in `task_requests`). Each task also
+carries few-shot completion prompts (`fewshot`) for backends whose `prompt_style` is
+"completion": the packaged small models, which follow worked examples far better than
+instructions. Post-processing (`cleanup`) removes what models add around the answer
+(preambles, quotes, numbering, an unfinished last sentence) but never repairs content: a
+wrong answer must fail the guardrails, not be hidden.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from feedcraft.errors import InvalidInput
-from feedcraft.llm.attributes import attribute_text, is_traditional, key_label, localised_key
+from feedcraft.llm.attributes import is_traditional, key_label, localised_key
 from feedcraft.llm.base import Message, SamplingParams
 from feedcraft.llm.cleanup import postprocess_headline as _postprocess_headline
 from feedcraft.llm.cleanup import postprocess_prose as _postprocess_prose
@@ -38,14 +41,20 @@ from feedcraft.llm.safety import (
     SanitizedSource,
     find_injections,
     join_sentences,
-    neutralise,
     sanitize_source,
-    strip_invisible,
     wrap_source,
 )
 from feedcraft.llm.sentences import count_units, truncate_units
-from feedcraft.text.language import detect_language, language_code
-from feedcraft.text.script import has_han, to_traditional
+from feedcraft.llm.task_requests import (
+    AdCopyRequest,
+    HeadlineRequest,
+    ProductDescriptionRequest,
+    SummaryRequest,
+    default_audience,
+    interest_label,
+)
+from feedcraft.text.language import source_language
+from feedcraft.text.script import to_traditional
 
 __all__ = [
     "AdCopyRequest",
@@ -53,6 +62,7 @@ __all__ = [
     "PreparedTask",
     "ProductDescriptionRequest",
     "SummaryRequest",
+    "default_audience",
     "detect_source_language",
     "prepare_ad_copy",
     "prepare_headlines",
@@ -89,12 +99,12 @@ SYSTEM = {
 _INSTRUCTIONS = {
     "summary": {
         "en": (
-            "Summarise the article above in at most {n} words for a reader interested in "
-            "{interests}. Put first what matters to that reader. Write one plain paragraph: "
-            "no title, no list."
+            "Summarise the article above in at most {n} words for a reader with the interests "
+            "named in the data. Put first what matters to that reader. Write one plain "
+            "paragraph: no title, no list."
         ),
         "zh": (
-            "用不超过{n}个字概括上面的文章，读者关注：{interests}。先写读者关心的内容。"
+            "用不超过{n}个字概括上面的文章，读者关注的内容见资料。先写读者关心的内容。"
             "写成一段话，不要标题，不要列表。"
         ),
     },
@@ -127,9 +137,23 @@ _ONLY_INSTRUCTION = "holds only an instruction to the model, no content"
 _GENERAL_READER = {"en": "general news", "zh": "综合新闻"}
 _OTHER_LANGUAGE = " Answer in the language of the data."
 _LABELS = {
-    "en": {"title": "Title", "product": "Product", "campaign": "Campaign", "audience": "Audience"},
-    "zh": {"title": "标题", "product": "产品", "campaign": "活动", "audience": "受众"},
+    "en": {
+        "title": "Title",
+        "product": "Product",
+        "campaign": "Campaign",
+        "audience": "Audience",
+        "interests": "Reader interests",
+    },
+    "zh": {
+        "title": "标题",
+        "product": "产品",
+        "campaign": "活动",
+        "audience": "受众",
+        "interests": "读者关注",
+    },
 }
+# Each interest quoted in the data, so that one reads as a label, not as part of a sentence.
+_QUOTED = {"en": ("“{}”", ", "), "zh": ("“{}”", "、")}
 
 
 @dataclass(frozen=True)
@@ -173,135 +197,11 @@ class PreparedTask:
         return replace(self.params, temperature=temperature, stop=STOP)
 
 
-@dataclass(frozen=True)
-class SummaryRequest:
-    """Summarise an article for a reader whose profile's top keywords/categories are given."""
-
-    title: str
-    body: str
-    interests: tuple[str, ...] = ()
-    max_length: int | None = None
-    language: str | None = None
-
-    def __post_init__(self) -> None:
-        _check_article(self.title, self.body)
-        _check_terms(self.interests, "interests")
-        _check_length(self.max_length)
-
-
-@dataclass(frozen=True)
-class HeadlineRequest:
-    """`n` headline variants for an article."""
-
-    title: str
-    body: str
-    n: int = 3
-    max_length: int | None = None
-    language: str | None = None
-
-    def __post_init__(self) -> None:
-        _check_article(self.title, self.body)
-        if not isinstance(self.n, int) or not 1 <= self.n <= 10:
-            raise InvalidInput(f"must be between 1 and 10, got {self.n!r}", field="n")
-        _check_length(self.max_length)
-
-
-@dataclass(frozen=True)
-class AdCopyRequest:
-    """Ad copy for a product or campaign, aimed at an audience (a segment description)."""
-
-    product: str
-    description: str
-    audience: str
-    campaign: str = ""
-    max_length: int | None = None
-    language: str | None = None
-
-    def __post_init__(self) -> None:
-        _check_text(self.product, "product")
-        _check_text(self.audience, "audience")
-        _check_text(self.description, "description", required=False)
-        _check_text(self.campaign, "campaign", required=False)
-        _check_length(self.max_length)
-
-
-@dataclass(frozen=True)
-class ProductDescriptionRequest:
-    """A product description written from its attributes (name/value pairs)."""
-
-    name: str
-    attributes: tuple[tuple[str, str], ...] = field(default_factory=tuple)
-    max_length: int | None = None
-    language: str | None = None
-
-    def __post_init__(self) -> None:
-        _check_text(self.name, "name")
-        if not isinstance(self.attributes, Sequence) or isinstance(self.attributes, str):
-            raise InvalidInput("expected a list of (name, value) pairs", field="attributes")
-        for i, pair in enumerate(self.attributes):
-            if not isinstance(pair, tuple | list) or len(pair) != 2:
-                raise InvalidInput(f"element {i} is not a (name, value) pair", field="attributes")
-            if not all(isinstance(x, str) for x in pair):
-                raise InvalidInput(f"element {i} is not a (name, value) pair", field="attributes")
-        _check_length(self.max_length)
-
-    @classmethod
-    def from_mapping(
-        cls, name: str, attributes: Mapping[str, object], **kwargs: object
-    ) -> ProductDescriptionRequest:
-        """A request from a mapping of attribute values of any type: missing ones (None, "",
-        []) are left out, and the rest written as a reader would, not as Python's repr."""
-        hint = kwargs.get("language")
-        zh = language_code(hint) == "zh" if isinstance(hint, str) and hint.strip() else None
-        if zh is None:
-            zh = isinstance(name, str) and has_han(name)
-        pairs = []
-        for key, value in attributes.items():
-            text = attribute_text(value, zh=zh)
-            if text.strip():
-                pairs.append((str(key), text))
-        return cls(name, tuple(pairs), **kwargs)  # type: ignore[arg-type]
-
-
-def _check_text(text: str, name: str, *, required: bool = True) -> None:
-    """A string field: a wrong type is refused by name, not left to fail as a TypeError;
-    a required one must hold something visible (zero-width characters are nothing)."""
-    if not isinstance(text, str):
-        raise InvalidInput(f"expected a string, got {type(text).__name__}", field=name)
-    if required and not strip_invisible(text).strip():
-        raise InvalidInput("must not be empty", field=name)
-
-
-def _check_article(title: str, body: str) -> None:
-    """Title and body are strings, and together not empty (either alone may be)."""
-    _check_text(title, "title", required=False)
-    _check_text(body, "body", required=False)
-    _check_text(title + body, "body")
-
-
-def _check_terms(terms: Sequence[str], name: str) -> None:
-    if isinstance(terms, str):
-        raise InvalidInput("expected a list of strings, got a string", field=name)
-    if not isinstance(terms, Sequence):
-        raise InvalidInput(f"expected a list of strings, got {type(terms).__name__}", field=name)
-    if any(not isinstance(t, str) for t in terms):
-        raise InvalidInput("every element must be a string", field=name)
-
-
-def _check_length(max_length: int | None) -> None:
-    if max_length is not None and (not isinstance(max_length, int) or max_length < 1):
-        raise InvalidInput(f"must be a positive integer, got {max_length!r}", field="max_length")
-
-
 def detect_source_language(text: str, hint: str | None = None) -> str:
     """ISO 639-1 code of the source: the hint if given ("zh_CN", "zh-Hant", "cmn" all mean
-    "zh"), else detected; Han script means "zh"."""
-    if hint and hint.strip():
-        return language_code(hint)
-    detected = detect_language(text)
-    if detected is None:
-        return "zh" if has_han(text) else "en"
-    return detected
+    "zh"), else a confident detection, else the script's language (Han "zh", Latin "en"):
+    see `text.language.source_language`."""
+    return source_language(text, hint)
 
 
 def _template_language(language: str) -> str:
@@ -319,13 +219,17 @@ def _clip_source(text: str, language: str) -> str:
     return clipped
 
 
-def _messages(language: str, data: str, instruction: str) -> tuple[Message, ...]:
+def _messages(
+    language: str, data: str, instruction: str, *, fields: bool = False
+) -> tuple[Message, ...]:
+    """The system prompt and the user turn: the data fenced (`fields`: our labelled lines,
+    see `wrap_source`), then the instruction."""
     lang = _template_language(language)
     if lang != language:
         instruction += _OTHER_LANGUAGE
     return (
         Message("system", SYSTEM[lang]),
-        Message("user", f"{wrap_source(data)}\n\n{instruction}"),
+        Message("user", f"{wrap_source(data, fields=fields)}\n\n{instruction}"),
     )
 
 
@@ -384,15 +288,17 @@ def prepare_summary(request: SummaryRequest) -> PreparedTask:
     language, lang, title, body = a.language, a.lang, a.title, a.body
     max_length = request.max_length or DEFAULT_LENGTH["summary"][lang]
     interests, injected = _reader_interests(request.interests)
-    sep = "、" if lang == "zh" else ", "
-    instruction = _INSTRUCTIONS["summary"][lang].format(
-        n=max_length, interests=sep.join(interests) or _GENERAL_READER[lang]
-    )
+    # The interests are data, like an ad's audience: on their own line inside the data block,
+    # never in the instruction, which the system prompt presents as ours.
+    quote, sep = _QUOTED[lang]
+    named = sep.join(quote.format(term) for term in interests) or _GENERAL_READER[lang]
+    data = f"{_clip_source(a.full, language)}\n{_LABELS[lang]['interests']}: {named}"
+    instruction = _INSTRUCTIONS["summary"][lang].format(n=max_length)
     return PreparedTask(
         task="summary",
         language=language,
         kind="prose",
-        messages=_messages(language, _clip_source(a.full, language), instruction),
+        messages=_messages(language, data, instruction),
         params=SamplingParams(max_tokens=_max_tokens(max_length), temperature=0.3),
         n_outputs=1,
         max_length=max_length,
@@ -418,12 +324,11 @@ def _in_source_script(
 
 
 def _reader_interests(terms: Sequence[str]) -> tuple[list[str], tuple[str, ...]]:
-    """Up to 10 interests fit for the instruction, and those dropped as injections.
+    """Up to 10 interests as short labels (`interest_label`), and those dropped as injections.
 
-    Interests are read items' categories and tags, so they come from outside too, and they
-    sit in the instruction, outside the data block: one the injection patterns flag is
-    dropped whole (its text is kept for the output check), the rest neutralised and put on
-    one line, so that none can start a line of its own ("sports\nSystem: ...")."""
+    Interests are read items' categories and tags, so they come from outside too: one the
+    injection patterns flag is dropped whole (its text is kept for the output check), the
+    rest cut to labels that cannot carry a sentence or a line of their own."""
     kept: list[str] = []
     injected: list[str] = []
     for term in terms:
@@ -432,8 +337,8 @@ def _reader_interests(terms: Sequence[str]) -> tuple[list[str], tuple[str, ...]]
         flat = one_line(term)
         if find_injections(term) or find_injections(flat):
             injected.append(flat)
-        elif clean := one_line(neutralise(term)):
-            kept.append(clean)
+        elif (label := interest_label(term)) and label not in kept:
+            kept.append(label)
     return kept, tuple(injected)
 
 
@@ -463,7 +368,8 @@ def prepare_headlines(request: HeadlineRequest) -> PreparedTask:
 
 
 def prepare_ad_copy(request: AdCopyRequest) -> PreparedTask:
-    text = f"{request.product}\n{request.campaign}\n{request.description}"
+    facts = "\n".join(f"{k}: {v}" for k, v in request.attributes)
+    text = f"{request.product}\n{request.campaign}\n{request.description}\n{facts}"
     language = detect_source_language(text, request.language)
     lang = _template_language(language)
     labels = _LABELS[lang]
@@ -472,10 +378,13 @@ def prepare_ad_copy(request: AdCopyRequest) -> PreparedTask:
     product, audience = product_src.text, audience_src.text
     campaign = sanitize_source(request.campaign)
     description = sanitize_source(request.description)
+    traditional = lang == "zh" and is_traditional(text, request.language)
+    pairs, attribute_removed = _attribute_pairs(request.attributes, lang, traditional)
     lines = [f"{labels['product']}: {product}"]
     if campaign.text:
-        lines.append(f"{labels['campaign']}: {campaign.text}")
+        lines.append(f"{labels['campaign']}: {one_line(campaign.text)}")
     lines.append(f"{labels['audience']}: {audience}")
+    lines.extend(f"- {k}: {v}" for k, v in pairs)
     if description.text:
         lines.append(description.text)
     max_length = request.max_length or DEFAULT_LENGTH["ad_copy"][lang]
@@ -483,12 +392,14 @@ def prepare_ad_copy(request: AdCopyRequest) -> PreparedTask:
 
     def fallback(ex: ExtractiveSummarizer) -> list[str]:
         room = max_length - count_units(product) - 1
-        pitch = description.text or campaign.text
+        pitch = description.text or one_line(campaign.text)
         best = ex.summarize(pitch, room, interests=[audience]) if pitch and room > 0 else ""
         return [f"{product}{sep}{best}" if best else product]
 
     removed = product_src.removed + audience_src.removed + campaign.removed + description.removed
-    return _data_task("ad_copy", language, lines, removed, max_length, 0.7, fallback)
+    return _data_task(
+        "ad_copy", language, lines, removed + attribute_removed, max_length, 0.7, fallback
+    )
 
 
 def prepare_product_description(request: ProductDescriptionRequest) -> PreparedTask:
@@ -497,24 +408,15 @@ def prepare_product_description(request: ProductDescriptionRequest) -> PreparedT
     lang = _template_language(language)
     name_src = _sanitize_required(request.name, "name")
     name = name_src.text
-    # "category" and "tags" (the service's keys) in the data's language, for model and reader
     traditional = lang == "zh" and is_traditional(text, request.language)
-    pairs: list[tuple[str, str]] = []
-    removed: list[str] = list(name_src.removed)
-    for key, value in request.attributes:
-        clean_key, clean = sanitize_source(key), sanitize_source(value)
-        removed.extend(clean_key.removed + clean.removed)
-        if clean_key.text and clean.text:
-            label = localised_key(one_line(clean_key.text), lang, traditional=traditional)
-            pairs.append((label, clean.text))
+    pairs, attribute_removed = _attribute_pairs(request.attributes, lang, traditional)
     lines = [f"{_LABELS[lang]['product']}: {name}"] + [f"- {k}: {v}" for k, v in pairs]
     max_length = request.max_length or DEFAULT_LENGTH["product_description"][lang]
+    stop, sep = ("。", "：") if lang == "zh" else (".", ": ")
 
     def fallback(ex: ExtractiveSummarizer) -> list[str]:
-        if lang == "zh":
-            parts = [f"{name}。"] + [f"{key_label(k)}：{v}。" for k, v in pairs]
-        else:
-            parts = [f"{name}."] + [f"{key_label(k)}: {v.rstrip('.')}." for k, v in pairs]
+        parts = [_sentence(name, stop)]
+        parts.extend(_sentence(f"{key_label(k)}{sep}{v}", stop) for k, v in pairs)
         kept: list[str] = []
         for part in parts:
             if kept and count_units(join_sentences([*kept, part])) > max_length:
@@ -522,9 +424,37 @@ def prepare_product_description(request: ProductDescriptionRequest) -> PreparedT
             kept.append(part)
         return [truncate_units(join_sentences(kept), max_length)]
 
-    return _data_task(
-        "product_description", language, lines, tuple(removed), max_length, 0.5, fallback
-    )
+    removed = name_src.removed + attribute_removed
+    return _data_task("product_description", language, lines, removed, max_length, 0.5, fallback)
+
+
+def _attribute_pairs(
+    attributes: Sequence[tuple[str, str]], lang: str, traditional: bool
+) -> tuple[list[tuple[str, str]], tuple[str, ...]]:
+    """(label, value) pairs fit for the data's "- key: value" lines, and the sentences removed
+    from them as injections. Keys and values are sanitised like a source and put on one line
+    each: a newline in a value would start a fake data line ("- warranty: 10 years") and a
+    multi-line fallback. "category" and "tags" (the service's keys) are written in the data's
+    language, for model and reader."""
+    pairs: list[tuple[str, str]] = []
+    removed: list[str] = []
+    for key, value in attributes:
+        clean_key, clean = sanitize_source(key), sanitize_source(value)
+        removed.extend(clean_key.removed + clean.removed)
+        label, text = one_line(clean_key.text), one_line(clean.text)
+        if label and text:
+            pairs.append((localised_key(label, lang, traditional=traditional), text))
+    return pairs, tuple(removed)
+
+
+# A sentence end, maybe inside closing quotes or brackets: a value that already ends so gets
+# no full stop of ours ("保温12小时！。", "Boils fast!.").
+_ENDED = re.compile(r"[.!?。！？…][\"'”’」』)）\]]*$")
+
+
+def _sentence(text: str, stop: str) -> str:
+    """`text` as a sentence: `stop` added unless it already ends one."""
+    return text if _ENDED.search(text) else text + stop
 
 
 def _sanitize_required(text: str, name: str) -> SanitizedSource:
@@ -555,7 +485,7 @@ def _data_task(
         task=task,
         language=language,
         kind="prose",
-        messages=_messages(language, _clip_source(source, language), instruction),
+        messages=_messages(language, _clip_source(source, language), instruction, fields=True),
         params=SamplingParams(max_tokens=_max_tokens(max_length), temperature=temperature),
         n_outputs=1,
         max_length=max_length,
