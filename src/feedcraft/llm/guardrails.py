@@ -11,10 +11,12 @@ replaced by the extractive fallback (see `generator`). The checks:
   degenerate repetition;
 - numbers: every number in the output (digits, words, Chinese numerals) is in the source,
   and one with a unit ("28-inch") has a unit the source gives that number (see `units`);
-- entities: every capitalised name in the output occurs in the source. A capitalised span is
-  the cheap stand-in for named-entity recognition in English, and a dictionary tells a name
-  that starts a sentence from an ordinary word; in Chinese only Latin-script names and the
-  numbers are checked (no segmentation-free NER for Han names here);
+- entities: every capitalised name in the output occurs in the source, a multi-word name's
+  parts side by side there ("Eduardo Rodrigues" is not "Eduardo Campos and Roberto
+  Rodrigues"). A capitalised span is the cheap stand-in for named-entity recognition in
+  English, and a dictionary tells a name that starts a sentence from an ordinary word; in
+  Chinese only Latin-script names and the numbers are checked (no segmentation-free NER for
+  Han names here);
 - overlap: most of the output's content words (Chinese: character bigrams) occur in the
   source, a lexical check that still works where the encoder does not know the language;
 - similarity: the embedding cosine between output and source reaches a threshold, which
@@ -22,33 +24,40 @@ replaced by the extractive fallback (see `generator`). The checks:
   Chinese: an xMIND title scores above 0.3 against 90% of other articles' abstracts. So text
   in any language but English can be checked by a multilingual encoder with its own
   threshold (`multilingual`; USE-multilingual at 0.175 by default: see benchmarks/README.md);
-- banned terms: none of a configured list (whole words for Latin script);
-- language: the output is in the source's language (a 135M model often drifts to English);
+- banned terms: none of a configured list (whole words for Latin script, inflected or
+  respelled: see `banned`);
+- language: the output is in the source's language (a 135M model often drifts to English;
+  see `language_check`);
 - injection: no echo of a removed instruction, of the prompt, of a delimiter or chat token.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import pairwise
 from os.path import commonprefix
 
 import numpy as np
 
 from feedcraft.embeddings.base import Encoder
 from feedcraft.errors import InvalidInput
+from feedcraft.llm.banned import banned_terms_in, usable_term
+from feedcraft.llm.language_check import judge_language
 from feedcraft.llm.numerals import canonical as _canonical
 from feedcraft.llm.numerals import fold as _fold
-from feedcraft.llm.numerals import numbers_in
+from feedcraft.llm.numerals import join_digit_groups, largest_quantity, numbers_in
 from feedcraft.llm.numerals import source_numbers as _source_numbers
+from feedcraft.llm.numerals import unscaled_numbers as _unscaled_numbers
 from feedcraft.llm.numerals import written_numbers as _written_numbers
 from feedcraft.llm.safety import has_control_markup, has_delimiter_like
 from feedcraft.llm.sentences import count_units
 from feedcraft.llm.units import unit_mismatches
-from feedcraft.text.language import detect_language, language_code
+from feedcraft.text.language import language_code
 from feedcraft.text.lexicon import is_ordinary_word
 from feedcraft.text.script import HAN, to_simplified
 from feedcraft.text.tokenize import english_stopwords
@@ -87,13 +96,20 @@ _URL = re.compile(
     r"(?:https?://|www\.)[^\s<>\"'“”‘’]+|(?<![\w./-])(?:[a-zA-Z\d](?:[\w-]*[a-zA-Z\d])?\.)+"
     r"(?:[a-z]{2,24}|[A-Z]{2,24})\b(?![.-]?\w)(?:/[^\s<>\"'“”‘’]*)?"
 )
+# "Sure," and "Certainly!" open an answer; "Surely the vote", "Sure deodorant" and "Surety
+# bonds" are prose, as is "作为一个拥有百年历史的品牌" (only "作为一个AI" is a preamble).
 _PREAMBLE = re.compile(
-    r"^\s*(?:sure|certainly|of course|here(?:'s| is| are)|i'm sorry|i am sorry|i cannot|i can't"
-    r"|as an ai|as a language model|summary:|headline:"
-    r"|抱歉|对不起|對不起|作为一个|作為一個|好的[，,]|以下是)",
+    r"^\s*(?:(?:sure|certainly|of course)\s*[!,.:;—–-]|here(?:'s| is| are)\b|i'm sorry|i am sorry"
+    r"|i cannot|i can't|as an ai\b|as a language model|summary:|headline:"
+    r"|抱歉|对不起|對不起|好的[，,]|以下是"
+    r"|作[为為](?:一[个個])?(?:AI|人工智能|人工智慧|[语語]言模型|大[语語]言模型|助手|智能助手))",
     re.I,
 )
 _TERMINAL = tuple("。！？.!?…\"'”’」』)）")
+# What may follow the last terminator ("Stay dry all day! 🌞"): emoji, their modifiers and
+# joiners, other symbols, spaces.
+_SYMBOL = "[\\s\u200d\ufe0e\ufe0f\u2600-\u27bf\U0001f000-\U0001faff]"
+_TRAILING_SYMBOLS = re.compile(f"(?<!{_SYMBOL}){_SYMBOL}+$")  # from a run's start: linear
 # Lower-case words that may join a multi-word name ("Luiz Inácio Lula da Silva").
 _CONNECTOR_WORDS = "of de da do dos das del della di du la le van von der den bin al el y and the"
 _CONNECTORS = frozenset(_CONNECTOR_WORDS.split())
@@ -161,6 +177,30 @@ _DEMONYM_PAIRS = """britain:british france:french spain:spanish netherlands:dutc
     ireland:irish scotland:scottish wales:welsh greece:greek sweden:swedish denmark:danish
     finland:finnish norway:norwegian poland:polish turkey:turkish switzerland:swiss"""
 _DEMONYMS = [tuple(pair.split(":")) for pair in _DEMONYM_PAIRS.split()]
+# Ordinary words that are part of a place's name ("North Korea" is not "South Korea").
+_DIRECTION_WORDS = "north south east west northern southern eastern western central upper lower"
+_DIRECTIONS = frozenset(_DIRECTION_WORDS.split())
+# Months that are also words ("may", "march"): as names they must be capitalised in the source.
+_MONTH_NAMES = (
+    "January February March April May June July August September October November December"
+)
+_MONTHS = frozenset(_MONTH_NAMES.split())
+
+
+def _plain(text: str) -> str:
+    """Without accents and with straight apostrophes: "Inácio" = "Inacio", "O’Brien" = "O'Brien"
+    (a model may drop an accent the source has, or the other way round)."""
+    decomposed = unicodedata.normalize("NFD", text.replace("’", "'"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _key(word: str) -> str:
+    """A word as names are compared: lower case, no accents, no edge punctuation or possessive."""
+    return _plain(word).lower().strip("'.-").removesuffix("'s")
+
+
+def _is_name_word(word: str) -> bool:
+    return word.lower() in _DIRECTIONS or not is_ordinary_word(word)
 
 
 def _inflects(word: str, base: str) -> bool:
@@ -173,15 +213,27 @@ class _Vocabulary:
     """Lower-cased source words, with the demonyms of the places among them and vice versa."""
 
     def __init__(self, text: str) -> None:
-        latin = HAN.sub(" ", _fold(text))
-        self.words = {w.group(0).lower().strip("'’.-") for w in _WORD.finditer(latin)}
+        latin = _plain(HAN.sub(" ", _fold(text)))
+        found = list(_WORD.finditer(latin))
+        self.words = {w.group(0).lower().strip("'’.-") for w in found}
         self.words |= {w.removesuffix("'s").removesuffix("’s") for w in self.words}
+        self.cased = {w.group(0).strip("'’.-") for w in found}
+        # The words in order, " | " where anything but spaces parts two: "Eduardo Campos and
+        # Roberto Rodrigues" has no "eduardo rodrigues".
+        pieces = [" "]
+        self.pairs: set[tuple[str, str]] = set()  # adjacent words, for inflected names
+        for prev, w in zip([None, *found], found, strict=False):
+            gap = latin[prev.end() : w.start()] if prev else "|"
+            pieces.append(f"{' ' if not gap.strip() else ' | '}{_key(w.group(0))}")
+            if prev and not gap.strip():
+                self.pairs.add((_key(prev.group(0)), _key(w.group(0))))
+        self.sequence = "".join(pieces) + " "
         self.words |= {b for a, b in _DEMONYMS + [(b, a) for a, b in _DEMONYMS] if a in self.words}
 
     def knows(self, word: str, *, loose: bool = False) -> bool:
         """Exact match or a known inflection, either way or of one base ("Brazilian" ~ "Brazil",
         "Meets" ~ "meeting"); `loose` also takes a shared stem ("elected" ~ "election")."""
-        w = word.lower().strip("'’.-").removesuffix("'s").removesuffix("’s")
+        w = _key(word)
         if not w or w in self.words:
             return True
         base = _INFLECTION.sub("", w)
@@ -219,7 +271,7 @@ def check_format(output: str, *, source: str = "", kind: str = "prose") -> Check
         return CheckResult("format", False, "a headline must be one line")
     if text.endswith((":", "：")):
         return CheckResult("format", False, "ends with a colon: an introduction, not an answer")
-    if kind == "prose" and not text.endswith(_TERMINAL):
+    if kind == "prose" and not _TRAILING_SYMBOLS.sub("", text).endswith(_TERMINAL):
         return CheckResult("format", False, "ends mid-sentence")
     known = _links(source)
     known |= {link.split("/")[0] for link in known}  # a source link's site may be named alone
@@ -270,12 +322,11 @@ def _han_bigrams(text: str) -> list[str]:
 def check_numbers(output: str, source: str) -> CheckResult:
     """Every number in the output is in the source in some form ("five": "5", "三百": "300"),
     and with a unit the source gives it ("28-litre", not "28-inch", for `capacity_l: 28`)."""
-    allowed = _source_numbers(source)
-    unknown = {n for n in numbers_in(output) if _canonical(n) not in allowed}
-    top = max((Decimal(n) for n in allowed if n.count(".") < 2), default=Decimal(0))
-    for written, value, vague, checked in _written_numbers(_fold(output)):
-        if checked and (value > top if vague else _canonical(value) not in allowed):
-            unknown.add(written)
+    allowed = _source_numbers(source) | _source_numbers(join_digit_groups(source))
+    top = largest_quantity(source)
+    # "12 000" is 12000 or 12 and 0 ("on May 5 300 people"): the reading with fewer unknowns
+    readings = {output, join_digit_groups(output)}
+    unknown = min((_unknown_numbers(text, allowed, top) for text in readings), key=len)
     problems = [f"not in the source: {', '.join(sorted(unknown)[:5])}"] if unknown else []
     if wrong := unit_mismatches(output, source):
         pairs = (f"{q.value} {q.unit} (source: {q.value} {'/'.join(sorted(u))})" for q, u in wrong)
@@ -285,13 +336,58 @@ def check_numbers(output: str, source: str) -> CheckResult:
     return CheckResult("numbers", True)
 
 
+def _split_name(words: list[str], vocab: _Vocabulary) -> bool:
+    """True when two name words that follow each other in a span (connectors between) do not
+    follow each other in the source: "Eduardo Rodrigues" from "Eduardo Campos and Roberto
+    Rodrigues", "North Korea" from "South Korea ... north". A title before a name ("President
+    Lula"), a last name alone, a derived first word ("Russian Tatars", the source saying
+    "Russia") and an inflected pair ("Latin American" for "Latin America") are no such pair."""
+    stop = english_stopwords()
+    kept = [i for i, w in enumerate(words) if w.lower() not in _CONNECTORS | stop]
+    for i, j in pairwise(kept):
+        if "and" in words[i:j] or not (_is_name_word(words[i]) and _is_name_word(words[j])):
+            continue  # "British and Italian" are two
+        keys = [_key(w) for w in words[i : j + 1]]
+        if f" {' '.join(keys)} " in vocab.sequence or _derived(keys[0], vocab):
+            continue
+        if not any(_same_word(keys[0], x) and _same_word(keys[-1], y) for x, y in vocab.pairs):
+            return True
+    return False
+
+
+def _derived(word: str, vocab: _Vocabulary) -> bool:
+    """A demonym of a source place, or a word the source lacks ("russian" for "Russia's")."""
+    if word not in vocab.words:
+        return True
+    demonym = word.endswith(("an", "ese", "ish", "i"))
+    return demonym and any(_inflects(word, o) for o in vocab.words if o[:3] == word[:3])
+
+
+def _same_word(a: str, b: str) -> bool:
+    return a == b or _inflects(a, b) or _inflects(b, a)
+
+
+def _unknown_numbers(output: str, allowed: set[str], top: Decimal) -> set[str]:
+    """Numbers in `output` the source does not license; a vague one ("thousands") must not
+    exceed the largest count in the source (`top`)."""
+    unknown = {n for n in _unscaled_numbers(output) if _canonical(n) not in allowed}
+    for written, value, vague, checked in _written_numbers(_fold(output)):
+        if checked and (value > top if vague else _canonical(value) not in allowed):
+            unknown.add(written)
+    return unknown
+
+
 def check_entities(output: str, source: str, *, title_case: bool | None = None) -> CheckResult:
+    """Every name word in the source; adjacent name words adjacent there; months capitalised
+    there ("May 5" is not licensed by the verb "may")."""
     vocab = _Vocabulary(source)
     stop = english_stopwords()
     unknown: list[str] = []
     for span in entities_in(output, title_case=title_case):
-        ok = (w.lower() in _CONNECTORS or w.lower() in stop or vocab.knows(w) for w in span.split())
-        if not all(ok):
+        words = span.split()
+        ok = (w.lower() in _CONNECTORS or w.lower() in stop or vocab.knows(w) for w in words)
+        month = any(w in _MONTHS and _plain(w) not in vocab.cased for w in words)
+        if not all(ok) or month or _split_name(words, vocab):
             unknown.append(span)
     if unknown:
         return CheckResult("entities", False, f"not in the source: {', '.join(unknown[:5])}")
@@ -315,37 +411,17 @@ def check_similarity(
     return CheckResult("similarity", cosine >= threshold, detail)
 
 
-def _term_pattern(term: str) -> re.Pattern[str]:
-    escaped = re.escape(term.strip())
-    if HAN.search(term):
-        return re.compile(escaped, re.I)
-    return re.compile(rf"(?<!\w){escaped}(?!\w)", re.I)
-
-
 def check_banned_terms(output: str, terms: Iterable[str]) -> CheckResult:
-    text = to_simplified(_fold(output))
-    found = [t for t in terms if t.strip() and _term_pattern(to_simplified(_fold(t))).search(text)]
-    if found:
+    """None of `terms` in any spelling: inflected, respaced, other hyphens (see `banned`)."""
+    if found := banned_terms_in(output, terms):
         return CheckResult("banned_terms", False, f"contains {', '.join(found[:5])}")
     return CheckResult("banned_terms", True)
 
 
 def check_language(output: str, language: str) -> CheckResult:
-    """Chinese by script share (reliable on short text); other languages by detection."""
-    letters = [ch for ch in output if ch.isalpha()]
-    if not letters:
-        return CheckResult("language", False, "no letters")
-    han_share = sum(1 for ch in letters if HAN.match(ch)) / len(letters)
-    if language == "zh":
-        ok = han_share >= 0.5
-        return CheckResult("language", ok, f"{han_share:.0%} Han characters")
-    if han_share > 0.2:
-        return CheckResult("language", False, f"{han_share:.0%} Han characters in {language} text")
-    if count_units(output) >= 4:
-        detected = detect_language(output, min_confidence=0.8)
-        if detected is not None and detected != language:
-            return CheckResult("language", False, f"written in {detected}, expected {language}")
-    return CheckResult("language", True)
+    """Chinese and Japanese by script share, other languages by detection (`language_check`)."""
+    passed, detail = judge_language(output, language)
+    return CheckResult("language", passed, detail)
 
 
 def _ngrams(text: str, *, words: int, chars: int) -> list[str]:
@@ -433,7 +509,7 @@ class Guardrails:
         self.encoder = encoder
         self.min_similarity = min_similarity
         self.min_overlap = min_overlap
-        self.banned_terms = tuple(t for t in banned_terms if t and t.strip())
+        self.banned_terms = tuple(t for t in banned_terms if t and usable_term(t))
         self.check_entities = check_entities
         self.multilingual = multilingual
         self._source_vectors: dict[tuple[int, str], np.ndarray] = {}

@@ -11,8 +11,7 @@ import re
 import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import suppress
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from functools import partial
+from decimal import ROUND_HALF_UP, Context, Decimal, DecimalException, InvalidOperation
 
 from feedcraft.llm.safety import strip_invisible
 
@@ -24,12 +23,16 @@ __all__ = [
     "ZH_UNITS",
     "ZH_WORDS",
     "canonical",
+    "expand_scales",
     "fold",
+    "join_digit_groups",
+    "largest_quantity",
     "normalise_number",
     "numbers_in",
     "round_half_up",
     "rounded",
     "source_numbers",
+    "unscaled_numbers",
     "word_value",
     "written_numbers",
     "zh_checked",
@@ -40,10 +43,12 @@ DIGITS = r"\d+(?:[.,]\d+)*"
 _NUMBER = re.compile(DIGITS)
 _CARDINAL_WORDS = """one two three four five six seven eight nine ten eleven twelve thirteen
     fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty
-    seventy eighty ninety hundred thousand million billion"""
-_CARDINAL_VALUES = [*range(1, 20), *range(20, 100, 10), 100, 1000, 10**6, 10**9]
+    seventy eighty ninety hundred thousand million billion trillion"""
+_CARDINAL_VALUES = [*range(1, 20), *range(20, 100, 10), 100, 1000, 10**6, 10**9, 10**12]
 CARDINALS = dict(zip(_CARDINAL_WORDS.split(), _CARDINAL_VALUES, strict=True))
-round_half_up = partial(Decimal.quantize, exp=Decimal(1), rounding=ROUND_HALF_UP)
+# Values past 10**100 are no quantity a text means (a run of 亿, a pasted digit string) and
+# would cost megabytes to spell out: they are not read as numbers.
+_MAX_EXPONENT = 100
 # Source words that license a number alone ("three": 3); ordinals are not checked in an output
 # ("second" is also a unit of time); a scale word alone licenses nothing (not "a million").
 _NUMBER_WORDS = {w: str(v) for w, v in CARDINALS.items() if v < 100} | {"zero": "0"}
@@ -53,22 +58,76 @@ EN_WORD_NUMBER = "|".join(sorted(CARDINALS, key=len, reverse=True))
 # "4 billion"); "and" only after a scale word, so "five and ten" stays two numbers.
 _EN_NUMBER = re.compile(  # digits as Decimal reads them: "1,200,000.5", not "2004.11.13"
     rf"(?:(?<![\d.,])\d+(?:,\d{{3}})*(?:\.\d+)?(?![\d.,]\d)|\b(?:{EN_WORD_NUMBER})s?)(?:(?:[ \t-]+"
-    rf"|(?:(?<=hundred)|(?<=thousand)|(?<=million)|(?<=billion))\s+and\s+)"
+    rf"|(?:(?<=hundred)|(?<=thousand)|(?<=million)|(?<=billion)|(?<=trillion))\s+and\s+)"
     rf"(?:{EN_WORD_NUMBER})s?)*\b"
 )
 ZH_DIGITS = dict(zip("〇零一二两兩三四五六七八九", map(int, "0012223456789"), strict=True))
 ZH_UNITS = dict(zip("十百千万萬亿億", (10, 100, 1000, 10**4, 10**4, 10**8, 10**8), strict=True))
-_ZH_NUMBER = re.compile(rf"({DIGITS})?\s*([{''.join(ZH_DIGITS)}{''.join(ZH_UNITS)}]+)")
+# Digits only where a number starts, taken whole (atomic): retrying the digits and spaces from
+# every position made a long list of numbers ("1000,1001,...") quadratic.
+_ZH_NUMBER = re.compile(
+    rf"(?:(?<![\d.,])((?>{DIGITS}))\s*)?([{''.join(ZH_DIGITS)}{''.join(ZH_UNITS)}]+)"
+)
 # Chinese numerals checked in an output: with a digit other than 一 or 零 ("三百", "二〇〇四"),
 # 一 before a unit ("一百"), 十 leading ("十万"). Lone 一 and units are mostly words ("统一",
 # "万一", "千万不要", "百姓", "十分", "零售"), two digits a range ("两三天"); nor these words:
 _ZH_CHECKED = re.compile(r"[二三四五六七八九两兩〇]|一[十百千万萬亿億]|^十.")
 ZH_WORDS = re.compile("三明治|四分[卫衛]|五角大[楼樓]|四[处處]|四周|三角|八卦|二手|三星")
+# Counts without a numeral, each with the least it means: "数千" (thousands), "上万" (ten
+# thousand or more), "a dozen" (12), "dozens" (24 or more).
+_ZH_VAGUE = re.compile(
+    "成千上[万萬]|[数數几幾](?:十[万萬]|百[万萬]|千[万萬]|[十百千万萬亿億])|上(?:[百千万萬亿億])"
+)
+_DOZEN = re.compile(r"\b(?:(half an?|a|one) dozen|(dozens))\b", re.I)
+# A lone 十, 百 or 千 is a number before a counter ("十人死亡"); elsewhere a word ("十分").
+_ZH_COUNTER = {
+    "十": "人个個名位年天岁歲次家条條项項件只隻辆輛架艘座",
+    "百": "人名位",
+    "千": "人名位",
+}
+# A four-digit year is no count: "thousands" is not licensed by "in 2004".
+_YEAR = re.compile(
+    r"(?:\b(?P<word>in|since|of|by|from|until|to|during|year)[ \t]+|(?P<comma>,[ \t]*))?"
+    r"(?<![\d.,])(?P<year>1[6-9]\d\d|20\d\d)(?![\d.,]?\d)(?P<end>[ \t]*(?:年|[^\w\s]|$))?",
+    re.I,
+)
+# Thousands grouped by spaces ("12 000", "12\u202f000"), as French and SI style write them.
+_SPACED_GROUPS = re.compile(r"(?<![\d.,])\d{1,3}(?:[ \u00a0\u2009\u202f]\d{3})+(?![\d.,]?\d)")
+# Scale suffixes after digits: "bn", "tn" and "mn" always; "m", "M", "k", "K" and "B" only
+# after a currency ("$55m", "€5k"), since "5 m" alone is five metres (see `units`).
+_CURRENCY = r"(?:[A-Z]{0,3}\$|[€£¥₹₩]|\b(?:USD|EUR|GBP|CNY|RMB|JPY|INR|CAD|AUD|CHF)[ \t]?)"
+_SUFFIX = re.compile(
+    rf"(?<![\w.,])(?P<cur>{_CURRENCY}[ \t]?)?(?P<num>(?>\d+(?:,\d{{3}})*(?:\.\d+)?))"
+    r"[ \t]?(?P<suffix>bn|Bn|BN|tn|Tn|mn|Mn|MN|[mMkKB])\b"
+)
+_SUFFIX_WORDS = {"bn": "billion", "tn": "trillion", "mn": "million", "m": "million"}
+_SUFFIX_WORDS |= {"k": "thousand", "b": "billion"}
+# What makes the digits before it the mantissa of a larger number ("3.5 million", "1.5万").
+_SCALED = re.compile(
+    r"[ \t]?(?:(?i:hundred|thousand|million|billion|trillion)s?\b|千(?![米克瓦])|[万萬亿億])"
+)
 
 
 def fold(text: str) -> str:
     """NFKC without invisible characters, which NFKC keeps ("da\u200bmn" must match "damn")."""
     return strip_invisible(unicodedata.normalize("NFKC", text or ""))
+
+
+def round_half_up(value: Decimal) -> Decimal:
+    """`value` rounded to an integer, half up; exact at any size (quantize fails past 28
+    digits)."""
+    return value.to_integral_value(rounding=ROUND_HALF_UP)
+
+
+def expand_scales(text: str) -> str:
+    """Scale suffixes spelled out: "$55m" is "$55 million", "4bn" "4 billion" (see `_SUFFIX`)."""
+
+    def spell(m: re.Match[str]) -> str:
+        if len(m["suffix"]) == 1 and not m["cur"]:
+            return m[0]
+        return f"{m['cur'] or ''}{m['num']} {_SUFFIX_WORDS[m['suffix'].lower()]}"
+
+    return _SUFFIX.sub(spell, text)
 
 
 def normalise_number(token: str) -> str:
@@ -79,7 +138,9 @@ def normalise_number(token: str) -> str:
 def canonical(number: str | Decimal) -> str:
     """One spelling per value: "1200" = "1,200" = "1200.0"; dates ("2004.11.13") as they are."""
     with suppress(InvalidOperation):
-        return format(Decimal(number).normalize(), "f")
+        value = Decimal(number)
+        exact = Context(prec=max(28, len(value.as_tuple().digits)))  # no rounding on the way
+        return format(value.normalize(exact), "f")
     return str(number)
 
 
@@ -88,21 +149,56 @@ def numbers_in(text: str) -> set[str]:
     return {normalise_number(m.group(0)) for m in _NUMBER.finditer(fold(text))}
 
 
+def join_digit_groups(text: str) -> str:
+    """`text` with space-grouped thousands joined: "12 000 people" -> "12000 people". A space
+    may also part two numbers ("on May 5 300 people"), so callers read text both ways."""
+    return _SPACED_GROUPS.sub(lambda m: re.sub(r"\D", "", m[0]), text)
+
+
+def largest_quantity(source: str) -> Decimal:
+    """The largest count the source states, for vague outputs ("thousands", "数千"): years
+    ("in 2004", "2004年", "2004.") and dates do not count."""
+    text = fold(source)
+    years = {m.start("year") for m in _YEAR.finditer(text) if m["word"] or m["comma"] or m["end"]}
+    values = [v for _, v, _, _ in written_numbers(text)]
+    for m in _NUMBER.finditer(text):
+        if m.start() not in years and m[0].count(".") < 2:  # nor a date ("2004.11.13")
+            with suppress(InvalidOperation):
+                values.append(Decimal(normalise_number(m[0])))
+    return max(values, default=Decimal(0))
+
+
+def unscaled_numbers(text: str) -> set[str]:
+    """`numbers_in` less the digits that lead a scale word or suffix ("3.5 million", "1.5万",
+    "$55m"): those are read whole by `written_numbers`, so "3.5 million" passes for "3,500,000"."""
+    text = expand_scales(fold(text))
+    found = (m for m in _NUMBER.finditer(text) if not _SCALED.match(text, m.end()))
+    return {normalise_number(m.group(0)) for m in found}
+
+
 def zh_value(digits: str | None, run: str) -> Decimal:
-    """The value of "三百" (300), "一亿两千万" (120000000), "二〇〇四" (2004), "300万"."""
+    """The value of "三百" (300), "一亿两千万" (120000000), "二〇〇四" (2004), "300万"; a digit
+    right after a unit of 100 or more counts in the next lower place ("一万五" 15000, "三百五"
+    350), as spoken; after 零 it does not ("一百零五" 105)."""
     if not digits and not any(c in ZH_UNITS for c in run):  # digit by digit: a year, a code
         return Decimal("".join(str(ZH_DIGITS[c]) for c in run))
     total = section = Decimal(0)
     digit = Decimal(normalise_number(digits)) if digits else Decimal(0)
+    last_unit = 0  # the unit just before the current digit (0: none, or 零 between)
     for c in run:
         if c in ZH_DIGITS:
             digit = Decimal(ZH_DIGITS[c])
-        elif (unit := ZH_UNITS[c]) < 10**4:
+            last_unit = 0 if c in "〇零" else last_unit
+            continue
+        if (unit := ZH_UNITS[c]) < 10**4:
             section, digit = section + (digit or 1) * unit, Decimal(0)
         else:  # 万 adds its part; 亿 multiplies everything before it ("一万亿")
             part = (total if unit > 10**4 else Decimal(0)) + section + digit
             total = (total if unit == 10**4 else Decimal(0)) + (part or 1) * unit
             section = digit = Decimal(0)
+        last_unit = unit
+    if digit and last_unit >= 100 and run[-1] in ZH_DIGITS:  # "一万五": 5 in the thousands
+        digit *= last_unit // 10
     return total + section + digit
 
 
@@ -131,15 +227,28 @@ def written_numbers(text: str) -> Iterator[tuple[str, Decimal, bool, bool]]:
     """(as written, value, vague, checked) for every number written in words, Chinese numerals
     or digits with a scale word. "Hundreds" is vague: at least 100. Not checked in an output:
     a lone "one" ("one of the", "no one") and the Chinese numerals `_ZH_CHECKED` leaves out."""
-    for m in _EN_NUMBER.finditer(re.sub(r"(?<=\d) ?bn\b", " billion", text.lower())):
+    for m in _EN_NUMBER.finditer(expand_scales(text).lower()):
         words = [w for w in re.findall(r"[\d.,]+|[a-z]+", m.group(0)) if w != "and"]
-        value = word_value(words)
-        vague = len(words) == 1 and words[0] not in CARDINALS  # "hundreds"
-        if not words[-1][0].isdigit():  # digits alone: see numbers_in
-            yield m[0], value, vague, words != ["one"] and (not vague or value >= 100)
-    for m in _ZH_NUMBER.finditer(ZH_WORDS.sub(" ", text)):
-        with suppress(InvalidOperation):
-            yield m[0].strip(), zh_value(m[1], m[2]), False, zh_checked(m[1], m[2])
+        if words[-1][0].isdigit():  # digits alone: see numbers_in
+            continue
+        with suppress(DecimalException):
+            value = word_value(words)
+            vague = len(words) == 1 and words[0] not in CARDINALS  # "hundreds"
+            if value.adjusted() <= _MAX_EXPONENT:
+                yield m[0], value, vague, words != ["one"] and (not vague or value >= 100)
+    for m in _DOZEN.finditer(text):
+        half = m[1] and m[1].lower().startswith("half")
+        yield m[0], Decimal(24 if m[2] else 6 if half else 12), bool(m[2]), True
+    han = ZH_WORDS.sub(" ", text)
+    for m in _ZH_VAGUE.finditer(han):  # the least each means: 数千 1000, 数十万 100000
+        yield m[0], zh_value(None, m[0].lstrip("数數几幾上成")[:2].rstrip("上")), True, True
+    han = _ZH_VAGUE.sub(lambda m: " " * len(m[0]), han)
+    for m in _ZH_NUMBER.finditer(han):
+        with suppress(DecimalException):  # Overflow: a long run of 亿
+            value = zh_value(m[1], m[2])
+            counted = han[m.end() : m.end() + 1] in _ZH_COUNTER.get(m[2], "") if m[2] else False
+            if value.adjusted() <= _MAX_EXPONENT:
+                yield m[0].strip(), value, False, counted or zh_checked(m[1], m[2])
 
 
 def rounded(value: Decimal, mantissa: Decimal) -> set[Decimal]:
@@ -158,8 +267,8 @@ def source_numbers(source: str) -> set[str]:
     numbers.update(_NUMBER_WORDS[w] for w in words if w in _NUMBER_WORDS)
     for written, value, _, _ in written_numbers(fold(source)):
         numbers.add(str(value))
-        if (lead := re.match(rf"{DIGITS}(?= ?[a-z千万萬亿億])", written)) and "." in lead[0]:
-            mantissa = Decimal(normalise_number(lead[0]))  # "$11.5bn" licenses "11 billion"
-            numbers |= {str(v) for v in rounded(value, mantissa)}
+        lead = re.match(rf"{DIGITS}(?= ?[a-z千万萬亿億])", written)
+        if lead and "." in lead[0] and (mantissa := Decimal(normalise_number(lead[0]))):
+            numbers |= {str(v) for v in rounded(value, mantissa)}  # "$11.5bn": "11 billion"
         numbers |= {str(value / u) for c, u in ZH_UNITS.items() if u >= 10**4 and c in written}
     return {canonical(n) for n in numbers}

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, DecimalException
 
 from feedcraft.llm.numerals import (
     EN_WORD_NUMBER,
@@ -43,7 +43,9 @@ _TABLE = {
     "kilometre": ("length", "km Km KM kilometre kilometres kilometer kilometers 公里 千米"),
     "inch": ("length", "inch inches 英寸 吋"),
     "foot": ("length", "ft Ft foot feet 英尺 英呎"),
-    "mile": ("length", "mile miles 英里"),
+    "mile": ("length", "mi mile miles 英里"),
+    "yard": ("length", "yd yds yard yards"),
+    "microgram": ("mass", "mcg μg microgram micrograms microgramme microgrammes 微克"),
     "milligram": ("mass", "mg milligram milligrams milligramme milligrammes 毫克"),
     "gram": ("mass", "g gram grams gramme grammes 克"),
     "kilogram": ("mass", "kg Kg KG kilo kilos kilogram kilograms kilogramme kilogrammes 公斤 千克"),
@@ -54,6 +56,8 @@ _TABLE = {
     "litre": ("volume", "l L litre litres liter liters 升 公升"),
     "gallon": ("volume", "gal gallon gallons 加仑"),
     "barrel": ("volume", "barrel barrels"),
+    "teaspoon": ("volume", "tsp teaspoon teaspoons"),
+    "tablespoon": ("volume", "tbsp Tbsp tablespoon tablespoons"),
     "square kilometre": ("area", "km2 sq_km square_kilometres square_kilometers 平方公里"),
     "square mile": ("area", "sq_mi square_mile square_miles 平方英里"),
     "square metre": ("area", "m2 sq_m square_metres square_meters 平方米"),
@@ -77,13 +81,20 @@ _TABLE = {
     "yen": ("money", "JPY yen 日元 日圆"),
     "¥": ("money", "¥"),  # yen or yuan
     "cent": ("money", "cent cents 美分"),
-    "rupee": ("money", "rupee rupees"),
+    "rupee": ("money", "₹ Rs Rs. INR rupee rupees 卢比"),
+    "franc": ("money", "CHF franc francs 瑞士法郎 法郎"),
+    "won": ("money", "₩ KRW 韩元"),
+    "peso": ("money", "peso pesos 比索"),
     "rouble": ("money", "rouble roubles ruble rubles 卢布"),
     "percent": ("percent", "% pct percent per_cent percentage_point percentage_points 百分点"),
     "kilobyte": ("data", "KB kB kilobyte kilobytes"),
     "megabyte": ("data", "MB megabyte megabytes"),
     "gigabyte": ("data", "GB gigabyte gigabytes"),
     "terabyte": ("data", "TB terabyte terabytes"),
+    "hertz": ("frequency", "Hz hertz 赫兹"),
+    "kilohertz": ("frequency", "kHz kilohertz"),
+    "megahertz": ("frequency", "MHz megahertz 兆赫"),
+    "gigahertz": ("frequency", "GHz gigahertz"),
     "watt": ("power", "W watt watts 瓦 瓦特"),
     "kilowatt": ("power", "kW kilowatt kilowatts 千瓦"),
     "megawatt": ("power", "MW megawatt megawatts 兆瓦"),
@@ -118,7 +129,7 @@ def _aliases() -> tuple[dict[str, str], list[str], list[str], list[str]]:
     for unit, (_, aliases) in _TABLE.items():
         for alias in (a.replace("_", " ") for a in aliases.split()):
             for v in {alias, alias.translate(_TRADITIONAL)}:
-                if not v.isascii() and v[0] not in "$€£¥°%":
+                if not v.isascii() and v[0] not in "$€£¥₹₩°%μ":
                     han.append(v)
                 elif len(v) <= 3 or (not v.isalpha() and len(v) <= 4):
                     exact.append(v)
@@ -156,15 +167,14 @@ _NUMBER = (  # digits (with a scale word), English number words or Chinese numer
 )
 _QUANTITY = re.compile(
     rf"百分之(?P<pct>\d+(?:\.\d+)?|{_ZH_RUN})"
-    rf"|(?:(?P<cur>(?:US|HK|NZ|A|C|S)?\$|€|£|¥)[ \t]?)?(?:{_NUMBER})"
+    rf"|(?:(?P<cur>(?:US|HK|NZ|A|C|S)?\$|[€£¥₹₩]|\b(?:Rs\.?|INR|CHF|KRW)(?=[ \t]?\d))[ \t]?)?"
+    rf"(?:{_NUMBER})"
     rf"(?(cur)|(?:[ \t]?-?[ \t]?{_UNIT})?)"
 )
-# Attribute lines as tasks write them: "- capacity_l: 28", "Screen (in): 15.6".
-_KEY_LINE = re.compile(
-    r"^[ \t]*(?:[-*•][ \t]*)?[^\n:：]*?(?:_(?P<suffix>[A-Za-z]+)|[ \t]*\((?P<bracket>[^()\n]+)\))"
-    r"[ \t]*[:：][ \t]*(?P<value>[^\n]*)$",
-    re.M,
-)
+# Attribute lines as tasks write them: "- capacity_l: 28", "Screen (in): 15.6". One
+# variable part before the colon, then the key's end apart: nested runs of spaces were cubic.
+_KEY_LINE = re.compile(r"^(?P<key>[^\n:：]*)[:：](?P<value>[^\n]*)$", re.M)
+_KEY_UNIT = re.compile(r"(?:_(?P<suffix>[A-Za-z]+)|\((?P<bracket>[^()\n]+)\))[ \t]*$")
 _BARE = re.compile(r"(?<![A-Za-z\d_:/#-])(?<!\d[.,])\d+(?:,\d{3})*(?:\.\d+)?(?![.,:/]?\d)")
 
 
@@ -224,7 +234,7 @@ def quantities_in(text: str) -> Iterator[Quantity]:
     text = ZH_WORDS.sub(lambda m: " " * len(m[0]), fold(text))
     for m in _QUANTITY.finditer(text):
         unit = _unit(m)
-        with suppress(InvalidOperation):
+        with suppress(DecimalException):  # Overflow: a long run of 亿
             value = _value(m) if unit else None
             if value is None or unit is None:
                 continue
@@ -237,7 +247,9 @@ def quantities_in(text: str) -> Iterator[Quantity]:
 def _key_quantities(text: str) -> Iterator[Quantity]:
     """Bare numbers in attribute values whose key names a unit: `capacity_l: 28` is 28 litres."""
     for line in _KEY_LINE.finditer(fold(text)):
-        suffix = (line["suffix"] or line["bracket"] or "").strip().lower()
+        if (key := _KEY_UNIT.search(line["key"])) is None:
+            continue
+        suffix = (key["suffix"] or key["bracket"] or "").strip().lower()
         unit = _KEY_UNITS.get(suffix)
         if unit is None:
             continue

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-__all__ = ["is_ordinary_word"]
+__all__ = ["inflections", "is_ordinary_word"]
 
 # Regular endings, each with what replaces it; tried in turn on the lower-cased word.
 _ENDINGS = (
@@ -57,6 +57,23 @@ def _forms(word: str) -> list[str]:
             forms.append(word[: -len(ending)] + replacement)
     if m := _DOUBLED.search(word):
         forms.append(word[: m.start() + 1])
+    return forms
+
+
+def inflections(word: str) -> set[str]:
+    """`word` with the regular endings of a noun or verb that `_ENDINGS` removes: "cure" gives
+    "cures", "cured", "curing"; "stop" "stopped"; "remedy" "remedies". For matching a term in
+    its forms (banned terms); some forms are not words ("curees"), which costs nothing."""
+    w = word.lower()
+    forms = {w, w + "s", w + "ed", w + "ing"}
+    if w.endswith(("s", "x", "z", "ch", "sh", "o")):
+        forms.add(w + "es")
+    if w.endswith("e"):
+        forms |= {w + "d", w[:-1] + "ing"}
+    if w.endswith("y") and len(w) > 2 and w[-2] not in "aeiou":
+        forms |= {w[:-1] + "ies", w[:-1] + "ied"}
+    if re.fullmatch(r".*[aeiou][b-df-hj-np-tvz]", w) and not re.search(r"[aeiou]{2}.$", w):
+        forms |= {w + w[-1] + "ed", w + w[-1] + "ing"}  # stopped, banning
     return forms
 
 

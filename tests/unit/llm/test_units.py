@@ -3,6 +3,7 @@ must be one the source gives that same number."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -154,3 +155,51 @@ def test_real_articles_agree_with_their_own_units(articles: list[dict[str, Any]]
         for sentence in split_sentences(article["body"]):
             failures += unit_mismatches(sentence, source)
     assert quantities >= 100 and failures == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [" " * 200_000, "x" + "\u00a0" * 200_000, "- a (b" + " " * 200_000 + ":", "k_" * 100_000],
+)
+def test_attribute_lines_are_read_in_linear_time(text: str) -> None:
+    start = time.perf_counter()
+    assert unit_mismatches("28 kg", text) == []
+    assert time.perf_counter() - start < 5  # a line of spaces was cubic: 6 s at 2,000
+
+
+def test_attribute_lines_still_give_their_units() -> None:
+    text = "- capacity_l: 28\nScreen (in) : 15.6\nprice: 30"
+    wrong = unit_mismatches("28 kg, 15.6 cm and 30 kg", text)
+    assert [(q.value, sorted(u)) for q, u in wrong] == [("28", ["litre"]), ("15.6", ["inch"])]
+
+
+@pytest.mark.parametrize(
+    ("output", "source"),
+    [
+        ("Take 500 mcg daily.", "Take 500 mg daily."),
+        ("Take 500 µg daily.", "Take 500 mg daily."),
+        ("A 5 mi trail.", "A 5 km trail."),
+        ("A 5 yd rope.", "A 5 m rope."),
+        ("Take 5 tsp.", "Take 5 ml."),
+        ("A 5 GHz chip.", "A 5 GB chip."),
+        ("It costs $20.", "It costs ₹20."),
+        ("It costs $20.", "It costs Rs 20."),
+        ("It costs $20.", "It costs 20 CHF."),
+        ("It costs €20.", "It costs 20 pesos."),
+    ],
+)
+def test_more_units_are_told_apart(output: str, source: str) -> None:
+    assert not check_numbers(output, source).passed
+
+
+@pytest.mark.parametrize(
+    ("output", "source"),
+    [
+        ("Take 500 micrograms daily.", "Take 500 mcg daily."),
+        ("It costs 20 rupees.", "It costs ₹20."),
+        ("It costs 20 francs.", "It costs CHF 20."),
+        ("A 3.2 gigahertz chip.", "A 3.2 GHz chip."),
+    ],
+)
+def test_more_units_accept_their_aliases(output: str, source: str) -> None:
+    assert check_numbers(output, source).passed

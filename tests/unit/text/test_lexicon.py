@@ -1,6 +1,6 @@
 import pytest
 
-from feedcraft.text.lexicon import is_ordinary_word
+from feedcraft.text.lexicon import inflections, is_ordinary_word
 
 
 @pytest.mark.parametrize(
@@ -37,3 +37,11 @@ def test_names_and_capitalised_only_entries_are_not_ordinary(word: str) -> None:
 def test_case_of_the_input_does_not_matter() -> None:
     assert is_ordinary_word("POLICE") and is_ordinary_word("police")
     assert not is_ordinary_word("OBAMA")
+
+
+def test_inflections_add_regular_endings() -> None:
+    assert {"cure", "cures", "cured", "curing"} <= inflections("cure")
+    assert {"stops", "stopped", "stopping"} <= inflections("stop")
+    assert {"remedies", "remedied"} <= inflections("remedy")
+    assert {"boxes", "boxed"} <= inflections("box")
+    assert "heatted" not in inflections("heat")  # two vowels: no doubling
