@@ -48,8 +48,13 @@ DATA_CLOSE = "<<<END DATA>>>"
 
 # Invisible characters: zero-width space, word joiner, BOM, soft hyphen, bidi controls.
 _INVISIBLE = re.compile(
-    "[\u00ad\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200e\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u2069\u3164\ufeff\uffa0]"
 )
+# Variation selectors and tag characters shape emoji (U+FE0F, the tags of a flag), so they
+# go only after an ASCII character, where they can only split a word ("Ig\ufe0fnore") or a
+# delimiter; a keycap ("1\ufe0f\u20e3") keeps its selector.
+_SELECTOR = re.compile("(?<=[\x00-\x7f])[\ufe00-\ufe0f\U000e0000-\U000e007f]+(?!\u20e3)")
 # Zero-width (non-)joiners shape Persian and Indic words and build emoji sequences, so they
 # stay between two such characters; next to ASCII or Han they can only split a delimiter, a
 # chat token or an injection pattern ("<\u200d|im_start|>", "Ig\u200dnore", "忽\u200d略").
@@ -178,9 +183,11 @@ def _joiner(m: re.Match[str]) -> str:
 
 
 def strip_invisible(text: str) -> str:
-    """`text` without zero-width, bidi-control and soft-hyphen characters (NFKC keeps them);
-    joiners stay only inside words and emoji, line separators become newlines."""
-    return _JOINER.sub(_joiner, _INVISIBLE.sub("", text.translate(_SEPARATORS)))
+    """`text` without zero-width, bidi-control, filler and soft-hyphen characters (NFKC keeps
+    them); joiners stay only inside words and emoji, variation selectors and tags only after
+    what is not ASCII, line separators become newlines."""
+    text = _SELECTOR.sub("", _INVISIBLE.sub("", text.translate(_SEPARATORS)))
+    return _JOINER.sub(_joiner, text)
 
 
 def has_control_markup(text: str) -> bool:
