@@ -74,6 +74,9 @@ Kind = Literal["prose", "headline"]
 
 # Longest source handed to a model, in length units: keeps prompt + answer inside a 4k context.
 MAX_SOURCE_UNITS = {"zh": 1500, "en": 1200}
+# Languages written without spaces between words, whose budgets count characters, as Chinese
+# ones do: a Japanese headline told "at most 14 words" and measured as 14 characters failed.
+_PER_CHARACTER = frozenset({"zh", "ja"})
 
 # Default budgets per task and language (words; characters for Chinese).
 DEFAULT_LENGTH = {
@@ -99,7 +102,7 @@ SYSTEM = {
 _INSTRUCTIONS = {
     "summary": {
         "en": (
-            "Summarise the article above in at most {n} words for a reader with the interests "
+            "Summarise the article above in at most {n} {unit} for a reader with the interests "
             "named in the data. Put first what matters to that reader. Write one plain "
             "paragraph: no title, no list."
         ),
@@ -110,7 +113,7 @@ _INSTRUCTIONS = {
     },
     "headline": {
         "en": (
-            "Write one new headline for the article above, at most {n} words. Reply with the "
+            "Write one new headline for the article above, at most {n} {unit}. Reply with the "
             "headline only."
         ),
         "zh": "为上面的文章写一个新标题，不超过{n}个字。只回复标题。",
@@ -118,7 +121,7 @@ _INSTRUCTIONS = {
     "ad_copy": {
         "en": (
             "Write ad copy for the product above, aimed at the audience named in the data. At "
-            "most {n} words, one short paragraph, using only facts from the data."
+            "most {n} {unit}, one short paragraph, using only facts from the data."
         ),
         "zh": (
             "为上面的产品写一段广告文案，面向资料中写明的受众。不超过{n}个字，写成一段话，"
@@ -127,7 +130,7 @@ _INSTRUCTIONS = {
     },
     "product_description": {
         "en": (
-            "Write a product description from the data above, at most {n} words, in one "
+            "Write a product description from the data above, at most {n} {unit}, in one "
             "paragraph. Mention only the attributes listed."
         ),
         "zh": "根据上面的资料写一段产品介绍，不超过{n}个字，写成一段话。只提到列出的属性。",
@@ -208,11 +211,22 @@ def _template_language(language: str) -> str:
     return language if language in SYSTEM else "en"
 
 
+def _budget_language(language: str) -> str:
+    """The column of `DEFAULT_LENGTH` and `MAX_SOURCE_UNITS`: characters or words."""
+    return "zh" if language in _PER_CHARACTER else "en"
+
+
+def _instruction(task: str, language: str, n: int) -> str:
+    """The task's instruction in the template language, its budget in the right unit."""
+    unit = "characters" if language in _PER_CHARACTER else "words"
+    return _INSTRUCTIONS[task][_template_language(language)].format(n=n, unit=unit)
+
+
 def _clip_source(text: str, language: str) -> str:
     """The leading sentences of `text` that fit the model's share of the context; cut inside
     a sentence when whole sentences would leave most of the room empty (a transcript with no
     full stop after the title would otherwise reach the model as the title alone)."""
-    limit = MAX_SOURCE_UNITS.get(language, MAX_SOURCE_UNITS["en"])
+    limit = MAX_SOURCE_UNITS[_budget_language(language)]
     clipped = clip_units(text, limit)
     if count_units(clipped) < limit // 2 < count_units(text):
         return truncate_units(text, limit)
@@ -286,14 +300,14 @@ class _Article:
 def prepare_summary(request: SummaryRequest) -> PreparedTask:
     a = _Article.of(request)
     language, lang, title, body = a.language, a.lang, a.title, a.body
-    max_length = request.max_length or DEFAULT_LENGTH["summary"][lang]
+    max_length = request.max_length or DEFAULT_LENGTH["summary"][_budget_language(language)]
     interests, injected = _reader_interests(request.interests)
     # The interests are data, like an ad's audience: on their own line inside the data block,
     # never in the instruction, which the system prompt presents as ours.
     quote, sep = _QUOTED[lang]
     named = sep.join(quote.format(term) for term in interests) or _GENERAL_READER[lang]
     data = f"{_clip_source(a.full, language)}\n{_LABELS[lang]['interests']}: {named}"
-    instruction = _INSTRUCTIONS["summary"][lang].format(n=max_length)
+    instruction = _instruction("summary", language, max_length)
     return PreparedTask(
         task="summary",
         language=language,
@@ -344,9 +358,9 @@ def _reader_interests(terms: Sequence[str]) -> tuple[list[str], tuple[str, ...]]
 
 def prepare_headlines(request: HeadlineRequest) -> PreparedTask:
     a = _Article.of(request)
-    language, lang, title, body = a.language, a.lang, a.title, a.body
-    max_length = request.max_length or DEFAULT_LENGTH["headline"][lang]
-    instruction = _INSTRUCTIONS["headline"][lang].format(n=max_length)
+    language, title, body = a.language, a.title, a.body
+    max_length = request.max_length or DEFAULT_LENGTH["headline"][_budget_language(language)]
+    instruction = _instruction("headline", language, max_length)
     return PreparedTask(
         task="headlines",
         language=language,
@@ -387,7 +401,7 @@ def prepare_ad_copy(request: AdCopyRequest) -> PreparedTask:
     lines.extend(f"- {k}: {v}" for k, v in pairs)
     if description.text:
         lines.append(description.text)
-    max_length = request.max_length or DEFAULT_LENGTH["ad_copy"][lang]
+    max_length = request.max_length or DEFAULT_LENGTH["ad_copy"][_budget_language(language)]
     sep = "：" if lang == "zh" else ": "
 
     def fallback(ex: ExtractiveSummarizer) -> list[str]:
@@ -411,7 +425,9 @@ def prepare_product_description(request: ProductDescriptionRequest) -> PreparedT
     traditional = lang == "zh" and is_traditional(text, request.language)
     pairs, attribute_removed = _attribute_pairs(request.attributes, lang, traditional)
     lines = [f"{_LABELS[lang]['product']}: {name}"] + [f"- {k}: {v}" for k, v in pairs]
-    max_length = request.max_length or DEFAULT_LENGTH["product_description"][lang]
+    max_length = (
+        request.max_length or DEFAULT_LENGTH["product_description"][_budget_language(language)]
+    )
     stop, sep = ("。", "：") if lang == "zh" else (".", ": ")
 
     def fallback(ex: ExtractiveSummarizer) -> list[str]:
@@ -477,9 +493,8 @@ def _data_task(
     fallback: Callable[[ExtractiveSummarizer], list[str]],
 ) -> PreparedTask:
     """A one-paragraph task written from labelled data lines (ad copy, product description)."""
-    lang = _template_language(language)
     source = "\n".join(lines)
-    instruction = _INSTRUCTIONS[task][lang].format(n=max_length)
+    instruction = _instruction(task, language, max_length)
     flat = "; ".join(line.removeprefix("- ") for line in lines)
     return PreparedTask(
         task=task,

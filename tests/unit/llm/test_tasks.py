@@ -345,3 +345,24 @@ def test_a_short_english_headline_request_is_english() -> None:
     task = prepare_headlines(HeadlineRequest("Ravens cut LB Anton Pryce", "", n=1))
     assert task.language == "en" and task.messages[0].content == SYSTEM["en"]
     assert check_language("Ravens release linebacker Anton Pryce", task.language).passed
+
+
+def test_japanese_budgets_count_characters_and_say_so() -> None:
+    """A Japanese headline was asked for "at most 14 words" and measured as 14 characters,
+    so a normal 20-character answer failed the length check every time."""
+    from feedcraft.llm.guardrails import check_language
+    from feedcraft.llm.sentences import count_units
+
+    title = "東京で大雨、交通機関に乱れ"
+    body = (
+        "東京都心では2日、激しい雨が降り、電車の運転見合わせが相次いだ。気象庁は警戒を呼びかけた。"
+    )
+    task = prepare_headlines(HeadlineRequest(title, body, n=1))
+    assert task.language == "ja" and task.max_length == 24
+    assert "at most 24 characters" in task.messages[-1].content
+    answer = "都心で激しい雨、電車の運転見合わせ相次ぐ"
+    assert count_units(answer) <= task.max_length and check_language(answer, "ja").passed
+    summary = prepare_summary(SummaryRequest(title, body))
+    assert summary.max_length == 100 and "100 characters" in summary.messages[-1].content
+    english = prepare_summary(SummaryRequest("Storm", "A storm hit the coast on Monday."))
+    assert "at most 60 words" in english.messages[-1].content
