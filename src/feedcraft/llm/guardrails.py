@@ -327,7 +327,8 @@ def check_numbers(output: str, source: str) -> CheckResult:
     # "12 000" is 12000 or 12 and 0 ("on May 5 300 people"): the reading with fewer unknowns
     readings = {output, join_digit_groups(output)}
     unknown = min((_unknown_numbers(text, allowed, top) for text in readings), key=len)
-    problems = [f"not in the source: {', '.join(sorted(unknown)[:5])}"] if unknown else []
+    shown = (n if len(n) <= 40 else f"{n[:20]}…({len(n)} characters)" for n in sorted(unknown)[:5])
+    problems = [f"not in the source: {', '.join(shown)}"] if unknown else []
     if wrong := unit_mismatches(output, source):
         pairs = (f"{q.value} {q.unit} (source: {q.value} {'/'.join(sorted(u))})" for q, u in wrong)
         problems.append(f"wrong unit: {', '.join(list(pairs)[:5])}")

@@ -159,3 +159,8 @@ def test_vague_and_lone_counts_are_checked(output: str, source: str) -> None:
 def test_faithful_counts_pass(output: str, source: str) -> None:
     result = check_numbers(output, source)
     assert result.passed, result.detail
+
+
+def test_a_huge_unknown_number_is_named_short() -> None:
+    detail = check_numbers("It weighs " + "7" * 20000 + " kg.", "It weighs 5 kg.").detail
+    assert len(detail) < 200 and "20000 characters" in detail
