@@ -4,6 +4,7 @@ no model, so these stay fast; the embedded model is exercised in tests/unit/serv
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from collections.abc import Iterator
 from contextlib import closing
@@ -16,6 +17,7 @@ from fastapi.testclient import TestClient
 from feedcraft.api.app import create_app
 from feedcraft.config import Settings, load_settings
 from feedcraft.ctr import HeadlineClickModel
+from feedcraft.services.generation_limits import MAX_LENGTH
 from feedcraft.services.headlines import UPWORTHY_FILE, read_upworthy, save_headline_model
 from feedcraft.services.ingestion import import_jsonl
 from feedcraft.storage import open_store
@@ -228,3 +230,61 @@ def test_summaries_not_written_within_the_budget_come_with_the_next_request(
     assert [e["item_id"] for e in second] == [e["item_id"] for e in first]
     assert all(e["summary"] and not e["summary_pending"] for e in second)
     assert not any(e["summary_pending"] for e in plain)
+
+
+@pytest.mark.parametrize("backend", ["gemma4", "/nonexistent/model.gguf"])
+def test_a_feed_with_summaries_is_served_when_generation_is_misconfigured(
+    trained: Any, tmp_path: Path, backend: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The client asked for a feed, not for the [llm] backend: it gets the feed, with the
+    reason summaries are missing; /summary itself still refuses (422, naming the backend)."""
+    settings = _copy_of(trained, tmp_path, budget_s=0.0)
+    settings = settings.model_copy(
+        update={"llm": settings.llm.model_copy(update={"backend": backend})}
+    )
+    user = trained.data.users[0]
+    with TestClient(create_app(settings)) as c, caplog.at_level(logging.WARNING):
+        plain = c.get(f"/users/{user}/feed", params={"n": 3}).json()
+        for _ in range(2):
+            got = c.get(f"/users/{user}/feed", params={"n": 3, "summaries": True})
+            assert got.status_code == 200, got.text
+            body = got.json()
+            assert [e["item_id"] for e in body["items"]] == [e["item_id"] for e in plain["items"]]
+            assert all(e["summary"] is None and not e["summary_pending"] for e in body["items"])
+            assert backend in body["summaries_unavailable"]
+        assert plain["summaries_unavailable"] is None
+        refused = c.get(f"/items/{plain['items'][0]['item_id']}/summary")
+    assert refused.status_code == 422 and backend in refused.json()["detail"]
+    warnings = [r for r in caplog.records if "without summaries" in r.getMessage()]
+    assert len(warnings) == 1 and backend in warnings[0].getMessage()  # once, not per feed
+
+
+def test_a_length_budget_above_the_maximum_is_422_naming_max_length(client: TestClient) -> None:
+    item_id = first_item(client)["id"]
+    for path in ("summary", "headlines", "ad-copy", "description"):
+        got = client.get(f"/items/{item_id}/{path}", params={"max_length": MAX_LENGTH + 1})
+        assert got.status_code == 422, (path, got.text)
+        assert got.json()["detail"][0]["loc"] == ["query", "max_length"]
+    ok = client.get(f"/items/{item_id}/summary", params={"max_length": MAX_LENGTH})
+    assert ok.status_code == 200
+
+
+def test_an_item_of_emoji_only_is_422_naming_the_item_for_every_task(
+    client: TestClient,
+) -> None:
+    assert (
+        client.post("/items", json={"items": [{"id": "emoji", "title": "🎉🎉🎉"}]}).status_code
+        == 201
+    )
+    for path in ("summary", "headlines", "ad-copy", "description"):
+        got = client.get(f"/items/emoji/{path}")
+        assert got.status_code == 422, (path, got.text)
+        assert got.json() == {"detail": "field 'item_id': item 'emoji' has no words to write from"}
+
+
+def test_outputs_that_could_not_be_written_are_counted(client: TestClient) -> None:
+    item = {"id": "two-sentences", "title": "Rain floods the city", "body": BODY}
+    assert client.post("/items", json={"items": [item]}).status_code == 201
+    got = client.get("/items/two-sentences/headlines", params={"n": 10}).json()
+    assert len(got["outputs"]) < 10 and got["unfilled"] == 10 - len(got["outputs"])
+    assert client.get("/items/two-sentences/summary").json()["unfilled"] == 0

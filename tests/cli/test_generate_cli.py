@@ -144,3 +144,55 @@ def test_a_summary_for_an_unknown_user_says_it_is_for_no_profile(cli: Cli) -> No
     assert result.exit_code == 0, result.output
     assert payload(result)["profile_bucket"] == "any"
     assert "no interests known for user 'ghost'" in result.stderr
+
+
+@pytest.fixture
+def short_item(cli: Cli, tmp_path: Path) -> str:
+    """An item of two sentences (of our own): too short for ten headline variants."""
+    folder = tmp_path / "short"
+    folder.mkdir()
+    item = {
+        "id": "short",
+        "title": "Rain floods the city",
+        "body": "Heavy rain flooded several streets overnight. Police closed two bridges.",
+    }
+    (folder / "items.jsonl").write_text(json.dumps(item) + "\n", encoding="utf-8")
+    assert cli("import", "jsonl", folder).exit_code == 0
+    return "short"
+
+
+def test_fewer_outputs_than_asked_are_counted_and_warned_about(cli: Cli, short_item: str) -> None:
+    result = cli("generate", "headlines", short_item, "--n", "10")
+    out = payload(result)  # some were served: exit 0
+    assert 0 < len(out["outputs"]) < 10 and out["unfilled"] == 10 - len(out["outputs"])
+    assert f"{out['unfilled']} of 10 outputs could not be written" in result.stderr
+    full = cli("generate", "headlines", short_item, "--n", "2")
+    assert payload(full)["unfilled"] == 0 and "warning" not in full.stderr
+
+
+def test_nothing_servable_exits_2(cli: Cli, short_item: str, cli_env: dict[str, str]) -> None:
+    """Every sentence of the item holds a banned term: no text, and the command says so."""
+    env = {**cli_env, "FEEDCRAFT_LLM__BACKEND": "extractive"}
+    env["FEEDCRAFT_LLM__BANNED_TERMS"] = '["rain", "police"]'
+    result = CliRunner().invoke(app, ["generate", "summary", short_item], env=env)
+    assert result.exit_code == 2, result.output
+    out = json.loads(result.stdout)
+    assert out["outputs"] == [] and out["unfilled"] == 1
+    assert "1 of 1 outputs could not be written" in result.stderr
+
+
+def test_a_backend_that_failed_is_warned_about_with_the_fallback_served(cli: Cli) -> None:
+    result = cli("generate", "summary", "wikinews-001", "--backend", "http://127.0.0.1:9/v1")
+    out = payload(result)  # the fallback's text was served: exit 0
+    assert out["outputs"] and "127.0.0.1:9" in out["backend_error"]
+    assert "warning: the backend failed (served the fallback's text" in result.stderr
+    assert "127.0.0.1:9" in result.stderr
+
+
+def test_ad_copy_for_an_unknown_user_says_it_is_for_general_readers(cli: Cli) -> None:
+    result = cli("generate", "ad-copy", "wikinews-001", "--user", "ghost")
+    assert payload(result)["profile_bucket"] == "any"
+    assert "no interests known for user 'ghost'" in result.stderr
+    assert "general readers" in result.stderr
+    aimed = cli("generate", "ad-copy", "wikinews-001", "--user", "ghost", "--audience", "runners")
+    assert "no interests known" not in aimed.stderr  # the audience was given: no profile asked

@@ -107,3 +107,61 @@ def test_bad_values_and_metadata_are_invalid_input(store: Store) -> None:
     with pytest.raises(InvalidInput):
         store.text_cache.delete_prefix("")
     assert store.text_cache.count() == 0
+
+
+def test_get_many_returns_the_entries_held_and_leaves_out_the_rest(store: Store) -> None:
+    cache = store.text_cache
+    cache.put("summary/a", "Rain shut two roads.", {"n": 1})
+    cache.put("summary/b", "风暴导致航班取消。")
+    cache.put("summary/c", "not asked for")
+    got = cache.get_many(["summary/b", "summary/missing", "summary/a", "summary/b"])
+    assert sorted(got) == ["summary/a", "summary/b"]
+    assert got["summary/a"].value == "Rain shut two roads." and dict(got["summary/a"].metadata)
+    assert got["summary/b"].value == "风暴导致航班取消。"
+    assert cache.get_many([]) == {}
+    many = [f"k/{i:04d}" for i in range(1_200)]  # more keys than one query binds
+    for key in many[::3]:
+        cache.put(key, key)
+    assert sorted(cache.get_many(many)) == many[::3]
+
+
+def test_get_many_refuses_a_bare_string_and_empty_keys(store: Store) -> None:
+    with pytest.raises(InvalidInput):
+        store.text_cache.get_many("summary/a")
+    with pytest.raises(InvalidInput):
+        store.text_cache.get_many(["summary/a", ""])
+
+
+# Keys at the edges of the code point order, where a prefix's upper bound is found by
+# increasing its last character: the largest code point, and either side of the surrogates
+# (which no string holds).
+EDGE_KEYS = [
+    "a",
+    "a/",
+    "a/x",
+    "a0",
+    "a\ud7ff",
+    "a\ud7ffz",
+    "a\ue000",
+    "a\U0010ffff",
+    "a\U0010ffffz",
+    "a\U0010ffff\U0010ffff",
+    "b",
+    "\U0010ffff",
+    "\U0010ffffq",
+    "\U0010ffff\U0010ffff",
+]
+
+
+@pytest.mark.parametrize(
+    "prefix", ["a", "a/", "a\ud7ff", "a\U0010ffff", "\U0010ffff", "\U0010ffff\U0010ffff", "z"]
+)
+def test_prefixes_at_the_edges_of_unicode(store: Store, prefix: str) -> None:
+    cache = store.text_cache
+    for key in EDGE_KEYS:
+        cache.put(key, "t")
+    wanted = sorted(k for k in EDGE_KEYS if k.startswith(prefix))
+    assert list(cache.keys(prefix)) == wanted
+    assert cache.count(prefix) == len(wanted)
+    assert cache.delete_prefix(prefix) == len(wanted)
+    assert sorted(cache.keys()) == sorted(k for k in EDGE_KEYS if not k.startswith(prefix))

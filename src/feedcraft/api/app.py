@@ -37,11 +37,13 @@ from feedcraft.errors import Conflict, FeedcraftError, InvalidInput, NotFound, U
 from feedcraft.services.app import AppServices, open_services
 from feedcraft.services.feed_summaries import AttachedSummaries
 from feedcraft.services.generation import GeneratedText
+from feedcraft.services.generation_limits import MAX_LENGTH
 from feedcraft.services.items import delete_items
 
 STATUS = {NotFound: 404, Conflict: 409, InvalidInput: 422, Unavailable: 503}
-#: A generated text's length budget: characters for Chinese and Japanese, words otherwise.
-Length = Annotated[int | None, Query(ge=1, le=2000, description="characters (CJK) or words")]
+#: A generated text's length budget: characters for Chinese and Japanese, words otherwise;
+#: at most MAX_LENGTH (half the longest source a model reads: see generation_limits).
+Length = Annotated[int | None, Query(ge=1, le=MAX_LENGTH, description="characters (CJK) or words")]
 #: BLAS / OpenMP threads while serving (see the module docstring).
 SERVING_THREADS = 1
 
@@ -151,7 +153,8 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
             Query(
                 description="attach a personalised summary to each item; those not written "
                 "within the budget ([llm] feed_summary_budget_s) come with a later request "
-                "(summary_pending)"
+                "(summary_pending); when generation cannot run (a misconfigured [llm] "
+                "backend) the feed comes without them, the reason in summaries_unavailable"
             ),
         ] = False,
     ) -> Response:
@@ -162,9 +165,14 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
             full = [
                 e.item_id for e in feed.entries if e.item_id in items and not items[e.item_id].stub
             ]
-            attached = s.feed_summaries.attach(full, user_id)
+            attached = s.attach_summaries(full, user_id)
         entries = _entries(feed.entries, items, attached)
-        out = FeedOut(user_id=feed.user_id, model=feed.model, items=entries)
+        out = FeedOut(
+            user_id=feed.user_id,
+            model=feed.model,
+            items=entries,
+            summaries_unavailable=attached.unavailable if attached else None,
+        )
         return _json(out.model_dump_json().encode())
 
     @app.get("/items/{item_id:path}/summary", response_model=GeneratedOut)

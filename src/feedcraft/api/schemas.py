@@ -120,6 +120,9 @@ class FeedOut(BaseModel):
     user_id: str
     model: str
     items: list[FeedEntryOut]
+    #: Why the feed has no summaries though they were asked for (generation cannot run: a
+    #: misconfigured [llm] backend); null otherwise.
+    summaries_unavailable: str | None = None
 
 
 class HealthOut(BaseModel):
@@ -161,3 +164,6 @@ class GeneratedOut(BaseModel):
     ranked_by: str = ""
     #: Why the backend gave no answer (the text is then the fallback's, not cached).
     backend_error: str | None = None
+    #: Outputs asked for that could not be given (the fallback had no servable sentence
+    #: left, a source too short for n headlines): `outputs` is that much shorter.
+    unfilled: int = 0

@@ -26,10 +26,11 @@ from feedcraft.cli.common import (
 from feedcraft.config import Settings
 from feedcraft.errors import FeedcraftError
 from feedcraft.services.generation_batch import STOP_AFTER_BACKEND_FAILURES
+from feedcraft.services.generation_limits import MAX_LENGTH
 from feedcraft.services.training import MODEL_NAMES
 
 if TYPE_CHECKING:
-    from feedcraft.services.generation import GenerationService
+    from feedcraft.services.generation import GeneratedText, GenerationService
 
 # What to do instead when a command that reads a store finds none at the path (it is not
 # created: a mistyped --store would otherwise leave an empty database behind).
@@ -283,7 +284,10 @@ ItemArg = Annotated[str, typer.Argument(help="A stored item id.")]
 MaxLengthOpt = Annotated[
     int | None,
     typer.Option(
-        "--max-length", min=1, max=2000, help="Length budget: words, or characters for CJK."
+        "--max-length",
+        min=1,
+        max=MAX_LENGTH,
+        help="Length budget: words, or characters for CJK.",
     ),
 ]
 BackendOpt = Annotated[
@@ -316,6 +320,35 @@ def _print_json(value: object) -> None:
     typer.echo(json.dumps(value, ensure_ascii=False, indent=2))
 
 
+def _print_generated(out: GeneratedText, *, user: str | None = None, note: str = "") -> None:
+    """The text as JSON on stdout; on stderr `note` when `user` was given but no interests of
+    theirs are known (a mistyped id reads like success otherwise), and a warning for what the
+    text lacks: outputs that could not be written (`unfilled`), or a backend that failed (the
+    fallback's text is served, not cached). Exits 2 when nothing could be served, so that a
+    script does not take an empty list for a text."""
+    _print_json(out.as_dict())
+    if user is not None and not out.interests and note:
+        console.print(
+            f"note: no interests known for user {escape(user)!r} (no events on items with "
+            f"categories or keywords): {note}"
+        )
+    if out.backend_error is not None:
+        served = "served the fallback's text" if out.outputs else "no text could be served"
+        console.print(
+            f"[yellow]warning:[/yellow] the backend failed ({served}, not cached: ask again "
+            f"when it is back): {escape(out.backend_error)}"
+        )
+    if out.unfilled:
+        asked = len(out.outputs) + out.unfilled
+        failed = f" (failed: {', '.join(out.failed_checks)})" if out.failed_checks else ""
+        console.print(
+            f"[yellow]warning:[/yellow] {out.unfilled} of {asked} outputs could not be written: "
+            f"neither the model nor the fallback gave one that passes the checks{failed}"
+        )
+    if not out.outputs:
+        raise typer.Exit(2)
+
+
 @generate_app.command("summary")
 def generate_summary_cmd(
     item_id: ItemArg,
@@ -330,12 +363,7 @@ def generate_summary_cmd(
     """A summary of an item, for a reader's interests; JSON on stdout."""
     with _generation(config, store, backend) as service:
         out = service.summary(item_id, user, max_length=max_length)
-    _print_json(out.as_dict())
-    if user is not None and not out.interests:  # a mistyped id reads like success otherwise
-        console.print(
-            f"note: no interests known for user {escape(user)!r} (no events on items with "
-            "categories or keywords): the summary is the one for no profile"
-        )
+    _print_generated(out, user=user, note="the summary is the one for no profile")
 
 
 @generate_app.command("headlines")
@@ -350,7 +378,8 @@ def generate_headlines_cmd(
     """Headline variants for an item, best first by p_click when a headline click model is
     trained; JSON on stdout."""
     with _generation(config, store, backend) as service:
-        _print_json(service.headlines(item_id, n, max_length=max_length).as_dict())
+        out = service.headlines(item_id, n, max_length=max_length)
+    _print_generated(out)
 
 
 @generate_app.command("ad-copy")
@@ -377,7 +406,8 @@ def generate_ad_copy_cmd(
         out = service.ad_copy(
             item_id, audience=audience, user_id=user, campaign=campaign, max_length=max_length
         )
-        _print_json(out.as_dict())
+    note = "the ad copy is aimed at general readers" if audience is None else ""
+    _print_generated(out, user=user, note=note)
 
 
 @generate_app.command("description")
@@ -390,7 +420,8 @@ def generate_description_cmd(
 ) -> None:
     """A product description written from an item's attributes; JSON on stdout."""
     with _generation(config, store, backend) as service:
-        _print_json(service.product_description(item_id, max_length=max_length).as_dict())
+        out = service.product_description(item_id, max_length=max_length)
+    _print_generated(out)
 
 
 @generate_app.command("batch")

@@ -248,7 +248,7 @@ def _messages(
 
 
 # The most `_min_length` asks for: a budget is a maximum, and a generous one (a summary of up
-# to 2,000 words) must not turn a short, complete answer into a failure. At the default
+# to 600 words) must not turn a short, complete answer into a failure. At the default
 # budgets the fractions stay below these caps.
 _MIN_LENGTH_CAP: dict[str, int] = {"headline": 4, "prose": 12}
 

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from feedcraft.config import Settings
 from feedcraft.domain import Event
 from feedcraft.embeddings import encoder_from_settings
-from feedcraft.services.feed_summaries import FeedSummaries
+from feedcraft.errors import FeedcraftError
+from feedcraft.services.feed_summaries import AttachedSummaries, FeedSummaries
 from feedcraft.services.generation import GenerationService
 from feedcraft.services.ingestion import append_events_with_stubs
 from feedcraft.services.recommend import FeedService
@@ -29,6 +30,7 @@ class AppServices:
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _warming: threading.Thread | None = field(default=None, repr=False)
     _warm_state: str = "lazy"
+    _summaries_error: str | None = field(default=None, repr=False)
 
     @property
     def generation(self) -> GenerationService:
@@ -52,6 +54,24 @@ class AppServices:
                     retry_s=llm.feed_outage_retry_s,
                 )
             return self._summaries
+
+    def attach_summaries(self, item_ids: Sequence[str], user_id: str | None) -> AttachedSummaries:
+        """Summaries for a feed's items (`FeedSummaries.attach`). When generation cannot be
+        set up (an unknown [llm] backend, a model file that is not there) the feed is served
+        without them, the reason reported in `unavailable` and logged (once per reason), as
+        an outage of the model's server is served the fallback: a feed must not fail for
+        something its client did not send. /summary itself still reports the error."""
+        try:
+            summaries = self.feed_summaries
+        except FeedcraftError as exc:
+            reason = str(exc)
+            with self._lock:
+                first = reason != self._summaries_error
+                self._summaries_error = reason
+            if first:
+                log.warning("feeds are served without summaries: %s", reason)
+            return AttachedSummaries(texts={}, pending=frozenset(), unavailable=reason)
+        return summaries.attach(item_ids, user_id)
 
     @property
     def generation_state(self) -> str:

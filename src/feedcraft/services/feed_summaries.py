@@ -80,10 +80,12 @@ class _Recent(Generic[K, V]):
 
 @dataclass(frozen=True)
 class AttachedSummaries:
-    """Summaries for a feed's items, and the items whose summary is still being written."""
+    """Summaries for a feed's items, and the items whose summary is still being written;
+    `unavailable` says why a feed has none at all (generation cannot run), else None."""
 
     texts: Mapping[str, str]
     pending: frozenset[str]
+    unavailable: str | None = None
 
 
 class FeedSummaries:
@@ -123,7 +125,9 @@ class FeedSummaries:
         # (position in its feed, arrival number, (item, reader)): a heap, best first
         self._queue: list[tuple[int, int, tuple[str, str | None]]] = []
         self._arrivals = itertools.count()
-        self._queued: set[tuple[str, str | None]] = set()
+        # (item, reader) queued or being written -> its position in the queue (being written:
+        # the one it had), so that a repeat feed rescans the queue only to move an item up
+        self._queued: dict[tuple[str, str | None], int] = {}
         self._busy = False
         self._closed = False
         self._cond = threading.Condition()
@@ -205,14 +209,12 @@ class FeedSummaries:
         with self._cond:
             if self._closed:
                 return False
-            if key in self._queued:
+            queued_at = self._queued.get(key)
+            if queued_at is not None:
                 # queued by an earlier request; an item that has since moved up a feed moves
-                # up the queue too (an O(n) scan, n <= max_pending, only on a repeat)
-                for i, (old_position, arrival, queued_key) in enumerate(self._queue):
-                    if queued_key == key and position < old_position:
-                        self._queue[i] = (position, arrival, key)
-                        heapq.heapify(self._queue)
-                        break
+                # up the queue too (an O(n) scan, n <= max_pending, only when it moved up)
+                if position < queued_at:
+                    self._move_up(key, position)
                 return True
             entry = (position, next(self._arrivals), key)
             if len(self._queue) >= self.max_pending:
@@ -221,9 +223,9 @@ class FeedSummaries:
                     return False
                 self._queue.remove(worst)  # its reader's next request queues it again
                 heapq.heapify(self._queue)
-                self._queued.discard(worst[2])
+                self._queued.pop(worst[2], None)
             heapq.heappush(self._queue, entry)
-            self._queued.add(key)
+            self._queued[key] = position
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._work, name="feedcraft-feed-summaries", daemon=True
@@ -231,6 +233,16 @@ class FeedSummaries:
                 self._thread.start()
             self._cond.notify_all()
         return True
+
+    def _move_up(self, key: tuple[str, str | None], position: int) -> None:
+        """Give a queued `key` the better `position` (it is being written when not found in
+        the queue: nothing to move). The caller holds the lock."""
+        self._queued[key] = position
+        for i, (_, arrival, queued_key) in enumerate(self._queue):
+            if queued_key == key:
+                self._queue[i] = (position, arrival, key)
+                heapq.heapify(self._queue)
+                return
 
     def _work(self) -> None:
         while True:
@@ -254,7 +266,7 @@ class FeedSummaries:
             finally:
                 with self._cond:
                     self._busy = False
-                    self._queued.discard(key)
+                    self._queued.pop(key, None)
                     self._cond.notify_all()
 
     def _remember(self, served: GeneratedText) -> None:

@@ -41,6 +41,10 @@ class GeneratedText:
     #: Why the backend gave no answer (server down, model failed to load) when it did not;
     #: such a text is the fallback's and is never cached. None when the backend answered.
     backend_error: str | None = None
+    #: Outputs asked for that neither the model nor the fallback could give (every fallback
+    #: sentence banned, too short a source for n headlines): `outputs` is that much shorter,
+    #: empty when nothing could be served.
+    unfilled: int = 0
 
     @property
     def text(self) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -42,10 +43,13 @@ from feedcraft.llm import (
     SummaryRequest,
     generator_from_settings,
 )
+from feedcraft.llm.tasks import default_audience
 from feedcraft.services.generated import BatchReport, GeneratedText, PruneReport
 from feedcraft.services.generation_batch import STOP_AFTER_BACKEND_FAILURES, BatchTally
+from feedcraft.services.generation_limits import check_max_length, clip_body
 from feedcraft.services.headline_ranking import HeadlineRanker
 from feedcraft.services.headlines import HeadlineModel
+from feedcraft.services.interactions import POSITIVE_TYPES
 from feedcraft.services.single_flight import SingleFlight
 from feedcraft.services.text_keys import (
     digest,
@@ -53,6 +57,7 @@ from feedcraft.services.text_keys import (
     item_key_prefix,
     item_version,
     key_parts,
+    read_texts,
 )
 from feedcraft.services.text_prune import prune_texts
 from feedcraft.storage import Store
@@ -80,13 +85,23 @@ def _task_name(task: str) -> str:
     return name
 
 
+def _has_words(text: str) -> bool:
+    """Whether `text` holds a letter or digit: what the tasks count as words (`count_units`);
+    emoji, symbols and punctuation alone give a model and the fallback nothing to write."""
+    return any(ch.isalnum() for ch in text)
+
+
 def missing_text(task: str, item: Item) -> str | None:
-    """Why `task` cannot run on `item` (it has no text to work from), or None if it can.
+    """Why `task` cannot run on `item` (it has no words to work from), or None if it can.
     Summaries and headlines read the title or the body; ad copy and descriptions name the
-    product by its title."""
+    product by its title. Refused here, by item, for every task alike: the tasks would name
+    a field of their own ("body"), or serve the emoji back as ad copy."""
     needs_title = _task_name(task) in ("ad_copy", "product_description")
-    if item.title.strip() or (not needs_title and item.body.strip()):
+    if _has_words(item.title) or (not needs_title and _has_words(clip_body(item.body))):
         return None
+    if item.title.strip() or (not needs_title and item.body.strip()):
+        where = " in its title" if needs_title and _has_words(clip_body(item.body)) else ""
+        return f"item {item.id!r} has no words{where} to write from"
     what = "no title" if needs_title else "no title or body"
     stub = " (a stub: only events name it so far)" if item.stub else ""
     return f"item {item.id!r} has {what} to write from{stub}"
@@ -162,9 +177,16 @@ class GenerationService:
         return item_key_prefix(item_id)
 
     def cache_key(self, task: str, item: Item, bucket: str, params: dict[str, Any]) -> str:
+        return self._key(task, item, bucket, self._key_tail(params))
+
+    def _key_tail(self, params: dict[str, Any]) -> str:
+        """The part of a key that does not depend on the item: computed once for a feed."""
+        return f"{self._model_key()}/{digest(params)}"
+
+    def _key(self, task: str, item: Item, bucket: str, tail: str) -> str:
         return (
             f"{self.item_prefix(item.id)}{task}/{item_version(item)}/{quote(bucket, safe='')}/"
-            f"{self._model_key()}/{digest(params)}"
+            f"{tail}"
         )
 
     def _settle(self, task: str, item_id: str) -> None:
@@ -209,27 +231,33 @@ class GenerationService:
     # ------------------------------------------------------------------ profiles
 
     def profile_terms(self, user_id: str | None) -> tuple[str, ...]:
-        """The reader's top categories (tags when items have none) over recent history,
-        sorted so that the same interests always make the same bucket."""
+        """The reader's top categories (tags when items have none) over the items they
+        recently interacted with (clicks, reads, ratings: the feed's positive events; an item
+        only shown to them says nothing of their interests), sorted so that the same interests
+        always make the same bucket. Terms are NFC-normalised: "É" typed as one code point or
+        as "E" and an accent is one interest, counted together."""
         if user_id is None:
             return ()
-        recent = self.store.events.user_items(user_id, limit=self.history)
+        recent = self.store.events.user_items(user_id, types=POSITIVE_TYPES, limit=self.history)
         if not recent:
             return ()
         counts: Counter[str] = Counter()
         for item in self.store.catalogue.get_many(recent).values():
             terms = [item.category] if item.category else list(item.tags)
-            counts.update(t.strip() for t in terms if t and t.strip())
+            stripped = (t.strip() for t in terms if t)
+            counts.update(unicodedata.normalize("NFC", t) for t in stripped if t)
         ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         return tuple(sorted(term for term, _ in ranked[: self.interests]))
 
     @staticmethod
     def bucket_of(terms: Sequence[str]) -> str:
-        """The terms joined by "|", each with "%" and "|" escaped, so that no two lists of
-        terms share a bucket (["a|b"] and ["a", "b"] would, joined as they are)."""
+        """The terms casefolded and NFC-normalised (one spelling of "Économie" whichever the
+        catalogue stored), joined by "|", each with "%" and "|" escaped, so that no two lists
+        of terms share a bucket (["a|b"] and ["a", "b"] would, joined as they are)."""
         if not terms:
             return NO_PROFILE
-        return "|".join(t.casefold().replace("%", "%25").replace("|", "%7C") for t in terms)
+        folded = (unicodedata.normalize("NFC", t.casefold()) for t in terms)
+        return "|".join(t.replace("%", "%25").replace("|", "%7C") for t in folded)
 
     # ------------------------------------------------------------------ tasks
 
@@ -237,10 +265,14 @@ class GenerationService:
         self, item_id: str, user_id: str | None = None, *, max_length: int | None = None
     ) -> GeneratedText:
         """A summary of the item for the reader's interests (or for anyone: no user)."""
-        item = self._item("summary", item_id)
+        item = self._item("summary", item_id, max_length)
         terms = self.profile_terms(user_id)
         request = SummaryRequest(
-            item.title, item.body, interests=terms, max_length=max_length, language=item.language
+            item.title,
+            clip_body(item.body),
+            interests=terms,
+            max_length=max_length,
+            language=item.language,
         )
         return self._serve(
             "summary", item, terms, {"max_length": max_length}, self.generator.summary, request
@@ -257,25 +289,41 @@ class GenerationService:
         """What `summary` would serve for each stored item, None where the cache does not hold
         it yet; items the catalogue lacks, and items with no text to summarise, are left out.
         Never runs a model, and reads the reader's profile and the items once for all (a feed
-        asks for many). `recall` is asked, by cache key, where the cache holds nothing (a
-        feed's memory of an outage's fallbacks, which are not cached)."""
+        asks for many), and the cache in one batched read. `recall` is asked, by cache key,
+        where the cache holds nothing (a feed's memory of an outage's fallbacks, which are not
+        cached)."""
+        start = time.perf_counter()
+        check_max_length(max_length)
         items = self.store.catalogue.get_many(list(item_ids))
         terms = self.profile_terms(user_id)
-        params = {"max_length": max_length}
-        return {
-            i: self._lookup("summary", item, terms, params, recall)
+        bucket = self.bucket_of(terms)
+        tail = self._key_tail({"max_length": max_length})
+        keys = {
+            i: self._key("summary", item, bucket, tail)
             for i, item in items.items()
-            if item.title.strip() or item.body.strip()
+            if missing_text("summary", item) is None
         }
+        found = read_texts(self.store.text_cache, list(keys.values()))
+        out: dict[str, GeneratedText | None] = {}
+        for i, key in keys.items():
+            entry = found.get(key)
+            if entry is not None:
+                value = json.loads(entry.value)
+                out[i] = self._served(
+                    "summary", items[i], terms, bucket, key, value, hit=True, start=start
+                )
+            else:
+                out[i] = recall(key) if recall is not None else None
+        return out
 
     def headlines(
         self, item_id: str, n: int = 3, *, max_length: int | None = None
     ) -> GeneratedText:
         """`n` headline variants (not personalised: every reader shares them), best first by
         the store's headline click model when there is one (`_ranked`)."""
-        item = self._item("headlines", item_id)
+        item = self._item("headlines", item_id, max_length)
         request = HeadlineRequest(
-            item.title, item.body, n=n, max_length=max_length, language=item.language
+            item.title, clip_body(item.body), n=n, max_length=max_length, language=item.language
         )
         params = {"n": n, "max_length": max_length}
         served = self._serve("headlines", item, (), params, self.generator.headlines, request)
@@ -290,16 +338,19 @@ class GenerationService:
         campaign: str = "",
         max_length: int | None = None,
     ) -> GeneratedText:
-        """Ad copy for the item as a product, aimed at `audience`, or at the reader's bucket."""
-        item = self._item("ad_copy", item_id)
+        """Ad copy for the item as a product (its title, body and attributes), aimed at
+        `audience`, or at the reader's bucket."""
+        item = self._item("ad_copy", item_id, max_length)
         terms: tuple[str, ...] = ()
-        if audience is None:
+        body = clip_body(item.body)
+        if audience is None:  # in the item's language: an English one ends up in Chinese copy
             terms = self.profile_terms(user_id)
-            audience = "readers interested in " + ", ".join(terms) if terms else "general readers"
-        request = AdCopyRequest(
+            audience = default_audience(item.language, terms, text=f"{item.title}\n{body}")
+        request = AdCopyRequest.from_mapping(
             item.title,
-            item.body,
+            body,
             audience,
+            item.attributes,  # the product's facts: a true "2 kW" was rejected without them
             campaign=campaign,
             max_length=max_length,
             language=item.language,
@@ -309,7 +360,7 @@ class GenerationService:
 
     def product_description(self, item_id: str, *, max_length: int | None = None) -> GeneratedText:
         """A description written from the item's attributes (category and tags included)."""
-        item = self._item("product_description", item_id)
+        item = self._item("product_description", item_id, max_length)
         attributes: dict[str, object] = {}
         if item.category:
             attributes["category"] = item.category
@@ -328,9 +379,10 @@ class GenerationService:
             request,
         )
 
-    def _item(self, task: str, item_id: str) -> Item:
+    def _item(self, task: str, item_id: str, max_length: int | None) -> Item:
         """The stored item, refused by id (not by an internal request field) when the task
-        has no text of it to write from."""
+        has no text of it to write from; a length budget above `MAX_LENGTH` is refused."""
+        check_max_length(max_length)
         item = self.store.catalogue.get(item_id)
         why = missing_text(task, item)
         if why is not None:
@@ -476,6 +528,7 @@ class GenerationService:
             "failed_checks": list(result.failed_checks),
             "fallback_failed_checks": list(result.fallback_failed_checks),
             "generation_seconds": result.seconds,
+            "unfilled": result.unfilled,
         }
         # An answer the backend could not give (server down, model failed to load) is served
         # from the fallback but not cached: the next request asks the model again, rather than
@@ -487,20 +540,6 @@ class GenerationService:
         else:
             value["backend_error"] = result.backend_error
         return self._served(task, item, terms, bucket, key, value, hit=False, start=start)
-
-    def _lookup(
-        self,
-        task: str,
-        item: Item,
-        terms: tuple[str, ...],
-        params: dict[str, Any],
-        recall: Callable[[str], GeneratedText | None] | None = None,
-    ) -> GeneratedText | None:
-        start = time.perf_counter()
-        bucket = self.bucket_of(terms)
-        key = self.cache_key(task, item, bucket, params)
-        found = self._read(task, item, terms, bucket, key, start)
-        return found if found is not None or recall is None else recall(key)
 
     def _read(
         self, task: str, item: Item, terms: tuple[str, ...], bucket: str, key: str, start: float
@@ -535,6 +574,7 @@ class GenerationService:
             failed_checks=tuple(value["failed_checks"]),
             fallback_failed_checks=tuple(value.get("fallback_failed_checks", ())),
             backend_error=value.get("backend_error"),
+            unfilled=int(value.get("unfilled", 0)),
             interests=terms,
             profile_bucket=bucket,
             cache_hit=hit,

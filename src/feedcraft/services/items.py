@@ -4,7 +4,8 @@ Order: the catalogue first, because it is what serving checks (feeds and similar
 filtered against it, generation reads the item from it), so the item stops being shown the
 moment that write commits. Vectors and cached texts follow; they are removed for every
 requested id, found or not, so running the same deletion again finishes one that stopped
-half way.
+half way. Erasing the texts ends with a checkpoint of SQLite's WAL (`delete_prefixes`), so
+what the deletion removed is no longer in the WAL file either.
 
 Events that name the items are kept: they are behaviour, not content. They record what
 readers did, feed other items' co-occurrence and popularity and readers' profiles, and back
@@ -23,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from feedcraft.errors import InvalidInput
-from feedcraft.services.text_keys import forget_item_texts
+from feedcraft.services.text_keys import forget_items_texts
 from feedcraft.storage import Store
 
 __all__ = ["DeleteReport", "delete_items"]
@@ -81,7 +82,9 @@ def delete_items(store: Store, item_ids: Sequence[str]) -> DeleteReport:
     existing = store.catalogue.get_many(ids)
     store.catalogue.delete(ids)
     vectors = sum(store.vectors.delete(ns, ids) for ns in store.vectors.namespaces())
-    texts = sum(forget_item_texts(store, item_id) for item_id in ids)
+    # one erasure for all: SQLite's checkpoints its WAL after it, so that neither the texts
+    # nor the catalogue rows deleted above linger in the WAL file
+    texts = forget_items_texts(store, ids)
     return DeleteReport(
         deleted=tuple(i for i in ids if i in existing),
         not_found=tuple(i for i in ids if i not in existing),

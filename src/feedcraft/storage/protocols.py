@@ -229,6 +229,11 @@ class TextCache(Protocol):
         """The entry, or None when absent."""
         ...
 
+    def get_many(self, keys: Sequence[str]) -> dict[str, CachedText]:
+        """The entries held of `keys`, absent ones left out, in one read (a feed asks for a
+        summary of each of its items)."""
+        ...
+
     def put(self, key: str, value: str, metadata: Mapping[str, Any] | None = None) -> None:
         """Store or replace the entry under `key`."""
         ...
@@ -239,6 +244,11 @@ class TextCache(Protocol):
 
     def delete_prefix(self, prefix: str) -> int:
         """Remove every entry whose key starts with `prefix`; returns how many."""
+        ...
+
+    def delete_prefixes(self, prefixes: Sequence[str]) -> int:
+        """`delete_prefix` of each, as one erasure: nothing of the removed entries may be left
+        readable in the backend's files (deleted items' texts); returns how many."""
         ...
 
     def count(self, prefix: str = "") -> int: ...

@@ -226,3 +226,41 @@ def test_bad_settings_are_refused(generation: GenerationService) -> None:
         FeedSummaries(generation, budget_s=-1)
     with pytest.raises(InvalidInput, match="max_pending"):
         FeedSummaries(generation, max_pending=0)
+
+
+class CountingId(str):
+    """An item id counting the comparisons made with it (the queue's rescans)."""
+
+    comparisons = 0
+
+    def __eq__(self, other: object) -> bool:
+        CountingId.comparisons += 1
+        return str.__eq__(self, other)
+
+    __hash__ = str.__hash__
+
+
+def test_a_repeat_feed_does_not_rescan_the_queue_for_each_queued_item(
+    generation: GenerationService, gated: GatedGenerator
+) -> None:
+    """Each item of a feed asked for again is found queued by a lookup; the queue is only
+    scanned for an item that moved up (formerly: a scan of the whole queue per item, so a
+    feed of 1,000 cost 10^6 comparisons under the lock)."""
+    gated.gate.clear()
+    summaries = FeedSummaries(generation, budget_s=0.0)
+    summaries.attach(IDS[:1], "a")
+    _until(lambda: gated.runs == 1)  # held at the gate: the others stay queued
+    n = 80
+    ids = [f"wikinews-{i:03d}" for i in range(2, 2 + n)]
+    for position, item_id in enumerate(ids, start=1):
+        assert summaries._submit(CountingId(item_id), "a", position)
+    CountingId.comparisons = 0
+    for position, item_id in enumerate(ids, start=1):  # the same feed again
+        assert summaries._submit(CountingId(item_id), "a", position)
+    assert CountingId.comparisons <= 2 * n
+    assert summaries.pending() == n + 1
+    summaries._submit(CountingId(ids[-1]), "a", 0)  # moved to the top: written next
+    gated.gate.set()
+    _until(lambda: gated.runs >= 2)
+    summaries.close(timeout=30)
+    assert generation.store.catalogue.get(ids[-1]).title in gated.sources[1]

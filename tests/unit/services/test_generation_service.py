@@ -455,3 +455,39 @@ def test_an_item_without_text_is_refused_by_id_and_skipped_by_a_batch(
     described = service.generate_batch("description", ["aab-body", "wikinews-001"])
     assert described.task == "product_description" and described.skipped == 1
     assert service.generate("ad-copy", "wikinews-001").task == "ad_copy"
+
+
+class RecordingGenerator(Generator):
+    """The real generator, keeping the tasks it was given."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.tasks: list[PreparedTask] = []
+
+    def run(self, task: PreparedTask) -> GenerationResult:
+        self.tasks.append(task)
+        return super().run(task)
+
+
+def test_ad_copy_reads_the_products_attributes_and_speaks_its_language(
+    loaded: Store, llm_settings: Settings
+) -> None:
+    """A Chinese prompt said "受众: general readers" (and mixed copy passed), and a product's
+    attributes never reached the prompt or the source the guardrails check."""
+    encoder = HashingEncoder(256)
+    generator = RecordingGenerator(None, encoder)
+    service = GenerationService(loaded, llm_settings, encoder, generator=generator)
+    kettle = Item(
+        id="kettle-zh",
+        title="不锈钢电水壶",
+        body="一款适合家庭厨房使用的电水壶。",
+        language="zh",
+        attributes={"power": "2 kW", "容量": "1.7升"},
+    )
+    loaded.catalogue.upsert([kettle])
+    service.ad_copy("kettle-zh")
+    data = generator.tasks[-1].messages[-1].content
+    assert "受众: 普通读者" in data and "general readers" not in data
+    assert "2 kW" in data and "1.7升" in data and "2 kW" in generator.tasks[-1].source
+    service.ad_copy("wikinews-005")
+    assert "Audience: general readers" in generator.tasks[-1].messages[-1].content

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from feedcraft.config import Settings
-from feedcraft.domain import Event, EventType
+from feedcraft.domain import Event, EventType, Item
 from feedcraft.embeddings import HashingEncoder
 from feedcraft.errors import InvalidInput, NotFound
 from feedcraft.services.embedding import cache_namespace, embed_catalogue, items_namespace
@@ -175,3 +175,26 @@ def test_a_trained_model_never_serves_a_deleted_item(loaded: Store, settings: Se
     assert GONE not in shown and len(shown) == 5
     assert shown[:4] == [e.item_id for e in before.entries[1:]]  # the rest keep their order
     assert GONE not in [e.item_id for e in feeds.similar(KEPT, 20)]
+
+
+def test_nothing_of_a_deleted_item_stays_in_the_wal_file(
+    store: Store, extractive: Settings, tmp_path: Path
+) -> None:
+    """The WAL holds every page written since the last checkpoint: the erased texts and
+    catalogue rows too, until a checkpoint copies the zeroed pages over and truncates it."""
+    marker = "Zorblaxian"
+    body = f"The {marker} committee met today. It approved the budget. Members voted 7 to 2."
+    store.catalogue.upsert(
+        [
+            Item(id="secret", title=f"{marker} quarterly report", body=body),
+            Item(id="kept", title="Rain floods the city", body="Heavy rain closed two roads."),
+        ]
+    )
+    generate(store, extractive, ["secret", "kept"])
+    wal = tmp_path / "x.db-wal"
+    assert marker.encode() in wal.read_bytes()
+    report = delete_items(store, ["secret"])
+    assert report.deleted == ("secret",) and report.texts == 2
+    assert marker.encode() not in wal.read_bytes()
+    assert marker.encode() not in (tmp_path / "x.db").read_bytes()
+    assert GenerationService(store, extractive, LARGE).summary("kept").cache_hit

@@ -28,12 +28,35 @@ def _check_key(key: str, field: str = "key") -> None:
         raise InvalidInput("must be a non-empty string", field=field)
 
 
+#: The largest code point: a prefix ending in it has no successor of the same length.
+_MAX_CHAR = 0x10FFFF
+_SURROGATES = range(0xD800, 0xE000)  # not encodable in UTF-8: no key holds one
+
+
+def _prefix_end(prefix: str) -> str | None:
+    """The least string above every string that starts with `prefix`, or None when there
+    is none (the prefix is all U+10FFFF). SQLite compares TEXT as UTF-8 bytes, which order
+    as code points do, so the last character that can grow is increased (past the
+    surrogates, which no key holds) and what follows it dropped."""
+    head = prefix.rstrip(chr(_MAX_CHAR))
+    if not head:
+        return None
+    following = ord(head[-1]) + 1
+    if following in _SURROGATES:
+        following = _SURROGATES.stop
+    return head[:-1] + chr(following)
+
+
 def _prefix_clause(prefix: str) -> tuple[str, tuple[Any, ...]]:
-    """WHERE clause for keys starting with `prefix`; substr, not LIKE, so '%' and '_' in a
-    key are plain characters."""
+    """WHERE clause for keys starting with `prefix`: a range of the primary key's index
+    (O(log n + matches)); `substr(key, 1, n) = ?` read every row. A range, not LIKE, so
+    '%' and '_' in a key are plain characters."""
     if not prefix:
         return "", ()
-    return " WHERE substr(key, 1, ?) = ?", (len(prefix), prefix)
+    end = _prefix_end(prefix)
+    if end is None:
+        return " WHERE key >= ?", (prefix,)
+    return " WHERE key >= ? AND key < ?", (prefix, end)
 
 
 class SqliteTextCache:
@@ -48,11 +71,26 @@ class SqliteTextCache:
             row = conn.execute(
                 "SELECT key, value, created_us, metadata FROM text_cache WHERE key = ?", (key,)
             ).fetchone()
-        if row is None:
-            return None
-        return CachedText(
-            key=row[0], value=row[1], created_at=from_micros(row[2]), metadata=load_json(row[3])
-        )
+        return None if row is None else _entry(row)
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, CachedText]:
+        """The entries held of `keys` (absent ones left out), read in one snapshot and a
+        query per `IN_CHUNK` keys: a feed asks for a summary of each of its items."""
+        if isinstance(keys, str):
+            raise InvalidInput("expected a sequence of keys, got a string", field="keys")
+        wanted = list(dict.fromkeys(keys))
+        for key in wanted:
+            _check_key(key, "keys")
+        found: dict[str, CachedText] = {}
+        with self._db.read() as conn:
+            for part in chunked(wanted):
+                rows = conn.execute(
+                    "SELECT key, value, created_us, metadata FROM text_cache "
+                    f"WHERE key IN ({placeholders(len(part))})",
+                    tuple(part),
+                ).fetchall()
+                found.update((row[0], _entry(row)) for row in rows)
+        return found
 
     def put(self, key: str, value: str, metadata: Mapping[str, Any] | None = None) -> None:
         _check_key(key)
@@ -81,10 +119,28 @@ class SqliteTextCache:
         return removed
 
     def delete_prefix(self, prefix: str) -> int:
-        _check_key(prefix, "prefix")
-        where, args = _prefix_clause(prefix)
+        return self.delete_prefixes([prefix])
+
+    def delete_prefixes(self, prefixes: Sequence[str]) -> int:
+        """Every entry under any of `prefixes`, in one transaction, then a checkpoint: this
+        is how deleted items' texts are erased (`forget_items_texts`), and as in
+        `EventLog.delete_user` secure_delete zeroes the rows in the database pages while the
+        truncating checkpoint drops the WAL frames that still held them. Checkpointed even
+        when no text was cached: the items' catalogue rows, deleted just before, are in the
+        WAL too. One call for many items, as each checkpoint syncs the database file."""
+        if isinstance(prefixes, str):
+            raise InvalidInput("expected a sequence of prefixes, got a string", field="prefixes")
+        wanted = list(dict.fromkeys(prefixes))
+        for prefix in wanted:
+            _check_key(prefix, "prefix")
+        removed = 0
         with self._db.write() as conn:
-            return int(conn.execute("DELETE FROM text_cache" + where, args).rowcount)
+            for prefix in wanted:
+                where, args = _prefix_clause(prefix)
+                removed += int(conn.execute("DELETE FROM text_cache" + where, args).rowcount)
+        if wanted:
+            self._db.checkpoint()
+        return removed
 
     def count(self, prefix: str = "") -> int:
         if not isinstance(prefix, str):
@@ -112,3 +168,9 @@ class SqliteTextCache:
             if len(rows) < _PAGE:
                 return
             after = rows[-1][0]
+
+
+def _entry(row: tuple[Any, ...]) -> CachedText:
+    return CachedText(
+        key=row[0], value=row[1], created_at=from_micros(row[2]), metadata=load_json(row[3])
+    )

@@ -1,0 +1,70 @@
+"""SQLite's text cache beyond the protocol: the query plans of prefix reads and deletes, the
+batched erasure and its WAL checkpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from feedcraft.errors import InvalidInput
+from feedcraft.storage.sqlite import SqliteStore
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SqliteStore]:
+    opened = SqliteStore(f"sqlite:///{tmp_path / 'cache.db'}")
+    yield opened
+    opened.close()
+
+
+def _statements(store: SqliteStore) -> list[str]:
+    """Every statement this thread's connection runs from now on, values bound."""
+    seen: list[str] = []
+    store._db.connection().set_trace_callback(seen.append)
+    return seen
+
+
+def test_prefix_reads_and_deletes_search_the_key_index_instead_of_scanning(
+    store: SqliteStore,
+) -> None:
+    cache = store.text_cache
+    for i in range(50):
+        cache.put(f"gen1/item-{i:03d}/summary/v/any/m/p", "text")
+    seen = _statements(store)
+    assert cache.count("gen1/item-007/") == 1
+    assert list(cache.keys("gen1/item-00")) == [
+        f"gen1/item-{i:03d}/summary/v/any/m/p" for i in range(10)
+    ]
+    assert cache.delete_prefix("gen1/item-012/") == 1
+    assert cache.delete_prefixes(["gen1/item-013/", "gen1/item-014/"]) == 2
+    queries = [s for s in seen if "text_cache" in s and "WHERE" in s]
+    assert len(queries) >= 5
+    conn = store._db.connection()
+    conn.set_trace_callback(None)
+    for sql in queries:
+        plan = " ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql))
+        assert "SEARCH text_cache" in plan and "SCAN" not in plan, (sql, plan)
+
+
+def test_erasing_prefixes_leaves_no_text_in_the_wal_file(
+    store: SqliteStore, tmp_path: Path
+) -> None:
+    cache = store.text_cache
+    cache.put("gen1/secret/summary/v/any/m/p", "The Zorblaxian committee met in private.")
+    cache.put("gen1/kept/summary/v/any/m/p", "Rain closed two roads.")
+    wal = tmp_path / "cache.db-wal"
+    assert b"Zorblaxian" in wal.read_bytes()  # written, not yet checkpointed
+    assert cache.delete_prefixes(["gen1/secret/", "gen1/absent/"]) == 1
+    assert b"Zorblaxian" not in wal.read_bytes()
+    assert b"Zorblaxian" not in (tmp_path / "cache.db").read_bytes()  # secure_delete
+    assert cache.get("gen1/kept/summary/v/any/m/p") is not None
+
+
+def test_erasing_prefixes_refuses_a_bare_string_and_empty_prefixes(store: SqliteStore) -> None:
+    with pytest.raises(InvalidInput):
+        store.text_cache.delete_prefixes("gen1/")
+    with pytest.raises(InvalidInput):
+        store.text_cache.delete_prefixes(["gen1/", ""])
+    assert store.text_cache.delete_prefixes([]) == 0
