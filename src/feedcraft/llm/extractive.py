@@ -23,9 +23,11 @@ import numpy as np
 
 from feedcraft.embeddings.base import Encoder
 from feedcraft.errors import InvalidInput
+from feedcraft.llm.cleanup import unwrap_quotes
 from feedcraft.llm.safety import join_sentences
 from feedcraft.llm.sentences import Sentence, count_units, iter_sentences, truncate_units
-from feedcraft.text.script import has_han
+from feedcraft.text.script import HAN, has_han
+from feedcraft.text.tokenize import tokenize_chinese
 
 __all__ = ["MAX_SENTENCES", "ExtractiveSummarizer"]
 
@@ -33,20 +35,54 @@ __all__ = ["MAX_SENTENCES", "ExtractiveSummarizer"]
 # and the sample articles have at most 42, so only an outsized body is cut.
 MAX_SENTENCES = 300
 # ... and the most characters split into sentences, for a huge body with few line breaks:
-# 300 long news sentences (~650 characters each) fit, and splitting stays fast.
+# 300 long news sentences (~650 characters each) fit, and splitting stays fast. It is cut
+# after the last sentence end (else space) of the `_CUT_WINDOW` characters before the limit:
+# Chinese has no spaces, and the last one may end the dateline ("新华社 电").
 _MAX_CHARS = 200_000
+_CUT_WINDOW = 2_000
+_SENTENCE_BREAK = re.compile(r"[。！？!?…]|\.(?=\s)")
+_SPACE = re.compile(r"\s")
 
-# Clause breaks: ASCII , ; : before a space (not "2,000"), Chinese marks anywhere, dashes.
-_CLAUSE = re.compile(r"(?<=[,;:])\s+|(?<=[，；：、])\s*|\s+[-–—]\s+")
+# Clause breaks: after ASCII , ; : before a space (not "2,000"), after Chinese marks, before a
+# spaced dash. A headline is a sentence up to one of them, so it stays verbatim.
+_CLAUSE = re.compile(r"(?P<after>[,;:](?=\s)|[，；：、])|\s+[-–—]\s")
+_DASH = re.compile(r"\s[-–—]\s")
 _FIRST_WORD = re.compile(r"[\W_]*([^\W_]+)")
-_TRAILING = " .,;:!?。，；：！？、\"'“”‘’"
+_LAST_WORD = re.compile(r"\S+$")
+# What a clause break leaves at an end of a headline, and what a cut drops before its "…".
+_CLAUSE_MARKS = " ,;:，；：、"
+_TRAILING = " .,;:!?。，；：！？、-–—"
+_QUOTES = "\"'“”‘’「」『』"
 _SENTENCE_END = tuple("。！？.!?…\"'”’」』)）")
+# A final dotted initialism ("the U.S."): its last dot is part of the word, not a full stop.
+_INITIALISM = re.compile(r"(?:^|[^\w.])(?:[A-Za-z]\.){2,}$")
+# Quote marks and brackets that open, and the mark that closes each.
+_CLOSER = dict(zip("“‘(（[「『《【", "”’)）]」』》】", strict=True))
 # Words an English headline cut short should not end on (articles, prepositions, auxiliaries).
 _DANGLING = frozenset(
     """a an the and or but nor so of to in on at by for from with as into onto over under
     about after before than that which who whom whose is are was were be been being has have
     had will would can could should may might must its their his her our your my this these
     those not no""".split()  # noqa: SIM905 (a word list reads better as words)
+)
+# ... and Chinese ones (a jieba word): "受到李斯特菌的…" reads as broken.
+_ZH_DANGLING = frozenset(
+    """的 之 在 被 和 与 與 及 或 把 将 將 对 對 从 從 向 于 於 为 為 给 給 由 并 並
+    是 而""".split()  # noqa: SIM905 (Simplified and Traditional forms)
+)
+# A leading clause opening with one of these is an adverbial, not a headline: "Following
+# the invasion of Iraq", "If the bill passes", "随着气温下降" (as temperatures fall). So is
+# "在…上/中/时/后" (at, during, after ...).
+_EN_ADVERBIAL = frozenset(
+    """after although amid as because before despite during following if once since though
+    unless until upon when whenever whereas while""".split()  # noqa: SIM905
+)
+_ZH_ADVERBIAL = tuple(
+    """随着 隨著 由于 由於 因为 因為 如果 假如 虽然 雖然 尽管 儘管 即使 为了 為了 自从 自從
+    除了 当 當""".split()  # noqa: SIM905 (Simplified and Traditional forms)
+)
+_ZH_LOCATIVE = tuple(
+    "上 中 时 時 后 後 前 下 里 裡 期间 期間 以来 以來 之际 之際".split()  # noqa: SIM905
 )
 
 
@@ -155,32 +191,43 @@ class ExtractiveSummarizer:
         Only complete sentences are candidates when there are any: real pages end in
         fragments (a related story's heading, "ww.cnn.com", left-over markup) that centrality
         alone may pick. A lead cut mid-sentence upstream is kept (it is often the gist) but
-        marked as cut: "…leadership could prove to be the key…".
+        marked as cut: "…leadership could prove to be the key…". A body of fragments only (a
+        scrape or translation cut short) gives them marked as cut at the end too, less those
+        that only introduce what is missing ("市長周日表示,", the mayor said); one with none
+        gives the title, ended as a sentence, rather than an announcement.
         """
         sentences = _candidates(text)
         complete = [s for s in sentences if s.endswith(_SENTENCE_END)]
-        if complete:
-            sentences = complete
-        if not sentences and title:
-            sentences = [title]
+        informative = [_unfinished(s) for s in sentences if not _introduces(s)]
+        titled = [_ended(title.strip())] if title.strip() else []
+        sentences = complete or informative or titled or [_unfinished(s) for s in sentences]
         keep = self.select(sentences, max_length, interests=interests)
         summary = join_sentences([_marked(sentences[i]) for i in keep])
         return truncate_units(summary, max_length)
 
     def headlines(self, title: str, text: str, n: int, max_units: int) -> list[str]:
-        """Up to `n` distinct headline-length phrases: the title, then the best clauses."""
+        """Up to `n` distinct headline-length phrases: the title, then the best clauses.
+
+        Each is served as the model's would be (`_as_headline`). One that differs from an
+        earlier one only in punctuation is no second headline, and the source's own text
+        that opens a quote or bracket it does not close, or closes one it did not open (a
+        sentence split inside a quotation: 'James Roche: "Oy.'), is none at all; the title
+        is served as it stands.
+        """
         out: list[str] = []
         seen: set[str] = set()
 
-        def add(candidate: str) -> None:
-            candidate = candidate.strip(_TRAILING)
-            key = candidate.casefold()
+        def add(candidate: str, *, closed: bool = True) -> None:
+            candidate = _as_headline(candidate)
+            key = _normalised(candidate)
+            if closed and not _balanced(candidate):
+                return
             if _has_letters(candidate) and key not in seen and count_units(candidate) <= max_units:
                 seen.add(key)
                 out.append(candidate)
 
         if title:
-            add(title)
+            add(title, closed=False)
         sentences = _candidates(text)
         order = [int(i) for i in np.argsort(-self.scores(sentences), kind="stable")]
         shortest = min(4, max_units)
@@ -193,13 +240,11 @@ class ExtractiveSummarizer:
                 break
             if _starts_mid_sentence(sentences[i]):  # its lead is lost: not a headline's
                 continue
-            head = ""
-            for clause in (c.strip() for c in _CLAUSE.split(sentences[i]) if c and c.strip()):
-                joined = join_sentences([head, clause]) if head else clause
-                if count_units(joined) > max_units:
-                    break
-                head = joined
-            if count_units(head) >= max(shortest, min(5, max_units)) and not _introduces(head):
+            head = _leading_clauses(sentences[i], max_units)
+            if _introduces(head):
+                continue
+            head = _without_dangling(head)
+            if count_units(head) >= max(shortest, min(5, max_units)) and not _adverbial(head):
                 add(head)
         # Last resort, for budgets shorter than any clause: the title, then the best complete
         # sentences, cut at the budget and marked as cut. Fewer than `n` only when the
@@ -208,11 +253,11 @@ class ExtractiveSummarizer:
         for source in [title, *complete]:
             if len(out) >= n:
                 break
-            add(_cut(source.strip(_TRAILING), max_units))
+            add(_cut(_as_headline(source), max_units))
         # A body of fragments only (a scrape cut at both ends) and no title: its best
         # fragment, marked as cut like a summary's, is a headline where none would be.
         for i in order if not out else ():
-            add(_cut(_marked(sentences[i]).strip(_TRAILING), max_units))
+            add(_cut(_as_headline(_marked(sentences[i])), max_units))
             if out:
                 break
         return out[:n]
@@ -226,7 +271,7 @@ def _candidates(text: str) -> list[str]:
     only lowers a copy's score, so a budget with room left would still take it again.
     """
     if len(text) > _MAX_CHARS:
-        text = text[: text.rfind(" ", 0, _MAX_CHARS) + 1 or _MAX_CHARS]
+        text = text[: _cut_point(text)]
     out: list[str] = []
     seen: set[str] = set()
     for sentence in iter_sentences(text):
@@ -240,6 +285,16 @@ def _candidates(text: str) -> list[str]:
         if len(out) >= MAX_SENTENCES:
             break
     return out
+
+
+def _cut_point(text: str) -> int:
+    """Where an outsized body is cut: after the last sentence end, else space, of the
+    `_CUT_WINDOW` characters before `_MAX_CHARS`; at the limit itself if there is neither."""
+    for pattern in (_SENTENCE_BREAK, _SPACE):
+        ends = [m.end() for m in pattern.finditer(text, _MAX_CHARS - _CUT_WINDOW, _MAX_CHARS)]
+        if ends:
+            return ends[-1]
+    return _MAX_CHARS
 
 
 def _as_sentence(sentence: Sentence) -> str:
@@ -305,16 +360,145 @@ def _introduces(head: str) -> bool:
 
 
 def _marked(sentence: str) -> str:
-    return "…" + sentence if _starts_mid_sentence(sentence) else sentence
+    """`sentence` marked "…" at the start when it starts mid-sentence (once)."""
+    cut = _starts_mid_sentence(sentence) and not sentence.startswith("…")
+    return "…" + sentence if cut else sentence
+
+
+def _unfinished(fragment: str) -> str:
+    """A fragment marked as cut at the end, and at the start when it opens with a clause
+    mark (", 討論…"): a summary ending "市長周日表示," or "roads were closed," reads as
+    broken. A lower-case start is marked by `_marked`."""
+    bare = fragment.strip(_CLAUSE_MARKS)
+    starts_cut = bare[:1] != fragment.lstrip()[:1]
+    return ("…" if starts_cut else "") + bare.rstrip(_TRAILING) + "…"
+
+
+def _ended(title: str) -> str:
+    """A title as a summary's sentence, with the full stop a list item gains too."""
+    if title.endswith(_SENTENCE_END):
+        return title
+    return title.rstrip(_CLAUSE_MARKS) + ("。" if has_han(title) else ".")
+
+
+def _as_headline(text: str) -> str:
+    """`text` as the model's headlines are served (cleanup.postprocess_headline): without a
+    final full stop (an initialism keeps its dot) or the quotes that wrap all of it or are
+    left unpaired at an end, nor the clause marks a cut leaves; "?", "!" and quotes that mark
+    a part ("Not a “Crisis”", '"SCO" was ...') stay."""
+    previous = None
+    text = text.strip(_CLAUSE_MARKS)
+    while text != previous:  # '“Storm hits coast.”' and '“中央图书馆将关闭”。' alike
+        previous = text
+        if not _INITIALISM.search(text):
+            text = text.rstrip(".。")
+        text = unwrap_quotes(text).strip(_CLAUSE_MARKS)
+    return text
+
+
+def _leading_clauses(sentence: str, max_units: int) -> str:
+    """The longest leading run of clauses of `sentence` within `max_units`, verbatim (a dash
+    is kept, not dropped as a break), that closes every quote, bracket and dash aside it
+    opens: '... possible "only in a State ruled by law' would leave one open; "" if none."""
+    ends = [m.end() if m["after"] else m.start() for m in _CLAUSE.finditer(sentence)]
+    best = ""
+    for end in [*ends, len(sentence)]:
+        head = sentence[:end].rstrip()
+        if count_units(head) > max_units:
+            break
+        inside_aside = len(_DASH.findall(head)) % 2 and _DASH.search(sentence, end)
+        if not _unclosed(head) and not inside_aside:
+            best = head
+    return best
+
+
+def _unclosed(text: str) -> str:
+    """The closing marks of the quotes and brackets `text` opens and leaves open, innermost
+    first ('He said “we will…' -> '”'); a "'" or "’" is too often an apostrophe to count."""
+    stack: list[str] = []
+    for ch in text:
+        if ch == '"':
+            if stack and stack[-1] == '"':
+                stack.pop()
+            else:
+                stack.append('"')
+        elif ch in _CLOSER:
+            stack.append(_CLOSER[ch])
+        elif stack and ch == stack[-1]:
+            stack.pop()
+    return "".join(reversed(stack))
+
+
+def _balanced(text: str) -> bool:
+    """Every quote and bracket of `text` closed, and none closed that it did not open ("’"
+    is too often an apostrophe to count)."""
+    pairs = ((o, c) for o, c in _CLOSER.items() if c != "’")
+    strays = (text.count(close) > text.count(open_) for open_, close in pairs)
+    return not _unclosed(text) and not any(strays)
+
+
+def _without_dangling(head: str) -> str:
+    """A leading run of clauses less the clause marks and, in English, the function words
+    it ends on: "... of humanitarian law and, in some cases," ends on "and"."""
+    head = head.rstrip(_CLAUSE_MARKS)
+    while (last := _LAST_WORD.search(head)) and last.start() > 0:
+        if last[0].casefold().strip(_TRAILING + _QUOTES) not in _DANGLING:
+            break
+        head = head[: last.start()].rstrip(_CLAUSE_MARKS)
+    return head
+
+
+def _adverbial(head: str) -> bool:
+    """One leading clause that opens with a subordinating word or preposition ("Following
+    the invasion of Iraq", "随着气温下降", "在会议上"): it sets the scene of a sentence
+    whose main clause did not fit, and is no headline on its own."""
+    if _CLAUSE.search(head):
+        return False
+    if has_han(head[:1]):
+        return head.startswith(_ZH_ADVERBIAL) or (
+            head.startswith("在") and head.endswith(_ZH_LOCATIVE)
+        )
+    first = _FIRST_WORD.match(head)
+    return first is not None and first.group(1).casefold() in _EN_ADVERBIAL
 
 
 def _cut(text: str, max_units: int) -> str:
-    """`text` within `max_units`, marked "…" if cut; an English cut drops the function words
-    it would end on ("to elect new president on…" reads as broken, "…president…" does not)."""
+    """`text` within `max_units`, marked "…" if cut. An English cut drops the function words
+    it would end on ("to elect new president on…" reads as broken, "…president…" does not);
+    a Chinese one ends on a whole word, not a function word ("受到李斯特菌的污…" is
+    neither); quotes and brackets the cut leaves open are closed after the "…"."""
     cut = truncate_units(text, max_units, ellipsis="")
     if cut == text:
         return text
-    words = cut.split()
-    while len(words) > 1 and words[-1].casefold().strip(_TRAILING) in _DANGLING:
-        words.pop()
-    return " ".join(words).rstrip(_TRAILING) + "…"
+    cut = _open_end_dropped(cut)
+    cut = _zh_word_cut(text, len(cut)) if HAN.match(cut[-1:]) else _without_dangling(cut)
+    cut = _open_end_dropped(cut)
+    return cut + "…" + _unclosed(cut)
+
+
+def _open_end_dropped(cut: str) -> str:
+    """`cut` without the punctuation it ends on, nor a quote or bracket that opens nothing."""
+    cut = cut.rstrip(_TRAILING)
+    while cut[-1:] in _CLOSER or (cut[-1:] == '"' and _unclosed(cut)[:1] == '"'):
+        cut = cut[:-1].rstrip(_TRAILING)
+    return cut
+
+
+def _zh_word_cut(text: str, end: int) -> str:
+    """`text[:end]` backed off to the end of a jieba word that is not a function word."""
+    window = text[: end + 8]  # enough to see the word the cut falls in
+    spans: list[tuple[int, int]] = []
+    at = 0
+    for word in tokenize_chinese(window):
+        at = window.index(word, at)
+        if at + len(word) > end:
+            break
+        spans.append((at, at + len(word)))
+        at += len(word)
+    while len(spans) > 1:
+        word = window[spans[-1][0] : spans[-1][1]]
+        if word in _ZH_DANGLING or not any(ch.isalnum() for ch in word):
+            spans.pop()
+        else:
+            break
+    return text[: spans[-1][1]] if spans else text[:end]

@@ -33,6 +33,15 @@ _ABBREVIATION_LIST = """
     jan feb mar apr jun jul aug sep sept oct nov dec no nos fig approx dept est
     e.g i.e u.s u.k u.n a.m p.m"""
 _ABBREVIATIONS = frozenset(_ABBREVIATION_LIST.split())
+# Words that start a sentence and hardly ever continue a name: after a dotted initialism
+# ("the U.S. The first ...", "at 9 a.m. After ...") they mean its dot also ends the sentence,
+# where "U.S. Army" or "D.C. United" go on. "e.g." and "i.e." always introduce more.
+_SENTENCE_STARTERS = frozenset(
+    """The A An In On At After Before But He She It They We This That These Those There
+    Their His Her Its When While However Meanwhile Although If As According Despite During
+    Last Earlier Later Now Some Many Most""".split()  # noqa: SIM905 (a word list)
+)
+_OPEN_ENDED = frozenset(("e.g", "i.e"))
 _UNSPACED = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"  # Thai, Lao, Myanmar, Khmer
 _UNIT = re.compile(
     f"[{HAN_CLASS}{KANA_CLASS}]|[{_UNSPACED}]{{1,4}}|[^\\s{HAN_CLASS}{KANA_CLASS}{_UNSPACED}]+"
@@ -42,13 +51,16 @@ _LINE_BREAK = re.compile(r"\n\s*\n|\n")
 # A list marker opening a line: a bullet, or an enumerator ("1.", "2)", "(3)", "a.", "iv.",
 # "IV.", "1、", "一、", "（二）"). A single capital and a full stop ("J. Smith said") is an
 # initial, not an enumerator, so capital letters count only before ")" or as a Roman numeral
-# of two or more letters; Roman numerals are well formed up to 39 ("civil." is a word).
+# of two or more letters; Roman numerals are well formed up to 39 ("civil." is a word). "1、"
+# or "一、" before another number is a list of numbers ("1、2月份", January and February).
+_ZH_DIGITS = "一二三四五六七八九十"
 _ROMAN = r"(?=[ivx])x{0,3}(?:ix|iv|v?i{0,3})"
 _ROMAN_CAPS = r"(?=[IVX]{2})X{0,3}(?:IX|IV|V?I{0,3})"
 _LIST_MARKER = re.compile(
     rf"(?:[-*•·▪–]|(?:\d{{1,3}}|[a-z]|{_ROMAN}|{_ROMAN_CAPS})[.)]|[A-Z]\)"
     rf"|\((?:\d{{1,3}}|[a-zA-Z]|{_ROMAN}|{_ROMAN_CAPS})\))(?:\s+|$)"
-    r"|(?:\d{1,3}|[一二三四五六七八九十]{1,3})、|[（(][一二三四五六七八九十\d]{1,3}[)）]\s*"
+    rf"|(?:\d{{1,3}}|[{_ZH_DIGITS}]{{1,3}})、(?![0-9０-９{_ZH_DIGITS}])"
+    rf"|[（(][{_ZH_DIGITS}\d]{{1,3}}[)）]\s*"
 )
 
 
@@ -62,17 +74,23 @@ class Sentence(NamedTuple):
 
 
 def _is_abbreviation(text: str, end: int) -> bool:
-    """True when the '.' at `end` closes an abbreviation or an initial ("Mr.", "U.S.", "J.")."""
+    """True when the '.' at `end` closes an abbreviation or an initial ("Mr.", "U.S.", "J.")
+    and not the sentence too: a dotted initialism before a word in `_SENTENCE_STARTERS` ends
+    one ("... to the U.S. The first ...")."""
     start = end
     while start > 0 and not text[start - 1].isspace() and text[start - 1] not in "(\"'“‘":
         start -= 1
     word = text[start:end].lower().rstrip(".")
     if not word:
         return False
-    if word in _ABBREVIATIONS:
-        return True
     # single letters and dotted initialisms: "J", "U.S", "D.C"
-    return all(len(part) == 1 and part.isalpha() for part in word.split("."))
+    initials = word.split(".")
+    initialism = all(len(part) == 1 and part.isalpha() for part in initials)
+    if initialism and len(initials) > 1 and word not in _OPEN_ENDED:
+        following = text[end : end + 40].split(maxsplit=2)  # bounded: called per dot
+        if len(following) > 1 and following[1] in _SENTENCE_STARTERS:
+            return False
+    return initialism or word in _ABBREVIATIONS
 
 
 def split_sentences(text: str) -> list[str]:

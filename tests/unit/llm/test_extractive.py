@@ -9,7 +9,13 @@ import pytest
 
 from feedcraft.embeddings import HashingEncoder
 from feedcraft.errors import InvalidInput
-from feedcraft.llm import ExtractiveSummarizer, count_units, split_sentences
+from feedcraft.llm import (
+    ExtractiveSummarizer,
+    Generator,
+    SummaryRequest,
+    count_units,
+    split_sentences,
+)
 from feedcraft.llm.safety import join_sentences
 from feedcraft.llm.sentences import iter_sentences, truncate_units
 
@@ -256,3 +262,29 @@ def test_minilm_summaries_identify_their_article(articles: list[dict[str, Any]])
     queries = encoder.encode(summaries)
     top1 = (queries @ docs.T).argmax(axis=1)
     assert (top1 == np.arange(len(chosen))).mean() >= 0.9
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("暴雨导致多条道路积水, 部分地铁站临时关闭,", "暴雨导致多条道路积水, 部分地铁站临时关闭…"),
+        (", 部分地铁站临时关闭", "…部分地铁站临时关闭…"),
+        (
+            "Heavy rain flooded several roads in the city centre on Sunday,",
+            "Heavy rain flooded several roads in the city centre on Sunday…",
+        ),
+        ("roads in the city centre were closed,", "…roads in the city centre were closed…"),
+        # a fragment that only announces what is missing gives way to the title
+        ("气象部门周日表示,", "暴雨导致城市内涝。"),
+        ("", "暴雨导致城市内涝。"),
+    ],
+)
+def test_a_summary_of_fragments_is_marked_as_cut(
+    hashing: HashingEncoder, body: str, expected: str
+) -> None:
+    """A body with no complete sentence (xMIND abstracts cut by their translation) gave a
+    summary ending on a comma: 83 of 300 xMIND fallback summaries failed the format check."""
+    gen = Generator(None, hashing)
+    result = gen.summary(SummaryRequest(title="暴雨导致城市内涝", body=body))
+    assert result.outputs == (expected,)
+    assert "format" not in result.fallback_failed_checks

@@ -159,3 +159,11 @@ def test_chinese_list_items_read_as_chinese_sentences(hashing: HashingEncoder) -
     heads = ex.headlines("预算获得通过", body, 4, 12)
     assert heads[0] == "预算获得通过" and len(heads) == 4
     assert not any(h[0].isdigit() or "、" in h for h in heads)
+
+
+def test_an_outsized_chinese_body_is_cut_at_a_sentence_end(hashing: HashingEncoder) -> None:
+    """Chinese has no spaces: cut at its last space, a 200 kB body kept only its dateline."""
+    sentence = "市政府宣布地铁十号线将在下个月延长运营时间。"
+    body = "本报讯 记者\n" + sentence * 9_200
+    assert len(body) > 200_000
+    assert ExtractiveSummarizer(hashing).summarize(body, 100) == sentence

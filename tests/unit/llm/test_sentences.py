@@ -77,3 +77,21 @@ def test_chinese_enumerators_are_markers() -> None:
         Sentence("税收保持不变", item=True),
         Sentence("十分重要。"),
     ]
+
+
+def test_a_chinese_number_list_is_no_marker() -> None:
+    """ "1、2月份" is January and February, "一、二月份" too: no list item "2月份"."""
+    for line in ("1、2月份，全市工业产值同比增长5.3%。", "一、二月份，全市工业产值同比增长5.3%。"):
+        assert list(iter_sentences(line)) == [Sentence(line)]
+
+
+def test_an_initialism_before_a_sentence_starter_ends_the_sentence() -> None:
+    text = "Exports to the U.S. rose again. Most went to the U.S. The trade office was pleased."
+    assert split_sentences(text) == [
+        "Exports to the U.S. rose again.",
+        "Most went to the U.S.",
+        "The trade office was pleased.",
+    ]
+    # a name or an example goes on
+    for text in ("He met the U.S. Army chief.", "Papers, e.g. The Times, agreed."):
+        assert split_sentences(text) == [text]
