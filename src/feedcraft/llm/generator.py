@@ -66,7 +66,11 @@ __all__ = ["GENERATION_REVISION", "UNSERVABLE", "GenerationResult", "Generator",
 #: the fallback offers no headline that only introduces what follows ("主办方表示",
 #: "Police said"); Chinese descriptions label category and tags in Chinese (类别, 标签);
 #: a Traditional Chinese source gets the model's text in Traditional characters.
-GENERATION_REVISION = 8
+#: 9: an audit's fixes: reader interests and ad attributes are data in the prompt; cleanup
+#: takes off lead-ins, headers, wrappers and chatter; the fallback keeps a title's "?" and
+#: quotes and marks fragments as cut; stricter numbers, names and banned terms; a variant
+#: inside another is a duplicate; Japanese budgets count characters; `unfilled` is cached.
+GENERATION_REVISION = 9
 
 #: Checks whose failure a reader must never see, even from the fallback: the fallback quotes
 #: the source, so its other failures (length, similarity) are the source's own and are served
