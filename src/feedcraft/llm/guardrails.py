@@ -11,6 +11,8 @@ replaced by the extractive fallback (see `generator`). The checks:
   degenerate repetition;
 - numbers: every number in the output (digits, words, Chinese numerals) is in the source,
   and one with a unit ("28-inch") has a unit the source gives that number (see `units`);
+- offers: no price cut, free extra, bundle, guarantee or deadline the source does not make
+  (see `offers`);
 - entities: every capitalised name in the output occurs in the source, a multi-word name's
   parts side by side there ("Eduardo Rodrigues" is not "Eduardo Campos and Roberto
   Rodrigues"). A capitalised span is the cheap stand-in for named-entity recognition in
@@ -54,6 +56,7 @@ from feedcraft.llm.numerals import join_digit_groups, largest_quantity, numbers_
 from feedcraft.llm.numerals import source_numbers as _source_numbers
 from feedcraft.llm.numerals import unscaled_numbers as _unscaled_numbers
 from feedcraft.llm.numerals import written_numbers as _written_numbers
+from feedcraft.llm.offers import offers_not_in_source
 from feedcraft.llm.safety import has_control_markup, has_delimiter_like
 from feedcraft.llm.sentences import count_units
 from feedcraft.llm.units import unit_mismatches
@@ -378,6 +381,14 @@ def _unknown_numbers(output: str, allowed: set[str], top: Decimal) -> set[str]:
     return unknown
 
 
+def check_offers(output: str, source: str) -> CheckResult:
+    """No price cut, free extra, bundle, guarantee or deadline the source does not offer
+    (`offers`): ad copy invents deals that involve no number ("now at half price")."""
+    if invented := offers_not_in_source(output, source):
+        return CheckResult("offers", False, f"not offered in the source: {', '.join(invented)}")
+    return CheckResult("offers", True)
+
+
 def check_entities(output: str, source: str, *, title_case: bool | None = None) -> CheckResult:
     """Every name word in the source; adjacent name words adjacent there; months capitalised
     there ("May 5" is not licensed by the verb "may")."""
@@ -556,6 +567,7 @@ class Guardrails:
             check_length(output, max_length, min_length=min_length),
             check_format(output, source=source, kind=kind),
             check_numbers(output, source),
+            check_offers(output, source),
         ]
         if self.check_entities:
             results.append(check_entities(output, source))
