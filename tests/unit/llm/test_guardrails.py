@@ -316,6 +316,7 @@ def test_guardrails_run_every_check(hashing: HashingEncoder) -> None:
         "length",
         "format",
         "numbers",
+        "offers",
         "entities",
         "overlap",
         "similarity",

@@ -112,7 +112,7 @@ def test_the_total_timeout_bounds_a_call_with_its_retries_and_waits(
     start = time.perf_counter()
     with pytest.raises(Unavailable, match=r"after 2 tries: .*within 0\.[23]\d* s \(no time left"):
         backend.chat(QUESTION)
-    assert 1.4 < time.perf_counter() - start < 1.5 + 0.4
+    assert 1.4 < time.perf_counter() - start < 3.0  # unbounded: 5.4 s (4 tries, 3 waits)
     scripted_server.replies = [
         Reply(body=_sse({"choices": [{"delta": {"content": "a"}}]}), delay=3)
     ]
@@ -120,7 +120,7 @@ def test_the_total_timeout_bounds_a_call_with_its_retries_and_waits(
     start = time.perf_counter()
     with pytest.raises(Unavailable, match=r"Timeout: no complete answer within 0\.4 s"):
         list(one.stream(QUESTION))
-    assert time.perf_counter() - start < 0.4 + 0.4
+    assert time.perf_counter() - start < 2.0  # unbounded: the answer after 3 s
     with pytest.raises(InvalidInput, match="total_timeout"):
         OpenAICompatibleBackend(scripted_server.url, total_timeout=float("inf"))
 
