@@ -345,12 +345,15 @@ def _split_name(words: list[str], vocab: _Vocabulary) -> bool:
     follow each other in the source: "Eduardo Rodrigues" from "Eduardo Campos and Roberto
     Rodrigues", "North Korea" from "South Korea ... north". A title before a name ("President
     Lula"), a last name alone, a derived first word ("Russian Tatars", the source saying
-    "Russia") and an inflected pair ("Latin American" for "Latin America") are no such pair."""
+    "Russia"), an inflected pair ("Latin American" for "Latin America") and a possessive
+    ("SCO's Linux") are no such pair."""
     stop = english_stopwords()
     kept = [i for i, w in enumerate(words) if w.lower() not in _CONNECTORS | stop]
     for i, j in pairwise(kept):
         if "and" in words[i:j] or not (_is_name_word(words[i]) and _is_name_word(words[j])):
             continue  # "British and Italian" are two
+        if words[i].endswith(("'s", "’s", "s'", "s’")):
+            continue  # a possessive ends a name: "SCO's Linux lawsuit" names SCO, then Linux
         keys = [_key(w) for w in words[i : j + 1]]
         if f" {' '.join(keys)} " in vocab.sequence or _derived(keys[0], vocab):
             continue

@@ -44,6 +44,12 @@ def test_language_tags_are_normalised() -> None:
     assert all(r.passed for r in results), [r for r in results if not r.passed]
 
 
+def test_a_possessive_ends_a_name() -> None:
+    """gemma3 wrote "SCO's Linux lawsuit against IBM", rejected as the name "SCO's Linux"."""
+    source = "The SCO Group sued IBM, claiming that Linux holds code from SCO Unix."
+    assert check_entities("SCO's Linux lawsuit against IBM", source).passed
+
+
 TWO_MINISTERS = "Ministers Eduardo Campos and Roberto Rodrigues attended."
 SOUTH = "The envoy flew to South Korea, landing north of Seoul."
 
@@ -76,6 +82,7 @@ SOURCE = (
         "They met on May 5 at the Granja do Torto.",
         "Russian Tatars and Latin American envoys attended.",
         "Officials said Chinese and Brazilian envoys met.",
+        "Brazil's Lula met China's Hu Jintao.",
     ],
 )
 def test_names_with_titles_parts_and_demonyms_pass(output: str) -> None:
