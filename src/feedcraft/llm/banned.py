@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from feedcraft.llm.numerals import fold
 from feedcraft.text.lexicon import inflections
@@ -42,12 +43,14 @@ def _normalise(text: str) -> str:
     return _MIXED_WORD.sub(lambda m: m[0].translate(_LOOK_ALIKES), text)
 
 
+@lru_cache(maxsize=4096)
 def usable_term(term: str) -> bool:
     """False for a term that is empty once folded ("\\ufeff", "\\u200b"): it would match
     everywhere, banning every text."""
     return bool(_normalise(term).strip())
 
 
+@lru_cache(maxsize=4096)  # every candidate is checked against the same configured terms
 def _pattern(term: str) -> re.Pattern[str]:
     term = _normalise(term).strip()
     pieces = _PIECE.split(term)

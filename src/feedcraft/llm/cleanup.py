@@ -21,7 +21,13 @@ from collections.abc import Callable
 from feedcraft.llm.safety import join_sentences
 from feedcraft.llm.sentences import count_units, split_sentences
 
-__all__ = ["postprocess_headline", "postprocess_prose", "strip_answer", "unwrap_quotes"]
+__all__ = [
+    "drop_final_stop",
+    "postprocess_headline",
+    "postprocess_prose",
+    "strip_answer",
+    "unwrap_quotes",
+]
 
 _ZH_DIGITS = "一二三四五六七八九十"
 # What may name an answer: "Summary", "**Headline 2**", "新标题", "第一个标题", "标题如下". A bare
@@ -262,7 +268,7 @@ def postprocess_prose(max_length: int) -> Callable[[str], list[str]]:
     return run
 
 
-def _drop_final_stop(text: str) -> str:
+def drop_final_stop(text: str) -> str:
     """`text` without a final full stop, which headlines do not take; an initialism ("the
     U.S.") keeps its dot."""
     return text if _INITIALISM.search(text) else text.rstrip(".。")
@@ -301,7 +307,7 @@ def postprocess_headline(raw: str) -> list[str]:
         previous = None
         while clean != previous:  # '“Storm hits coast.”' and '“中央图书馆将关闭”。' alike
             previous = clean
-            clean = unwrap_quotes(_drop_dangling(_drop_final_stop(clean)))
+            clean = unwrap_quotes(_drop_dangling(drop_final_stop(clean)))
         if clean:
             return [clean]
     return []

@@ -23,9 +23,15 @@ import numpy as np
 
 from feedcraft.embeddings.base import Encoder
 from feedcraft.errors import InvalidInput
-from feedcraft.llm.cleanup import unwrap_quotes
+from feedcraft.llm.cleanup import drop_final_stop, unwrap_quotes
 from feedcraft.llm.safety import join_sentences
-from feedcraft.llm.sentences import Sentence, count_units, iter_sentences, truncate_units
+from feedcraft.llm.sentences import (
+    Sentence,
+    clip_chars,
+    count_units,
+    iter_sentences,
+    truncate_units,
+)
 from feedcraft.text.script import HAN, has_han
 from feedcraft.text.tokenize import tokenize_chinese
 
@@ -36,12 +42,9 @@ __all__ = ["MAX_SENTENCES", "ExtractiveSummarizer"]
 MAX_SENTENCES = 300
 # ... and the most characters split into sentences, for a huge body with few line breaks:
 # 300 long news sentences (~650 characters each) fit, and splitting stays fast. It is cut
-# after the last sentence end (else space) of the `_CUT_WINDOW` characters before the limit:
-# Chinese has no spaces, and the last one may end the dateline ("新华社 电").
+# at a sentence end near the limit (`clip_chars`): Chinese has no spaces, and the last one
+# may end the dateline ("新华社 电").
 _MAX_CHARS = 200_000
-_CUT_WINDOW = 2_000
-_SENTENCE_BREAK = re.compile(r"[。！？!?…]|\.(?=\s)")
-_SPACE = re.compile(r"\s")
 
 # Clause breaks: after ASCII , ; : before a space (not "2,000"), after Chinese marks, before a
 # spaced dash. A headline is a sentence up to one of them, so it stays verbatim.
@@ -54,8 +57,6 @@ _CLAUSE_MARKS = " ,;:，；：、"
 _TRAILING = " .,;:!?。，；：！？、-–—"
 _QUOTES = "\"'“”‘’「」『』"
 _SENTENCE_END = tuple("。！？.!?…\"'”’」』)）")
-# A final dotted initialism ("the U.S."): its last dot is part of the word, not a full stop.
-_INITIALISM = re.compile(r"(?:^|[^\w.])(?:[A-Za-z]\.){2,}$")
 # Quote marks and brackets that open, and the mark that closes each.
 _CLOSER = dict(zip("“‘(（[「『《【", "”’)）]」』》】", strict=True))
 # Words an English headline cut short should not end on (articles, prepositions, auxiliaries).
@@ -270,8 +271,7 @@ def _candidates(text: str) -> list[str]:
     "Subscribe to our newsletter." in every section) is kept once: the redundancy penalty
     only lowers a copy's score, so a budget with room left would still take it again.
     """
-    if len(text) > _MAX_CHARS:
-        text = text[: _cut_point(text)]
+    text = clip_chars(text, _MAX_CHARS)
     out: list[str] = []
     seen: set[str] = set()
     for sentence in iter_sentences(text):
@@ -285,16 +285,6 @@ def _candidates(text: str) -> list[str]:
         if len(out) >= MAX_SENTENCES:
             break
     return out
-
-
-def _cut_point(text: str) -> int:
-    """Where an outsized body is cut: after the last sentence end, else space, of the
-    `_CUT_WINDOW` characters before `_MAX_CHARS`; at the limit itself if there is neither."""
-    for pattern in (_SENTENCE_BREAK, _SPACE):
-        ends = [m.end() for m in pattern.finditer(text, _MAX_CHARS - _CUT_WINDOW, _MAX_CHARS)]
-        if ends:
-            return ends[-1]
-    return _MAX_CHARS
 
 
 def _as_sentence(sentence: Sentence) -> str:
@@ -390,9 +380,7 @@ def _as_headline(text: str) -> str:
     text = text.strip(_CLAUSE_MARKS)
     while text != previous:  # '“Storm hits coast.”' and '“中央图书馆将关闭”。' alike
         previous = text
-        if not _INITIALISM.search(text):
-            text = text.rstrip(".。")
-        text = unwrap_quotes(text).strip(_CLAUSE_MARKS)
+        text = unwrap_quotes(drop_final_stop(text)).strip(_CLAUSE_MARKS)
     return text
 
 

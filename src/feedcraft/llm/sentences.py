@@ -17,7 +17,14 @@ from typing import NamedTuple
 
 from feedcraft.text.script import HAN_CLASS, KANA_CLASS
 
-__all__ = ["Sentence", "count_units", "iter_sentences", "split_sentences", "truncate_units"]
+__all__ = [
+    "Sentence",
+    "clip_chars",
+    "count_units",
+    "iter_sentences",
+    "split_sentences",
+    "truncate_units",
+]
 
 # A Chinese sentence ends at 。！？ (and ；, which joins independent clauses), "……", or ASCII
 # !?. right after a Han character (machine-translated text such as xMIND uses ASCII marks);
@@ -152,3 +159,28 @@ def truncate_units(text: str, limit: int, *, ellipsis: str = "…") -> str:
     while end < len(text) and unicodedata.category(text[end]).startswith("M"):
         end += 1  # a vowel or tone mark belongs to the letter before it (Thai, Myanmar, ...)
     return text[:end].rstrip(" ,;:，、；：-—") + ellipsis
+
+
+#: How far back from a character limit a clean cut is looked for: a sentence's end, else a space.
+_CUT_WINDOW = 2_000
+_CUT_SENTENCE_END = re.compile(r"[.!?…][\"'”’)）」』]*\s|[。！？]|\n")
+_CUT_SPACE = re.compile(r"\s")
+
+
+def clip_chars(text: str, limit: int) -> str:
+    """At most `limit` characters of `text`, cut after the last sentence that ends in the
+    final `_CUT_WINDOW` characters, else at the last whitespace there, else at the limit
+    itself (never between a letter and its combining marks). An outsized body is cut so,
+    not at its last space: Chinese has none, and the last one may end the dateline."""
+    if len(text) <= limit:
+        return text
+    start = max(0, limit - _CUT_WINDOW)
+    window = text[start:limit]
+    for pattern in (_CUT_SENTENCE_END, _CUT_SPACE):
+        ends = [m.end() for m in pattern.finditer(window)]
+        if ends:
+            return text[: start + ends[-1]].rstrip()
+    end = limit
+    while end > 0 and unicodedata.category(text[end]).startswith("M"):
+        end -= 1
+    return text[:end]

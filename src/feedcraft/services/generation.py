@@ -57,7 +57,6 @@ from feedcraft.services.text_keys import (
     item_key_prefix,
     item_version,
     key_parts,
-    read_texts,
 )
 from feedcraft.services.text_prune import prune_texts
 from feedcraft.storage import Store
@@ -97,10 +96,11 @@ def missing_text(task: str, item: Item) -> str | None:
     product by its title. Refused here, by item, for every task alike: the tasks would name
     a field of their own ("body"), or serve the emoji back as ad copy."""
     needs_title = _task_name(task) in ("ad_copy", "product_description")
-    if _has_words(item.title) or (not needs_title and _has_words(clip_body(item.body))):
+    body_words = _has_words(clip_body(item.body))
+    if _has_words(item.title) or (not needs_title and body_words):
         return None
     if item.title.strip() or (not needs_title and item.body.strip()):
-        where = " in its title" if needs_title and _has_words(clip_body(item.body)) else ""
+        where = " in its title" if needs_title and body_words else ""
         return f"item {item.id!r} has no words{where} to write from"
     what = "no title" if needs_title else "no title or body"
     stub = " (a stub: only events name it so far)" if item.stub else ""
@@ -303,7 +303,7 @@ class GenerationService:
             for i, item in items.items()
             if missing_text("summary", item) is None
         }
-        found = read_texts(self.store.text_cache, list(keys.values()))
+        found = self.store.text_cache.get_many(list(keys.values()))
         out: dict[str, GeneratedText | None] = {}
         for i, key in keys.items():
             entry = found.get(key)

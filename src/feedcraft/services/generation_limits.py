@@ -8,10 +8,8 @@ tasks get the body clipped (`clip_body`), and a length budget is capped (`check_
 
 from __future__ import annotations
 
-import re
-import unicodedata
-
 from feedcraft.errors import InvalidInput
+from feedcraft.llm.sentences import clip_chars
 
 __all__ = ["MAX_BODY_CHARS", "MAX_LENGTH", "check_max_length", "clip_body"]
 
@@ -27,28 +25,11 @@ MAX_BODY_CHARS = 100_000
 #: source still fit the default 4,096-token context; 2,000 would not.
 MAX_LENGTH = 600
 
-#: How far back from the limit a clean cut is looked for: a sentence's end, else a space.
-_CUT_WINDOW = 2_000
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’)）」』]*\s|[。！？]|\n")
-_SPACE = re.compile(r"\s")
-
 
 def clip_body(body: str, limit: int = MAX_BODY_CHARS) -> str:
-    """At most `limit` characters of `body`, cut after the last sentence that ends in the
-    final `_CUT_WINDOW` characters, else at the last whitespace there, else at the limit
-    itself (never between a letter and its combining marks)."""
-    if len(body) <= limit:
-        return body
-    start = max(0, limit - _CUT_WINDOW)
-    window = body[start:limit]
-    for pattern in (_SENTENCE_END, _SPACE):
-        ends = [m.end() for m in pattern.finditer(window)]
-        if ends:
-            return body[: start + ends[-1]].rstrip()
-    end = limit
-    while end > 0 and unicodedata.category(body[end]).startswith("M"):
-        end -= 1
-    return body[:end]
+    """At most `limit` characters of `body`, cut at a sentence's end or a space near the
+    limit (`sentences.clip_chars`)."""
+    return clip_chars(body, limit)
 
 
 def check_max_length(max_length: int | None) -> None:

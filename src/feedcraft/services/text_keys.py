@@ -15,7 +15,6 @@ from urllib.parse import quote
 
 from feedcraft.domain import Item
 from feedcraft.storage import Store
-from feedcraft.storage.protocols import CachedText, TextCache
 
 __all__ = [
     "KEY_VERSION",
@@ -25,7 +24,6 @@ __all__ = [
     "item_key_prefix",
     "item_version",
     "key_parts",
-    "read_texts",
 ]
 
 KEY_VERSION = "gen1"  # bump when the cached value's layout changes
@@ -63,9 +61,3 @@ def forget_items_texts(store: Store, item_ids: Sequence[str]) -> int:
     """Drop every cached generation of the items, in one erasure (one transaction, and for
     SQLite one checkpoint of the WAL that still holds the erased texts)."""
     return store.text_cache.delete_prefixes([item_key_prefix(item_id) for item_id in item_ids])
-
-
-def read_texts(cache: TextCache, keys: Sequence[str]) -> dict[str, CachedText]:
-    """The entries the cache holds of `keys`, in one batched read (a feed asks for a summary
-    per item: one query per item cost more than the feed)."""
-    return cache.get_many(keys)
