@@ -493,3 +493,28 @@ def test_rollback_of_the_headline_model_serves_the_previous_version(
     result = cli("rollback", ARTIFACT)
     assert result.exit_code == 0, result.output
     assert f"{ARTIFACT} now serves v1" in result.output
+
+
+class _Planted:
+    """A "model file" someone else wrote: unpickling it would run a shell command."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        import os
+
+        return os.system, (f"touch {self.marker}",)
+
+
+def test_a_model_file_that_would_run_code_is_refused_unrun(cli: Cli, tmp_path: Path) -> None:
+    import pickle
+
+    marker = tmp_path / "ran"
+    planted = tmp_path / "model.pkl"
+    planted.write_bytes(pickle.dumps(_Planted(marker)))
+    src = _write(tmp_path / "in.csv", [["headline"], ["A Teacher Wrote A Letter"]])
+    result = cli("score-headlines", src, tmp_path / "out.csv", "--model", planted)
+    assert result.exit_code != 0
+    assert "refused posix.system" in result.output and "model.pkl" in result.output
+    assert not marker.exists() and not (tmp_path / "out.csv").exists()

@@ -175,8 +175,8 @@ def combine_headlines_cmd(
     models: Annotated[
         list[Path],
         typer.Argument(
-            help="Two or more model files from train-headlines --out, each once. They are "
-            "pickles: loading one runs its code, so give only files you trust."
+            help="Two or more model files from train-headlines --out, each once. A file "
+            "that names anything but model types is refused unread."
         ),
     ],
     weights: Annotated[
@@ -197,8 +197,8 @@ def combine_headlines_cmd(
     store: StoreOpt = None,
 ) -> None:
     """Join trained headline models (say, one fine-tuned on a GPU machine and one here) into
-    one ensemble, saved as the store's newest headline model. Model files are pickles, and
-    loading one runs code: combine only files you trust."""
+    one ensemble, saved as the store's newest headline model. Model files are read by a
+    loader that builds model types only (see storage.model_pickle)."""
     from feedcraft.services.headlines import combine_headline_models, default_upworthy_path
 
     weight_list = None
@@ -233,8 +233,8 @@ def score_headlines_cmd(
         Path | None,
         typer.Option(
             "--model",
-            help="A model file from train-headlines --out. It is a pickle: loading it runs its "
-            "code, so give only a file you trust.",
+            help="A model file from train-headlines --out. A file that names anything but "
+            "model types is refused unread.",
         ),
     ] = None,
     config: ConfigOpt = None,

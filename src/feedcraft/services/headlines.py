@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 import tempfile
 import time
 from collections.abc import Sequence
@@ -33,7 +32,7 @@ from feedcraft.errors import FeedcraftError, InvalidInput, NotFitted, NotFound, 
 from feedcraft.formats import csv_records
 from feedcraft.services.embedding import encode_cached
 from feedcraft.services.output_files import atomic_write, check_writable
-from feedcraft.storage import ArtifactInfo, Store
+from feedcraft.storage import ArtifactInfo, Store, model_pickle
 from feedcraft.text.clean import normalize_whitespace, strip_html
 
 #: What `train-headlines` saves: the conditional logit on frozen MiniLM features (the
@@ -217,7 +216,7 @@ def save_headline_model(
     store: Store, model: HeadlineModel, metadata: dict[str, Any], *, keep: int = KEEP_VERSIONS
 ) -> int:
     """Save as the newest version (scored with from now on); prune all but the newest `keep`."""
-    blob = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+    blob = model_pickle.dumps(model)
     version = store.artifacts.save(ARTIFACT, blob, metadata)
     for old in store.artifacts.versions(ARTIFACT)[:-keep]:
         store.artifacts.delete(ARTIFACT, old.version)
@@ -226,9 +225,12 @@ def save_headline_model(
 
 def _unpickle(blob: bytes, where: str) -> HeadlineModel:
     """The model in `blob`, or Unavailable. Any failure counts: a damaged pickle raises
-    almost anything (a flipped length byte, MemoryError), and none may escape as a 500."""
-    try:  # our own artifacts only: unpickling runs code, so never load a file you did not make
-        model = pickle.loads(blob)
+    almost anything (a flipped length byte, MemoryError), and none may escape as a 500. A
+    pickle that names anything but model types is refused before it runs (`model_pickle`)."""
+    try:
+        model = model_pickle.loads(blob)
+    except model_pickle.UntrustedPickle as exc:
+        raise Unavailable(f"{where} is not a headline model file: {exc}") from None
     except Exception:  # MemoryError is an Exception too
         raise Unavailable(
             f"{where} is not a headline model file (write one with `train-headlines --out`)"
@@ -325,8 +327,7 @@ def combine_headline_models(
 ) -> HeadlineTrainReport:
     """Join fitted models (files written by `train-headlines --out`, trained anywhere: one on a
     GPU machine, one on a laptop) into one `HeadlineEnsemble`, whose members' spreads are
-    measured on the archive at `data`; kept like a trained model (store and/or `out`).
-    The files are pickles, and loading one runs code: give only files you trust."""
+    measured on the archive at `data`; kept like a trained model (store and/or `out`)."""
     start = time.perf_counter()
     if isinstance(models, str | bytes) or len(models) < 2:
         raise InvalidInput("give at least two model files to combine", field="models")
@@ -361,7 +362,7 @@ def _rescue(fitted: HeadlineModel) -> Path | None:
     """A file holding a model the store refused: in the working folder, else the temporary
     one; None when neither takes it (the store's error is then all there is)."""
     name = f"headline-model-{utcnow():%Y%m%dT%H%M%SZ}-{os.getpid()}.pkl"
-    blob = pickle.dumps(fitted, protocol=pickle.HIGHEST_PROTOCOL)
+    blob = model_pickle.dumps(fitted)
     for folder in (Path.cwd(), Path(tempfile.gettempdir())):
         try:
             atomic_write(folder / name, blob)
@@ -387,7 +388,7 @@ def _keep(
     path = None
     if out is not None:
         path = Path(out)
-        atomic_write(path, pickle.dumps(fitted, protocol=pickle.HIGHEST_PROTOCOL))
+        atomic_write(path, model_pickle.dumps(fitted))
     version = None
     if store is not None:
         meta = {"variants": len(variants), "tests": tests, "encoder": encoder}

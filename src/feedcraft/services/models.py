@@ -1,14 +1,12 @@
 """Fitted recommenders as versioned artifacts: save after training, load the newest to serve.
 
-Artifacts are pickles written by feedcraft itself into the user's own store; they are never
-loaded from elsewhere.
+Artifacts are pickles read back by `model_pickle`, which builds model types only.
 """
 
 from __future__ import annotations
 
 import atexit
 import logging
-import pickle
 import threading
 import weakref
 from collections.abc import Mapping
@@ -18,7 +16,7 @@ from feedcraft.errors import Conflict, NotFound, Unavailable
 from feedcraft.recommenders.base import Recommender
 from feedcraft.services import heap
 from feedcraft.services.headlines import ARTIFACT as HEADLINE_ARTIFACT
-from feedcraft.storage import ArtifactInfo, Store
+from feedcraft.storage import ArtifactInfo, Store, model_pickle
 
 PREFIX = "recommender:"
 _log = logging.getLogger(__name__)
@@ -38,7 +36,7 @@ def save_model(
 ) -> int:
     """Save as the newest version (served from now on); prune all but the newest `keep`."""
     name = artifact_name(model.name)
-    blob = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+    blob = model_pickle.dumps(model)
     version = store.artifacts.save(name, blob, dict(metadata))
     for old in store.artifacts.versions(name)[:-keep]:
         store.artifacts.delete(name, old.version)
@@ -69,7 +67,10 @@ def load_model(
         raise Unavailable(
             f"no trained '{name}' model in the store; run `feedcraft train` first"
         ) from exc
-    model = pickle.loads(blob)  # our own artifact, written by save_model
+    try:
+        model = model_pickle.loads(blob)
+    except model_pickle.UntrustedPickle as exc:
+        raise Unavailable(f"artifact {info.name} v{info.version} is refused: {exc}") from None
     if not isinstance(model, Recommender):
         raise Unavailable(f"artifact {info.name} v{info.version} is not a recommender")
     return model, info

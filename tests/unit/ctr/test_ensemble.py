@@ -14,6 +14,7 @@ from feedcraft.ctr import HeadlineClickModel, HeadlineEnsemble, HeadlineVariants
 from feedcraft.embeddings import Encoder, HashingEncoder
 from feedcraft.errors import InvalidInput, NotFitted
 from feedcraft.services.headlines import UPWORTHY_FILE, read_upworthy
+from feedcraft.storage import model_pickle
 from shareddata import shared_path
 
 
@@ -100,7 +101,7 @@ def test_pickles_nests_and_routes_an_encoder_to_its_own_members(
     pair: HeadlineEnsemble, small: HeadlineVariants
 ) -> None:
     heads = list(small.headlines[:100])
-    again = pickle.loads(pickle.dumps(pair))
+    again = model_pickle.loads(pickle.dumps(pair))
     np.testing.assert_allclose(again.score(heads), pair.score(heads))
     # hashing-64 goes to the member trained with it; the other builds its own hashing-128
     np.testing.assert_allclose(pair.score(heads, encoder=HashingEncoder(64)), pair.score(heads))

@@ -23,7 +23,7 @@ from feedcraft.services.headlines import (
     read_upworthy,
     save_headline_model,
 )
-from feedcraft.storage import open_store
+from feedcraft.storage import model_pickle, open_store
 from shareddata import shared_path
 
 pytestmark = pytest.mark.slow
@@ -168,14 +168,14 @@ def test_scores_probabilities_and_pickling(
     assert np.all((p > 0) & (p < 1))
     blob = pickle.dumps(fitted)
     assert len(blob) < 20_000_000  # one trained layer and the head, not the whole encoder
-    again = pickle.loads(blob)
+    again = model_pickle.loads(blob)
     assert not hasattr(again, "_runtime") or again._runtime is None
     np.testing.assert_allclose(again.score(heads), s, atol=1e-5)
     # the store's artifact path (services/headlines.py) stores it as it stores the default
     store = open_store(f"sqlite:///{tmp_path / 'store.db'}")
     version = save_headline_model(store, fitted, {"kind": "fine-tuned"})
     blob2, _ = store.artifacts.load(ARTIFACT, version)
-    np.testing.assert_allclose(pickle.loads(blob2).score(heads), s, atol=1e-5)
+    np.testing.assert_allclose(model_pickle.loads(blob2).score(heads), s, atol=1e-5)
     # and serving loads it back as the newest headline model (score-headlines, generation)
     loaded, name = load_headline_model(store)
     assert isinstance(loaded, FineTunedHeadlineModel) and f"v{version}" in name
@@ -248,7 +248,7 @@ def test_a_model_fitted_on_a_gpu_scores_the_same_on_the_cpu(
     ).fit(train, validation=valid)
     assert gpu.history_[-1]["train_nll"] < gpu.history_[0]["train_nll"]
     on_gpu = gpu.score(valid.headlines)
-    moved = pickle.loads(pickle.dumps(gpu))
+    moved = model_pickle.loads(pickle.dumps(gpu))
     moved.device = "cpu"
     np.testing.assert_allclose(moved.score(valid.headlines), on_gpu, atol=1e-4)
 
@@ -260,7 +260,7 @@ def test_a_model_saved_for_a_gpu_scores_on_a_machine_without_one(
 
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU: the fallback is for machines without one")
-    moved = pickle.loads(pickle.dumps(fitted))
+    moved = model_pickle.loads(pickle.dumps(fitted))
     moved.device = "cuda"  # as a model fitted on a GPU box arrives
     np.testing.assert_allclose(
         moved.score(valid.headlines), fitted.score(valid.headlines), atol=1e-9
@@ -316,7 +316,7 @@ def test_a_lede_model_reads_the_lede_and_needs_it(
     assert model.score([h, h], ledes=["", ""])[0] == pytest.approx(empty, abs=1e-6)
     np.testing.assert_allclose(
         model.score(train.headlines, ledes=train.ledes),
-        pickle.loads(pickle.dumps(model)).score(train.headlines, ledes=train.ledes),
+        model_pickle.loads(pickle.dumps(model)).score(train.headlines, ledes=train.ledes),
         atol=1e-6,
     )
     with pytest.raises(InvalidInput) as err:

@@ -22,6 +22,7 @@ from feedcraft.ctr import (
 from feedcraft.embeddings import Encoder, HashingEncoder
 from feedcraft.errors import InvalidInput, NotFitted
 from feedcraft.services.headlines import UPWORTHY_FILE, read_upworthy
+from feedcraft.storage import model_pickle
 from shareddata import shared_path
 
 
@@ -108,7 +109,7 @@ def test_click_model_fits_pickles_and_gives_probabilities(small: HeadlineVariant
     assert abs(np.median(p) - model.base_ctr_) < 0.5 * model.base_ctr_
     # images that differ inside a test got an effect; others did not
     assert model.image_effects_ and set(model.image_effects_) <= set(small.image_ids)
-    again = pickle.loads(pickle.dumps(model))
+    again = model_pickle.loads(pickle.dumps(model))
     np.testing.assert_allclose(again.score(small.headlines[:50]), model.score(small.headlines[:50]))
 
 
@@ -123,7 +124,7 @@ def test_lexical_cues_are_clipped_to_the_training_range(small: HeadlineVariants)
     assert model.lexical_high_[chars] == max(len(h) for h in small.headlines)
     seen = model.predict_proba(small.headlines)
     assert p[2] <= 2 * seen.max()
-    legacy = pickle.loads(pickle.dumps(model))
+    legacy = model_pickle.loads(pickle.dumps(model))
     del legacy.lexical_low_, legacy.lexical_high_  # saved before the range was kept
     assert legacy.predict_proba([longest])[0] == pytest.approx(p[0], rel=1e-3)
 

@@ -18,6 +18,7 @@ from feedcraft.recommenders.ease import (
     top_k_weights,
 )
 from feedcraft.recommenders.hybrid import HybridRecommender
+from feedcraft.storage import model_pickle
 
 N = 10
 
@@ -162,7 +163,7 @@ def test_hybrid_sparse_explains_and_pickles_small(
     blob = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
     assert len(blob) < len(pickle.dumps(dense, protocol=pickle.HIGHEST_PROTOCOL))
     assert len(blob) < len(pickle.dumps(dict(model.__dict__)))  # vectors64_ left out
-    loaded = pickle.loads(blob)
+    loaded = model_pickle.loads(blob)
     np.testing.assert_array_equal(loaded.vectors64_, model.vectors64_)
     assert rankings(loaded, users) == rankings(model, users)
     history = list(ratings.items.ids_at(model.history_[0].indices))

@@ -26,6 +26,7 @@ from feedcraft.formats.mind import read_impressions, read_news
 from feedcraft.recommenders.nrms import NRMSRecommender
 from feedcraft.services.embedding import item_document
 from feedcraft.services.evaluation import _fit_with_impressions, _impression_interactions
+from feedcraft.storage import model_pickle
 
 MIND = "mind-small/MINDsmall_train_sample"
 #: Small and quick: the tests check learning, not the best accuracy.
@@ -137,7 +138,7 @@ def test_fitted_state_holds_no_torch(ml_small: Interactions, genre_vectors: Item
     model = NRMSRecommender(**{**SMALL, "epochs": 1}).fit(ml_small, genre_vectors)
     blob = pickle.dumps(model)
     assert b"torch" not in blob
-    clone = pickle.loads(blob)
+    clone = model_pickle.loads(blob)
     items = list(ml_small.items.ids[:20])
     np.testing.assert_array_equal(clone.score("1", items), model.score("1", items))
 

@@ -23,6 +23,7 @@ from feedcraft.recommenders import make_recommender
 from feedcraft.recommenders.candidates import merge
 from feedcraft.recommenders.ranker import LearnedRanker
 from feedcraft.recommenders.ranker_features import _ranks, global_ranks_at, ranks_at
+from feedcraft.storage import model_pickle
 
 pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
@@ -201,7 +202,7 @@ def test_fresh_items_join_with_dates(
     (rec,) = model.recommend([user], 10**6)
     newest = max(released, key=released.__getitem__)
     assert dict(rec)[newest] > 1.0, "the newest item is a candidate"
-    clone = pickle.loads(pickle.dumps(model))
+    clone = model_pickle.loads(pickle.dumps(model))
     np.testing.assert_array_equal(clone.recommend([user], 20)[0].scores, rec.scores[:20])
     # a user without history gets popularity: no training group had an empty history
     (cold,) = model.recommend(["nobody"], 20)
@@ -261,7 +262,7 @@ def test_learns_to_beat_its_first_source(
 def test_compiled_boosters_serve_the_same_scores(
     fitted: LearnedRanker, ratings: Interactions
 ) -> None:
-    model = pickle.loads(pickle.dumps(fitted))  # a copy: the module's fixture stays as fitted
+    model = model_pickle.loads(pickle.dumps(fitted))  # a copy: the module's fixture stays as fitted
     users = list(ratings.users.ids[:8])
     before = model.recommend(users, 30)
     model.prepare_serving()
@@ -271,7 +272,7 @@ def test_compiled_boosters_serve_the_same_scores(
         assert a.item_ids == b.item_ids
         np.testing.assert_allclose(a.scores, b.scores, rtol=0, atol=1e-9)
     # machine code is never pickled: a reloaded model serves through LightGBM again
-    again = pickle.loads(pickle.dumps(model))
+    again = model_pickle.loads(pickle.dumps(model))
     assert getattr(again, "_compiled", None) is None
     assert [r.item_ids for r in again.recommend(users, 30)] == [r.item_ids for r in before]
 
@@ -298,7 +299,7 @@ def test_history_cap_scores_the_newest_items_only(
     heavy = max(ratings.users.ids, key=lambda u: len(fitted._histories([u], None)[0].indices))
     hist, seen = fitted._histories([heavy], None)
     assert hist.nnz > 5
-    capped = pickle.loads(pickle.dumps(fitted))
+    capped = model_pickle.loads(pickle.dumps(fitted))
     capped.stage_.params["max_history"] = 5
     _, cols, _, _ = capped.stage_.features([heavy], hist)
     assert not set(cols) & set(seen.indices)

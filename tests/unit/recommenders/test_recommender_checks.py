@@ -14,6 +14,7 @@ import pytest
 from feedcraft.domain import IdIndex, Interactions, ItemVectors, Recommendations
 from feedcraft.errors import InvalidInput, NotFitted
 from feedcraft.recommenders import Recommender, available, make_recommender
+from feedcraft.storage import model_pickle
 
 N = 10
 NAMES = available()
@@ -231,7 +232,7 @@ def test_score_unknown_items(name: str, ml_small: Interactions, genre_vectors: I
 @pytest.mark.parametrize("name", NAMES)
 def test_picklable(name: str, ml_small: Interactions, genre_vectors: ItemVectors) -> None:
     model = fit(name, ml_small, genre_vectors)
-    clone = pickle.loads(pickle.dumps(model))
+    clone = model_pickle.loads(pickle.dumps(model))
     users = [*ml_small.users.ids[:5], "nobody-ever"]
     for a, b in zip(model.recommend(users, N), clone.recommend(users, N), strict=True):
         assert a.item_ids == b.item_ids

@@ -103,7 +103,8 @@ def test_damaged_or_unfitted_blobs_are_clean_errors(fitted: HeadlineClickModel) 
     unfitted = pickle.dumps(HeadlineClickModel(encoder="hashing"))
     for bad, says in ((blob[: len(blob) // 2], "not a headline model file"),
                       (huge, "not a headline model file"),
-                      (unfitted, "never fitted")):  # fmt: skip
+                      (unfitted, "never fitted"),
+                      (pickle.dumps(_Planted()), "refused os.getenv")):  # fmt: skip
         with pytest.raises(Unavailable, match=says):
             _unpickle(bad, "x")
 
@@ -121,10 +122,20 @@ def _damaged(fitted: HeadlineClickModel, damage: str) -> bytes:
         "truncated": blob[: len(blob) // 2],
         "memory": b"\x80\x05\x8e" + (2**62).to_bytes(8, "little"),
         "unfitted": pickle.dumps(HeadlineClickModel(encoder="hashing-256")),
+        "untrusted": pickle.dumps(_Planted()),
     }[damage]
 
 
-@pytest.mark.parametrize("damage", ["truncated", "memory", "unfitted"])
+class _Planted:
+    """An artifact someone else wrote into the store: unpickling it would call getenv."""
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        import os
+
+        return os.getenv, ("HOME",)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "memory", "unfitted", "untrusted"])
 def test_a_bad_newest_version_gives_way_to_the_one_before(
     service: GenerationService,
     fitted: HeadlineClickModel,
@@ -144,7 +155,7 @@ def test_a_bad_newest_version_gives_way_to_the_one_before(
     assert service.warm() is not None  # the server still starts
 
 
-@pytest.mark.parametrize("damage", ["truncated", "memory", "unfitted"])
+@pytest.mark.parametrize("damage", ["truncated", "memory", "unfitted", "untrusted"])
 def test_no_version_that_loads_serves_the_variants_unranked_with_a_warning(
     service: GenerationService,
     fitted: HeadlineClickModel,

@@ -184,3 +184,20 @@ def test_model_cache_settles_the_heap_after_preparing_a_model(
     finally:
         gc.unfreeze()
         gc.enable()
+
+
+class _Planted:
+    """An artifact someone else wrote into the store: unpickling it would call getenv."""
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        import os
+
+        return os.getenv, ("HOME",)
+
+
+def test_an_artifact_that_names_other_code_is_refused_by_name(ratings_store: Store) -> None:
+    import pickle
+
+    ratings_store.artifacts.save(artifact_name("itemknn"), pickle.dumps(_Planted()), {})
+    with pytest.raises(Unavailable, match=r"recommender:itemknn v1 is refused: refused os\.getenv"):
+        load_model(ratings_store, "itemknn")
