@@ -225,9 +225,21 @@ def test_a_spreadsheet_export_with_a_byte_order_mark_scores(
     src.write_bytes(b"\xef\xbb\xbfheadline, excerpt\r\nA Teacher Wrote A Letter,A story\r\n")
     result = cli("score-headlines", src, tmp_path / "out.csv", "--model", model_file)
     assert result.exit_code == 0, result.output
-    with (tmp_path / "out.csv").open(newline="", encoding="utf-8") as f:
+    with (tmp_path / "out.csv").open(newline="", encoding="utf-8-sig") as f:
         rows = list(csv.reader(f))
     assert rows[0] == ["headline", " excerpt", "p_click"] and 0 < float(rows[1][2]) < 1
+    # written back as the spreadsheet wrote it: BOM first, CRLF line ends
+    raw = (tmp_path / "out.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfheadline,") and raw.count(b"\r\n") == raw.count(b"\n") == 2
+    gz = tmp_path / "excel.csv.gz"  # gzipped input: the same, read from inside the gzip
+    gz.write_bytes(gzip.compress(src.read_bytes()))
+    assert cli("score-headlines", gz, tmp_path / "gz.csv", "--model", model_file).exit_code == 0
+    assert (tmp_path / "gz.csv").read_bytes() == raw
+    plain = tmp_path / "plain.csv"  # LF and no BOM, as Python and most tools write
+    plain.write_bytes(b"headline\nA Teacher Wrote A Letter\n")
+    assert cli("score-headlines", plain, tmp_path / "p.csv", "--model", model_file).exit_code == 0
+    written = (tmp_path / "p.csv").read_bytes()
+    assert written.startswith(b"headline,p_click\n") and b"\r" not in written
 
 
 @pytest.mark.slow
@@ -477,11 +489,12 @@ def test_capitalised_headers_are_read_and_a_doubled_one_is_refused(
     assert not (tmp_path / "d.out").exists()
 
 
-def test_model_file_options_warn_that_loading_runs_code(cli: Cli) -> None:
-    """Model files are pickles: the help says to load only files one trusts."""
+def test_model_file_options_say_what_a_model_file_may_hold(cli: Cli) -> None:
+    """Model files are pickles read by a loader that refuses other code: the help says so."""
     for command in ("combine-headlines", "score-headlines"):
         result = cli(command, "--help")
-        assert result.exit_code == 0 and "trust" in result.output, result.output
+        text = " ".join(result.output.replace("│", " ").split())
+        assert result.exit_code == 0 and "refused unread" in text, result.output
 
 
 def test_rollback_of_the_headline_model_serves_the_previous_version(

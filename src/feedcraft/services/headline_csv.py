@@ -7,7 +7,9 @@ Memory so stays flat in the file's size (it held about 7x the file before).
 
 The CSV written is the input, field for field and in the same column order, plus one
 `p_click` column (or that column's values replaced when the input already has one): scripts
-rely on this shape. Header names are matched ignoring case and surrounding spaces.
+rely on this shape. Header names are matched ignoring case and surrounding spaces. The
+input's byte order mark and line end are kept: a spreadsheet's "CSV UTF-8" export (BOM,
+CRLF) comes back as one, which the spreadsheet then opens as UTF-8, not as its code page.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from tqdm import tqdm
 
 from feedcraft.embeddings import Encoder
 from feedcraft.errors import InvalidInput, NotFound
-from feedcraft.formats import csv_records
+from feedcraft.formats import csv_records, open_binary
 from feedcraft.services.headlines import HeadlineModel
 from feedcraft.services.output_files import atomic_writer, check_writable
 from feedcraft.text.clean import normalize_whitespace, strip_html
@@ -62,6 +64,18 @@ class _Layout:
     rows: int
     not_latin: int
     first_not_latin: int
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def _style(src: Path) -> tuple[bool, str]:
+    """Whether the input opens with a UTF-8 byte order mark, and the line end its header
+    uses ("\\r\\n" or "\\n"), read from its first 64 KiB (gunzipped)."""
+    with open_binary(src) as f:
+        head = f.read(1 << 16)
+    end = head.find(b"\n")
+    return head.startswith(_BOM), "\r\n" if end > 0 and head[end - 1 : end] == b"\r" else "\n"
 
 
 def _columns(header: list[str], source: str) -> dict[str, int]:
@@ -148,6 +162,7 @@ def score_csv(
         raise NotFound(f"no such file: {src}")
     check_writable(out)  # before the scoring, not after minutes of it
     layout = _check(src)
+    bom, newline = _style(src)
     where = layout.where
     out_header = list(layout.header)
     if "p_click" in where:  # replaced, its header as written (" P_click" included)
@@ -172,7 +187,7 @@ def score_csv(
         with _csv_output(out) as f:
             if next(rows)[1] != layout.header:
                 raise _changed(src)
-            f.write(_csv_text([out_header]))
+            f.write((_BOM if bom else b"") + _csv_text([out_header], newline))
             while part := [fields for _, fields in islice(rows, SCORE_CHUNK)]:
                 probs = model.predict_proba(
                     column("headline", part) or [],
@@ -185,7 +200,7 @@ def score_csv(
                         fields.append(f"{p:.6g}")
                     else:
                         fields[p_col] = f"{p:.6g}"
-                f.write(_csv_text(part))
+                f.write(_csv_text(part, newline))
                 written += len(part)
                 bar.update(len(part))
             if written != layout.rows:
@@ -216,13 +231,13 @@ def _csv_output(out: Path) -> Iterator[IO[bytes] | gzip.GzipFile]:
             yield zipped
 
 
-def _csv_text(records: list[list[str]]) -> bytes:
-    """Records as UTF-8 CSV lines ending in LF."""
+def _csv_text(records: list[list[str]], newline: str = "\n") -> bytes:
+    """Records as UTF-8 CSV lines ending in `newline`."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, lineterminator=newline)
     # Python's writer leaves a lone CR unquoted when the line end is "\n", which would split
     # the record for every reader: such records are written fully quoted.
-    quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    quoted = csv.writer(buffer, lineterminator=newline, quoting=csv.QUOTE_ALL)
     for fields in records:
         (quoted if any("\r" in f for f in fields) else writer).writerow(fields)
     return buffer.getvalue().encode("utf-8")

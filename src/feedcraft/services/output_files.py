@@ -3,6 +3,7 @@ a path that cannot be written is refused before the work, not after it."""
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import signal
@@ -70,6 +71,7 @@ def _create_temporary(target: Path) -> tuple[int, str]:
             try:
                 _keep_owner(fd, old)
                 os.fchmod(fd, keep)  # after chown, which may clear set-id bits
+                _keep_attributes(fd, target)  # after fchmod: an ACL sets the group bits
             except OSError:
                 os.close(fd)
                 os.unlink(tmp)
@@ -88,6 +90,28 @@ def _keep_owner(fd: int, old: os.stat_result) -> None:
             return
         except (PermissionError, AttributeError):  # not root / not a member / no fchown
             continue
+
+
+def _keep_attributes(fd: int, target: Path) -> None:
+    """Give the new file the replaced one's extended attributes, POSIX ACLs among them
+    (`system.posix_acl_access`): a CSV a colleague's account may read must stay readable to
+    it after it is rewritten. What we may not set (`security.*`, `trusted.*` unless root)
+    or a file system without them is skipped: the file is still written, as plain `cp` does."""
+    if not hasattr(os, "listxattr"):  # not Linux
+        return
+    try:
+        names = os.listxattr(target)
+    except OSError:
+        return
+    for name in names:
+        try:
+            os.setxattr(fd, name, os.getxattr(target, name))
+        except OSError as exc:
+            if exc.errno not in _SKIPPED_XATTR_ERRORS:
+                raise
+
+
+_SKIPPED_XATTR_ERRORS = {errno.EPERM, errno.EACCES, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENODATA}
 
 
 class _Terminated(SystemExit):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import signal
 import stat
+import struct
 import subprocess
 import sys
 import textwrap
@@ -61,6 +62,36 @@ def test_a_replaced_file_keeps_its_mode(tmp_path: Path, umask: None, mode: int) 
     atomic_write(out, b"new")
     assert out.read_bytes() == b"new" and _mode(out) == mode
     assert not _leftovers(tmp_path)
+
+
+def _acl(*entries: tuple[int, int, int]) -> bytes:
+    """A POSIX access ACL as Linux stores it in `system.posix_acl_access`: version 2, then
+    (tag, permissions, id) per entry."""
+    return struct.pack("<I", 2) + b"".join(struct.pack("<HHI", *e) for e in entries)
+
+
+_ANY = 0xFFFFFFFF  # the id of entries that name no user or group
+# owner rw, user 4321 rw, owning group r, mask rw, others none: 4321 may write what others
+# may not read
+_SHARED_WITH_4321 = _acl((0x01, 6, _ANY), (0x02, 6, 4321), (0x04, 4, _ANY), (0x10, 6, _ANY),
+                         (0x20, 0, _ANY))  # fmt: skip
+
+
+@pytest.mark.skipif(not hasattr(os, "setxattr"), reason="extended attributes are Linux's")
+def test_a_replaced_file_keeps_its_acl_and_extended_attributes(tmp_path: Path) -> None:
+    out = tmp_path / "scored.csv"
+    out.write_bytes(b"old")
+    try:
+        os.setxattr(out, "user.origin", b"newsroom export")
+        os.setxattr(out, "system.posix_acl_access", _SHARED_WITH_4321)
+    except OSError as exc:
+        pytest.skip(f"this file system keeps no ACLs or user attributes: {exc}")
+    mode = _mode(out)
+    atomic_write(out, b"new")
+    assert out.read_bytes() == b"new"
+    assert os.getxattr(out, "user.origin") == b"newsroom export"
+    assert os.getxattr(out, "system.posix_acl_access") == _SHARED_WITH_4321
+    assert _mode(out) == mode and not _leftovers(tmp_path)
 
 
 @pytest.mark.skipif(os.name == "posix" and os.geteuid() != 0, reason="chown needs root")
