@@ -16,9 +16,9 @@ replaced by the extractive fallback (see `generator`). The checks:
 - entities: every capitalised name in the output occurs in the source, a multi-word name's
   parts side by side there ("Eduardo Rodrigues" is not "Eduardo Campos and Roberto
   Rodrigues"). A capitalised span is the cheap stand-in for named-entity recognition in
-  English, and a dictionary tells a name that starts a sentence from an ordinary word; in
-  Chinese only Latin-script names and the numbers are checked (no segmentation-free NER for
-  Han names here);
+  English; a dictionary, census names, places and teams tell a name that starts a sentence
+  from an ordinary word. In Chinese only Latin-script names and the numbers are checked (no
+  segmentation-free NER for Han names here);
 - overlap: most of the output's content words (Chinese: character bigrams) occur in the
   source, a lexical check that still works where the encoder does not know the language;
 - similarity: the embedding cosine between output and source reaches a threshold, which
@@ -61,7 +61,7 @@ from feedcraft.llm.safety import has_control_markup, has_delimiter_like
 from feedcraft.llm.sentences import count_units
 from feedcraft.llm.units import unit_mismatches
 from feedcraft.text.language import language_code
-from feedcraft.text.lexicon import is_ordinary_word
+from feedcraft.text.lexicon import is_ordinary_word, may_be_name
 from feedcraft.text.script import HAN, to_simplified
 from feedcraft.text.tokenize import english_stopwords
 
@@ -126,8 +126,9 @@ def entities_in(text: str, *, title_case: bool | None = None) -> list[str]:
     """Capitalised spans of Latin-script words that are not just a sentence's first word.
 
     A span starting a sentence counts when it has two or more words, is an acronym
-    ("Luiz Inácio", "NASA") or is a lone word that a dictionary does not know as an ordinary
-    word ("Obama" counts, "Police" and "Researchers" do not: see `text.lexicon`).
+    ("Luiz Inácio", "NASA") or is a lone word that may be a name: one a dictionary does not
+    know as an ordinary word ("Obama"), or a place, team or common surname whose ordinary sense
+    is rarer ("China", "Jets", "Brown"); "Police" and "Young" are words (see `text.lexicon`).
     In title-case text (headlines) every capitalised word is a candidate; the caller matches
     common words against the source, so "Meets" passes when the source says "meeting".
     """
@@ -165,7 +166,7 @@ def entities_in(text: str, *, title_case: bool | None = None) -> list[str]:
                 break
         span_words = [w.group(0) for w in words[i:j]]
         acronym = len(span_words[0]) > 1 and span_words[0].isupper()
-        lone_name = len(span_words) == 1 and not is_ordinary_word(span_words[0])
+        lone_name = len(span_words) == 1 and may_be_name(span_words[0])
         if title_case or not initial or len(span_words) > 1 or acronym or lone_name:
             spans.append(" ".join(span_words))
         i = j

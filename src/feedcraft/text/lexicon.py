@@ -8,17 +8,23 @@ packaged on PyPI as `english-words`. A word is ordinary when web2 has it in lowe
 or after a regular ending is removed ("Officials" -> "official", "Earlier" -> "early").
 
 The list is old, so modern words ("Email", "Online") read as names; they are checked against
-the source like any name, which costs a retry only when the source lacks them. Names that are
-also words ("Brown", "Bush", "China" as porcelain) read as words and go unchecked: the test
-errs towards letting text through.
+the source like any name, which costs a retry only when the source lacks them.
+
+Names that are also words ("Brown", "China" as porcelain, the "Jets") read as words there;
+`may_be_name` adds what a sentence start needs on top: a country or US state, a major-league
+team nickname, or a name in the 1990 US Census lists (PyPI `names`) that is much commoner as a
+name than as a word, by wordfreq's frequency ("Smith", "Bell"; not "Young", "White", "May").
 """
 
 from __future__ import annotations
 
+import math
 import re
 from functools import cache
+from importlib.resources import files
+from itertools import takewhile
 
-__all__ = ["inflections", "is_ordinary_word"]
+__all__ = ["inflections", "is_ordinary_word", "may_be_name"]
 
 # Regular endings, each with what replaces it; tried in turn on the lower-cased word.
 _ENDINGS = (
@@ -95,3 +101,65 @@ def is_ordinary_word(word: str) -> bool:
     parts = [p for p in w.split("-") if p]
     entries = _lower_case_entries()
     return bool(parts) and all(any(f in entries for f in _forms(p)) for p in parts)
+
+
+# Countries (ISO 3166 short names, and "Turkey") and US states that web2 has in lower case.
+_PLACE_NAMES = """antarctica bolivia brazil canada chad chile china finland gambia guernsey guinea
+    iceland japan jersey jordan macao mali morocco mozambique niger panama tonga turkey zimbabwe
+    colorado michigan montana"""
+# US major-league team nicknames that web2 has in lower case, less those a paraphrase uses as
+# plain words (Bills, Bulls, Hawks, Hurricanes, Rays, Senators, Rangers, Giants...).
+_TEAM_NAMES = """falcons ravens panthers browns cowboys broncos lions packers colts jaguars chiefs
+    dolphins vikings patriots jets eagles steelers buccaneers redskins hornets cavaliers
+    mavericks nuggets pistons clippers lakers grizzlies bucks pelicans knicks sixers blazers
+    spurs raptors wizards diamondbacks braves orioles cubs rockies tigers dodgers marlins brewers
+    mets padres mariners ducks coyotes bruins oilers flyers penguins sharks kraken"""
+_KNOWN_NAMES = frozenset((_PLACE_NAMES + " " + _TEAM_NAMES).split())
+# A census name is a name at a sentence start when log10(its share of people, in %) minus the
+# word's Zipf frequency is at least this. Chosen on MIND's entity marks
+# (benchmarks/sentence_start_names.py): Smith 1.006% and Zipf 4.9 scores -4.9, Bell -5.5,
+# Green -5.9, Young -6.1, Strong -7.0, Will -8.2.
+_NAME_SCORE = -5.75
+_CENSUS_FILES = ("dist.all.last", "dist.male.first", "dist.female.first")
+_POSSESSIVE = re.compile(r"['’]s$")
+
+
+@cache
+def _census_shares() -> dict[str, float]:
+    """Lower-cased names of the 1990 US Census lists (public domain) with their share of people
+    in % (the larger where a name is in several lists); ~0.05 s on first use. The files are
+    sorted by share: reading stops where shares round to 0.000 (22,872 names are kept)."""
+    shares: dict[str, float] = {}
+    for name in _CENSUS_FILES:
+        with (files("names") / name).open(encoding="ascii") as f:
+            lines = list(takewhile(lambda line: " 0.000 " not in line, f))
+        for line in lines:
+            word, share = line.split()[:2]
+            key = word.lower()
+            shares[key] = max(shares.get(key, 0.0), float(share))
+    return shares
+
+
+def _zipf(word: str) -> float:
+    """log10 of the word's frequency per billion words (0 when rarer than wordfreq's small list
+    knows), any case: its uses as a name count too, which only makes the test stricter.
+    wordfreq's import and list take ~0.2 s on first use."""
+    from wordfreq import zipf_frequency
+
+    return float(zipf_frequency(word, "en", wordlist="small"))
+
+
+def may_be_name(word: str) -> bool:
+    """True when a capitalised `word` opening a sentence may be a name: it is not an ordinary
+    word ("Obama"), or is a place, team or common census name whose ordinary sense is rarer
+    ("China", "Jets", "Brown", "Smith's"); False for "Police", "Young", "Strong", "Don't".
+    """
+    if not is_ordinary_word(word):
+        return True
+    key = _POSSESSIVE.sub("", word.strip(".-'’")).lower()
+    if not key.isalpha():
+        return False
+    if key in _KNOWN_NAMES:
+        return True
+    share = _census_shares().get(key)
+    return share is not None and math.log10(share) - _zipf(key) >= _NAME_SCORE

@@ -370,6 +370,11 @@ def test_warm_uses_every_encoder_the_checks_will_use(hashing: HashingEncoder) ->
         "The talks ended. Merkel said the deal was done.",
         "Instagram removed the posts.",
         "Google发布了新的手机。",  # a Latin name opening Chinese text
+        # names that are also English words: a surname, a country, a team
+        "Brown welcomed the decision.",
+        "The talks ended. Smith's office said the deal was done.",
+        "Japan welcomed the decision.",
+        "Cowboys fans welcomed the decision.",
     ],
 )
 def test_a_name_invented_at_a_sentence_start_fails(output: str) -> None:
@@ -385,6 +390,8 @@ def test_a_name_invented_at_a_sentence_start_fails(output: str) -> None:
         "Officials said the visit went well.",  # ordinary words, absent from the source
         "Authorities closed the roads. Researchers were not surprised.",
         "Heavy rain fell. Police didn't comment.",
+        "Young voters welcomed the decision. Strong rain fell.",  # census names, words first
+        "White smoke rose. May brought rain. Green spaces closed.",
     ],
 )
 def test_ordinary_words_and_source_names_at_a_sentence_start_pass(output: str) -> None:
