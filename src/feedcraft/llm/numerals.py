@@ -17,20 +17,24 @@ from feedcraft.llm.safety import strip_invisible
 
 __all__ = [
     "CARDINALS",
+    "CURRENCY_CODES",
     "DIGITS",
     "EN_WORD_NUMBER",
     "ZH_DIGITS",
     "ZH_UNITS",
     "ZH_WORDS",
     "canonical",
+    "drop_unit_powers",
     "expand_scales",
     "fold",
     "join_digit_groups",
     "largest_quantity",
     "normalise_number",
     "numbers_in",
+    "output_dates",
     "round_half_up",
     "rounded",
+    "source_dates",
     "source_numbers",
     "unscaled_numbers",
     "word_value",
@@ -93,9 +97,13 @@ _YEAR = re.compile(
 )
 # Thousands grouped by spaces ("12 000", "12\u202f000"), as French and SI style write them.
 _SPACED_GROUPS = re.compile(r"(?<![\d.,])\d{1,3}(?:[ \u00a0\u2009\u202f]\d{3})+(?![\d.,]?\d)")
+# ISO 4217 codes read as currencies next to a number ("CAD 20", "20 EUR", "AUD 5m"): only these,
+# so that an upper-case word is none ("TOP 10", "ALL 20", "PHP 8", "COP26", "TRY 5 times").
+_CODES = "USD EUR GBP CNY RMB JPY INR CAD AUD NZD HKD SGD TWD CHF KRW PKR MXN ARS CLP RUB SEK NOK"
+CURRENCY_CODES = (*_CODES.split(), "DKK", "BRL", "ZAR", "ILS", "THB", "PLN")
 # Scale suffixes after digits: "bn", "tn" and "mn" always; "m", "M", "k", "K" and "B" only
 # after a currency ("$55m", "€5k"), since "5 m" alone is five metres (see `units`).
-_CURRENCY = r"(?:[A-Z]{0,3}\$|[€£¥₹₩]|\b(?:USD|EUR|GBP|CNY|RMB|JPY|INR|CAD|AUD|CHF)[ \t]?)"
+_CURRENCY = rf"(?:[A-Z]{{0,3}}\$|[€£¥₹₩]|\b(?:{'|'.join(CURRENCY_CODES)})[ \t]?)"
 _SUFFIX = re.compile(
     rf"(?<![\w.,])(?P<cur>{_CURRENCY}[ \t]?)?(?P<num>(?>\d+(?:,\d{{3}})*(?:\.\d+)?))"
     r"[ \t]?(?P<suffix>bn|Bn|BN|tn|Tn|mn|Mn|MN|[mMkKB])\b"
@@ -106,6 +114,45 @@ _SUFFIX_WORDS |= {"k": "thousand", "b": "billion"}
 _SCALED = re.compile(
     r"[ \t]?(?:(?i:hundred|thousand|million|billion|trillion)s?\b|千(?![米克瓦])|[万萬亿億])"
 )
+
+# An exponent after a unit symbol is part of the unit, no number: "km²", "m³", "m/s²" (NFKC
+# folds them to "km2", "m3"). Lower-case symbols only: "M2", "G7" and "CO2" are names.
+# (Each pattern here opens with a lookahead of its first characters: 10x faster on long text.)
+_UNIT_POWER = re.compile(
+    r"(?=[cdfkmsyKμ])(?<![A-Za-z])(?:[mcdk]?m|Km|μm|ft|mi|yd|(?<=/)s)(?P<power>[23])(?!\w)"
+)
+# Dates are compared whole, as "2019-03-05" ("--03-05" without a year, "--03" a month alone):
+# "2019-03-05" is "March 5, 2019" and "2019年3月5日", but the 3 of March is no number elsewhere.
+_MONTH_NAMES = """january february march april may june july august september october november
+    december"""
+_MONTHS = {name: i for i, name in enumerate(_MONTH_NAMES.split(), 1)}
+_MONTHS |= {name[:3]: i for name, i in _MONTHS.items()} | {"sept": 9}  # "Mar. 5", "Sept. 5"
+_MONTH = "|".join(f"{m.capitalize()}|{m.upper()}" for m in sorted(_MONTHS, key=len, reverse=True))
+_ZH_NUMERAL = "[〇零一二两三四五六七八九十]"
+# Dates in digits (year first) and in Chinese: read in an output as dates, not numbers.
+_DIGIT_DATE = re.compile(
+    rf"(?=[\d{_ZH_NUMERAL[1:-1]}])(?<![\d.,])(?:"
+    r"(?<![/-])(?P<y>1\d{3}|2\d{3})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})"
+    r"(?![\d]|[.,/-]\d)"
+    rf"|(?:(?P<zy>\d{{4}}|{_ZH_NUMERAL}{{4}})[ \t]*年[ \t]*)?"
+    rf"(?P<zm>\d{{1,2}}|{_ZH_NUMERAL}{{1,3}})[ \t]*月"
+    rf"(?:[ \t]*(?P<zd>\d{{1,2}}|{_ZH_NUMERAL}{{1,3}})[ \t]*[日号號])?)"
+)
+# Dates in words ("March 5, 2019", "5th of March"); a source's month alone licenses "3月".
+_WORD_DATE = re.compile(
+    rf"(?=[\dJFMASOND])\b(?:(?P<m1>{_MONTH})\b\.?(?:[ \t]+(?P<d1>\d{{1,2}})(?!\d)(?:st|nd|rd|th)?)?"
+    r"(?:,?[ \t]+(?P<y1>1\d{3}|2\d{3})\b)?"
+    rf"|(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?[ \t]+(?:of[ \t]+)?(?P<m2>{_MONTH})\b\.?"
+    r"(?:,?[ \t]+(?P<y2>1\d{3}|2\d{3})\b)?)"
+)
+# A word after a day and month without a year: no date in an output ("5 March Madness").
+_WORD_AFTER = re.compile(r"[ \t]*[A-Za-z]")
+# Dates only a source gives: day or month first ("5/3/2019": either), a month and day ("3/5").
+_SHORT_DATE = re.compile(
+    r"(?=\d)(?<![\d.,/-])(?P<a>\d{1,2})(?P<sep>[-/.])(?P<b>\d{1,2})(?:(?P=sep)(?P<y>\d{4}))?"
+    r"(?![\d]|[.,/-]\d)"
+)
+_YEARS = re.compile(r"(?=[12])(?<![\d.,])(?:1[6-9]\d\d|20\d\d)(?![\d.,]?\d)")
 
 
 def fold(text: str) -> str:
@@ -146,7 +193,7 @@ def canonical(number: str | Decimal) -> str:
 
 def numbers_in(text: str) -> set[str]:
     """Numbers written with digits, normalised ("1,000" = "1000"; fullwidth digits folded)."""
-    return {normalise_number(m.group(0)) for m in _NUMBER.finditer(fold(text))}
+    return {normalise_number(m.group(0)) for m in _NUMBER.finditer(drop_unit_powers(fold(text)))}
 
 
 def join_digit_groups(text: str) -> str:
@@ -155,10 +202,90 @@ def join_digit_groups(text: str) -> str:
     return _SPACED_GROUPS.sub(lambda m: re.sub(r"\D", "", m[0]), text)
 
 
+def drop_unit_powers(text: str) -> str:
+    """`text` (folded) without the exponents of unit symbols: "5 km2" -> "5 km " (`_UNIT_POWER`)."""
+    return _UNIT_POWER.sub(lambda m: m[0][: m.start("power") - m.start()] + " ", text)
+
+
+def _date(year: str | int | None, month: int, day: int | None) -> str | None:
+    """A date as compared ("2019-03-05", "--03-05", "--03"); None for no month or day."""
+    if not 1 <= month <= 12 or (day is not None and not 1 <= day <= 31):
+        return None
+    text = f"{month:02d}" if day is None else f"{month:02d}-{day:02d}"
+    return f"--{text}" if year is None else f"{year}-{text}"
+
+
+def _digits(number: str) -> int:
+    """A month, day or year in digits or Chinese numerals ("12", "十二", "二〇一九")."""
+    return int(number) if number.isdigit() else int(zh_value(None, number))
+
+
+def _digit_date(m: re.Match[str]) -> tuple[int | None, int, int | None]:
+    """(year, month, day) of a `_DIGIT_DATE` match."""
+    if m["y"]:
+        return int(m["y"]), int(m["m"]), int(m["d"])
+    day = _digits(m["zd"]) if m["zd"] else None
+    return _digits(m["zy"]) if m["zy"] else None, _digits(m["zm"]), day
+
+
+def _word_date(m: re.Match[str]) -> tuple[int | None, int, int | None]:
+    """(year, month, day) of a `_WORD_DATE` match."""
+    day, year = m["d1"] or m["d2"], m["y1"] or m["y2"]
+    month = _MONTHS[(m["m1"] or m["m2"]).lower()]
+    return int(year) if year else None, month, int(day) if day else None
+
+
+def output_dates(text: str) -> tuple[set[str], str]:
+    """The dates an output gives ("2019-03-05", "2019年3月5日", "3月", "March 5, 2019"), and
+    the text with them blanked out, so that their month and day are not read as numbers."""
+    dates: set[str] = set()
+
+    def read(m: re.Match[str]) -> str:
+        year, month, day = _digit_date(m) if m.re is _DIGIT_DATE else _word_date(m)
+        date = _date(year, month, day)
+        if m.re is _DIGIT_DATE and not (m["y"] or m["zm"].isdigit()):
+            return m[0]  # "三月": a Chinese numeral, left to `written_numbers`
+        if m.re is _WORD_DATE and (
+            day is None or (year is None and _WORD_AFTER.match(text, m.end()))
+        ):
+            return m[0]  # "in March 2019", "5 March Madness", "workers March 10 miles"
+        if date is None:
+            return m[0]
+        dates.add(date)
+        return " " * len(m[0])
+
+    text = _DIGIT_DATE.sub(read, text)
+    return dates, _WORD_DATE.sub(read, text)
+
+
+def source_dates(source: str) -> set[str]:
+    """Every date the source gives, in any format, as `output_dates` spells them, and its month
+    alone; one without a year ("on March 5") also with each year the source names."""
+    return _dates(fold(source))
+
+
+def _dates(text: str) -> set[str]:
+    """`source_dates` of folded text."""
+    found = {_digit_date(m) for m in _DIGIT_DATE.finditer(text)}
+    found |= {_word_date(m) for m in _WORD_DATE.finditer(text)}
+    for m in _SHORT_DATE.finditer(text):  # day or month first: both
+        a, b, year = int(m["a"]), int(m["b"]), int(m["y"]) if m["y"] else None
+        found |= {(year, a, b), (year, b, a)}
+    years = {int(y) for y in _YEARS.findall(text)} | {y for y, _, _ in found if y}
+    dates: set[str | None] = set()
+    for year, month, day in found:
+        dates |= {_date(year, month, day), _date(year, month, None)}
+        dates |= {_date(None, month, day), _date(None, month, None)}
+    # Each month and day without a year (at most 12 x 32 of them) with each year, once.
+    for month, day in {(month, day) for year, month, day in found if year is None}:
+        dates |= {_date(y, month, d) for y in years for d in (day, None)}
+    return {d for d in dates if d}
+
+
 def largest_quantity(source: str) -> Decimal:
     """The largest count the source states, for vague outputs ("thousands", "数千"): years
     ("in 2004", "2004年", "2004.") and dates do not count."""
-    text = fold(source)
+    text = drop_unit_powers(fold(source))
     years = {m.start("year") for m in _YEAR.finditer(text) if m["word"] or m["comma"] or m["end"]}
     values = [v for _, v, _, _ in written_numbers(text)]
     for m in _NUMBER.finditer(text):
@@ -171,9 +298,9 @@ def largest_quantity(source: str) -> Decimal:
 def unscaled_numbers(text: str) -> set[str]:
     """`numbers_in` less the digits that lead a scale word or suffix ("3.5 million", "1.5万",
     "$55m"): those are read whole by `written_numbers`, so "3.5 million" passes for "3,500,000"."""
-    text = expand_scales(fold(text))
+    dates, text = output_dates(expand_scales(drop_unit_powers(fold(text))))
     found = (m for m in _NUMBER.finditer(text) if not _SCALED.match(text, m.end()))
-    return {normalise_number(m.group(0)) for m in found}
+    return dates | {normalise_number(m.group(0)) for m in found}
 
 
 def zh_value(digits: str | None, run: str) -> Decimal:
@@ -265,10 +392,11 @@ def source_numbers(source: str) -> set[str]:
         numbers |= {n, *parts} if len(parts) > 2 else {n, parts[0], str(round_half_up(Decimal(n)))}
     words = re.findall(r"[a-z]+", source.lower())
     numbers.update(_NUMBER_WORDS[w] for w in words if w in _NUMBER_WORDS)
-    for written, value, _, _ in written_numbers(fold(source)):
+    folded = fold(source)
+    for written, value, _, _ in written_numbers(folded):
         numbers.add(str(value))
         lead = re.match(rf"{DIGITS}(?= ?[a-z千万萬亿億])", written)
         if lead and "." in lead[0] and (mantissa := Decimal(normalise_number(lead[0]))):
             numbers |= {str(v) for v in rounded(value, mantissa)}  # "$11.5bn": "11 billion"
         numbers |= {str(value / u) for c, u in ZH_UNITS.items() if u >= 10**4 and c in written}
-    return {canonical(n) for n in numbers}
+    return {canonical(n) for n in numbers} | _dates(folded)

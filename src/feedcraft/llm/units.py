@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal, DecimalException
 
 from feedcraft.llm.numerals import (
+    CURRENCY_CODES,
     EN_WORD_NUMBER,
     ZH_WORDS,
     canonical,
@@ -32,6 +33,24 @@ from feedcraft.llm.numerals import (
 )
 
 __all__ = ["Quantity", "dimension", "quantities_in", "same_unit", "unit_mismatches"]
+
+
+def _power(prefix: str, word: str, short: str) -> str:
+    """Aliases of an area or volume unit: "square_metre square_metres square_m square_meter..."
+    (spaces as "_")."""
+    forms = [word, f"{word}s", short]
+    if word.endswith("metre"):
+        forms += [f"{word[:-2]}er", f"{word[:-2]}ers"]
+    return " ".join(f"{prefix}_{form}" for form in forms)
+
+
+def _square(word: str, short: str) -> str:
+    return f"sq_{short} sq._{short} {_power('square', word, short)}"
+
+
+def _cubic(word: str, short: str) -> str:
+    return _power("cubic", word, short)
+
 
 # Canonical unit -> its dimension and aliases. Aliases of 3 ASCII characters or fewer match
 # case-sensitively ("5G" is a network, not grams; "m" only after a space: "£5m" is a million);
@@ -58,9 +77,19 @@ _TABLE = {
     "barrel": ("volume", "barrel barrels"),
     "teaspoon": ("volume", "tsp teaspoon teaspoons"),
     "tablespoon": ("volume", "tbsp Tbsp tablespoon tablespoons"),
-    "square kilometre": ("area", "km2 sq_km square_kilometres square_kilometers 平方公里"),
-    "square mile": ("area", "sq_mi square_mile square_miles 平方英里"),
-    "square metre": ("area", "m2 sq_m square_metres square_meters 平方米"),
+    # "km²" folds to "km2" (NFKC), its exponent no number (`numerals.drop_unit_powers`).
+    "square kilometre": (
+        "area",
+        f"km2 Km2 {_square('kilometre', 'km')} 平方公里 平方千米",
+    ),
+    "square mile": ("area", f"mi2 {_square('mile', 'mi')} 平方英里"),
+    "square metre": ("area", f"m2 {_square('metre', 'm')} 平方米 平方公尺"),
+    "square centimetre": ("area", f"cm2 {_square('centimetre', 'cm')} 平方厘米"),
+    "square foot": ("area", "ft2 sq_ft sq._ft square_foot square_feet 平方英尺 平方呎"),
+    "cubic metre": ("volume", f"m3 {_cubic('metre', 'm')} 立方米 立方公尺"),
+    "cubic centimetre": ("volume", f"cm3 cc {_cubic('centimetre', 'cm')} 立方厘米"),
+    "cubic kilometre": ("volume", f"km3 {_cubic('kilometre', 'km')} 立方公里"),
+    "cubic foot": ("volume", "ft3 cubic_foot cubic_feet 立方英尺"),
     "hectare": ("area", "ha hectare hectares 公顷"),
     "acre": ("area", "acre acres 英亩"),
     "second": ("time", "sec Sec secs Secs second seconds 秒 秒钟"),
@@ -73,7 +102,7 @@ _TABLE = {
     "decade": ("time", "decade decades"),
     "km/h": ("speed", "km/h kph Kph KPH kmh kilometres_per_hour kilometers_per_hour 公里/小时"),
     "mph": ("speed", "mph Mph MPH miles_per_hour"),
-    "dollar": ("money", "$ US$ USD dollar dollars 美元 美金 港元 港币"),
+    "dollar": ("money", "$ US$ USD CAD AUD NZD HKD SGD TWD dollar dollars 美元 美金 港元 港币"),
     "euro": ("money", "€ EUR euro euros 欧元"),
     "gbp": ("money", "GBP sterling 英镑"),
     "pound": ("money", "£ pound pounds"),  # money or mass: see `_ALIKE`
@@ -81,11 +110,17 @@ _TABLE = {
     "yen": ("money", "JPY yen 日元 日圆"),
     "¥": ("money", "¥"),  # yen or yuan
     "cent": ("money", "cent cents 美分"),
-    "rupee": ("money", "₹ Rs Rs. INR rupee rupees 卢比"),
+    "rupee": ("money", "₹ Rs Rs. INR PKR rupee rupees 卢比"),
     "franc": ("money", "CHF franc francs 瑞士法郎 法郎"),
     "won": ("money", "₩ KRW 韩元"),
-    "peso": ("money", "peso pesos 比索"),
-    "rouble": ("money", "rouble roubles ruble rubles 卢布"),
+    "peso": ("money", "MXN ARS CLP peso pesos 比索"),
+    "rouble": ("money", "RUB rouble roubles ruble rubles 卢布"),
+    "krona": ("money", "SEK NOK DKK krona kronor krone kroner 克朗"),
+    "real": ("money", "BRL reais 雷亚尔"),  # not "real": "5 real reasons"
+    "rand": ("money", "ZAR rand 兰特"),
+    "shekel": ("money", "ILS shekel shekels 谢克尔"),
+    "baht": ("money", "THB baht 泰铢"),
+    "zloty": ("money", "PLN zloty zlotys 兹罗提"),
     "percent": ("percent", "% pct percent per_cent percentage_point percentage_points 百分点"),
     "kilobyte": ("data", "KB kB kilobyte kilobytes"),
     "megabyte": ("data", "MB megabyte megabytes"),
@@ -165,9 +200,10 @@ _NUMBER = (  # digits (with a scale word), English number words or Chinese numer
     rf"|(?<=million)|(?<=billion))[ \t]+and[ \t]+)(?:{EN_WORD_NUMBER}))*)\b)"
     rf"|(?<!第)(?P<zh>{_ZH_RUN})"
 )
+_CODE = rf"\b(?:Rs\.?|{'|'.join(CURRENCY_CODES)})(?=[ \t]?\d)"  # "CAD 20", not "TOP 10"
 _QUANTITY = re.compile(
     rf"百分之(?P<pct>\d+(?:\.\d+)?|{_ZH_RUN})"
-    rf"|(?:(?P<cur>(?:US|HK|NZ|A|C|S)?\$|[€£¥₹₩]|\b(?:Rs\.?|INR|CHF|KRW)(?=[ \t]?\d))[ \t]?)?"
+    rf"|(?:(?P<cur>(?:US|HK|NZ|A|C|S)?\$|[€£¥₹₩]|{_CODE})[ \t]?)?"
     rf"(?:{_NUMBER})"
     rf"(?(cur)|(?:[ \t]?-?[ \t]?{_UNIT})?)"
 )

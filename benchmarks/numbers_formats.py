@@ -1,0 +1,178 @@
+"""Number formats in the numbers check: exponents in units, ISO dates, currency codes.
+
+The guardrails' numbers check (`check_numbers`) failed faithful outputs on "5 km²" (NFKC reads
+"km2": a 2 not in the source) and "2019-03-05" (a 03 not in "March 5, 2019"), and passed
+"20 euros" for "CAD 20" (an unknown code leaves the number bare, and a bare number licenses any
+unit). This script counts the check's verdicts on real text, where each output is faithful, so
+every failure is a false one or a real gap between title and text:
+
+- MIND: each title against its own abstract, the first 2,000 items of
+  `../shared/data/mind-small/MINDsmall_train_sample/news.tsv.gz`;
+- xMIND (Chinese): the same for the first 3,000 items of
+  `../shared/data/xmind-cmn/xMINDsmall_dev/news.tsv.gz`;
+- Wikinews: each article's lead sentence against its body (`sample/wikinews/items.jsonl`);
+- probes: sentences written for this script, each with the verdict it should get.
+
+`--before SRC` also runs the check of the feedcraft under SRC (e.g. a copy of `src` taken
+before a change) and counts the verdicts that changed; `--show` prints those items to read
+(the data sets' text goes to the terminal only, never to the results file).
+
+    .venv/bin/python benchmarks/numbers_formats.py [--before /tmp/before/src] [--show]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO.parent / "shared" / "data"
+MIND = DATA / "mind-small" / "MINDsmall_train_sample" / "news.tsv.gz"
+XMIND = DATA / "xmind-cmn" / "xMINDsmall_dev" / "news.tsv.gz"
+WIKINEWS = REPO / "src" / "feedcraft" / "sample" / "wikinews" / "items.jsonl"
+DEFAULT_OUT = REPO / "benchmarks" / "results" / "numbers_formats.json"
+# (output, source, should pass): the three formats, both ways, and what must still fail.
+PROBES = [
+    ("The park covers 5 km².", "The park covers 5 square kilometres of forest.", True),
+    ("The park covers 5 square kilometres.", "The park covers 5 km².", True),
+    ("The park covers 5 km.", "The park covers 5 km².", False),
+    ("The park covers 5 km².", "The park covers 5 km.", False),
+    ("The flat has 80 m² of floor.", "The flat has 80 square metres of floor.", True),
+    ("The tank holds 5 m³.", "The tank holds 5 cubic metres.", True),
+    ("The tank holds 5 cubic metres.", "The tank holds 5 m³.", True),
+    ("The tank holds 5 m³.", "The tank holds 5 m².", False),
+    ("CO2 levels rose.", "Emissions rose.", False),
+    ("The G7 met.", "Leaders met.", False),
+    ("The vote is on 2019-03-05.", "The vote is on March 5, 2019.", True),
+    ("The vote is on 2019-03-05.", "The vote is on 5 March 2019.", True),
+    ("投票在2019-03-05举行。", "投票在2019年3月5日举行。", True),
+    ("The vote is on March 5, 2019.", "The vote is on 2019-03-05.", True),
+    ("The vote is on 2019-03-06.", "The vote is on March 5, 2019.", False),
+    ("The vote is on 2019-04-05.", "The vote is on March 5, 2019.", False),
+    ("3 people voted in March.", "People voted in March.", False),
+    ("It costs 20 euros.", "It costs CAD 20.", False),
+    ("It costs 20 euros.", "It costs 20 CAD.", False),
+    ("It costs C$20.", "It costs CAD 20.", True),
+    ("It costs 20 Canadian dollars.", "It costs CAD 20.", True),
+    ("It costs €20.", "It costs EUR 20.", True),
+    ("It costs 20 pounds.", "It costs GBP 20.", True),
+]
+
+
+def mind_pairs(path: Path, limit: int, *, header: bool) -> list[tuple[str, str]]:
+    """(title, abstract) of the first `limit` items of a MIND-format news.tsv.gz."""
+    pairs: list[tuple[str, str]] = []
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        if header:
+            next(f)
+        for line in f:
+            fields = line.rstrip("\n").split("\t")
+            title, abstract = (fields[3], fields[4]) if len(fields) > 4 else (fields[1], fields[2])
+            pairs.append((title, abstract))
+            if len(pairs) == limit:
+                break
+    return pairs
+
+
+def wikinews_pairs() -> list[tuple[str, str]]:
+    from feedcraft.llm.sentences import split_sentences
+
+    pairs: list[tuple[str, str]] = []
+    for line in WIKINEWS.open(encoding="utf-8"):
+        body = json.loads(line)["body"]
+        if sentences := split_sentences(body):
+            pairs.append((sentences[0], body))
+    return pairs
+
+
+def corpora() -> dict[str, list[tuple[str, str]]]:
+    return {
+        "mind_title_vs_abstract": mind_pairs(MIND, 2000, header=False),
+        "xmind_title_vs_abstract": mind_pairs(XMIND, 3000, header=True),
+        "wikinews_lead_vs_body": wikinews_pairs(),
+        "probes": [(o, s) for o, s, _ in PROBES],
+    }
+
+
+def verdicts() -> dict[str, list[list[Any]]]:
+    """[passed, detail] for every pair of every corpus, by the feedcraft on sys.path."""
+    from feedcraft.llm.guardrails import check_numbers
+
+    out: dict[str, list[list[Any]]] = {}
+    for name, pairs in corpora().items():
+        out[name] = [[r.passed, r.detail] for r in (check_numbers(o, s) for o, s in pairs)]
+    return out
+
+
+def run_elsewhere(src: Path) -> dict[str, list[list[Any]]]:
+    """`verdicts` by the feedcraft under `src`, in a fresh interpreter."""
+    command = [sys.executable, __file__, "--emit", "--src", str(src)]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    result: dict[str, list[list[Any]]] = json.loads(done.stdout)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--before", type=Path, help="also run the feedcraft under this path")
+    parser.add_argument("--show", action="store_true", help="print the changed verdicts")
+    parser.add_argument("--src", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--emit", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = parser.parse_args()
+    if args.src:
+        sys.path.insert(0, str(args.src.resolve()))
+    if args.emit:
+        print(json.dumps(verdicts()))
+        return
+    started = time.perf_counter()
+    after = verdicts()
+    seconds = time.perf_counter() - started
+    before = run_elsewhere(args.before) if args.before else None
+    pairs = corpora()
+    table: dict[str, Any] = {}
+    heads = ("items", 6), ("fail before", 12), ("fail after", 11), ("+pass", 6), ("+fail", 6)
+    print(f"{'corpus':26}", *(f"{h:>{w}}" for h, w in heads))
+    for name, results in after.items():
+        row: dict[str, Any] = {"items": len(results), "failed": sum(not r[0] for r in results)}
+        if name == "probes":
+            row["right"] = sum(r[0] == p[2] for r, p in zip(results, PROBES, strict=True))
+        if before is not None:
+            old = before[name]
+            row["failed_before"] = sum(not r[0] for r in old)
+            row["now_pass"] = sum(b[0] < a[0] for a, b in zip(results, old, strict=True))
+            row["now_fail"] = sum(b[0] > a[0] for a, b in zip(results, old, strict=True))
+            row["detail_changed"] = sum(a != b for a, b in zip(results, old, strict=True))
+            if name == "probes":
+                row["right_before"] = sum(r[0] == p[2] for r, p in zip(old, PROBES, strict=True))
+            if args.show:
+                for (o, s), a, b in zip(pairs[name], results, old, strict=True):
+                    if a != b:
+                        print(f"--- {name}: {b} -> {a}\n  output: {o}\n  source: {s[:400]}")
+        table[name] = row
+    for name, row in table.items():
+        print(
+            f"{name:26} {row['items']:>6} {row.get('failed_before', '-'):>12} {row['failed']:>11}"
+            f" {row.get('now_pass', '-'):>6} {row.get('now_fail', '-'):>6}"
+        )
+    for name in ("probes",):
+        print(f"probes right: {table[name].get('right_before', '-')} -> {table[name]['right']}")
+    result = {
+        "hardware": {"machine": platform.machine(), "python": platform.python_version()},
+        "before": str(args.before) if args.before else None,
+        "seconds_after": round(seconds, 2),
+        "corpora": table,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
