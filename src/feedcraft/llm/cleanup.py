@@ -20,6 +20,9 @@ from collections.abc import Callable
 
 from feedcraft.llm.safety import join_sentences
 from feedcraft.llm.sentences import count_units, split_sentences
+from feedcraft.text.language import language_code, source_language
+from feedcraft.text.script import HAN
+from feedcraft.text.tokenize import tokenize_chinese
 
 __all__ = [
     "drop_final_stop",
@@ -274,31 +277,56 @@ def drop_final_stop(text: str) -> str:
     return text if _INITIALISM.search(text) else text.rstrip(".。")
 
 
-# A word no headline ends on: one a token limit cut off after ("…, killing three and"). "of"
-# ends idioms ("made of", "proud of") and stays after them; a capital "A" is a name ("Plan A");
-# "but" counts after a comma only (French "un but" is a goal), and "an" not at all (German
-# "kündigt Reform an").
+# A word no English headline ends on: one a token limit cut off after ("…, killing three and").
+# "of" ends idioms ("made of", "proud of") and stays after them; a capital "A" is a name ("Plan
+# A"); "but" counts after a comma only. Other languages spell words alike that may end a
+# headline (French "nouvel or", gold; Danish "Anders And", Donald Duck), so the rule is
+# English only.
 _DANGLING = re.compile(
     r"(?<![\w'’-])(?:[Aa]nd|[Oo]r|[Nn]or|[Tt]he|a|(?<=,\s)[Bb]ut"
     r"|(?<!made )(?<!proud )(?<!afraid )(?<!think )(?<!sick )(?<!tired )(?<!rid )(?<!aware )"
     r"(?<!fond )(?<!short )(?<!out )(?<!full )(?<!capable )(?<!scared )(?<!part )[Oo]f)"
     r"[\s,;，、—–-]*$"
 )
+# ... and the Chinese conjunctions a cut one ends on ("…涉及教育和"), as whole jieba words:
+# "缓和" (ease), "参与" (take part) and "普及" (spread) end good headlines.
+_ZH_DANGLING = frozenset("和 与 與 及 或 以及 但".split())  # noqa: SIM905
+_DANGLING_MARKS = " ,;，、；—–-"
 
 
-def _drop_dangling(text: str) -> str:
+def _without_dangling_word(text: str, language: str | None) -> str:
+    """`text` less one dangling word at its end, in the headline's language: the item's
+    (`language`) when the caller knows it, else the headline's own (`source_language`)."""
+    bare = text.rstrip(_DANGLING_MARKS)
+    if HAN.match(bare[-1:]):
+        if bare.endswith(tuple(_ZH_DANGLING)) and _language(text, language) == "zh":
+            words = tokenize_chinese(bare)
+            if words and words[-1] in _ZH_DANGLING:
+                return bare[: len(bare) - len(words[-1])]
+        return text
+    if _DANGLING.search(text) and _language(text, language) == "en":
+        return _DANGLING.sub("", text)
+    return text
+
+
+def _language(text: str, language: str | None) -> str:
+    return language_code(language) if language else source_language(text)
+
+
+def _drop_dangling(text: str, language: str | None = None) -> str:
     """`text` without the function words and commas a cut-off headline ends on, when at least
     two words are left; a headline that ends on a whole word is unchanged."""
     while True:
-        cut = _DANGLING.sub("", text).rstrip(" ,;，、；—–-")
+        cut = _without_dangling_word(text, language).rstrip(_DANGLING_MARKS)
         if cut == text or count_units(cut) < 2:
             return text
         text = cut
 
 
-def postprocess_headline(raw: str) -> list[str]:
+def postprocess_headline(raw: str, language: str | None = None) -> list[str]:
     """The first line of a reply that is a headline (not a header, an introduction ending in
-    a colon, or chatter), without a final full stop or a dangling last word."""
+    a colon, or chatter), without a final full stop or a dangling last word of `language`
+    (any tag: "en-US", "zh_CN"; None: the headline's own, as `source_language` reads it)."""
     lines = [strip_answer(line) for line in raw.strip().splitlines()]
     lines = [line for line in lines if line]
     for i, clean in enumerate(lines):
@@ -307,7 +335,7 @@ def postprocess_headline(raw: str) -> list[str]:
         previous = None
         while clean != previous:  # '“Storm hits coast.”' and '“中央图书馆将关闭”。' alike
             previous = clean
-            clean = unwrap_quotes(_drop_dangling(drop_final_stop(clean)))
+            clean = unwrap_quotes(_drop_dangling(drop_final_stop(clean), language))
         if clean:
             return [clean]
     return []

@@ -78,6 +78,39 @@ _EN_ADVERBIAL = frozenset(
     """after although amid as because before despite during following if once since though
     unless until upon when whenever whereas while""".split()  # noqa: SIM905
 )
+# Of those, the ones that open a clause, never a bare noun phrase: in "While the Greens,
+# Eurosceptics and the Communist Party voted against, the Commission ..." the commas list
+# the subject, and the main clause has not begun where the verb is reached. "After the vote,
+# the party split" and "Because of the storm, ..." have theirs.
+_EN_CLAUSAL = frozenset(
+    "although because if though unless when whenever whereas while".split()  # noqa: SIM905
+)
+# A noun phrase opens with a determiner or a name: "the Greens", "Labour".
+_EN_DETERMINER = frozenset(
+    """the a an this that these those his her its their our my your some many most all both
+    several few each every no""".split()  # noqa: SIM905
+)
+# Words that make a run of words a clause: auxiliaries, subject pronouns and common irregular
+# past tenses (regular forms are told by their ending, `_has_verb`).
+_EN_VERBAL = frozenset(
+    """am is are was were be been has have had do does did will would can could shall should
+    may might must i you he she it we they it's he's she's that's there's won lost fell
+    rose said made took went came saw left met ran began became held kept told found gave
+    got hit cut put set led sold paid built brought thought bought fought caught sent spent
+    stood wrote spoke broke chose drove grew threw knew flew drew struck shot fled heard
+    sought sat slept dealt meant lay laid shut quit split spread beat sang rang ate drank
+    sank stole woke wore tore swore froze forgot hid bit lit slid fed dug hung stuck swung
+    shook swept wept lent bent withdrew upheld undertook overcame arose rode strove crept
+    felt let""".split()  # noqa: SIM905
+)
+# ... and words ending in "s" that are not ("as a nation").
+_EN_NOT_VERBS = frozenset(
+    """as his its this thus yes always perhaps whereas towards afterwards besides sometimes
+    news""".split()  # noqa: SIM905
+)
+# Words a clause piece opens with when it goes on with what came before, not a main clause.
+_EN_CONTINUING = frozenset("and or nor but which who whom whose".split())  # noqa: SIM905
+_WORD = re.compile(r"[^\W_][\w'’]*")
 _ZH_ADVERBIAL = tuple(
     """随着 隨著 由于 由於 因为 因為 如果 假如 虽然 雖然 尽管 儘管 即使 为了 為了 自从 自從
     除了 当 當""".split()  # noqa: SIM905 (Simplified and Traditional forms)
@@ -437,17 +470,65 @@ def _without_dangling(head: str) -> str:
 
 
 def _adverbial(head: str) -> bool:
-    """One leading clause that opens with a subordinating word or preposition ("Following
-    the invasion of Iraq", "随着气温下降", "在会议上"): it sets the scene of a sentence
-    whose main clause did not fit, and is no headline on its own."""
-    if _CLAUSE.search(head):
-        return False
+    """Leading clauses that never reach their main clause: one that opens with a subordinating
+    word or preposition ("Following the invasion of Iraq", "随着气温下降", "在会议上"), or a
+    run of them with no main clause after the subordinate one ("While the Greens,
+    Eurosceptics and the Communist Party voted against"; "After winning an Oscar, multiple
+    Grammys"). It sets the scene of a sentence whose main clause did not fit, and is no
+    headline on its own."""
     if has_han(head[:1]):
-        return head.startswith(_ZH_ADVERBIAL) or (
-            head.startswith("在") and head.endswith(_ZH_LOCATIVE)
-        )
-    first = _FIRST_WORD.match(head)
-    return first is not None and first.group(1).casefold() in _EN_ADVERBIAL
+        locative = head.startswith("在") and head.endswith(_ZH_LOCATIVE)
+        return not _CLAUSE.search(head) and (head.startswith(_ZH_ADVERBIAL) or locative)
+    starts = [0, *(m.end() for m in _CLAUSE.finditer(head))]
+    ends = [*(m.start() for m in _CLAUSE.finditer(head)), len(head)]
+    pieces = [_WORD.findall(head[a:b]) for a, b in zip(starts, ends, strict=True)]
+    pieces = [words for words in pieces if words]
+    opener = pieces[0][0].casefold() if pieces else ""
+    if opener not in _EN_ADVERBIAL:
+        return False
+    end = 0  # a phrase ends at the first break: "After the vote,", "Because of the storm,"
+    if opener in _EN_CLAUSAL and pieces[0][1:2] != ["of"]:
+        end = _subordinate_end(pieces[0][1:], pieces[1:])
+    return not any(_main_clause(words) for words in pieces[end + 1 :])
+
+
+def _subordinate_end(first: list[str], rest: list[list[str]]) -> int:
+    """Which clause piece ends a subordinate clause: the first with a verb, or the first at
+    all when it is no noun phrase ("When asked", "While in office"). A noun phrase without
+    one is listing its subject: "While the Greens, Eurosceptics and ... voted against"."""
+    noun_phrase = bool(first) and (first[0].casefold() in _EN_DETERMINER or first[0][0].isupper())
+    if not noun_phrase or _has_verb(first[1:]):
+        return 0
+    return next((i for i, words in enumerate(rest, start=1) if _has_verb(words)), len(rest) + 1)
+
+
+def _main_clause(words: list[str]) -> bool:
+    """A clause piece that can be a main clause: one with a verb that does not open like the
+    rest of a list or an aside ("and launching ...", "which occurred ..."); after an opening
+    participle or adverb the verb must be finite ("producing the season's second win" has
+    none, "everything was reduced" has one)."""
+    first = words[0]
+    if first[0].islower() and first in _EN_CONTINUING:
+        return False
+    if first[0].islower() and first.endswith(("ed", "ing", "ly")):
+        return _has_verb(words[1:], participles=False)
+    return _has_verb(words)
+
+
+def _has_verb(words: list[str], *, participles: bool = True) -> bool:
+    """A finite (or participle) form among `words`, by word list or regular ending ("voted",
+    "passes", "visiting"); a capitalised word is a name ("Greens"), an "'s" a possessive."""
+    for word in words:
+        lower = word.casefold().replace("’", "'")
+        if lower in _EN_VERBAL or lower.endswith(("n't", "'re", "'ve")):
+            return True
+        if not word[0].islower() or lower.endswith("'s"):
+            continue
+        if lower.endswith("ed") or (participles and lower.endswith("ing")):
+            return True
+        if lower.endswith("s") and not lower.endswith(("ss", "us")) and lower not in _EN_NOT_VERBS:
+            return True
+    return False
 
 
 def _cut(text: str, max_units: int) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Literal
 
 from feedcraft.errors import InvalidInput
@@ -372,7 +373,9 @@ def prepare_headlines(request: HeadlineRequest) -> PreparedTask:
         min_length=_min_length(max_length, "headline"),
         source=a.full,
         removed=a.removed,
-        postprocess=_in_source_script(_postprocess_headline, language, a.full),
+        postprocess=_in_source_script(
+            partial(_postprocess_headline, language=language), language, a.full
+        ),
         fallback=lambda ex: ex.headlines(title, body, request.n, max_length),
         prompts=fewshot_prompts(
             "headline", language, excerpt(body or title, language), variants=request.n

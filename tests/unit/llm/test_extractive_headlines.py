@@ -137,3 +137,56 @@ def test_a_sentence_that_closes_a_bracket_it_did_not_open_is_no_headline(
     body = "Enter the Spring Garden Draw] and win prizes. The mayor’s garden opens on Monday."
     heads = ExtractiveSummarizer(hashing).headlines("", body, 3, 14)
     assert heads == ["The mayor’s garden opens on Monday"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "While the Liberals, the Greens and two independent members voted against, the council "
+        "approved the budget for the coming year by a wide margin.",
+        "Although Smith, Jones and the other board members objected, the company sold its "
+        "shipping business to a rival for two billion dollars.",
+        "When the mayor, the police chief and the fire marshal arrived, the crowd had already "
+        "left the square in front of the old town hall.",
+    ],
+)
+def test_a_subordinate_clause_whose_commas_list_its_subject_is_no_headline(
+    hashing: HashingEncoder, body: str
+) -> None:
+    """The list's commas looked like clause ends, so the run of clauses ending on the verb
+    of the subordinate clause was served ("While the Greens, Eurosceptics and the Communist
+    Party voted against", Wikinews): the main clause had not begun."""
+    subordinate = body[: body.index(", the ", body.index(" and "))]
+    heads = ExtractiveSummarizer(hashing).headlines("", body, 3, 12)
+    assert heads and subordinate not in heads, heads
+
+
+@pytest.mark.parametrize(
+    ("body", "head"),
+    [
+        (
+            "After the vote, the party split into two camps, and its leader resigned on Friday "
+            "night after ten years in office.",
+            "After the vote, the party split into two camps",
+        ),
+        (
+            "If the bill passes, taxes will rise for most families, the finance minister "
+            "warned in a speech to parliament on Tuesday.",
+            "If the bill passes, taxes will rise for most families",
+        ),
+        (
+            "While he was away, burglars broke into the house, the police said in a statement "
+            "released late on Sunday evening.",
+            "While he was away, burglars broke into the house",
+        ),
+        (
+            "The party split after the vote, while the Greens abstained, according to the "
+            "official record of the session published on Monday.",
+            "The party split after the vote, while the Greens abstained",
+        ),
+    ],
+)
+def test_a_clause_run_that_reaches_its_main_clause_is_kept(
+    hashing: HashingEncoder, body: str, head: str
+) -> None:
+    assert head in ExtractiveSummarizer(hashing).headlines("", body, 3, 12)
