@@ -56,6 +56,7 @@ _LAST_WORD = re.compile(r"\S+$")
 _CLAUSE_MARKS = " ,;:，；：、"
 _TRAILING = " .,;:!?。，；：！？、-–—"
 _QUOTES = "\"'“”‘’「」『』"
+_ELLIPSIS = re.compile(r"(?:\.\s?){3,}$|…+$")
 _SENTENCE_END = tuple("。！？.!?…\"'”’」』)）")
 # Quote marks and brackets that open, and the mark that closes each.
 _CLOSER = dict(zip("“‘(（[「『《【", "”’)）]」』》】", strict=True))
@@ -277,9 +278,10 @@ class ExtractiveSummarizer:
             head = _leading_clauses(sentences[i], max_units)
             if _introduces(head):
                 continue
-            head = _without_dangling(head)
+            short = _cut_short(head)  # the sentence's end, cut upstream: marked as cut
+            head = _without_dangling(_ELLIPSIS.sub("", head) if short else head)
             if count_units(head) >= max(shortest, min(5, max_units)) and not _adverbial(head):
-                add(head)
+                add(head + "…" if short else head)
         # Last resort, for budgets shorter than any clause: the title, then the best complete
         # sentences, cut at the budget and marked as cut. Fewer than `n` only when the
         # source holds fewer distinct texts.
@@ -363,8 +365,19 @@ def _is_lower(word: str) -> bool:
 
 
 def _is_complete(sentence: str) -> bool:
-    """A headline candidate: ends like a sentence and does not start like the middle of one."""
-    return sentence.endswith(_SENTENCE_END) and not _starts_mid_sentence(sentence)
+    """A headline candidate: ends like a sentence, not in an ellipsis, and does not start like
+    the middle of one."""
+    return (
+        sentence.endswith(_SENTENCE_END)
+        and not _cut_short(sentence)
+        and not _starts_mid_sentence(sentence)
+    )
+
+
+def _cut_short(text: str) -> bool:
+    """`text` ends in an ellipsis ("Before the...", "赛后…"): an abstract or scrape cut short,
+    whose last words may be any ("Before the" read as a whole headline once its dots went)."""
+    return _ELLIPSIS.search(text.rstrip(_QUOTES + ")）")) is not None
 
 
 def _introduces(head: str) -> bool:
@@ -411,6 +424,10 @@ def _as_headline(text: str) -> str:
     a part ("Not a “Crisis”", '"SCO" was ...') stay."""
     previous = None
     text = text.strip(_CLAUSE_MARKS)
+    if _cut_short(text):  # cut upstream: marked as `_cut` marks its own cuts, not read whole
+        bare = _open_end_dropped(_ELLIPSIS.sub("", text.rstrip(_QUOTES + ")）")))
+        bare = bare if HAN.match(bare[-1:]) else _open_end_dropped(_without_dangling(bare))
+        text = bare + "…" + _unclosed(bare) if bare else ""
     while text != previous:  # '“Storm hits coast.”' and '“中央图书馆将关闭”。' alike
         previous = text
         text = unwrap_quotes(drop_final_stop(text)).strip(_CLAUSE_MARKS)

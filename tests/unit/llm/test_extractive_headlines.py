@@ -190,3 +190,30 @@ def test_a_clause_run_that_reaches_its_main_clause_is_kept(
     hashing: HashingEncoder, body: str, head: str
 ) -> None:
     assert head in ExtractiveSummarizer(hashing).headlines("", body, 3, 12)
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ("The derby ended in a draw. Before the...", "Before the"),
+        (
+            "Fans gathered outside the stadium hours before kickoff on Sunday. As expected...",
+            "As expected",
+        ),
+    ],
+)
+def test_a_sentence_cut_short_by_an_ellipsis_is_no_whole_headline(
+    hashing: HashingEncoder, body: str, fragment: str
+) -> None:
+    """Abstracts cut with "..." ended in fragments that lost their dots and read as whole."""
+    heads = ExtractiveSummarizer(hashing).headlines("", body, 3, 12)
+    assert fragment not in heads and heads
+    assert all(not h.endswith(".") for h in heads)
+
+
+def test_a_headline_from_a_sentence_cut_short_keeps_its_mark(
+    hashing: HashingEncoder,
+) -> None:
+    body = "The city council voted on Tuesday to close the central library for repairs and the..."
+    heads = ExtractiveSummarizer(hashing).headlines("", body, 1, 20)
+    assert heads == ["The city council voted on Tuesday to close the central library for repairs…"]
