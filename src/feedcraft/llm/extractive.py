@@ -426,7 +426,8 @@ def _as_headline(text: str) -> str:
     text = text.strip(_CLAUSE_MARKS)
     if _cut_short(text):  # cut upstream: marked as `_cut` marks its own cuts, not read whole
         bare = _open_end_dropped(_ELLIPSIS.sub("", text.rstrip(_QUOTES + ")）")))
-        bare = bare if HAN.match(bare[-1:]) else _open_end_dropped(_without_dangling(bare))
+        dropped = _zh_word_cut(bare, len(bare)) if HAN.match(bare[-1:]) else _without_dangling(bare)
+        bare = _open_end_dropped(dropped)
         text = bare + "…" + _unclosed(bare) if bare else ""
     while text != previous:  # '“Storm hits coast.”' and '“中央图书馆将关闭”。' alike
         previous = text

@@ -72,7 +72,8 @@ __all__ = ["GENERATION_REVISION", "UNSERVABLE", "GenerationResult", "Generator",
 #: inside another is a duplicate; Japanese budgets count characters; `unfilled` is cached.
 #: 10: names that are also words are checked at a sentence start ("Brown said ..."); unit
 #: exponents, dates and currency codes are read as such by the numbers check; fallback
-#: headlines reach their main clause; a headline's dangling word is dropped in its language.
+#: headlines reach their main clause and mark a source's "..." as a cut; a headline's
+#: dangling word is dropped in its language.
 GENERATION_REVISION = 10
 
 #: Checks whose failure a reader must never see, even from the fallback: the fallback quotes

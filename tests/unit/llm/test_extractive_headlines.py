@@ -217,3 +217,9 @@ def test_a_headline_from_a_sentence_cut_short_keeps_its_mark(
     body = "The city council voted on Tuesday to close the central library for repairs and the..."
     heads = ExtractiveSummarizer(hashing).headlines("", body, 1, 20)
     assert heads == ["The city council voted on Tuesday to close the central library for repairs…"]
+
+
+def test_a_chinese_sentence_cut_short_loses_its_dangling_particle(hashing: HashingEncoder) -> None:
+    """Marked as cut, a headline must not end on the 的 the source's cut left: "…公眾的…"."""
+    heads = ExtractiveSummarizer(hashing).headlines("", "警方正在尋求公眾的…", 1, 20)
+    assert heads == ["警方正在尋求公眾…"]
