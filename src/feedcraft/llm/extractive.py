@@ -425,10 +425,8 @@ def _as_headline(text: str) -> str:
     previous = None
     text = text.strip(_CLAUSE_MARKS)
     if _cut_short(text):  # cut upstream: marked as `_cut` marks its own cuts, not read whole
-        bare = _open_end_dropped(_ELLIPSIS.sub("", text.rstrip(_QUOTES + ")）")))
-        dropped = _zh_word_cut(bare, len(bare)) if HAN.match(bare[-1:]) else _without_dangling(bare)
-        bare = _open_end_dropped(dropped)
-        text = bare + "…" + _unclosed(bare) if bare else ""
+        bare = _ELLIPSIS.sub("", text.rstrip(_QUOTES + ")）"))
+        text = _marked_cut(bare, bare) if _open_end_dropped(bare) else ""
     while text != previous:  # '“Storm hits coast.”' and '“中央图书馆将关闭”。' alike
         previous = text
         text = unwrap_quotes(drop_final_stop(text)).strip(_CLAUSE_MARKS)
@@ -555,8 +553,12 @@ def _cut(text: str, max_units: int) -> str:
     a Chinese one ends on a whole word, not a function word ("受到李斯特菌的污…" is
     neither); quotes and brackets the cut leaves open are closed after the "…"."""
     cut = truncate_units(text, max_units, ellipsis="")
-    if cut == text:
-        return text
+    return text if cut == text else _marked_cut(text, cut)
+
+
+def _marked_cut(text: str, cut: str) -> str:
+    """`cut`, a leading part of `text`, ended as a cut: on a whole word that is no function
+    word, without the punctuation it ends on, then "…" and the quotes it leaves open closed."""
     cut = _open_end_dropped(cut)
     cut = _zh_word_cut(text, len(cut)) if HAN.match(cut[-1:]) else _without_dangling(cut)
     cut = _open_end_dropped(cut)
