@@ -15,7 +15,10 @@ earlier code runs from a worktree of the commit before the change:
     .venv/bin/python benchmarks/concurrent_misses.py --before /tmp/cm_before/src
 
 Real server processes (`feedcraft serve --warm-generation`, uvicorn, over HTTP), warmed
-before the readers arrive; the two versions run interleaved on copies of one store.
+before the readers arrive; the two versions run one after the other on copies of one store.
+With `--processes P` there are P servers on the one store (as several workers behind a
+balancer), the readers taking them in turn: single flight alone ran the model once per
+process; a claim in the store makes it once in all.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import statistics
 import tempfile
 import threading
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -56,15 +60,16 @@ def items_with_text(db: Path, k: int) -> list[str]:
         store.close()
 
 
-def burst(base: str, path: str, readers: int) -> list[dict[str, Any]]:
-    """`readers` clients ask for `path` at the same moment; each one's seconds and hit."""
+def burst(bases: list[str], path: str, readers: int) -> list[dict[str, Any]]:
+    """`readers` clients ask for `path` at the same moment, reader i of the server
+    `bases[i % len(bases)]`; each one's seconds and hit."""
     barrier = threading.Barrier(readers)
     out: list[dict[str, Any]] = [{} for _ in range(readers)]
 
     def work(i: int) -> None:
         barrier.wait()
         start = time.perf_counter()
-        answer = get(base + path)
+        answer = get(bases[i % len(bases)] + path)
         out[i] = {"s": time.perf_counter() - start, "hit": answer["cache_hit"]}
         out[i]["outputs"] = answer["outputs"]
 
@@ -79,19 +84,24 @@ def burst(base: str, path: str, readers: int) -> list[dict[str, Any]]:
 
 
 def run_once(
-    db: Path, items: list[str], readers: int, backend: str, src: str | None
+    db: Path, items: list[str], readers: int, backend: str, src: str | None, processes: int
 ) -> list[dict[str, Any]]:
     env = {"PYTHONPATH": src} if src else {}
     bursts = []
-    with served(db, backend, "--warm-generation", env=env) as (_, base):
-        while (state := get(f"{base}/health")["generation"]) == "loading":
-            time.sleep(0.1)
-        if state != "ready":
-            raise RuntimeError(f"warming failed: {state}")
+    with ExitStack() as stack:
+        bases = [
+            stack.enter_context(served(db, backend, "--warm-generation", env=env))[1]
+            for _ in range(processes)
+        ]
+        for base in bases:
+            while (state := get(f"{base}/health")["generation"]) == "loading":
+                time.sleep(0.1)
+            if state != "ready":
+                raise RuntimeError(f"warming failed: {state}")
         for task, suffix in TASKS.items():
             for item_id in items:
                 path = f"/items/{quote(item_id, safe='')}/{suffix}"
-                answers = burst(base, path, readers)
+                answers = burst(bases, path, readers)
                 same = all(a["outputs"] == answers[0]["outputs"] for a in answers)
                 bursts.append({"task": task, "item": item_id, "same_text": same, "ask": answers})
     return bursts
@@ -104,9 +114,14 @@ def main() -> None:
     parser.add_argument("--readers", type=int, default=4)
     parser.add_argument("--items", type=int, default=3)
     parser.add_argument("--backend", default="gemma3")
+    parser.add_argument("--processes", type=int, default=1, help="servers on the one store")
+    parser.add_argument(
+        "--names", default="every miss runs (before),single flight (now)", help="of the two codes"
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args()
-    variants = {"every miss runs (before)": args.before, "single flight (now)": args.now}
+    before, now = args.names.split(",")
+    variants = {before: args.before, now: args.now}
     runs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "source.db"
@@ -115,7 +130,7 @@ def main() -> None:
         for name, src in variants.items():
             run = Path(tmp) / f"run{len(runs)}"
             db = copy_store(source, run)
-            for b in run_once(db, items, args.readers, args.backend, src):
+            for b in run_once(db, items, args.readers, args.backend, src, args.processes):
                 runs.append({"code": name, **b})
                 print(json.dumps(runs[-1])[:300])
             shutil.rmtree(run)
@@ -137,7 +152,7 @@ def main() -> None:
             )
     print(
         f"\n{args.readers} readers at once per item, {args.items} items per task, "
-        f"{args.backend}, cold cache\n"
+        f"{args.processes} server process(es), {args.backend}, cold cache\n"
     )
     print(
         "| code | task | model runs per burst | slowest reader, mean s (vs before) "
@@ -153,7 +168,7 @@ def main() -> None:
             f"| {r['same_text_share']:.2f} |"
         )
     out = {"hardware": hardware(), "readers": args.readers, "items": items}
-    out |= {"backend": args.backend, "rows": rows, "runs": runs}
+    out |= {"backend": args.backend, "processes": args.processes, "rows": rows, "runs": runs}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, indent=2, ensure_ascii=False))
     print(f"wrote {args.out}")

@@ -138,6 +138,14 @@ class LLMSettings(BaseModel):
         "each reader bucket, ad-copy audience and length is an entry of its own, so callers "
         "naming audiences freely cannot grow the cache without bound",
     )
+    claim_s: float = Field(
+        default=300.0,
+        gt=0,
+        le=86_400,
+        description="seconds a process writing a text holds it against other processes that "
+        "share the store: they wait and read the text from the cache instead of running the "
+        "model for it too; a claim left by a process that died lapses after this",
+    )
     warm_at_start: bool = Field(
         default=False,
         description="load the model and the guardrails' encoders in the background when the "

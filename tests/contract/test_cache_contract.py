@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from feedcraft.errors import InvalidInput
@@ -165,3 +167,71 @@ def test_prefixes_at_the_edges_of_unicode(store: Store, prefix: str) -> None:
     assert cache.count(prefix) == len(wanted)
     assert cache.delete_prefix(prefix) == len(wanted)
     assert sorted(cache.keys()) == sorted(k for k in EDGE_KEYS if not k.startswith(prefix))
+
+
+# ------------------------------------------------------------------ claims
+
+
+def test_a_claim_is_refused_to_another_owner_until_released(store: Store) -> None:
+    cache = store.text_cache
+    assert cache.claim("summary/a/1", "host/1/a", 60) is True
+    assert cache.claim("summary/a/1", "host/2/b", 60) is False
+    assert cache.claim("summary/a/2", "host/2/b", 60) is True  # other keys are free
+    assert cache.release("summary/a/1", "host/2/b") is False  # not b's to give up
+    assert cache.claim("summary/a/1", "host/2/b", 60) is False
+    assert cache.release("summary/a/1", "host/1/a") is True
+    assert cache.release("summary/a/1", "host/1/a") is False  # gone already
+    assert cache.claim("summary/a/1", "host/2/b", 60) is True
+
+
+def test_an_owner_renews_its_own_claim(store: Store) -> None:
+    cache = store.text_cache
+    assert cache.claim("k", "a", 0.2) is True
+    assert cache.claim("k", "a", 60) is True  # renewed for a minute from now
+    time.sleep(0.3)
+    assert cache.claim("k", "b", 60) is False
+
+
+def test_a_lapsed_claim_is_taken_over(store: Store) -> None:
+    """A claimant that died holding a claim delays the others by its seconds, no more."""
+    cache = store.text_cache
+    assert cache.claim("k", "dead", 0.2) is True
+    assert cache.claim("k", "alive", 60) is False
+    time.sleep(0.3)
+    assert cache.claim("k", "alive", 60) is True
+    assert cache.release("k", "dead") is False  # the dead owner cannot free the new claim
+    assert cache.claim("k", "dead", 60) is False
+
+
+def test_claims_are_not_entries(store: Store) -> None:
+    cache = store.text_cache
+    cache.claim("summary/a/1", "a", 60)
+    assert cache.get("summary/a/1") is None
+    assert cache.count() == 0 and list(cache.keys()) == []
+
+
+def test_erasing_a_prefix_drops_its_claims(store: Store) -> None:
+    cache = store.text_cache
+    cache.claim("summary/item-1/x", "a", 60)
+    cache.claim("summary/item-10/x", "a", 60)
+    cache.delete_prefixes(["summary/item-1/"])
+    assert cache.claim("summary/item-1/x", "b", 60) is True
+    assert cache.claim("summary/item-10/x", "b", 60) is False
+
+
+@pytest.mark.parametrize("seconds", [0, -1, float("nan"), float("inf"), 86_401, True, "60"])
+def test_a_claim_needs_positive_bounded_seconds(store: Store, seconds: object) -> None:
+    with pytest.raises(InvalidInput) as err:
+        store.text_cache.claim("k", "a", seconds)  # type: ignore[arg-type]
+    assert err.value.field == "seconds"
+
+
+@pytest.mark.parametrize(("key", "owner", "field"), [("", "a", "key"), ("k", "", "owner")])
+def test_a_claim_needs_a_key_and_an_owner(store: Store, key: str, owner: str, field: str) -> None:
+    for call in (
+        lambda: store.text_cache.claim(key, owner, 60),
+        lambda: store.text_cache.release(key, owner),
+    ):
+        with pytest.raises(InvalidInput) as err:
+            call()
+        assert err.value.field == field

@@ -11,7 +11,8 @@ each result is cached under (task, item version, profile bucket, model, task par
 - the model is the backend's name (weights included) and the guardrail settings, so
   switching models or checks never serves the other's text.
 
-Requests that miss one key together share one model run (`single_flight`), and each item
+Requests that miss one key together share one model run: the threads of a process by
+`single_flight`, processes sharing the store by a claim on the key (`claimed`). Each item
 keeps at most `[llm] cache_entries_per_item` entries per task.
 """
 
@@ -50,6 +51,7 @@ from feedcraft.services.generation_limits import check_max_length, clip_body
 from feedcraft.services.headline_ranking import HeadlineRanker
 from feedcraft.services.headlines import HeadlineModel
 from feedcraft.services.interactions import POSITIVE_TYPES
+from feedcraft.services.claimed import claim_owner, run_claimed
 from feedcraft.services.single_flight import SingleFlight
 from feedcraft.services.text_keys import (
     digest,
@@ -141,6 +143,7 @@ class GenerationService:
         self.history = history
         self._ranking = HeadlineRanker(store, encoder)
         self._flights: SingleFlight[GeneratedText] = SingleFlight()
+        self._owner = claim_owner()
 
     # ------------------------------------------------------------------ identity
 
@@ -494,9 +497,17 @@ class GenerationService:
             return cached
 
         def write() -> GeneratedText:
-            # a request that led the same key may have finished since this one missed
-            again = self._read(task, item, terms, bucket, key, start)
-            return again or self._write(task, item, terms, bucket, key, run, request, start)
+            # a request that led the same key may have finished since this one missed, here
+            # or in another process (which this one waits for while it holds the claim)
+            served, _ = run_claimed(
+                self.store.text_cache,
+                key,
+                owner=self._owner,
+                seconds=self.settings.llm.claim_s,
+                cached=lambda: self._read(task, item, terms, bucket, key, start),
+                run=lambda: self._write(task, item, terms, bucket, key, run, request, start),
+            )
+            return served
 
         served, shared = self._flights.run(key, write)
         if not shared:

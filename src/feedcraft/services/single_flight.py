@@ -3,7 +3,8 @@
 Generated text costs seconds of a model that serves one request at a time, and readers of a
 new article arrive together: without this, each of R requests that missed the cache ran the
 model, and the last waited for all R runs. Here the first caller (the leader) runs, and the
-others wait for its result. Within one process only: each server process has its own model.
+others wait for its result. Within one process: processes that share a store take a claim on
+the key there as well (`claimed`).
 """
 
 from __future__ import annotations

@@ -256,3 +256,15 @@ class TextCache(Protocol):
     def keys(self, prefix: str = "") -> Iterator[str]:
         """Keys starting with `prefix`, in sorted order, streamed (for pruning)."""
         ...
+
+    def claim(self, key: str, owner: str, seconds: float) -> bool:
+        """Take the writing of `key` for `seconds` unless another owner's claim on it has not
+        lapsed; True when `owner` holds it now (a claim of its own is renewed). Processes that
+        share the store and miss the same entry together run the model once: the others wait
+        for the entry. A claim lapses by itself, so a process that dies holding one delays
+        the others by `seconds` at most."""
+        ...
+
+    def release(self, key: str, owner: str) -> bool:
+        """Give up `owner`'s claim on `key`; False when it held none (lapsed, or taken over)."""
+        ...

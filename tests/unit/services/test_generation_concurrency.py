@@ -12,30 +12,14 @@ import time
 
 from feedcraft.config import Settings
 from feedcraft.embeddings import HashingEncoder
-from feedcraft.llm import GenerationResult, Generator, OpenAICompatibleBackend
-from feedcraft.llm.tasks import PreparedTask
+from feedcraft.llm import OpenAICompatibleBackend
 from feedcraft.services.generated import GeneratedText
 from feedcraft.services.generation import GenerationService
 from feedcraft.storage import Store
+from gatedgenerator import GatedGenerator
 from ports import free_port
 
 READERS = 4
-
-
-class GatedGenerator(Generator):
-    """The real generator, counting its runs; the first waits until `release` is set."""
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.runs = 0
-        self.entered = threading.Event()
-        self.release = threading.Event()
-
-    def run(self, task: PreparedTask) -> GenerationResult:
-        self.runs += 1
-        self.entered.set()
-        self.release.wait(10)
-        return super().run(task)
 
 
 def _service(store: Store, settings: Settings, backend: object = None) -> GenerationService:

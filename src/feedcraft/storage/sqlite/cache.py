@@ -21,6 +21,8 @@ from feedcraft.storage.sqlite.db import Database
 #: Keys read per query by `keys`: bounded memory, and no read transaction held while the
 #: caller works on a page (it may delete what it reads).
 _PAGE = 1000
+#: The longest claim (a day): beyond it a claim is a mistake, and its microseconds still fit.
+_MAX_CLAIM_S = 86_400
 
 
 def _check_key(key: str, field: str = "key") -> None:
@@ -138,6 +140,7 @@ class SqliteTextCache:
             for prefix in wanted:
                 where, args = _prefix_clause(prefix)
                 removed += int(conn.execute("DELETE FROM text_cache" + where, args).rowcount)
+                conn.execute("DELETE FROM text_cache_claims" + where, args)
         if wanted:
             self._db.checkpoint()
         return removed
@@ -168,6 +171,47 @@ class SqliteTextCache:
             if len(rows) < _PAGE:
                 return
             after = rows[-1][0]
+
+    def claim(self, key: str, owner: str, seconds: float) -> bool:
+        """One transaction: a lapsed claim is dropped, the key taken if free, then whose it
+        is read back; SQLite's single writer makes two processes' claims take turns."""
+        _check_key(key)
+        _check_key(owner, "owner")
+        _check_seconds(seconds)
+        now = to_micros(utcnow())
+        with self._db.write() as conn:
+            conn.execute(
+                "DELETE FROM text_cache_claims WHERE key = ? AND (expires_us <= ? OR owner = ?)",
+                (key, now, owner),
+            )
+            conn.execute(
+                "INSERT OR IGNORE INTO text_cache_claims (key, owner, expires_us) VALUES (?, ?, ?)",
+                (key, owner, now + round(seconds * 1e6)),
+            )
+            row = conn.execute(
+                "SELECT owner FROM text_cache_claims WHERE key = ?", (key,)
+            ).fetchone()
+        return row is not None and row[0] == owner
+
+    def release(self, key: str, owner: str) -> bool:
+        _check_key(key)
+        _check_key(owner, "owner")
+        with self._db.write() as conn:
+            cur = conn.execute(
+                "DELETE FROM text_cache_claims WHERE key = ? AND owner = ?", (key, owner)
+            )
+        return cur.rowcount > 0
+
+
+def _check_seconds(seconds: float) -> None:
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds > 0:
+        raise InvalidInput(
+            f"must be a positive number of seconds, got {seconds!r}", field="seconds"
+        )
+    if seconds > _MAX_CLAIM_S:
+        raise InvalidInput(
+            f"must be at most {_MAX_CLAIM_S:,} seconds, got {seconds!r}", field="seconds"
+        )
 
 
 def _entry(row: tuple[Any, ...]) -> CachedText:

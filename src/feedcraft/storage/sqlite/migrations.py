@@ -146,6 +146,19 @@ def _v6_artifact_checksums(conn: sqlite3.Connection) -> None:
         )
 
 
+#: Who is writing which cache entry, until when: processes sharing the store wait for the writer
+#: instead of running the model for the same entry too (`TextCache.claim`).
+_V7_TEXT_CACHE_CLAIMS = _script(
+    """
+    CREATE TABLE text_cache_claims (
+        key TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        expires_us INTEGER NOT NULL
+    ) WITHOUT ROWID
+    """,
+)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _V1_CORE,
     _v2_vector_namespaces,
@@ -153,6 +166,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _V4_HISTORY_INDEX,
     _V5_DELETED_ITEMS,
     _v6_artifact_checksums,
+    _V7_TEXT_CACHE_CLAIMS,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
