@@ -45,13 +45,13 @@ from feedcraft.llm import (
     generator_from_settings,
 )
 from feedcraft.llm.tasks import default_audience
+from feedcraft.services.claimed import claim_owner, run_claimed
 from feedcraft.services.generated import BatchReport, GeneratedText, PruneReport
 from feedcraft.services.generation_batch import STOP_AFTER_BACKEND_FAILURES, BatchTally
 from feedcraft.services.generation_limits import check_max_length, clip_body
 from feedcraft.services.headline_ranking import HeadlineRanker
 from feedcraft.services.headlines import HeadlineModel
 from feedcraft.services.interactions import POSITIVE_TYPES
-from feedcraft.services.claimed import claim_owner, run_claimed
 from feedcraft.services.single_flight import SingleFlight
 from feedcraft.services.text_keys import (
     digest,
