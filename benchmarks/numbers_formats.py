@@ -3,8 +3,10 @@
 The guardrails' numbers check (`check_numbers`) failed faithful outputs on "5 km²" (NFKC reads
 "km2": a 2 not in the source) and "2019-03-05" (a 03 not in "March 5, 2019"), and passed
 "20 euros" for "CAD 20" (an unknown code leaves the number bare, and a bare number licenses any
-unit). This script counts the check's verdicts on real text, where each output is faithful, so
-every failure is a false one or a real gap between title and text:
+unit). Then (session 29) Chinese months ("三月" read as a bare 3), powers of ten ("10⁶" read as
+106), ISO year-months ("2019-03" as 2019 and 3) and English months the source does not give
+("on March 5" against "on May 5"). This script counts the check's verdicts on real text, where
+each output is faithful, so every failure is a false one or a real gap between title and text:
 
 - MIND: each title against its own abstract, the first 2,000 items of
   `../shared/data/mind-small/MINDsmall_train_sample/news.tsv.gz`;
@@ -63,6 +65,20 @@ PROBES = [
     ("It costs 20 Canadian dollars.", "It costs CAD 20.", True),
     ("It costs €20.", "It costs EUR 20.", True),
     ("It costs 20 pounds.", "It costs GBP 20.", True),
+    # Chinese months, powers of ten, year-months and English months.
+    ("他们三月投票。", "They voted in March 2019.", True),
+    ("他们三月投票。", "They voted in May 2019 with 3 parties.", False),
+    ("3人投票。", "他们三月投票。", False),
+    ("It has 10⁶ cells.", "It has 1 million cells.", True),
+    ("About 1.5 x 10^6 people.", "About 1,500,000 people.", True),
+    ("It has 10⁶ cells.", "It has 106 cells.", False),
+    ("The vote was in 2019-03.", "The vote was on March 5, 2019.", True),
+    ("The vote was in 2019-03.", "The vote was in April 2019 with 3 parties.", False),
+    ("The 2019-20 season began.", "The 2019-20 season began.", True),
+    ("The vote on March 5 drew crowds.", "The vote on May 5 drew crowds.", False),
+    ("The vote was in March.", "The vote was in May.", False),
+    ("The vote was in March.", "投票在2019年3月5日举行。", True),
+    ("Theresa May said 5 things.", "Ms Smith said 5 things.", True),
 ]
 
 

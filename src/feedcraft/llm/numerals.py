@@ -1,8 +1,9 @@
 """Reading numbers out of text, for the guardrails' numbers and units checks.
 
 Numbers come as digits ("1,200", "３"), English words ("twenty-five", "two hundred and fifty",
-"4 billion") or Chinese numerals ("三百", "一亿两千万", "二〇〇四"). Every reader here returns
-values, so that "1,200", "1200.0" and "one thousand two hundred" compare equal (`canonical`).
+"4 billion"), Chinese numerals ("三百", "一亿两千万", "二〇〇四") or powers of ten ("1.5×10⁶").
+Every reader here returns values, so that "1,200", "1200.0" and "one thousand two hundred"
+compare equal (`canonical`). Dates are no numbers: they are compared whole (see `dates`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import suppress
 from decimal import ROUND_HALF_UP, Context, Decimal, DecimalException, InvalidOperation
 
+from feedcraft.llm.dates import blank_months, dates_in, output_dates, zh_date_numerals
 from feedcraft.llm.safety import strip_invisible
 
 __all__ = [
@@ -32,6 +34,7 @@ __all__ = [
     "normalise_number",
     "numbers_in",
     "output_dates",
+    "read_powers",
     "round_half_up",
     "rounded",
     "source_dates",
@@ -121,43 +124,32 @@ _SCALED = re.compile(
 _UNIT_POWER = re.compile(
     r"(?=[cdfkmsyKμ])(?<![A-Za-z])(?:[mcdk]?m|Km|μm|ft|mi|yd|(?<=/)s)(?P<power>[23])(?!\w)"
 )
-# Dates are compared whole, as "2019-03-05" ("--03-05" without a year, "--03" a month alone):
-# "2019-03-05" is "March 5, 2019" and "2019年3月5日", but the 3 of March is no number elsewhere.
-_MONTH_NAMES = """january february march april may june july august september october november
-    december"""
-_MONTHS = {name: i for i, name in enumerate(_MONTH_NAMES.split(), 1)}
-_MONTHS |= {name[:3]: i for name, i in _MONTHS.items()} | {"sept": 9}  # "Mar. 5", "Sept. 5"
-_MONTH = "|".join(f"{m.capitalize()}|{m.upper()}" for m in sorted(_MONTHS, key=len, reverse=True))
-_ZH_NUMERAL = "[〇零一二两三四五六七八九十]"
-# Dates in digits (year first) and in Chinese: read in an output as dates, not numbers.
-_DIGIT_DATE = re.compile(
-    rf"(?=[\d{_ZH_NUMERAL[1:-1]}])(?<![\d.,])(?:"
-    r"(?<![/-])(?P<y>1\d{3}|2\d{3})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})"
-    r"(?![\d]|[.,/-]\d)"
-    rf"|(?:(?P<zy>\d{{4}}|{_ZH_NUMERAL}{{4}})[ \t]*年[ \t]*)?"
-    rf"(?P<zm>\d{{1,2}}|{_ZH_NUMERAL}{{1,3}})[ \t]*月"
-    rf"(?:[ \t]*(?P<zd>\d{{1,2}}|{_ZH_NUMERAL}{{1,3}})[ \t]*[日号號])?)"
+# Powers of ten, read before NFKC folds "10⁶" to "106": "10⁶", "10^6", "10⁻³", "1.5×10⁶",
+# "1.5 x 10^6". Base 10 only, so a unit's exponent ("km²") and a footnote ("2010¹") are none.
+_POWER = re.compile(
+    r"(?=[\d])(?:(?<![\d.,])(?P<mantissa>\d+(?:\.\d+)?)[ \t]*[×xX*·⋅][ \t]*)?"
+    r"(?<![\d.,A-WYZa-wyz_])10(?:\^[ \t]*(?P<caret>[-−]?\d{1,3})|(?P<sup>⁻?[⁰¹²³⁴⁵⁶⁷⁸⁹]{1,3}))"
+    r"(?![\d⁰¹²³⁴⁵⁶⁷⁸⁹])"
 )
-# Dates in words ("March 5, 2019", "5th of March"); a source's month alone licenses "3月".
-_WORD_DATE = re.compile(
-    rf"(?=[\dJFMASOND])\b(?:(?P<m1>{_MONTH})\b\.?(?:[ \t]+(?P<d1>\d{{1,2}})(?!\d)(?:st|nd|rd|th)?)?"
-    r"(?:,?[ \t]+(?P<y1>1\d{3}|2\d{3})\b)?"
-    rf"|(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?[ \t]+(?:of[ \t]+)?(?P<m2>{_MONTH})\b\.?"
-    r"(?:,?[ \t]+(?P<y2>1\d{3}|2\d{3})\b)?)"
-)
-# A word after a day and month without a year: no date in an output ("5 March Madness").
-_WORD_AFTER = re.compile(r"[ \t]*[A-Za-z]")
-# Dates only a source gives: day or month first ("5/3/2019": either), a month and day ("3/5").
-_SHORT_DATE = re.compile(
-    r"(?=\d)(?<![\d.,/-])(?P<a>\d{1,2})(?P<sep>[-/.])(?P<b>\d{1,2})(?:(?P=sep)(?P<y>\d{4}))?"
-    r"(?![\d]|[.,/-]\d)"
-)
-_YEARS = re.compile(r"(?=[12])(?<![\d.,])(?:1[6-9]\d\d|20\d\d)(?![\d.,]?\d)")
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻−", "0123456789--")
 
 
 def fold(text: str) -> str:
     """NFKC without invisible characters, which NFKC keeps ("da\u200bmn" must match "damn")."""
     return strip_invisible(unicodedata.normalize("NFKC", text or ""))
+
+
+def read_powers(text: str) -> str:
+    """`text` (not yet folded) with powers of ten as plain numbers: "1.5×10⁶" -> "1500000",
+    "10⁻³" -> "0.001", so that they compare with "1.5 million" and "0.001" (`_POWER`)."""
+
+    def value(m: re.Match[str]) -> str:
+        exponent = int((m["caret"] or m["sup"]).translate(_SUPERSCRIPTS))
+        if abs(exponent) > _MAX_EXPONENT:
+            return m[0]
+        return canonical(Decimal(m["mantissa"] or 1).scaleb(exponent))
+
+    return _POWER.sub(value, text)
 
 
 def round_half_up(value: Decimal) -> Decimal:
@@ -193,7 +185,8 @@ def canonical(number: str | Decimal) -> str:
 
 def numbers_in(text: str) -> set[str]:
     """Numbers written with digits, normalised ("1,000" = "1000"; fullwidth digits folded)."""
-    return {normalise_number(m.group(0)) for m in _NUMBER.finditer(drop_unit_powers(fold(text)))}
+    text = drop_unit_powers(fold(read_powers(text)))
+    return {normalise_number(m.group(0)) for m in _NUMBER.finditer(text)}
 
 
 def join_digit_groups(text: str) -> str:
@@ -207,85 +200,10 @@ def drop_unit_powers(text: str) -> str:
     return _UNIT_POWER.sub(lambda m: m[0][: m.start("power") - m.start()] + " ", text)
 
 
-def _date(year: str | int | None, month: int, day: int | None) -> str | None:
-    """A date as compared ("2019-03-05", "--03-05", "--03"); None for no month or day."""
-    if not 1 <= month <= 12 or (day is not None and not 1 <= day <= 31):
-        return None
-    text = f"{month:02d}" if day is None else f"{month:02d}-{day:02d}"
-    return f"--{text}" if year is None else f"{year}-{text}"
-
-
-def _digits(number: str) -> int:
-    """A month, day or year in digits or Chinese numerals ("12", "十二", "二〇一九")."""
-    return int(number) if number.isdigit() else int(zh_value(None, number))
-
-
-def _digit_date(m: re.Match[str]) -> tuple[int | None, int, int | None]:
-    """(year, month, day) of a `_DIGIT_DATE` match."""
-    if m["y"]:
-        return int(m["y"]), int(m["m"]), int(m["d"])
-    day = _digits(m["zd"]) if m["zd"] else None
-    return _digits(m["zy"]) if m["zy"] else None, _digits(m["zm"]), day
-
-
-def _word_date(m: re.Match[str]) -> tuple[int | None, int, int | None]:
-    """(year, month, day) of a `_WORD_DATE` match."""
-    day, year = m["d1"] or m["d2"], m["y1"] or m["y2"]
-    month = _MONTHS[(m["m1"] or m["m2"]).lower()]
-    return int(year) if year else None, month, int(day) if day else None
-
-
-def output_dates(text: str) -> tuple[set[str], str]:
-    """The dates an output gives ("2019-03-05", "2019年3月5日", "3月", "March 5, 2019"), and
-    the text with them blanked out, so that their month and day are not read as numbers."""
-    dates: set[str] = set()
-
-    def read(m: re.Match[str]) -> str:
-        year, month, day = _digit_date(m) if m.re is _DIGIT_DATE else _word_date(m)
-        date = _date(year, month, day)
-        if m.re is _DIGIT_DATE and not (m["y"] or m["zm"].isdigit()):
-            return m[0]  # "三月": a Chinese numeral, left to `written_numbers`
-        if m.re is _WORD_DATE and (
-            day is None or (year is None and _WORD_AFTER.match(text, m.end()))
-        ):
-            return m[0]  # "in March 2019", "5 March Madness", "workers March 10 miles"
-        if date is None:
-            return m[0]
-        dates.add(date)
-        return " " * len(m[0])
-
-    text = _DIGIT_DATE.sub(read, text)
-    return dates, _WORD_DATE.sub(read, text)
-
-
-def source_dates(source: str) -> set[str]:
-    """Every date the source gives, in any format, as `output_dates` spells them, and its month
-    alone; one without a year ("on March 5") also with each year the source names."""
-    return _dates(fold(source))
-
-
-def _dates(text: str) -> set[str]:
-    """`source_dates` of folded text."""
-    found = {_digit_date(m) for m in _DIGIT_DATE.finditer(text)}
-    found |= {_word_date(m) for m in _WORD_DATE.finditer(text)}
-    for m in _SHORT_DATE.finditer(text):  # day or month first: both
-        a, b, year = int(m["a"]), int(m["b"]), int(m["y"]) if m["y"] else None
-        found |= {(year, a, b), (year, b, a)}
-    years = {int(y) for y in _YEARS.findall(text)} | {y for y, _, _ in found if y}
-    dates: set[str | None] = set()
-    for year, month, day in found:
-        dates |= {_date(year, month, day), _date(year, month, None)}
-        dates |= {_date(None, month, day), _date(None, month, None)}
-    # Each month and day without a year (at most 12 x 32 of them) with each year, once.
-    for month, day in {(month, day) for year, month, day in found if year is None}:
-        dates |= {_date(y, month, d) for y in years for d in (day, None)}
-    return {d for d in dates if d}
-
-
 def largest_quantity(source: str) -> Decimal:
     """The largest count the source states, for vague outputs ("thousands", "数千"): years
     ("in 2004", "2004年", "2004.") and dates do not count."""
-    text = drop_unit_powers(fold(source))
+    text = drop_unit_powers(fold(read_powers(source)))
     years = {m.start("year") for m in _YEAR.finditer(text) if m["word"] or m["comma"] or m["end"]}
     values = [v for _, v, _, _ in written_numbers(text)]
     for m in _NUMBER.finditer(text):
@@ -298,7 +216,7 @@ def largest_quantity(source: str) -> Decimal:
 def unscaled_numbers(text: str) -> set[str]:
     """`numbers_in` less the digits that lead a scale word or suffix ("3.5 million", "1.5万",
     "$55m"): those are read whole by `written_numbers`, so "3.5 million" passes for "3,500,000"."""
-    dates, text = output_dates(expand_scales(drop_unit_powers(fold(text))))
+    dates, text = output_dates(expand_scales(drop_unit_powers(fold(read_powers(text)))))
     found = (m for m in _NUMBER.finditer(text) if not _SCALED.match(text, m.end()))
     return dates | {normalise_number(m.group(0)) for m in found}
 
@@ -366,7 +284,7 @@ def written_numbers(text: str) -> Iterator[tuple[str, Decimal, bool, bool]]:
     for m in _DOZEN.finditer(text):
         half = m[1] and m[1].lower().startswith("half")
         yield m[0], Decimal(24 if m[2] else 6 if half else 12), bool(m[2]), True
-    han = ZH_WORDS.sub(" ", text)
+    han = zh_date_numerals(ZH_WORDS.sub(" ", text))  # "三月五日" is a date, no numbers
     for m in _ZH_VAGUE.finditer(han):  # the least each means: 数千 1000, 数十万 100000
         yield m[0], zh_value(None, m[0].lstrip("数數几幾上成")[:2].rstrip("上")), True, True
     han = _ZH_VAGUE.sub(lambda m: " " * len(m[0]), han)
@@ -384,19 +302,27 @@ def rounded(value: Decimal, mantissa: Decimal) -> set[Decimal]:
     return {value / mantissa * w for w in (int(mantissa), round_half_up(mantissa))}
 
 
+def source_dates(source: str) -> set[str]:
+    """Every date the source gives, in any format, as `output_dates` spells them (`dates_in`)."""
+    return dates_in(fold(read_powers(source)))
+
+
 def source_numbers(source: str) -> set[str]:
-    """Every number the source licenses, in `canonical` spelling."""
+    """Every number the source licenses, in `canonical` spelling, and its dates. The month of
+    a date in digits or Chinese ("3月", "2019-03-05") licenses no bare number; its year and
+    day do ("in 2019", "on the 5th")."""
+    folded = fold(read_powers(source))
     numbers: set[str] = set()
-    for n in numbers_in(source):  # 2004.11.13 licenses its parts, 13.5 only 13 and 14 (not 5)
-        parts = n.split(".")
+    found = _NUMBER.finditer(drop_unit_powers(blank_months(folded)))
+    for n in {normalise_number(m[0]) for m in found}:  # 2004.11.13 licenses its parts,
+        parts = n.split(".")  # 13.5 only 13 and 14 (not 5)
         numbers |= {n, *parts} if len(parts) > 2 else {n, parts[0], str(round_half_up(Decimal(n)))}
     words = re.findall(r"[a-z]+", source.lower())
     numbers.update(_NUMBER_WORDS[w] for w in words if w in _NUMBER_WORDS)
-    folded = fold(source)
     for written, value, _, _ in written_numbers(folded):
         numbers.add(str(value))
         lead = re.match(rf"{DIGITS}(?= ?[a-z千万萬亿億])", written)
         if lead and "." in lead[0] and (mantissa := Decimal(normalise_number(lead[0]))):
             numbers |= {str(v) for v in rounded(value, mantissa)}  # "$11.5bn": "11 billion"
         numbers |= {str(value / u) for c, u in ZH_UNITS.items() if u >= 10**4 and c in written}
-    return {canonical(n) for n in numbers} | _dates(folded)
+    return {canonical(n) for n in numbers} | dates_in(folded)

@@ -26,6 +26,7 @@ from feedcraft.llm.numerals import (
     canonical,
     fold,
     normalise_number,
+    read_powers,
     rounded,
     word_value,
     zh_checked,
@@ -267,7 +268,7 @@ def _unit(m: re.Match[str]) -> str | None:
 
 def quantities_in(text: str) -> Iterator[Quantity]:
     """Every number written with a unit in `text` (digits, words or Chinese numerals)."""
-    text = ZH_WORDS.sub(lambda m: " " * len(m[0]), fold(text))
+    text = ZH_WORDS.sub(lambda m: " " * len(m[0]), fold(read_powers(text)))
     for m in _QUANTITY.finditer(text):
         unit = _unit(m)
         with suppress(DecimalException):  # Overflow: a long run of 亿
@@ -282,7 +283,7 @@ def quantities_in(text: str) -> Iterator[Quantity]:
 
 def _key_quantities(text: str) -> Iterator[Quantity]:
     """Bare numbers in attribute values whose key names a unit: `capacity_l: 28` is 28 litres."""
-    for line in _KEY_LINE.finditer(fold(text)):
+    for line in _KEY_LINE.finditer(fold(read_powers(text))):
         if (key := _KEY_UNIT.search(line["key"])) is None:
             continue
         suffix = (key["suffix"] or key["bracket"] or "").strip().lower()
