@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from feedcraft.errors import InvalidInput
@@ -169,9 +169,33 @@ class LLMSettings(BaseModel):
     )
 
 
+#: The shortest API key accepted: 16 characters of `secrets.token_urlsafe` are 96 bits.
+MIN_API_KEY_LENGTH = 16
+
+
 class ServeSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    api_keys: list[SecretStr] = Field(
+        default_factory=list,
+        description="keys a client must send (Authorization: Bearer <key>) for every route but "
+        "/health; several so that one can be replaced while the other still works. Empty: "
+        "no key is asked, for a server that only the publisher's own back end can reach "
+        "(the default host is loopback). Feeds, summaries and events name readers and their "
+        "interests: set keys before serving on another address",
+    )
+
+    @field_validator("api_keys")
+    @classmethod
+    def _strong_keys(cls, keys: list[SecretStr]) -> list[SecretStr]:
+        for i, key in enumerate(keys):
+            value = key.get_secret_value()
+            if len(value) < MIN_API_KEY_LENGTH or not value.isprintable() or " " in value:
+                raise ValueError(
+                    f"key {i} must be at least {MIN_API_KEY_LENGTH} printable characters "
+                    "without spaces (python -c 'import secrets; print(secrets.token_urlsafe())')"
+                )
+        return keys
     #: Collect and freeze the heap after each model load (services.heap): keeps full
     #: garbage-collector passes, 80-160 ms with a compiled ranker, off the request path.
     settle_heap: bool = True

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import FastAPI, Path, Query, Request
+from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import TypeAdapter
@@ -21,6 +21,7 @@ from threadpoolctl import threadpool_limits
 
 from feedcraft import __version__
 from feedcraft.api.item_paths import ITEM_BY_ID, EncodedItemIds
+from feedcraft.api.keys import key_check
 from feedcraft.api.schemas import (
     EventsIn,
     FeedEntryOut,
@@ -72,11 +73,13 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
             if owned:
                 app.state.services.close()
 
+    keys = settings.serve.api_keys
     app = FastAPI(
         title="feedcraft",
         version=__version__,
         description="Self-hosted personalization engine for media.",
         lifespan=lifespan,
+        dependencies=[Depends(key_check(keys))] if keys else None,
     )
 
     app.add_middleware(EncodedItemIds)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import sys
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -208,6 +209,20 @@ def serve(
     _serve(settings, host, port, warm)
 
 
+def exposure_warning(host: str, keyed: bool) -> str | None:
+    """What to tell someone serving on an address others can reach without API keys: feeds,
+    summaries and events answer anyone who knows a user id."""
+    if keyed or host == "localhost":
+        return None
+    with suppress(ValueError):
+        if ipaddress.ip_address(host.strip("[]")).is_loopback:
+            return None
+    return (
+        f"serving on {host} with no [serve] api_keys: anyone who reaches it can read feeds "
+        "and readers' interests, and write events (set FEEDCRAFT_SERVE__API_KEYS)"
+    )
+
+
 def _serve(settings: Settings, host: str | None, port: int | None, warm: bool | None) -> None:
     import uvicorn
 
@@ -225,6 +240,8 @@ def _serve(settings: Settings, host: str | None, port: int | None, warm: bool | 
     if settings.llm.warm_at_start:
         shown = display_url(settings.llm.backend)  # the URL may hold a key
         console.print(f"loading the generation models ({shown}) in the background")
+    if warning := exposure_warning(host, bool(settings.serve.api_keys)):
+        console.print(f"[yellow]warning:[/] {escape(warning)}")
     console.print(f"serving on http://{host}:{port} (docs at /docs); Ctrl-C stops")
     try:
         uvicorn.run(create_app(settings, services), host=host, port=port, log_level="warning")

@@ -1,0 +1,160 @@
+"""`[serve] api_keys`: every route but /health asks for a key when keys are set.
+
+A real app on a copy of the trained MovieLens store; the keys come in through the settings as
+a deployment sets them (FEEDCRAFT_SERVE__API_KEYS), and one test starts a real server."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from feedcraft.cli.main import exposure_warning
+from feedcraft.config import load_settings
+from feedcraft.errors import InvalidInput
+from ports import free_port
+
+KEY = "k3y-for-tests-0123456789abcdef"
+OLD_KEY = "old-k3y-still-valid-0123456789"
+FEEDCRAFT = Path(sys.executable).parent / "feedcraft"
+
+# One route of each kind: reading a reader (feed, summary), writing (events), reading items.
+ROUTES = [
+    ("GET", "/users/7/feed?n=3", None),
+    ("GET", "/items/1/summary?user_id=7", None),
+    ("GET", "/items/1", None),
+    (
+        "POST",
+        "/events",
+        {"events": [{"user_id": "7", "item_id": "1", "type": "click", "timestamp": 1}]},
+    ),
+]
+
+
+@pytest.fixture
+def keyed(client_with: Callable[..., TestClient]) -> TestClient:
+    return client_with(serve={"api_keys": [KEY, OLD_KEY]}, llm={"backend": "extractive"})
+
+
+def _bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ROUTES)
+def test_without_a_key_nothing_is_read_or_written(
+    keyed: TestClient, method: str, path: str, body: object
+) -> None:
+    with keyed as c:
+        events = c.get("/health").json()["events"]
+        for headers in ({}, _bearer("wrong-key-0123456789abcdef"), {"Authorization": KEY}):
+            r = c.request(method, path, json=body, headers=headers)
+            assert r.status_code == 401, (headers, r.text)
+            assert r.headers["www-authenticate"] == "Bearer"
+            assert "API key" in r.json()["detail"]
+            assert KEY not in r.text
+        assert c.get("/health").json()["events"] == events  # the refused write wrote nothing
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ROUTES)
+def test_either_key_is_served(keyed: TestClient, method: str, path: str, body: object) -> None:
+    with keyed as c:
+        for key in (KEY, OLD_KEY):
+            r = c.request(method, path, json=body, headers=_bearer(key))
+            assert r.status_code in (200, 201), r.text
+
+
+def test_health_answers_without_a_key(keyed: TestClient) -> None:
+    with keyed as c:
+        assert c.get("/health").status_code == 200
+
+
+def test_the_openapi_document_names_the_bearer_scheme(keyed: TestClient) -> None:
+    with keyed as c:
+        spec = c.get("/openapi.json").json()
+    assert spec["components"]["securitySchemes"]["api_key"]["scheme"] == "bearer"
+    assert spec["paths"]["/users/{user_id}/feed"]["get"]["security"] == [{"api_key": []}]
+
+
+def test_without_keys_configured_the_api_is_open(client: TestClient) -> None:
+    assert client.get("/users/7/feed?n=3").status_code == 200
+    assert "securitySchemes" not in client.get("/openapi.json").json().get("components", {})
+
+
+@pytest.mark.parametrize(
+    "key", ["short", "x" * 15, "has a space in it 0123", "tab\tinside-0123456789"]
+)
+def test_weak_or_malformed_keys_are_refused_without_echoing_them(key: str) -> None:
+    with pytest.raises(InvalidInput) as err:
+        load_settings(serve={"api_keys": [KEY, key]})
+    assert err.value.field == "serve.api_keys"
+    assert "key 1 must be at least 16" in str(err.value) and key not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("host", "keyed", "warned"),
+    [
+        ("127.0.0.1", False, False),
+        ("localhost", False, False),
+        ("::1", False, False),
+        ("[::1]", False, False),
+        ("0.0.0.0", False, True),
+        ("192.168.1.5", False, True),
+        ("feeds.example.org", False, True),
+        ("0.0.0.0", True, False),
+    ],
+)
+def test_serving_beyond_loopback_without_keys_is_warned(
+    host: str, keyed: bool, warned: bool
+) -> None:
+    warning = exposure_warning(host, keyed)
+    assert (warning is not None) == warned
+    if warning:
+        assert "api_keys" in warning and host in warning
+
+
+@pytest.mark.slow
+def test_a_served_api_takes_its_keys_from_the_environment(trained: object, tmp_path: Path) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDCRAFT_")}
+    env |= {
+        "FEEDCRAFT_STORE": f"sqlite:///{tmp_path / 'served.db'}",
+        "FEEDCRAFT_EMBEDDING__MODEL": "hashing",
+        "FEEDCRAFT_SERVE__API_KEYS": json.dumps([KEY]),
+    }
+    log = tmp_path / "serve.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [str(FEEDCRAFT), "serve", "--port", str(port)], env=env, stdout=out, stderr=out
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, log.read_text()
+            try:
+                with urllib.request.urlopen(f"{base}/health", timeout=5) as r:
+                    assert r.status == 200
+                break
+            except (urllib.error.URLError, ConnectionError):
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.2)
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{base}/items/none", timeout=5)
+        assert refused.value.code == 401
+        asked = urllib.request.Request(f"{base}/items/none", headers=_bearer(KEY))
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(asked, timeout=5)
+        assert missing.value.code == 404  # past the key check: the item is not there
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert "warning" not in log.read_text()
