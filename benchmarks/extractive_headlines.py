@@ -10,8 +10,8 @@ Chinese outputs stay out of the results file (xMIND's licence); their counts are
 
 Defects are counted too, by this file's own yardstick: text (up to a cut's "…") not in the
 source; a quote or bracket left open; a lone leading adverbial clause ("Following the
-invasion of Iraq", "随着气温下降"); an end on a function word ("... law and", "...的…"); a
-Chinese cut inside a jieba word of the source.
+invasion of Iraq", "随着气温下降"); an end on a function word ("... law and", "...的…",
+"...因…"); a Chinese cut inside a jieba word of the source.
 
     git worktree add /tmp/before <commit before the change>
     .venv/bin/python benchmarks/extractive_headlines.py --src /tmp/before/src --out /tmp/b.json
@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -58,7 +59,7 @@ _DANGLING = frozenset(
     """a an the and or but of to in on at by for from
     with as that""".split()  # noqa: SIM905
 )
-_ZH_DANGLING = ("的", "在", "被", "和", "与", "與")
+_ZH_DANGLING = frozenset("的 在 被 和 与 與 因 因为 因為 以".split())  # noqa: SIM905 (jieba words)
 _PAIRS = ("“”", "()", "（）", "「」", "《》", "[]")
 
 
@@ -76,8 +77,9 @@ def defects(headline: str, title: str, body: str, words: Callable[[str], list[st
     first = (stem.split() or [""])[0].casefold()
     if not cut and at >= 0 and lone and (first in _ADVERBIAL or stem.startswith(_ZH_ADVERBIAL)):
         out.append("adverbial")
-    last = (stem.split() or [""])[-1].casefold()
-    if last in _DANGLING or (cut and stem.endswith(_ZH_DANGLING)):
+    last = (re.split(r"[\s—–]+", stem) or [""])[-1].casefold()  # "reinstated—for"
+    zh_last = (words(stem) or [""])[-1] if "\u4e00" <= stem[-1:] <= "\u9fff" else ""
+    if last in _DANGLING or (cut and zh_last in _ZH_DANGLING):
         out.append("dangling")
     if cut and source and "\u4e00" <= stem[-1:] <= "\u9fff":
         end, bounds, pos = source.find(stem) + len(stem), {0}, 0

@@ -280,14 +280,52 @@ def drop_final_stop(text: str) -> str:
 # A word no English headline ends on: one a token limit cut off after ("…, killing three and").
 # "of" ends idioms ("made of", "proud of") and stays after them; a capital "A" is a name ("Plan
 # A"); "but" counts after a comma only. Other languages spell words alike that may end a
-# headline (French "nouvel or", gold; Danish "Anders And", Donald Duck), so the rule is
-# English only.
+# headline (French "nouvel or", gold; Danish "Anders And", Donald Duck), so each language
+# has its own list, applied to its headlines only.
 _DANGLING = re.compile(
     r"(?<![\w'’-])(?:[Aa]nd|[Oo]r|[Nn]or|[Tt]he|a|(?<=,\s)[Bb]ut"
     r"|(?<!made )(?<!proud )(?<!afraid )(?<!think )(?<!sick )(?<!tired )(?<!rid )(?<!aware )"
     r"(?<!fond )(?<!short )(?<!out )(?<!full )(?<!capable )(?<!scared )(?<!part )[Oo]f)"
     r"[\s,;，、—–-]*$"
 )
+
+
+def _ending_on(words: str, kept_after: dict[str, str] | None = None) -> re.Pattern[str]:
+    """A pattern for a last word among `words` (lower-case: a capital is a name, "Plan A",
+    "Vitamina E"), with the marks after it; `kept_after` names, per word, the words before
+    it that make it an ending ("Ooh la la")."""
+    kept_after = kept_after or {}
+    alternatives = []
+    for word in sorted(words.split(), key=len, reverse=True):
+        guards = "".join(f"(?<!{before} )" for before in kept_after.get(word, "").split())
+        alternatives.append(guards + re.escape(word).replace("'", "['’]"))
+    return re.compile(rf"(?<![\w'’-])(?:{'|'.join(alternatives)})[\s,;，、—–-]*$")
+
+
+# The articles, prepositions and coordinating conjunctions of other languages that no
+# headline ends on. There is no text in these languages to count on, so each list keeps only
+# words with no other use that may end one: not an article that is also a pronoun ("Tous pour
+# un", "numero uno", "mais um"), a German preposition that is also a verb particle ("Die
+# Preise steigen an", "Auf und ab"), nor a word that is also a noun or verb ("vers", verses;
+# Spanish and Portuguese "para", stops; "sobre", envelope; "entre", enters), and no "but"
+# ("Ja, aber", "Oui, mais", "senza se e senza ma"), no "sin"/"sem"/"avec" ("con o sin",
+# "faire avec") and no "par" ("sous le par"). "la" is the note in "Ooh la la", "dare il la".
+_OTHER_DANGLING = {
+    "fr": _ending_on("le la les des du au aux de à et ou ni l' d' qu' jusqu'", {"la": "la La"}),
+    "de": _ending_on("und oder sondern des von für zum zur vom beim im am ins"),
+    "es": _ending_on(
+        "el la los las lo del al de a en con por hacia hasta desde y e o u ni", {"la": "la La"}
+    ),
+    "it": _ending_on(
+        """il lo la i gli le un di a da in con per tra fra del dello della dei degli delle al
+        allo alla ai agli alle dal dallo dalla dai dagli dalle nel nello nella nei negli nelle
+        e ed o od né l' d' dell' all' dall' nell' sull' un'""",
+        {"la": "la La il Il"},
+    ),
+    "pt": _ending_on(
+        "o a os as de em por com do da dos das no na nos nas ao aos à às num numa e ou"
+    ),
+}
 # ... and the Chinese conjunctions a cut one ends on ("…涉及教育和"), as whole jieba words:
 # "缓和" (ease), "参与" (take part) and "普及" (spread) end good headlines.
 _ZH_DANGLING = frozenset("和 与 與 及 或 以及 但".split())  # noqa: SIM905
@@ -304,9 +342,10 @@ def _without_dangling_word(text: str, language: str | None) -> str:
             if words and words[-1] in _ZH_DANGLING:
                 return bare[: len(bare) - len(words[-1])]
         return text
-    if _DANGLING.search(text) and _language(text, language) == "en":
-        return _DANGLING.sub("", text)
-    return text
+    patterns = [("en", _DANGLING), *_OTHER_DANGLING.items()]
+    ending = [(code, pattern) for code, pattern in patterns if pattern.search(text)]
+    code = _language(text, language) if ending else ""
+    return next((pattern.sub("", text) for c, pattern in ending if c == code), text)
 
 
 def _language(text: str, language: str | None) -> str:

@@ -23,6 +23,7 @@ import numpy as np
 
 from feedcraft.embeddings.base import Encoder
 from feedcraft.errors import InvalidInput
+from feedcraft.llm.clauses import CLAUSE_BREAK, is_adverbial, is_fragment
 from feedcraft.llm.cleanup import drop_final_stop, unwrap_quotes
 from feedcraft.llm.safety import join_sentences
 from feedcraft.llm.sentences import (
@@ -46,12 +47,10 @@ MAX_SENTENCES = 300
 # may end the dateline ("新华社 电").
 _MAX_CHARS = 200_000
 
-# Clause breaks: after ASCII , ; : before a space (not "2,000"), after Chinese marks, before a
-# spaced dash. A headline is a sentence up to one of them, so it stays verbatim.
-_CLAUSE = re.compile(r"(?P<after>[,;:](?=\s)|[，；：、])|\s+[-–—]\s")
 _DASH = re.compile(r"\s[-–—]\s")
 _FIRST_WORD = re.compile(r"[\W_]*([^\W_]+)")
-_LAST_WORD = re.compile(r"\S+$")
+# The last word, after a dash or dots too: "reinstated—for", "again...on" ("Plug-In" is one).
+_LAST_WORD = re.compile(r"(?<![\w'’-])[\w'’-]+[^\w\s]*$")
 # What a clause break leaves at an end of a headline, and what a cut drops before its "…".
 _CLAUSE_MARKS = " ,;:，；：、"
 _TRAILING = " .,;:!?。，；：！？、-–—"
@@ -67,60 +66,13 @@ _DANGLING = frozenset(
     had will would can could should may might must its their his her our your my this these
     those not no""".split()  # noqa: SIM905 (a word list reads better as words)
 )
-# ... and Chinese ones (a jieba word): "受到李斯特菌的…" reads as broken.
+# ... and Chinese ones (a jieba word): "受到李斯特菌的…" and "球迷因…" (fans, because of)
+# read as broken. "了" may end a cut: "分享了…" (shared …) has its verb.
 _ZH_DANGLING = frozenset(
     """的 之 在 被 和 与 與 及 或 把 将 將 对 對 从 從 向 于 於 为 為 给 給 由 并 並
-    是 而""".split()  # noqa: SIM905 (Simplified and Traditional forms)
+    是 而 因 因为 因為 由于 由於 以 但 但是 以及 及其 且 并且 並且 而且 或者 关于 關於
+    对于 對於 据 據 所""".split()  # noqa: SIM905 (Simplified and Traditional forms)
 )
-# A leading clause opening with one of these is an adverbial, not a headline: "Following
-# the invasion of Iraq", "If the bill passes", "随着气温下降" (as temperatures fall). So is
-# "在…上/中/时/后" (at, during, after ...).
-_EN_ADVERBIAL = frozenset(
-    """after although amid as because before despite during following if once since though
-    unless until upon when whenever whereas while""".split()  # noqa: SIM905
-)
-# Of those, the ones that open a clause, never a bare noun phrase: in "While the Greens,
-# Eurosceptics and the Communist Party voted against, the Commission ..." the commas list
-# the subject, and the main clause has not begun where the verb is reached. "After the vote,
-# the party split" and "Because of the storm, ..." have theirs.
-_EN_CLAUSAL = frozenset(
-    "although because if though unless when whenever whereas while".split()  # noqa: SIM905
-)
-# A noun phrase opens with a determiner or a name: "the Greens", "Labour".
-_EN_DETERMINER = frozenset(
-    """the a an this that these those his her its their our my your some many most all both
-    several few each every no""".split()  # noqa: SIM905
-)
-# Words that make a run of words a clause: auxiliaries, subject pronouns and common irregular
-# past tenses (regular forms are told by their ending, `_has_verb`).
-_EN_VERBAL = frozenset(
-    """am is are was were be been has have had do does did will would can could shall should
-    may might must i you he she it we they it's he's she's that's there's won lost fell
-    rose said made took went came saw left met ran began became held kept told found gave
-    got hit cut put set led sold paid built brought thought bought fought caught sent spent
-    stood wrote spoke broke chose drove grew threw knew flew drew struck shot fled heard
-    sought sat slept dealt meant lay laid shut quit split spread beat sang rang ate drank
-    sank stole woke wore tore swore froze forgot hid bit lit slid fed dug hung stuck swung
-    shook swept wept lent bent withdrew upheld undertook overcame arose rode strove crept
-    felt let""".split()  # noqa: SIM905
-)
-# ... and words ending in "s" that are not ("as a nation").
-_EN_NOT_VERBS = frozenset(
-    """as his its this thus yes always perhaps whereas towards afterwards besides sometimes
-    news""".split()  # noqa: SIM905
-)
-# Words a clause piece opens with when it goes on with what came before, not a main clause.
-_EN_CONTINUING = frozenset("and or nor but which who whom whose".split())  # noqa: SIM905
-_WORD = re.compile(r"[^\W_][\w'’]*")
-_ZH_ADVERBIAL = tuple(
-    """随着 隨著 由于 由於 因为 因為 如果 假如 虽然 雖然 尽管 儘管 即使 为了 為了 自从 自從
-    除了 当 當""".split()  # noqa: SIM905 (Simplified and Traditional forms)
-)
-_ZH_LOCATIVE = tuple(
-    "上 中 时 時 后 後 前 下 里 裡 期间 期間 以来 以來 之际 之際".split()  # noqa: SIM905
-)
-
-
 # A leading run of clauses that ends on one of these (then a comma or colon) only introduces
 # what follows: "主办方表示，" (the organisers said), "Police said," are not headlines.
 _ZH_REPORTING = tuple(
@@ -267,8 +219,9 @@ class ExtractiveSummarizer:
         order = [int(i) for i in np.argsort(-self.scores(sentences), kind="stable")]
         shortest = min(4, max_units)
         for i in order:  # whole sentences that fit first: they read best
-            n_units = count_units(sentences[i])
-            if len(out) < n and shortest <= n_units <= max_units and _is_complete(sentences[i]):
+            fits = shortest <= count_units(sentences[i]) <= max_units
+            whole = _is_complete(sentences[i]) and not is_fragment(sentences[i])
+            if len(out) < n and fits and whole:
                 add(sentences[i])
         for i in order:  # then the longest leading run of clauses of the others
             if len(out) >= n:
@@ -279,13 +232,17 @@ class ExtractiveSummarizer:
             if _introduces(head):
                 continue
             short = _cut_short(head)  # the sentence's end, cut upstream: marked as cut
-            head = _without_dangling(_ELLIPSIS.sub("", head) if short else head)
-            if count_units(head) >= max(shortest, min(5, max_units)) and not _adverbial(head):
+            whole = head == sentences[i] and head.endswith(_SENTENCE_END)
+            if short or not whole:  # a whole sentence ends as it may: "stood by."
+                head = _without_dangling(_ELLIPSIS.sub("", head) if short else head)
+            if count_units(head) >= max(shortest, min(5, max_units)) and not is_adverbial(head):
                 add(head + "…" if short else head)
         # Last resort, for budgets shorter than any clause: the title, then the best complete
         # sentences, cut at the budget and marked as cut. Fewer than `n` only when the
         # source holds fewer distinct texts.
-        complete = (sentences[i] for i in order if _is_complete(sentences[i]))
+        complete = (
+            s for s in (sentences[i] for i in order) if _is_complete(s) and not is_fragment(s)
+        )
         for source in [title, *complete]:
             if len(out) >= n:
                 break
@@ -437,7 +394,7 @@ def _leading_clauses(sentence: str, max_units: int) -> str:
     """The longest leading run of clauses of `sentence` within `max_units`, verbatim (a dash
     is kept, not dropped as a break), that closes every quote, bracket and dash aside it
     opens: '... possible "only in a State ruled by law' would leave one open; "" if none."""
-    ends = [m.end() if m["after"] else m.start() for m in _CLAUSE.finditer(sentence)]
+    ends = [m.end() if m["after"] else m.start() for m in CLAUSE_BREAK.finditer(sentence)]
     best = ""
     for end in [*ends, len(sentence)]:
         head = sentence[:end].rstrip()
@@ -476,75 +433,14 @@ def _balanced(text: str) -> bool:
 
 def _without_dangling(head: str) -> str:
     """A leading run of clauses less the clause marks and, in English, the function words
-    it ends on: "... of humanitarian law and, in some cases," ends on "and"."""
+    it ends on: "... of humanitarian law and, in some cases," ends on "and", "DACA has been
+    reinstated—for" on "for"; "" when it is only such words ("That", "And")."""
     head = head.rstrip(_CLAUSE_MARKS)
-    while (last := _LAST_WORD.search(head)) and last.start() > 0:
+    while last := _LAST_WORD.search(head):
         if last[0].casefold().strip(_TRAILING + _QUOTES) not in _DANGLING:
             break
-        head = head[: last.start()].rstrip(_CLAUSE_MARKS)
+        head = head[: last.start()].rstrip(_CLAUSE_MARKS + "-–—")
     return head
-
-
-def _adverbial(head: str) -> bool:
-    """Leading clauses that never reach their main clause: one that opens with a subordinating
-    word or preposition ("Following the invasion of Iraq", "随着气温下降", "在会议上"), or a
-    run of them with no main clause after the subordinate one ("While the Greens,
-    Eurosceptics and the Communist Party voted against"; "After winning an Oscar, multiple
-    Grammys"). It sets the scene of a sentence whose main clause did not fit, and is no
-    headline on its own."""
-    if has_han(head[:1]):
-        locative = head.startswith("在") and head.endswith(_ZH_LOCATIVE)
-        return not _CLAUSE.search(head) and (head.startswith(_ZH_ADVERBIAL) or locative)
-    starts = [0, *(m.end() for m in _CLAUSE.finditer(head))]
-    ends = [*(m.start() for m in _CLAUSE.finditer(head)), len(head)]
-    pieces = [_WORD.findall(head[a:b]) for a, b in zip(starts, ends, strict=True)]
-    pieces = [words for words in pieces if words]
-    opener = pieces[0][0].casefold() if pieces else ""
-    if opener not in _EN_ADVERBIAL:
-        return False
-    end = 0  # a phrase ends at the first break: "After the vote,", "Because of the storm,"
-    if opener in _EN_CLAUSAL and pieces[0][1:2] != ["of"]:
-        end = _subordinate_end(pieces[0][1:], pieces[1:])
-    return not any(_main_clause(words) for words in pieces[end + 1 :])
-
-
-def _subordinate_end(first: list[str], rest: list[list[str]]) -> int:
-    """Which clause piece ends a subordinate clause: the first with a verb, or the first at
-    all when it is no noun phrase ("When asked", "While in office"). A noun phrase without
-    one is listing its subject: "While the Greens, Eurosceptics and ... voted against"."""
-    noun_phrase = bool(first) and (first[0].casefold() in _EN_DETERMINER or first[0][0].isupper())
-    if not noun_phrase or _has_verb(first[1:]):
-        return 0
-    return next((i for i, words in enumerate(rest, start=1) if _has_verb(words)), len(rest) + 1)
-
-
-def _main_clause(words: list[str]) -> bool:
-    """A clause piece that can be a main clause: one with a verb that does not open like the
-    rest of a list or an aside ("and launching ...", "which occurred ..."); after an opening
-    participle or adverb the verb must be finite ("producing the season's second win" has
-    none, "everything was reduced" has one)."""
-    first = words[0]
-    if first[0].islower() and first in _EN_CONTINUING:
-        return False
-    if first[0].islower() and first.endswith(("ed", "ing", "ly")):
-        return _has_verb(words[1:], participles=False)
-    return _has_verb(words)
-
-
-def _has_verb(words: list[str], *, participles: bool = True) -> bool:
-    """A finite (or participle) form among `words`, by word list or regular ending ("voted",
-    "passes", "visiting"); a capitalised word is a name ("Greens"), an "'s" a possessive."""
-    for word in words:
-        lower = word.casefold().replace("’", "'")
-        if lower in _EN_VERBAL or lower.endswith(("n't", "'re", "'ve")):
-            return True
-        if not word[0].islower() or lower.endswith("'s"):
-            continue
-        if lower.endswith("ed") or (participles and lower.endswith("ing")):
-            return True
-        if lower.endswith("s") and not lower.endswith(("ss", "us")) and lower not in _EN_NOT_VERBS:
-            return True
-    return False
 
 
 def _cut(text: str, max_units: int) -> str:
@@ -562,7 +458,7 @@ def _marked_cut(text: str, cut: str) -> str:
     cut = _open_end_dropped(cut)
     cut = _zh_word_cut(text, len(cut)) if HAN.match(cut[-1:]) else _without_dangling(cut)
     cut = _open_end_dropped(cut)
-    return cut + "…" + _unclosed(cut)
+    return cut + "…" + _unclosed(cut) if _has_letters(cut) else ""
 
 
 def _open_end_dropped(cut: str) -> str:

@@ -33,7 +33,7 @@ def test_an_english_headline_loses_its_dangling_function_word(
         ("Le bitcoin, nouvel or", "fr"),  # "or" is gold
         ("Le bitcoin, nouvel or", None),
         ("Danmark fejrer Anders And", "da"),  # Donald Duck
-        ("La selección vuelve a casa y", "es"),  # no Spanish list: left as it stands
+        ("La lluvia no para", "es"),  # "para" also means "stops"
     ],
 )
 def test_a_headline_in_another_language_keeps_its_english_looking_last_word(
