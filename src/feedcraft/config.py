@@ -196,6 +196,7 @@ class ServeSettings(BaseModel):
                     "without spaces (python -c 'import secrets; print(secrets.token_urlsafe())')"
                 )
         return keys
+
     #: Collect and freeze the heap after each model load (services.heap): keeps full
     #: garbage-collector passes, 80-160 ms with a compiled ranker, off the request path.
     settle_heap: bool = True
