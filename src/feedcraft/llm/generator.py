@@ -74,7 +74,11 @@ __all__ = ["GENERATION_REVISION", "UNSERVABLE", "GenerationResult", "Generator",
 #: exponents, dates and currency codes are read as such by the numbers check; fallback
 #: headlines reach their main clause and mark a source's "..." as a cut; a headline's
 #: dangling word is dropped in its language.
-GENERATION_REVISION = 10
+#: 11: months and powers of ten are read as such ("三月", "2019-03", "10⁶"), and a month the
+#: source lacks fails; sentence-start names by a cased vocabulary ("Trump", not "Email");
+#: fallback headlines skip subordinate clauses around asides and Chinese cuts on 因/但/以;
+#: French, German, Spanish, Italian and Portuguese headlines lose a dangling word.
+GENERATION_REVISION = 11
 
 #: Checks whose failure a reader must never see, even from the fallback: the fallback quotes
 #: the source, so its other failures (length, similarity) are the source's own and are served
