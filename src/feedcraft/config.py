@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from feedcraft.errors import InvalidInput
 
@@ -139,12 +139,13 @@ class LLMSettings(BaseModel):
         "naming audiences freely cannot grow the cache without bound",
     )
     claim_s: float = Field(
-        default=300.0,
-        gt=0,
+        default=30.0,
+        ge=1,
         le=86_400,
-        description="seconds a process writing a text holds it against other processes that "
-        "share the store: they wait and read the text from the cache instead of running the "
-        "model for it too; a claim left by a process that died lapses after this",
+        description="seconds a process's claim on a text it is writing lasts unless renewed "
+        "(it renews it every third of that while the model runs): other processes sharing "
+        "the store wait and read the text from the cache instead of running the model for it "
+        "too, and a claim left by a process that died lapses after this",
     )
     warm_at_start: bool = Field(
         default=False,
@@ -190,9 +191,10 @@ class ServeSettings(BaseModel):
     def _strong_keys(cls, keys: list[SecretStr]) -> list[SecretStr]:
         for i, key in enumerate(keys):
             value = key.get_secret_value()
-            if len(value) < MIN_API_KEY_LENGTH or not value.isprintable() or " " in value:
+            printable = value.isascii() and value.isprintable() and " " not in value
+            if len(value) < MIN_API_KEY_LENGTH or not printable:
                 raise ValueError(
-                    f"key {i} must be at least {MIN_API_KEY_LENGTH} printable characters "
+                    f"key {i} must be at least {MIN_API_KEY_LENGTH} printable ASCII characters "
                     "without spaces (python -c 'import secrets; print(secrets.token_urlsafe())')"
                 )
         return keys
@@ -232,7 +234,10 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
         except tomllib.TOMLDecodeError as exc:
             raise InvalidInput(f"invalid TOML: {exc}", source=str(p)) from exc
     try:
-        env_settings = Settings()
+        try:
+            env_settings = Settings()
+        except SettingsError as exc:  # a FEEDCRAFT_* value that is not the JSON its field needs
+            raise InvalidInput(f"{exc}: nested values are JSON", field="environment") from exc
         merged = _deep_merge(file_values, env_settings.model_dump(exclude_unset=True))
         merged = _deep_merge(merged, overrides)
         return Settings.model_validate(merged)

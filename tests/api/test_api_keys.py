@@ -77,6 +77,46 @@ def test_health_answers_without_a_key(keyed: TestClient) -> None:
         assert c.get("/health").status_code == 200
 
 
+def test_a_request_without_a_key_is_refused_before_routing_or_reading_its_body(
+    keyed: TestClient,
+) -> None:
+    """No body is parsed for it (a malformed or huge batch is a 401, not a 422), and no path
+    tells whether it exists (401, not 404 or 405)."""
+    with keyed as c:
+        for method, path in [
+            ("GET", "/no/such/route"),
+            ("DELETE", "/health/x"),
+            ("PUT", "/events"),
+        ]:
+            assert c.request(method, path).status_code == 401, path
+        r = c.post("/events", content=b'{"events": [' + b"x" * 5_000_000)
+        assert r.status_code == 401
+        assert c.post("/events", content=b"{", headers=_bearer(KEY)).status_code == 422
+
+
+def test_behind_a_path_prefix_health_still_answers_without_a_key(
+    client_with: Callable[..., TestClient],
+) -> None:
+    """A proxy serving the API under /feeds sets root_path; the open paths are the app's."""
+    app_client = client_with(serve={"api_keys": [KEY]})
+    with TestClient(app_client.app, root_path="/feeds") as c:
+        assert c.get("/feeds/health").status_code == 200
+        assert c.get("/feeds/users/7/feed?n=3").status_code == 401
+        assert c.get("/feeds/users/7/feed?n=3", headers=_bearer(KEY)).status_code == 200
+
+
+@pytest.mark.parametrize("header", [f"bearer {KEY}", f"BEARER   {KEY}  ", f"Bearer {KEY}"])
+def test_the_scheme_is_read_in_any_case(keyed: TestClient, header: str) -> None:
+    with keyed as c:
+        assert c.get("/items/1", headers={"Authorization": header}).status_code == 200
+
+
+@pytest.mark.parametrize("header", [f"Basic {KEY}", KEY, "Bearer", f"Bearer\t{KEY}"])
+def test_other_schemes_and_bare_keys_are_refused(keyed: TestClient, header: str) -> None:
+    with keyed as c:
+        assert c.get("/items/1", headers={"Authorization": header}).status_code == 401
+
+
 def test_the_openapi_document_names_the_bearer_scheme(keyed: TestClient) -> None:
     with keyed as c:
         spec = c.get("/openapi.json").json()
@@ -90,13 +130,22 @@ def test_without_keys_configured_the_api_is_open(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize(
-    "key", ["short", "x" * 15, "has a space in it 0123", "tab\tinside-0123456789"]
+    "key",
+    [
+        "short",
+        "x" * 15,
+        "has a space in it 0123",
+        "tab\tinside-0123456789",
+        "clé-secrète-0123456789",
+    ],
 )
 def test_weak_or_malformed_keys_are_refused_without_echoing_them(key: str) -> None:
     with pytest.raises(InvalidInput) as err:
         load_settings(serve={"api_keys": [KEY, key]})
     assert err.value.field == "serve.api_keys"
-    assert "key 1 must be at least 16" in str(err.value) and key not in str(err.value)
+    assert "key 1 must be at least 16 printable ASCII" in str(err.value) and key not in str(
+        err.value
+    )
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from threadpoolctl import threadpool_limits
 
 from feedcraft import __version__
 from feedcraft.api.item_paths import ITEM_BY_ID, EncodedItemIds
-from feedcraft.api.keys import key_check
+from feedcraft.api.keys import KeyCheck, bearer_scheme
 from feedcraft.api.schemas import (
     EventsIn,
     FeedEntryOut,
@@ -79,10 +79,12 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
         version=__version__,
         description="Self-hosted personalization engine for media.",
         lifespan=lifespan,
-        dependencies=[Depends(key_check(keys))] if keys else None,
+        dependencies=[Depends(bearer_scheme)] if keys else None,
     )
 
     app.add_middleware(EncodedItemIds)
+    if keys:  # added last: runs first, before any path is rewritten or routed
+        app.add_middleware(KeyCheck, keys=keys)
 
     @app.exception_handler(FeedcraftError)
     async def _feedcraft_error(_: Request, exc: FeedcraftError) -> JSONResponse:

@@ -2,51 +2,80 @@
 
 Feeds, summaries and events name readers and what they read (a summary's `interests` are the
 reader's top categories), so a server reachable by more than the publisher's own back end must
-not answer anyone who knows a user id. The key travels as a bearer token, which OpenAPI
-describes, so /docs offers to send it. Keys are compared in constant time, each in full.
+not answer anyone who knows a user id. The key travels as a bearer token. It is checked by
+ASGI middleware before routing, so a request without one costs no body parsing (a 50 MB
+events batch was read and parsed before a route's dependency refused it) and learns nothing
+of which paths exist; the routes declare the scheme (`bearer_scheme`) only so that OpenAPI
+describes it and /docs offers to send it. Keys are compared in constant time, each in full.
 """
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Sequence
-from typing import Annotated
+from collections.abc import Sequence
 
-from fastapi import Depends, HTTPException, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
 from pydantic import SecretStr
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["OPEN_PATHS", "key_check"]
+__all__ = ["OPEN_PATHS", "KeyCheck", "bearer_scheme"]
 
-#: Routes that answer without a key: a load balancer's health probe carries none.
-OPEN_PATHS = frozenset({"/health"})
+#: Paths that answer without a key: a load balancer's health probe carries none, and the
+#: API's description and docs page hold nothing of anyone's (the docs page sends the key).
+OPEN_PATHS = frozenset({"/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
 
-_bearer = HTTPBearer(
+#: Declares the scheme in OpenAPI; checks nothing (`KeyCheck` has by the time it runs).
+bearer_scheme = HTTPBearer(
     auto_error=False,
     scheme_name="api_key",
     description="one of the server's `[serve] api_keys`",
 )
 
 
-def key_check(keys: Sequence[SecretStr]) -> Callable[..., None]:
-    """A dependency refusing requests without one of `keys` (401, `WWW-Authenticate: Bearer`)."""
-    wanted = [k.get_secret_value().encode() for k in keys]
+class KeyCheck:
+    """ASGI middleware answering 401 (`WWW-Authenticate: Bearer`) to an HTTP request that
+    sends none of `keys` as `Authorization: Bearer <key>`, unless its path is open."""
 
-    def check(
-        request: Request,
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    ) -> None:
-        if request.url.path in OPEN_PATHS:
+    def __init__(self, app: ASGIApp, keys: Sequence[SecretStr]) -> None:
+        self.app = app
+        self._keys = [k.get_secret_value().encode("ascii") for k in keys]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or _path(scope) in OPEN_PATHS:
+            await self.app(scope, receive, send)
             return
-        sent = credentials.credentials.encode() if credentials is not None else b""
+        sent = _bearer_token(scope)
         # every key compared, so the time taken does not tell which one nearly matched
-        if not sum(hmac.compare_digest(sent, key) for key in wanted):
-            raise HTTPException(
-                status_code=401,
-                detail="an API key is required: send Authorization: Bearer <key>"
-                if credentials is None
-                else "the API key is not one of this server's",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
+        if sent is not None and sum(hmac.compare_digest(sent, key) for key in self._keys):
+            await self.app(scope, receive, send)
+            return
+        detail = (
+            "an API key is required: send Authorization: Bearer <key>"
+            if sent is None
+            else "the API key is not one of this server's"
+        )
+        response = JSONResponse(
+            status_code=401, content={"detail": detail}, headers={"WWW-Authenticate": "Bearer"}
+        )
+        await response(scope, receive, send)
 
-    return check
+
+def _path(scope: Scope) -> str:
+    """The path within the app: behind a proxy's prefix or mounted, without `root_path`."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root):
+        return path[len(root) :] or "/"
+    return path
+
+
+def _bearer_token(scope: Scope) -> bytes | None:
+    """The token of an `Authorization: Bearer <token>` header (scheme in any case), or None."""
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, token = value.strip().partition(b" ")
+            if scheme.lower() == b"bearer" and token.strip():
+                return token.strip()
+            return None
+    return None

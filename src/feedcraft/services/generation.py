@@ -45,7 +45,7 @@ from feedcraft.llm import (
     generator_from_settings,
 )
 from feedcraft.llm.tasks import default_audience
-from feedcraft.services.claimed import claim_owner, run_claimed
+from feedcraft.services.claimed import ClaimOwner, run_claimed
 from feedcraft.services.generated import BatchReport, GeneratedText, PruneReport
 from feedcraft.services.generation_batch import STOP_AFTER_BACKEND_FAILURES, BatchTally
 from feedcraft.services.generation_limits import check_max_length, clip_body
@@ -143,7 +143,7 @@ class GenerationService:
         self.history = history
         self._ranking = HeadlineRanker(store, encoder)
         self._flights: SingleFlight[GeneratedText] = SingleFlight()
-        self._owner = claim_owner()
+        self._owner = ClaimOwner()
 
     # ------------------------------------------------------------------ identity
 
@@ -502,7 +502,7 @@ class GenerationService:
             served, _ = run_claimed(
                 self.store.text_cache,
                 key,
-                owner=self._owner,
+                owner=str(self._owner),
                 seconds=self.settings.llm.claim_s,
                 cached=lambda: self._read(task, item, terms, bucket, key, start),
                 run=lambda: self._write(task, item, terms, bucket, key, run, request, start),

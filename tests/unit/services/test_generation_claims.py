@@ -9,12 +9,13 @@ the test lets it go.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import closing
+from contextlib import ExitStack, closing
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +23,14 @@ import pytest
 
 from feedcraft.config import Settings
 from feedcraft.embeddings import HashingEncoder
-from feedcraft.llm import GenerationResult
+from feedcraft.llm import GenerationResult, OpenAICompatibleBackend
 from feedcraft.llm.tasks import PreparedTask
+from feedcraft.services.claimed import ClaimOwner
 from feedcraft.services.generated import GeneratedText
 from feedcraft.services.generation import GenerationService
 from feedcraft.storage import Store, open_store
 from gatedgenerator import GatedGenerator
+from ports import free_port
 
 ITEM = "wikinews-001"
 
@@ -93,16 +96,16 @@ def test_a_claim_left_by_a_dead_process_delays_the_next_writer_only_until_it_lap
     loaded: Store, llm_settings: Settings
 ) -> None:
     settings = llm_settings.model_copy(
-        update={"llm": llm_settings.llm.model_copy(update={"claim_s": 0.5})}
+        update={"llm": llm_settings.llm.model_copy(update={"claim_s": 1.0})}
     )
     service, model = _service(loaded, settings)
     model.release.set()
     key = service.summary(ITEM).cache_key
     assert loaded.text_cache.delete([key]) == 1
-    assert loaded.text_cache.claim(key, "gone/123/dead", 0.5)  # as a process that then died
+    assert loaded.text_cache.claim(key, "gone/123/dead", 1.0)  # as a process that then died
     start = time.monotonic()
     served = service.summary(ITEM)
-    assert 0.4 <= time.monotonic() - start < 20
+    assert 0.9 <= time.monotonic() - start < 20
     assert model.runs == 2 and not served.cache_hit
     assert loaded.text_cache.release(key, "gone/123/dead") is False  # taken over, then freed
     assert loaded.text_cache.claim(key, "next", 60)  # the writer released its claim
@@ -127,6 +130,80 @@ def test_a_writer_that_fails_frees_the_text_for_the_next(
     served = second.summary(ITEM)
     assert time.monotonic() - start < 5  # not held by a claim of the failed writer
     assert second_model.runs == 1 and not served.cache_hit
+
+
+def _with_claim_s(settings: Settings, seconds: float) -> Settings:
+    return settings.model_copy(update={"llm": settings.llm.model_copy(update={"claim_s": seconds})})
+
+
+def test_a_writer_slower_than_its_claim_keeps_it_by_renewing(
+    loaded: Store, other: Store, llm_settings: Settings
+) -> None:
+    """A claim lasts claim_s unless renewed; a model that takes longer still writes alone."""
+    settings = _with_claim_s(llm_settings, 1.0)
+    first, first_model = _service(loaded, settings)
+    second, second_model = _service(other, settings)
+    second_model.release.set()
+    t1, out1 = _in_background(lambda: first.summary(ITEM))
+    assert first_model.entered.wait(30)
+    t2, out2 = _in_background(lambda: second.summary(ITEM))
+    time.sleep(2.5)  # two and a half claims long
+    assert second_model.runs == 0 and t2.is_alive()
+    first_model.release.set()
+    t1.join(30)
+    t2.join(30)
+    assert first_model.runs == 1 and second_model.runs == 0
+    assert out2[0].cache_hit and out2[0].outputs == out1[0].outputs
+
+
+def test_when_the_writer_leaves_no_text_the_waiters_run_side_by_side(
+    loaded: Store, llm_settings: Settings
+) -> None:
+    """An outage's fallback is not cached: the processes that waited for it then run at once,
+    each trying the model, rather than each waiting out the next one's timeout in turn."""
+    down = OpenAICompatibleBackend(f"http://127.0.0.1:{free_port()}", max_retries=0, backoff=0)
+    encoder = HashingEncoder(256)
+    writer_model = GatedGenerator(down, encoder)
+    writer = GenerationService(loaded, llm_settings, encoder, generator=writer_model)
+    waiters = []
+    with ExitStack() as stack:
+        for _ in range(2):
+            store = stack.enter_context(closing(open_store(llm_settings.store)))
+            model = GatedGenerator(down, encoder)
+            waiters.append(
+                (GenerationService(store, llm_settings, encoder, generator=model), model)
+            )
+        t0, out0 = _in_background(lambda: writer.summary(ITEM))
+        assert writer_model.entered.wait(30)
+        threads = [_in_background(lambda s=s: s.summary(ITEM)) for s, _ in waiters]
+        time.sleep(0.5)  # both are waiting on the writer's claim
+        assert not any(model.entered.is_set() for _, model in waiters)
+        writer_model.release.set()
+        t0.join(30)
+        assert "backend" in out0[0].failed_checks and out0[0].fallback  # nothing cached
+        for _, model in waiters:  # both running at once: neither holds the other up
+            assert model.entered.wait(30)
+        for _, model in waiters:
+            model.release.set()
+        for thread, _ in threads:
+            thread.join(30)
+        for (_, out), (_, model) in zip(threads, waiters, strict=True):
+            assert model.runs == 1 and out[0].fallback and not out[0].cache_hit
+
+
+def test_a_process_forked_after_the_service_was_built_claims_under_its_own_pid() -> None:
+    owner = ClaimOwner()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        os.write(write, str(owner).encode())
+        os._exit(0)
+    os.close(write)
+    child = os.read(read, 1000).decode()
+    os.waitpid(pid, 0)
+    assert str(owner).split("/")[1] == str(os.getpid())
+    assert child.split("/")[1] == str(pid)
+    assert child.split("/")[2] == str(owner).split("/")[2]  # the same service's token
 
 
 # ------------------------------------------------------------------ real processes

@@ -3,7 +3,9 @@ batched erasure and its WAL checkpoint."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -68,3 +70,32 @@ def test_erasing_prefixes_refuses_a_bare_string_and_empty_prefixes(store: Sqlite
     with pytest.raises(InvalidInput):
         store.text_cache.delete_prefixes(["gen1/", ""])
     assert store.text_cache.delete_prefixes([]) == 0
+
+
+# ------------------------------------------------------------------ claims and the clock
+
+
+def test_a_claim_made_before_the_clock_was_set_back_lapses(
+    store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Expiry is wall-clock time: a dead writer's claim made an hour "ahead" would otherwise
+    hold the key for an hour and its seconds after the clock was put right."""
+    import feedcraft.storage.sqlite.cache as cache_module
+    from feedcraft.domain.time import utcnow
+
+    ahead = utcnow() + timedelta(hours=1)
+    monkeypatch.setattr(cache_module, "utcnow", lambda: ahead)
+    assert store.text_cache.claim("k", "dead", 300)
+    monkeypatch.setattr(cache_module, "utcnow", utcnow)  # the clock set back
+    assert store.text_cache.claim("k", "alive", 300)
+
+
+def test_lapsed_claims_of_other_keys_are_swept(store: SqliteStore) -> None:
+    """Rows of writers that died are not left in the table for good."""
+    store.text_cache.claim("a", "dead", 0.05)
+    store.text_cache.claim("b", "dead", 0.05)
+    time.sleep(0.1)
+    store.text_cache.claim("c", "alive", 60)
+    with store._db.read() as conn:
+        rows = conn.execute("SELECT key FROM text_cache_claims ORDER BY key").fetchall()
+    assert rows == [("c",)]

@@ -173,20 +173,24 @@ class SqliteTextCache:
             after = rows[-1][0]
 
     def claim(self, key: str, owner: str, seconds: float) -> bool:
-        """One transaction: a lapsed claim is dropped, the key taken if free, then whose it
-        is read back; SQLite's single writer makes two processes' claims take turns."""
+        """One transaction: lapsed claims are dropped (of any key: rows of writers that died
+        go too), the key taken if free, then whose it is read back; SQLite's single writer
+        makes two processes' claims take turns. A claim made "later than now" was made
+        before the clock was set back, and lapses now: its expiry is not to be trusted."""
         _check_key(key)
         _check_key(owner, "owner")
         _check_seconds(seconds)
         now = to_micros(utcnow())
         with self._db.write() as conn:
             conn.execute(
-                "DELETE FROM text_cache_claims WHERE key = ? AND (expires_us <= ? OR owner = ?)",
-                (key, now, owner),
+                "DELETE FROM text_cache_claims WHERE expires_us <= ? OR claimed_us > ?",
+                (now, now),
             )
+            conn.execute("DELETE FROM text_cache_claims WHERE key = ? AND owner = ?", (key, owner))
             conn.execute(
-                "INSERT OR IGNORE INTO text_cache_claims (key, owner, expires_us) VALUES (?, ?, ?)",
-                (key, owner, now + round(seconds * 1e6)),
+                "INSERT OR IGNORE INTO text_cache_claims (key, owner, claimed_us, expires_us) "
+                "VALUES (?, ?, ?, ?)",
+                (key, owner, now, now + round(seconds * 1e6)),
             )
             row = conn.execute(
                 "SELECT owner FROM text_cache_claims WHERE key = ?", (key,)

@@ -153,6 +153,7 @@ _V7_TEXT_CACHE_CLAIMS = _script(
     CREATE TABLE text_cache_claims (
         key TEXT PRIMARY KEY,
         owner TEXT NOT NULL,
+        claimed_us INTEGER NOT NULL,
         expires_us INTEGER NOT NULL
     ) WITHOUT ROWID
     """,
