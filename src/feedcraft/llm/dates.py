@@ -5,7 +5,9 @@ Dates are spelled as ISO 8601 writes them, truncated where a part is missing: "2
 "2019-03-05" is "March 5, 2019" and "2019年3月5日", "三月" is "in March", and the 3 of March
 is no number elsewhere. A source is read liberally (every reading of every date it may give,
 so that nothing it says fails); an output strictly, and only where a month word is a month:
-"Theresa May said" and "Workers March 10 Miles" give no date.
+"Theresa May said" and "Workers March 10 Miles" give no date. Dates with slashes ("9/11",
+"3/5/2019") are compared as written, month first (`_slash`): a source gives them with that
+date, or with both numbers ("rated 4/5").
 
 Functions here take text already folded (NFKC, `numerals.fold`).
 """
@@ -14,7 +16,14 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["blank_months", "dates_in", "output_dates", "zh_date_numerals"]
+__all__ = [
+    "blank_months",
+    "dates_in",
+    "expand_years",
+    "output_dates",
+    "slash_pairs",
+    "zh_date_numerals",
+]
 
 _MONTH_NAMES = """january february march april may june july august september october november
     december"""
@@ -25,17 +34,19 @@ _ZH_DIGITS = dict(zip("〇零一二三四五六七八九", map(int, "00123456789
 # Numerals of a Chinese month or day: not 两 ("两月" is two months).
 _ZH_NUMERAL = "[〇零一二三四五六七八九十]"
 # Dates in digits (year first) and in Chinese: ISO dates, year-months ("2019-03": a range of
-# years such as "2010-11" is none, see `_year_month`), "2019年3月5日", "三月", "5日" alone
-# (not "5日元" yen, "3日内" within three days; "5号" alone is a number: "95号州际公路").
+# years such as "2010-11" is none, see `_year_month`), "2019年3月5日" ("19年3月": 2019), "三月",
+# "5日" alone (not "5日元" yen, "3日内" within three days, "3日游" a three-day tour, "5日本游客"
+# five Japanese tourists, "为期3日" lasting three days; "5号" alone is a number: "95号州际公路").
 _DIGIT_DATE = re.compile(
     rf"(?=[\d{_ZH_NUMERAL[1:-1]}])(?<![\d.,〇零一二两兩三四五六七八九十百千万萬亿億第])(?:"
     r"(?<![/-])(?P<y>1\d{3}|2\d{3})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})"
     r"(?![\d]|[.,/-]\d)"
     r"|(?<![/A-Za-z_-])(?P<iy>1\d{3}|2\d{3})[-/](?P<im>0[1-9]|1[0-2])(?![\d]|[.,/-]\d)"
-    rf"|(?:(?P<zy>\d{{4}}|{_ZH_NUMERAL}{{4}})[ \t]*年[ \t]*)?"
+    rf"|(?:(?P<zy>\d{{4}}|\d\d|{_ZH_NUMERAL}{{4}})[ \t]*年[ \t]*)?"
     rf"(?P<zm>\d{{1,2}}|{_ZH_NUMERAL}{{1,3}})[ \t]*月"
     rf"(?:[ \t]*(?P<zd>\d{{1,2}}|{_ZH_NUMERAL}{{1,3}})[ \t]*[日号號])?"
-    r"|(?P<sd>\d{1,2})[ \t]*日(?![元圆圓内內])"
+    r"|(?<!为期)(?<!為期)(?<!连续)(?<!連續)(?<!近)(?<!前)"
+    r"(?P<sd>\d{1,2})[ \t]*日(?![元圆圓内內游遊均间間本])"
     ")"
 )
 # Dates in words ("March 5, 2019", "5th of March", "March 2019", "May").
@@ -62,13 +73,47 @@ _MONTH_CUE = re.compile(
     r"|\b(?i:mid|early|late)-)$"
 )
 _NOT_MONTH_AFTER = re.compile(r"['’]s\b|[ \t]+[A-Z][a-z]")
-# Dates only a source gives: day or month first ("5/3/2019": either), a month and day ("3/5").
+# Dates a source gives month and day first ("5/3/2019": either), a month and day ("3/5").
 _SHORT_DATE = re.compile(
-    r"(?=\d)(?<![\d.,/-])(?P<a>\d{1,2})(?P<sep>[-/.])(?P<b>\d{1,2})(?:(?P=sep)(?P<y>\d{4}))?"
-    r"(?![\d]|[.,/-]\d)"
+    r"(?=\d)(?<![\d.,/-])(?P<a>\d{1,2})(?P<sep>[-/.])(?P<b>\d{1,2})"
+    r"(?:(?P=sep)(?P<y>\d{4}|\d\d))?(?![\d]|[.,/-]\d)"
 )
-# More days of a month a source names ("March 4-7", "March 4 and 7"), and days alone ("the 5th").
+# Dates an output gives month first ("9/11", "3/5/2019", "9·11", "11-15-19"; day first only
+# where the first number is no month: "13/3"), compared as `_slash`; not "I-35/80", "A1/2",
+# "4-7" nor "3.5" (no year: a range, a decimal).
+_SLASH_DATE = re.compile(
+    r"(?=\d)(?<![A-Za-z\d_.,/·-])(?P<a>\d{1,2})(?:[/·](?P<b>\d{1,2})(?:/(?P<y>\d{4}|\d\d))?"
+    r"|(?P<sep>[-.])(?P<b2>\d{1,2})(?P=sep)(?P<y2>\d{4}|\d\d))(?![\d]|[.,/·-]\d)"
+)
+# Numbers in a source "a/b" that are no date: common fractions ("3 1/2", "1/4") and "24/7".
+_FRACTIONS = {(1, 2), (1, 3), (2, 3), (1, 4), (3, 4), (1, 8), (3, 8), (5, 8), (7, 8), (24, 7)}
+# More days of a month a source names ("March 4-7", "March 4 and 7"), before the month too
+# ("4 to 7 March", "5 and 7 March"), in Chinese ("3月5日至7日", "3月5-7日"), and days alone.
 _MORE_DAYS = re.compile(r"[ \t]*(?:[-–]|to|and|&|or|through)[ \t]*(\d{1,2})(?!\d|[.,:]\d|%)")
+_DAYS_BEFORE = re.compile(
+    r"(?<![\d.,])(\d{1,2})(?:st|nd|rd|th)?[ \t]*(?:[-–]|to|and|&|or|through)[ \t]*$"
+)
+_ZH_AND = "[至到~〜、和及或与與–—-]"
+_ZH_FIRST_DAY = re.compile(rf"[ \t]*(\d{{1,2}})(?=[ \t]*{_ZH_AND})")  # "3月5-7日": the 5
+_ZH_MORE_DAYS = re.compile(
+    rf"[ \t]*{_ZH_AND}[ \t]*(\d{{1,2}}|{_ZH_NUMERAL}{{1,3}})(?![\d〇零一二三四五六七八九十])"
+    rf"[ \t]*(?:[日号號]|(?={_ZH_AND}))"
+)
+# A day in Chinese numerals a source gives alone ("本月三日"; "三日游" is no day in an output,
+# but a source may also mean one).
+_ZH_DAY = re.compile(rf"(?<!{_ZH_NUMERAL})({_ZH_NUMERAL}{{1,3}})[ \t]*日")
+# Ranges of years written short ("2019-20", "2005–09", "2019/20": 2019 to 2020); an end below
+# the start's last two digits is a month ("2019-03", see `_year_month`), but for "1999-00".
+_YEAR_RANGE = re.compile(
+    r"(?=[12])(?<![\d.,/–-])(?P<start>1[6-9]\d\d|20\d\d)(?P<sep>[-–/])"
+    r"(?P<end>\d\d)(?![\d]|[.,/–-]\d)"
+)
+# Fiscal years written short ("FY19", "FY 2019": 2019).
+_FISCAL = re.compile(r"\b(?P<fy>FY|fy|Fy)(?P<sep>[ \t'’-]?)(?P<yy>\d\d)(?!\d)")
+# Days of the week in Chinese ("周三", "星期三": Wednesday), no numbers; not "每周三次".
+_WEEKDAY = re.compile(
+    r"(?:星期|礼拜|禮拜|(?<!每)[周週])[一二三四五六日天](?![次天日回场場趟晚个個])"
+)
 _ORDINAL_DAY = re.compile(r"(?<![\d.,])(\d{1,2})(?:st|nd|rd|th)\b")
 _YEARS = re.compile(r"(?=[12])(?<![\d.,])(?:1[6-9]\d\d|20\d\d)(?![\d.,]?\d)")
 
@@ -83,6 +128,11 @@ def _date(year: int | None, month: int | None, day: int | None) -> str | None:
         return None if day is None or year is not None else f"---{day:02d}"
     text = f"{month:02d}" if day is None else f"{month:02d}-{day:02d}"
     return f"--{text}" if year is None else f"{year}-{text}"
+
+
+def _century(year: int) -> int:
+    """A year written with two digits: "19" is 2019, "98" 1998."""
+    return year + (2000 if year < 50 else 1900)
 
 
 def _number(text: str) -> int:
@@ -110,6 +160,8 @@ def _digit_date(m: re.Match[str]) -> Reading | None:
     if m["sd"]:
         return None, None, int(m["sd"])
     year = _number(m["zy"]) if m["zy"] else None
+    if year is not None and len(m["zy"]) == 2:  # "19年3月"
+        year = _century(year)
     return year, _number(m["zm"]), _number(m["zd"]) if m["zd"] else None
 
 
@@ -142,11 +194,43 @@ def _day_date(text: str, m: re.Match[str]) -> bool:
     return bool(m["m1"]) or cue[1].lower() != "the"  # not "the 10 May releases"
 
 
+def _slash(month: int, day: int, year: int | None) -> set[str]:
+    """How an output may write a date with slashes, as `output_dates` spells it ("9/11",
+    "3/5/2019"); day first ("13/3") only where the day is no month."""
+    if _date(year, month, day) is None:
+        return set()
+    forms = [f"{month}/{day}", *([f"{day}/{month}"] if day > 12 else [])]
+    return {f"{form}/{year}" if year else form for form in forms}
+
+
+def slash_pairs(numbers: set[int]) -> set[str]:
+    """Every "a/b" an output may write as a date (`_slash`) with two numbers a source gives as
+    numbers: "4/5" was read as 4 and 5 before it was read as a date ("rated 4/5")."""
+    small = sorted(n for n in numbers if 1 <= n <= 31)
+    return {f"{a}/{b}" for a in small for b in small if _slash(a, b, None) or _slash(b, a, None)}
+
+
+def _slash_date(m: re.Match[str]) -> str | None:
+    """The `_slash` spelling of a `_SLASH_DATE` match; None where it is no date."""
+    a, b, y = int(m["a"]), int(m["b"] or m["b2"]), m["y"] or m["y2"]
+    year = (int(y) if len(y) == 4 else _century(int(y))) if y else None
+    if not (_slash(a, b, year) or _slash(b, a, year)):
+        return None
+    return f"{a}/{b}/{year}" if year else f"{a}/{b}"
+
+
 def output_dates(text: str) -> tuple[set[str], str]:
     """The dates an output gives ("2019-03-05", "2019年3月5日", "三月", "March 5", "in May",
-    "2019-03"), and the text with them blanked out, so that their parts are not read as numbers.
-    A month word that may be no month ("Theresa May", "they March 10 miles") gives none."""
+    "2019-03", "9/11"), and the text with them blanked out, so that their parts are not read as
+    numbers. A month word that may be no month ("Theresa May", "they March 10 miles") gives
+    none. "9/11" is compared as written: a source licenses it with that date or both numbers."""
     dates: set[str] = set()
+
+    def slash(m: re.Match[str]) -> str:
+        if (date := _slash_date(m)) is None:
+            return m[0]
+        dates.add(date)
+        return " " * len(m[0])
 
     def read(m: re.Match[str]) -> str:
         reading = _digit_date(m) if m.re is _DIGIT_DATE else _word_date(m)
@@ -163,7 +247,7 @@ def output_dates(text: str) -> tuple[set[str], str]:
         dates.add(date)
         return " " * len(m[0])
 
-    text = _DIGIT_DATE.sub(read, text)
+    text = _SLASH_DATE.sub(slash, _DIGIT_DATE.sub(read, text))
     return dates, _WORD_DATE.sub(read, text)
 
 
@@ -175,45 +259,112 @@ def dates_in(text: str) -> set[str]:
     for m in _DIGIT_DATE.finditer(text):
         if (reading := _digit_date(m)) is not None:
             found.add(reading)
+            year, month, _ = reading
+            found |= {(year, month, day) for day in _zh_more_days(text, m)}  # "3月5日至7日"
     for m in _WORD_DATE.finditer(text):
         year, month, day = _word_date(m)
         found.add((year, month, day))
         if day is not None and (more := _MORE_DAYS.match(text, m.end())):
             found.add((year, month, int(more[1])))  # "March 4-7": the 7th too
+        if m["d2"] and (first := _DAYS_BEFORE.search(text, max(0, m.start() - 16), m.start())):
+            found.add((year, month, int(first[1])))  # "4 to 7 March": the 4th too
     for m in _SHORT_DATE.finditer(text):  # day or month first: both
-        a, b, year = int(m["a"]), int(m["b"]), int(m["y"]) if m["y"] else None
+        a, b, year = int(m["a"]), int(m["b"]), _short_year(m)
         found |= {(year, a, b), (year, b, a)}
     found |= {(None, None, int(d)) for d in _ORDINAL_DAY.findall(text)}  # "on the 5th"
+    found |= {(None, None, _number(d)) for d in _ZH_DAY.findall(text)}  # "本月三日"
     years = {int(y) for y in _YEARS.findall(text)} | {y for y, _, _ in found if y}
+    # Each month and day without a year (at most 12 x 32 of them) with each year, once.
+    for month, day in {(month, day) for year, month, day in found if year is None and month}:
+        found |= {(y, month, d) for y in years for d in (day, None)}
     dates: set[str | None] = set()
     for year, month, day in found:
         dates |= {_date(year, month, day), _date(year, month, None)}
         dates |= {_date(None, month, day), _date(None, month, None), _date(None, None, day)}
-    # Each month and day without a year (at most 12 x 32 of them) with each year, once.
-    for month, day in {(month, day) for year, month, day in found if year is None and month}:
-        dates |= {_date(y, month, d) for y in years for d in (day, None)}
+        if month and day:
+            dates |= _slash(month, day, year) | _slash(month, day, None)
     return {d for d in dates if d}
 
 
-def _blank(text: str, groups: tuple[str, ...], *, with_day: bool) -> str:
-    """`text` with these groups of each date `_DIGIT_DATE` reads blanked out; `with_day`:
-    also in dates that give a day."""
+def _short_year(m: re.Match[str]) -> int | None:
+    """The year of a `_SHORT_DATE` match ("3/5/19": 2019)."""
+    if not m["y"]:
+        return None
+    return _century(int(m["y"])) if len(m["y"]) == 2 else int(m["y"])
+
+
+def _zh_more_days(text: str, m: re.Match[str]) -> list[int]:
+    """More days of the month a Chinese date names: "3月5日至7日", "3月5-7日", "3月5、6日"."""
+    if not m["zm"]:
+        return []
+    days: list[int] = []
+    end = m.end()
+    if not m["zd"]:
+        if (first := _ZH_FIRST_DAY.match(text, end)) is None:
+            return []
+        days.append(int(first[1]))
+        end = first.end()
+    while more := _ZH_MORE_DAYS.match(text, end):
+        days.append(_number(more[1]))
+        end = more.end()
+    return days if len(days) > int(not m["zd"]) else []
+
+
+def _blank(text: str, groups: tuple[str, ...]) -> str:
+    """`text` with these groups of each date `_DIGIT_DATE` reads blanked out."""
     chars = list(text)
     for m in _DIGIT_DATE.finditer(text):
-        if _digit_date(m) is not None and (with_day or not m["zd"]):
+        if _digit_date(m) is not None:
             for start, end in (m.span(g) for g in groups if m[g]):
                 chars[start:end] = " " * (end - start)
     return "".join(chars)
 
 
 def blank_months(text: str) -> str:
-    """`text` with each month without a day in digits blanked out ("3月", "2019-03"), so that
-    a source's month licenses no bare number: "3 people" is not in "3月". A month with a day
-    stays: an output may write "9月11日" as "9/11", read there as numbers."""
-    return _blank(text, ("im", "zm"), with_day=False)
+    """`text` with each month in digits blanked out ("3月", "11月13日", "2019-03-05",
+    "03/05/2019", "9/11": each number of it that may be the month), so that a source's month
+    licenses no bare number: "11 people" is not in "11月13日" nor in "9/11". Days and years stay
+    ("on the 13th", "in 2019"); an output's "9/11" is read as a date (`output_dates`)."""
+    chars = list(_blank(text, ("m", "im", "zm")))
+    for m in _SHORT_DATE.finditer(text):
+        a, b, year = int(m["a"]), int(m["b"]), _short_year(m)
+        if year is None and (m["sep"] != "/" or (a, b) in _FRACTIONS):
+            continue  # "3.5", "4-7" and "1/2" are numbers
+        if _date(year, a, b) or _date(year, b, a):
+            for group, value in (("a", a), ("b", b)):
+                if value <= 12:
+                    start, end = m.span(group)
+                    chars[start:end] = " " * (end - start)
+    return "".join(chars)
 
 
 def zh_date_numerals(text: str) -> str:
     """`text` with the months and days of Chinese dates blanked out ("三月五日": their numerals
-    are no numbers); years stay ("二〇一九年": also a number in the source)."""
-    return _blank(text, ("zm", "zd"), with_day=True)
+    are no numbers), and days of the week ("周三", "星期三": Wednesday, no 3); years stay
+    ("二〇一九年": also a number in the source)."""
+    text = _WEEKDAY.sub(lambda m: " " * len(m[0]), text)
+    return _blank(text, ("zm", "zd"))
+
+
+def _range_end(m: re.Match[str]) -> int | None:
+    """The last year of a `_YEAR_RANGE` match ("2019-20": 2020, "1999-00": 2000); None for a
+    year-month ("2019-03")."""
+    start, end = int(m["start"]), int(m["end"])
+    if end > start % 100:
+        return start - start % 100 + end
+    return start + 1 if end == (start + 1) % 100 else None
+
+
+def expand_years(text: str) -> str:
+    """`text` with years written short spelled whole: ranges ("2019-20" -> "2019-2020",
+    "2005-09" -> "2005-2009") and fiscal years ("FY19" -> "FY2019"), so that they compare with
+    a source that writes them whole, and the reverse."""
+
+    def year_range(m: re.Match[str]) -> str:
+        end = _range_end(m)
+        return m[0] if end is None else f"{m['start']}{m['sep']}{end}"
+
+    def fiscal(m: re.Match[str]) -> str:
+        return f"{m['fy']}{m['sep']}{_century(int(m['yy']))}"
+
+    return _FISCAL.sub(fiscal, _YEAR_RANGE.sub(year_range, text))

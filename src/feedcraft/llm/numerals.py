@@ -13,8 +13,16 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import suppress
 from decimal import ROUND_HALF_UP, Context, Decimal, DecimalException, InvalidOperation
+from functools import lru_cache
 
-from feedcraft.llm.dates import blank_months, dates_in, output_dates, zh_date_numerals
+from feedcraft.llm.dates import (
+    blank_months,
+    dates_in,
+    expand_years,
+    output_dates,
+    slash_pairs,
+    zh_date_numerals,
+)
 from feedcraft.llm.safety import strip_invisible
 
 __all__ = [
@@ -132,6 +140,18 @@ _POWER = re.compile(
     r"(?![\d⁰¹²³⁴⁵⁶⁷⁸⁹])"
 )
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻−", "0123456789--")
+# Powers of ten in E notation ("1e6", "2.5E-3"); not in a word or code ("S10e", "0x1e6").
+_E_POWER = re.compile(
+    r"(?=\d)(?<![\w.,])(?P<mantissa>\d+(?:\.\d+)?)[eE](?P<caret>[-+]?\d{1,3})(?!\w|[.,]\d)"
+)
+# Times: "5.30pm" is "5:30pm"; "5:30 pm" licenses 17 ("17:30") and "17:30" 5 ("5:30 pm").
+_DOT_TIME = re.compile(r"(?<![\d.,])(\d{1,2})\.(\d\d)(?=[ \t]*[apAP]\.?[mM]\b)")
+_CLOCK = re.compile(
+    r"(?<![\d.,:])(?P<hour>\d{1,2})(?::(?P<minute>\d\d))?(?![\d]|[.,:]\d)"
+    r"(?:[ \t]*(?P<half>[apAP])\.?[mM]\b)?"
+)
+# Decades: "the 1990s" licenses "'90s" and the reverse ("'20s": the 1920s or the 2020s).
+_DECADE = re.compile(r"(?<![\d.,])(?:(?P<century>1[6-9]|20)|['’]|\b)(?P<decade>\d)0s\b")
 
 
 def fold(text: str) -> str:
@@ -141,7 +161,8 @@ def fold(text: str) -> str:
 
 def read_powers(text: str) -> str:
     """`text` (not yet folded) with powers of ten as plain numbers: "1.5×10⁶" -> "1500000",
-    "10⁻³" -> "0.001", so that they compare with "1.5 million" and "0.001" (`_POWER`)."""
+    "10⁻³" -> "0.001", "1e6" -> "1000000", so that they compare with "1.5 million" and "0.001"
+    (`_POWER`, `_E_POWER`)."""
 
     def value(m: re.Match[str]) -> str:
         exponent = int((m["caret"] or m["sup"]).translate(_SUPERSCRIPTS))
@@ -149,7 +170,7 @@ def read_powers(text: str) -> str:
             return m[0]
         return canonical(Decimal(m["mantissa"] or 1).scaleb(exponent))
 
-    return _POWER.sub(value, text)
+    return _E_POWER.sub(value, _POWER.sub(value, text))
 
 
 def round_half_up(value: Decimal) -> Decimal:
@@ -200,9 +221,11 @@ def drop_unit_powers(text: str) -> str:
     return _UNIT_POWER.sub(lambda m: m[0][: m.start("power") - m.start()] + " ", text)
 
 
+@lru_cache(maxsize=64)
 def largest_quantity(source: str) -> Decimal:
     """The largest count the source states, for vague outputs ("thousands", "数千"): years
-    ("in 2004", "2004年", "2004.") and dates do not count."""
+    ("in 2004", "2004年", "2004.") and dates do not count. Cached: a task checks several
+    candidates against one source."""
     text = drop_unit_powers(fold(read_powers(source)))
     years = {m.start("year") for m in _YEAR.finditer(text) if m["word"] or m["comma"] or m["end"]}
     values = [v for _, v, _, _ in written_numbers(text)]
@@ -216,7 +239,8 @@ def largest_quantity(source: str) -> Decimal:
 def unscaled_numbers(text: str) -> set[str]:
     """`numbers_in` less the digits that lead a scale word or suffix ("3.5 million", "1.5万",
     "$55m"): those are read whole by `written_numbers`, so "3.5 million" passes for "3,500,000"."""
-    dates, text = output_dates(expand_scales(drop_unit_powers(fold(read_powers(text)))))
+    text = expand_years(_DOT_TIME.sub(r"\1:\2", fold(read_powers(text))))
+    dates, text = output_dates(expand_scales(drop_unit_powers(text)))
     found = (m for m in _NUMBER.finditer(text) if not _SCALED.match(text, m.end()))
     return dates | {normalise_number(m.group(0)) for m in found}
 
@@ -309,12 +333,22 @@ def source_dates(source: str) -> set[str]:
 
 def source_numbers(source: str) -> set[str]:
     """Every number the source licenses, in `canonical` spelling, and its dates. The month of
-    a date in digits or Chinese ("3月", "2019-03-05") licenses no bare number; its year and
-    day do ("in 2019", "on the 5th")."""
-    folded = fold(read_powers(source))
+    a date in digits or Chinese ("3月", "2019-03-05", "3/5") licenses no bare number; its year
+    and day do ("in 2019", "on the 5th"). A copy of `_source_numbers`, which is cached."""
+    return set(_source_numbers(source))
+
+
+@lru_cache(maxsize=64)
+def _source_numbers(source: str) -> frozenset[str]:
+    """`source_numbers`, kept per source: a task checks several candidates against one source,
+    and reading a long one costs milliseconds."""
+    folded = _DOT_TIME.sub(r"\1:\2", fold(read_powers(source)))
     numbers: set[str] = set()
-    found = _NUMBER.finditer(drop_unit_powers(blank_months(folded)))
-    for n in {normalise_number(m[0]) for m in found}:  # 2004.11.13 licenses its parts,
+    text = drop_unit_powers(blank_months(folded))
+    found = {normalise_number(m[0]) for m in _NUMBER.finditer(text)}
+    if (expanded := expand_years(text)) != text:  # "2019-20" licenses 2020, and 20
+        found |= {normalise_number(m[0]) for m in _NUMBER.finditer(expanded)}
+    for n in found:  # 2004.11.13 licenses its parts,
         parts = n.split(".")  # 13.5 only 13 and 14 (not 5)
         numbers |= {n, *parts} if len(parts) > 2 else {n, parts[0], str(round_half_up(Decimal(n)))}
     words = re.findall(r"[a-z]+", source.lower())
@@ -325,4 +359,27 @@ def source_numbers(source: str) -> set[str]:
         if lead and "." in lead[0] and (mantissa := Decimal(normalise_number(lead[0]))):
             numbers |= {str(v) for v in rounded(value, mantissa)}  # "$11.5bn": "11 billion"
         numbers |= {str(value / u) for c, u in ZH_UNITS.items() if u >= 10**4 and c in written}
-    return {canonical(n) for n in numbers} | dates_in(folded)
+    numbers |= _times_and_decades(folded)
+    canon = {canonical(n) for n in numbers}
+    small = {int(n) for n in canon if n.isdigit() and len(n) <= 2}
+    return frozenset(canon | slash_pairs(small) | dates_in(folded))
+
+
+def _times_and_decades(text: str) -> set[str]:
+    """Numbers a time or decade also gives: "5:30 pm" 17, "5 pm" 17 and 0 ("17:00"), "17:30" 5,
+    "1990s" 90, "'90s" 1990."""
+    numbers: set[str] = set()
+    for m in _CLOCK.finditer(text):
+        hour, half = int(m["hour"]), (m["half"] or "").lower()
+        if half and not m["minute"]:
+            numbers.add("0")  # "5 pm": "17:00"
+        if half == "p" and hour < 12:
+            numbers.add(str(hour + 12))
+        elif half == "a" and hour == 12:
+            numbers.add("0")
+        elif m["minute"] and not half and 13 <= hour <= 23:
+            numbers.add(str(hour - 12))
+    for m in _DECADE.finditer(text):
+        tens = int(m["decade"]) * 10
+        numbers |= {str(tens)} if m["century"] else {str(1900 + tens), str(2000 + tens)}
+    return numbers

@@ -14,10 +14,11 @@ number the source gives only bare licenses any unit (nothing says which one is m
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from decimal import Decimal, DecimalException
+from functools import lru_cache
 
 from feedcraft.llm.numerals import (
     CURRENCY_CODES,
@@ -297,9 +298,11 @@ def _key_quantities(text: str) -> Iterator[Quantity]:
                 yield Quantity(canonical(normalise_number(n[0])), unit, n[0])
 
 
-def _source_units(source: str) -> dict[str, set[str]]:
+@lru_cache(maxsize=64)
+def _source_units(source: str) -> Mapping[str, frozenset[str]]:
     """Value -> the units the source gives it with; "13.5 km" also gives 13 and 14 km, as the
-    numbers check licenses rounding ("$11.5bn": 11 and 12 billion dollars)."""
+    numbers check licenses rounding ("$11.5bn": 11 and 12 billion dollars). Cached: a task
+    checks several candidates against one source."""
     units: dict[str, set[str]] = {}
     for q in (*quantities_in(source), *_key_quantities(source)):
         value = Decimal(q.value)
@@ -309,7 +312,7 @@ def _source_units(source: str) -> dict[str, set[str]]:
             values |= rounded(value, mantissa)
         for v in values:
             units.setdefault(canonical(v), set()).add(q.unit)
-    return units
+    return {value: frozenset(found) for value, found in units.items()}
 
 
 def unit_mismatches(output: str, source: str) -> list[tuple[Quantity, set[str]]]:
@@ -320,5 +323,5 @@ def unit_mismatches(output: str, source: str) -> list[tuple[Quantity, set[str]]]
     for q in quantities_in(output):
         units = known.get(q.value)
         if units and not any(same_unit(q.unit, u) for u in units):
-            wrong.append((q, units))
+            wrong.append((q, set(units)))
     return wrong
