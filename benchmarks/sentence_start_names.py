@@ -38,15 +38,22 @@ are chosen together on the first half (`choose_cut_offs`; a case cut-off of 99 i
 and Part A is reported on the other half.
 NeMig (US migration news, English titles and abstracts, no entity marks): the lone starts read
 as names each way, and those that change printed to read (counts kept, words not).
+Modern words (2026-12-03): every word of wordfreq's English list with a Zipf frequency of 3 or
+more that web2 lacks, of 5 letters or more, and how many the cased vocabulary makes ordinary,
+with those another language's frequency keeps names (`lexicon._written_lower`; wordfreq's
+words, printed and kept). `--readings FILE` writes every distinct start of MIND, Wikinews and
+NeMig with the current code's reading, to compare two versions (outside the repository: the
+words are the data sets').
 
     .venv/bin/python benchmarks/sentence_start_names.py [--src /tmp/before/src]
-        [--requests /tmp/audit_requests.jsonl]
+        [--requests /tmp/audit_requests.jsonl] [--readings /tmp/readings.json]
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
+import importlib
 import json
 import re
 import sys
@@ -92,14 +99,17 @@ def readers() -> dict[str, tuple[Callable[[str], bool], Callable[[str], bool]]]:
 @contextmanager
 def reader(name: str) -> Iterator[None]:
     """Run the guardrails with the `name` reader's `is_ordinary_word` and `may_be_name`."""
-    from feedcraft.llm import guardrails
+    try:  # the entity check moved out of guardrails.py on 2026-12-03
+        module = importlib.import_module("feedcraft.llm.entities")
+    except ImportError:
+        module = importlib.import_module("feedcraft.llm.guardrails")
 
-    original = guardrails.is_ordinary_word, guardrails.may_be_name
-    guardrails.is_ordinary_word, guardrails.may_be_name = readers()[name]
+    original = module.is_ordinary_word, module.may_be_name
+    module.is_ordinary_word, module.may_be_name = readers()[name]
     try:
         yield
     finally:
-        guardrails.is_ordinary_word, guardrails.may_be_name = original
+        module.is_ordinary_word, module.may_be_name = original
 
 
 def mind_sentence_starts() -> list[Row]:
@@ -331,11 +341,51 @@ def part_d() -> dict[str, Any]:
     }
 
 
+def modern_words() -> dict[str, Any]:
+    """The words `lexicon._written_lower` reads: how many it makes ordinary, and which the
+    other-language test keeps names."""
+    from wordfreq import iter_wordlist, zipf_frequency
+
+    from feedcraft.text import lexicon
+
+    entries = lexicon._lower_case_entries()
+    candidates = []
+    for word in iter_wordlist("en", wordlist="small"):
+        if zipf_frequency(word, "en", wordlist="small") < lexicon._MODERN_ZIPF:
+            break
+        long_enough = len(word) >= lexicon._MODERN_LENGTH and word.isascii() and word.isalpha()
+        if long_enough and not any(f in entries for f in lexicon._forms(word)):
+            candidates.append(word)
+    ordinary = [w for w in candidates if lexicon._written_lower(w)]
+    foreign = [
+        w
+        for w in candidates
+        if w not in ordinary
+        and w not in lexicon._census_shares()
+        and lexicon._foreign_zipf(w) - lexicon._zipf(w) >= lexicon._FOREIGN_MARGIN
+        and any(lexicon._lower_case_evidence(f) for f in lexicon._forms(w) if len(f) >= 5)
+    ]
+    print(f"Modern words: {len(ordinary)} of {len(candidates)} ordinary; kept names, foreign:")
+    print("  " + " ".join(foreign))
+    return {"candidates": len(candidates), "ordinary": len(ordinary), "foreign": foreign}
+
+
+def write_readings(path: Path, rows: list[Row]) -> None:
+    """Each distinct start with (is_ordinary_word, may_be_name) under the current code."""
+    from feedcraft.text.lexicon import is_ordinary_word, may_be_name
+
+    wikinews = [w for line in WIKINEWS.open(encoding="utf-8") for w in lone_starts(line)]
+    words = sorted({w for _, w, _ in rows} | set(wikinews) | set(nemig_starts()))
+    readings = {w: [is_ordinary_word(w), may_be_name(w)] for w in words}
+    path.write_text(json.dumps(readings, indent=0) + "\n", encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--src", type=Path, help="run Part B on the feedcraft under this path")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--requests", type=Path, help="model outputs (generation.py --requests)")
+    parser.add_argument("--readings", type=Path, help="write each start's reading here")
     args = parser.parse_args()
     if args.src:
         sys.path.insert(0, str(args.src.resolve()))
@@ -379,6 +429,9 @@ def main() -> None:
     print("Part D: NeMig English titles and abstracts (unmarked)")
     d = result["part_d_nemig"] = part_d()
     print(f"  {d}")
+    result["modern_words"] = modern_words()
+    if args.readings:
+        write_readings(args.readings, rows)
     args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
 
 

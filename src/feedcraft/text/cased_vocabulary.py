@@ -20,7 +20,7 @@ import struct
 from functools import cache
 from pathlib import Path
 
-__all__ = ["case_lean", "read_word_ranks"]
+__all__ = ["case_lean", "lower_case_only", "read_word_ranks", "warm"]
 
 _MAGIC = b"GGUF"
 _TOKENS_KEY = b"tokenizer.ggml.tokens"
@@ -116,3 +116,17 @@ def case_lean(word: str) -> float | None:
     if capitalised is None:
         return None
     return math.log10(ranks.get(lower, size) / max(capitalised, 1))
+
+
+def lower_case_only(word: str) -> bool:
+    """The vocabulary has `word` in lower case and not capitalised ("firefighters",
+    "meantime"): a word seldom capitalised, where `case_lean` has no capitalised rank to
+    compare."""
+    ranks, _ = _ranks()
+    lower = word.lower()
+    return lower in ranks and lower[:1].upper() + lower[1:] not in ranks
+
+
+def warm() -> None:
+    """Read the vocabulary now (~0.25 s) rather than on the first word looked up."""
+    _ranks()

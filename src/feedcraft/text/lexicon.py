@@ -9,7 +9,9 @@ or after a regular ending is removed ("Officials" -> "official", "Earlier" -> "e
 
 The list is old, so modern words ("Email", "Online") are not in it; they are ordinary when a
 cased vocabulary (`cased_vocabulary`: Gemma 3's tokenizer, frequency-ordered) writes them in
-lower case at least twice as often as capitalised, and they are not census names ("Tim").
+lower case at least twice as often as capitalised, or has them in lower case only
+("Firefighters", "Meantime"), and they are not census names ("Tim") nor much commoner in
+another language than in English ("Salah", "Notre", "Forza").
 
 Names that are also words ("Brown", "China" as porcelain, the "Jets") read as words there;
 `may_be_name` adds what a sentence start needs on top: a country or US state, a major-league
@@ -27,7 +29,8 @@ from functools import cache
 from importlib.resources import files
 from itertools import takewhile
 
-from feedcraft.text.cased_vocabulary import case_lean
+from feedcraft.text.cased_vocabulary import case_lean, lower_case_only
+from feedcraft.text.cased_vocabulary import warm as _warm_vocabulary
 from feedcraft.text.tokenize import english_stopwords
 
 __all__ = [
@@ -37,6 +40,7 @@ __all__ = [
     "is_ordinary_word",
     "may_be_name",
     "name_key",
+    "warm",
 ]
 
 # Regular endings, each with what replaces it; tried in turn on the lower-cased word.
@@ -123,37 +127,63 @@ def _in_dictionary(word: str, *, modern: bool = False) -> bool:
     )
 
 
-# A word web2 lacks is ordinary when the cased vocabulary writes it in lower case at least
-# 10**0.3 = 2 times as often as capitalised: three in four of web2's own lower-case words that
-# the vocabulary has in both forms lean at least that far (Email -0.64, Podcast -0.42).
+# A word web2 lacks is ordinary when the cased vocabulary writes it (or, for "Firefighters",
+# one of its `_forms` of 5 letters or more) in lower case at least 10**0.3 = 2 times as often
+# as capitalised, or in lower case only: three in four of web2's own lower-case words that the
+# vocabulary has in both forms lean at least that far (Email -0.64, Podcast -0.42).
 _LOWER_CASE_LEAN = -0.3
 # ... and when it has 5 letters or more and wordfreq gives it a Zipf frequency of 3 or more
 # (once per million words): shorter lower-case pieces are mostly abbreviations ("nato", "oz",
 # "dem") and rarer ones fragments or other languages' words ("esper" of "esperanza").
 _MODERN_LENGTH = 5
 _MODERN_ZIPF = 3.0
+# ... and when no language of `_OTHER_LANGUAGES` has it 10**1.5 = 32 times commoner than
+# English does: Gemma 3 is multilingual, so "salah" (Malay, Indonesian), "notre", "monde",
+# "forza" and "serie" lean to lower case, while English loans abroad stay close ("website"
+# +0.47 in Dutch, "smartphone" +0.57 in Indonesian, "latte" +1.41 in Italian); the cut-off is
+# the widest gap between those two groups over every word the rule reads as ordinary
+# (benchmarks/sentence_start_names.py).
+_FOREIGN_MARGIN = 1.5
+_OTHER_LANGUAGES = ("fr", "es", "it", "pt", "de", "nl", "id", "ms", "tr")
 
 
 def _written_lower(word: str) -> bool:
-    """A modern word mostly written in lower case ("email", "podcast"); never a census name,
-    whose lower-case form may be a common word elsewhere ("Tim", "Max" lean -0.33, -0.52)."""
+    """A modern word mostly written in lower case ("email", "podcast", "firefighters"); never
+    a census name, whose lower-case form may be a common word elsewhere ("Tim", "Max" lean
+    -0.33, -0.52), nor another language's word ("salah")."""
     if len(word) < _MODERN_LENGTH or not word.isalpha() or word in _census_shares():
         return False
-    lean = case_lean(word)
-    return lean is not None and lean <= _LOWER_CASE_LEAN and _zipf(word) >= _MODERN_ZIPF
+    forms = (f for f in _forms(word) if len(f) >= _MODERN_LENGTH)
+    if not any(_lower_case_evidence(f) for f in forms):
+        return False
+    english = _zipf(word)
+    return english >= _MODERN_ZIPF and _foreign_zipf(word) - english < _FOREIGN_MARGIN
+
+
+def _lower_case_evidence(form: str) -> bool:
+    lean = case_lean(form)
+    return lower_case_only(form) if lean is None else lean <= _LOWER_CASE_LEAN
+
+
+def _foreign_zipf(word: str) -> float:
+    """The word's highest Zipf frequency in `_OTHER_LANGUAGES` (wordfreq's small lists)."""
+    from wordfreq import zipf_frequency
+
+    return max(float(zipf_frequency(word, lang, wordlist="small")) for lang in _OTHER_LANGUAGES)
 
 
 # Countries (ISO 3166 short names, and "Turkey") and US states that web2 has in lower case.
 _PLACE_NAMES = """antarctica bolivia brazil canada chad chile china finland gambia guernsey guinea
     iceland japan jersey jordan macao mali morocco mozambique niger panama tonga turkey zimbabwe
     colorado michigan montana"""
-# US major-league team nicknames that web2 has in lower case, less those a paraphrase uses as
-# plain words (Bills, Bulls, Hawks, Hurricanes, Rays, Senators, Rangers, Giants...).
+# US major-league team nicknames that web2 has in lower case (or the cased vocabulary only in
+# lower case: "canadiens"), less those a paraphrase uses as plain words (Bills, Bulls, Hawks,
+# Hurricanes, Rays, Senators, Rangers, Giants...).
 _TEAM_NAMES = """falcons ravens panthers browns cowboys broncos lions packers colts jaguars chiefs
     dolphins vikings patriots jets eagles steelers buccaneers redskins hornets cavaliers
     mavericks nuggets pistons clippers lakers grizzlies bucks pelicans knicks sixers blazers
     spurs raptors wizards diamondbacks braves orioles cubs rockies tigers dodgers marlins brewers
-    mets padres mariners ducks coyotes bruins oilers flyers penguins sharks kraken"""
+    mets padres mariners ducks coyotes bruins oilers flyers penguins sharks kraken canadiens"""
 _KNOWN_NAMES = frozenset((_PLACE_NAMES + " " + _TEAM_NAMES).split())
 # A census name is a name at a sentence start when log10(its share of people, in %) minus the
 # word's Zipf frequency is at least this: Smith 1.006% and Zipf 4.9 scores -4.9, Bell -5.5,
@@ -231,3 +261,14 @@ def capitalised_word(key: str, cut_off: float = _CAPITALISED_LEAN) -> bool:
 def _function_word(key: str) -> bool:
     stop = english_stopwords()
     return key in stop or any(key[:i] in stop and key[i:] in stop for i in range(2, len(key) - 1))
+
+
+def warm() -> None:
+    """Load everything the tests above read (web2, the census lists, wordfreq's lists and the
+    cased vocabulary, ~1 s together), so that the first checked output does not wait for it."""
+    _lower_case_entries()
+    _census_shares()
+    _zipf("the")
+    _foreign_zipf("the")
+    _warm_vocabulary()
+    english_stopwords()
