@@ -15,30 +15,21 @@ each output is faithful, so every failure is a false one or a real gap between t
 - Wikinews: each article's lead sentence against its body (`sample/wikinews/items.jsonl`);
 - probes: sentences written for this script, each with the verdict it should get.
 
-`--before SRC` also runs the check of the feedcraft under SRC (e.g. a copy of `src` taken
-before a change) and counts the verdicts that changed; `--show` prints those items to read
-(the data sets' text goes to the terminal only, never to the results file).
+`--before SRC` and `--show`: see `check_verdicts.main`.
 
     .venv/bin/python benchmarks/numbers_formats.py [--before /tmp/before/src] [--show]
 """
 
 from __future__ import annotations
 
-import argparse
 import gzip
-import json
-import platform
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data"
-MIND = DATA / "mind-small" / "MINDsmall_train_sample" / "news.tsv.gz"
+import check_verdicts
+from check_verdicts import DATA, MIND, REPO, wikinews_pairs
+
 XMIND = DATA / "xmind-cmn" / "xMINDsmall_dev" / "news.tsv.gz"
-WIKINEWS = REPO / "src" / "feedcraft" / "sample" / "wikinews" / "items.jsonl"
 DEFAULT_OUT = REPO / "benchmarks" / "results" / "numbers_formats.json"
 # (output, source, should pass): the three formats, both ways, and what must still fail.
 PROBES = [
@@ -123,17 +114,6 @@ def mind_pairs(path: Path, limit: int, *, header: bool) -> list[tuple[str, str]]
     return pairs
 
 
-def wikinews_pairs() -> list[tuple[str, str]]:
-    from feedcraft.llm.sentences import split_sentences
-
-    pairs: list[tuple[str, str]] = []
-    for line in WIKINEWS.open(encoding="utf-8"):
-        body = json.loads(line)["body"]
-        if sentences := split_sentences(body):
-            pairs.append((sentences[0], body))
-    return pairs
-
-
 def corpora() -> dict[str, list[tuple[str, str]]]:
     return {
         "mind_title_vs_abstract": mind_pairs(MIND, 2000, header=False),
@@ -153,68 +133,7 @@ def verdicts() -> dict[str, list[list[Any]]]:
     return out
 
 
-def run_elsewhere(src: Path) -> dict[str, list[list[Any]]]:
-    """`verdicts` by the feedcraft under `src`, in a fresh interpreter."""
-    command = [sys.executable, __file__, "--emit", "--src", str(src)]
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
-    result: dict[str, list[list[Any]]] = json.loads(done.stdout)
-    return result
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--before", type=Path, help="also run the feedcraft under this path")
-    parser.add_argument("--show", action="store_true", help="print the changed verdicts")
-    parser.add_argument("--src", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--emit", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    args = parser.parse_args()
-    if args.src:
-        sys.path.insert(0, str(args.src.resolve()))
-    if args.emit:
-        print(json.dumps(verdicts()))
-        return
-    started = time.perf_counter()
-    after = verdicts()
-    seconds = time.perf_counter() - started
-    before = run_elsewhere(args.before) if args.before else None
-    pairs = corpora()
-    table: dict[str, Any] = {}
-    heads = ("items", 6), ("fail before", 12), ("fail after", 11), ("+pass", 6), ("+fail", 6)
-    print(f"{'corpus':26}", *(f"{h:>{w}}" for h, w in heads))
-    for name, results in after.items():
-        row: dict[str, Any] = {"items": len(results), "failed": sum(not r[0] for r in results)}
-        if name == "probes":
-            row["right"] = sum(r[0] == p[2] for r, p in zip(results, PROBES, strict=True))
-        if before is not None:
-            old = before[name]
-            row["failed_before"] = sum(not r[0] for r in old)
-            row["now_pass"] = sum(b[0] < a[0] for a, b in zip(results, old, strict=True))
-            row["now_fail"] = sum(b[0] > a[0] for a, b in zip(results, old, strict=True))
-            row["detail_changed"] = sum(a != b for a, b in zip(results, old, strict=True))
-            if name == "probes":
-                row["right_before"] = sum(r[0] == p[2] for r, p in zip(old, PROBES, strict=True))
-            if args.show:
-                for (o, s), a, b in zip(pairs[name], results, old, strict=True):
-                    if a != b:
-                        print(f"--- {name}: {b} -> {a}\n  output: {o}\n  source: {s[:400]}")
-        table[name] = row
-    for name, row in table.items():
-        print(
-            f"{name:26} {row['items']:>6} {row.get('failed_before', '-'):>12} {row['failed']:>11}"
-            f" {row.get('now_pass', '-'):>6} {row.get('now_fail', '-'):>6}"
-        )
-    for name in ("probes",):
-        print(f"probes right: {table[name].get('right_before', '-')} -> {table[name]['right']}")
-    result = {
-        "hardware": {"machine": platform.machine(), "python": platform.python_version()},
-        "before": str(args.before) if args.before else None,
-        "seconds_after": round(seconds, 2),
-        "corpora": table,
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
-
-
 if __name__ == "__main__":
-    main()
+    check_verdicts.main(
+        __file__, __doc__, DEFAULT_OUT, lambda _: verdicts(), lambda _: corpora(), PROBES
+    )

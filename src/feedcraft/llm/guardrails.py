@@ -15,10 +15,12 @@ replaced by the extractive fallback (see `generator`). The checks:
   (see `offers`);
 - entities: every capitalised name in the output occurs in the source, a multi-word name's
   parts side by side there ("Eduardo Rodrigues" is not "Eduardo Campos and Roberto
-  Rodrigues"). A capitalised span is the cheap stand-in for named-entity recognition in
-  English; a dictionary, census names, places and teams tell a name that starts a sentence
-  from an ordinary word. In Chinese only Latin-script names and the numbers are checked (no
-  segmentation-free NER for Han names here);
+  Rodrigues"), a month in any form ("Nov. 18", "2019-11-18"), an acronym without its dots
+  and in capitals ("U.S." for "US"; "told us" is no US). A capitalised span is the cheap
+  stand-in for named-entity recognition in English; a dictionary, census names, places and
+  teams tell a name that starts a sentence from an ordinary word (see `entities`). In Chinese
+  only Latin-script names and the numbers are checked (no segmentation-free NER for Han
+  names here);
 - overlap: most of the output's content words (Chinese: character bigrams) occur in the
   source, a lexical check that still works where the encoder does not know the language;
 - similarity: the embedding cosine between output and source reaches a threshold, which
@@ -36,19 +38,19 @@ replaced by the extractive fallback (see `generator`). The checks:
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import pairwise
-from os.path import commonprefix
 
 import numpy as np
 
 from feedcraft.embeddings.base import Encoder
 from feedcraft.errors import InvalidInput
 from feedcraft.llm.banned import banned_terms_in, usable_term
+from feedcraft.llm.entities import WORD as _WORD
+from feedcraft.llm.entities import Vocabulary as _Vocabulary
+from feedcraft.llm.entities import entities_in, unknown_entities
 from feedcraft.llm.language_check import judge_language
 from feedcraft.llm.numerals import canonical as _canonical
 from feedcraft.llm.numerals import fold as _fold
@@ -60,8 +62,8 @@ from feedcraft.llm.offers import offers_not_in_source
 from feedcraft.llm.safety import has_control_markup, has_delimiter_like
 from feedcraft.llm.sentences import count_units
 from feedcraft.llm.units import unit_mismatches
+from feedcraft.text import lexicon
 from feedcraft.text.language import language_code
-from feedcraft.text.lexicon import is_ordinary_word, may_be_name
 from feedcraft.text.script import HAN, to_simplified
 from feedcraft.text.tokenize import english_stopwords
 
@@ -92,7 +94,6 @@ class CheckResult:
     detail: str = ""
 
 
-_WORD = re.compile(r"[^\W\d_][\w'’.-]*[^\W_]|[^\W\d_]")
 # A link: a scheme or "www.", or labels and a top-level domain of 2+ letters in one case
 # ("cheap-meds.ru", "bit.ly/3xYz"); not "3.5", "U.S.", "e.g." or "ended.The".
 _URL = re.compile(
@@ -113,141 +114,6 @@ _TERMINAL = tuple("。！？.!?…\"'”’」』)）")
 # joiners, other symbols, spaces.
 _SYMBOL = "[\\s\u200d\ufe0e\ufe0f\u2600-\u27bf\U0001f000-\U0001faff]"
 _TRAILING_SYMBOLS = re.compile(f"(?<!{_SYMBOL}){_SYMBOL}+$")  # from a run's start: linear
-# Lower-case words that may join a multi-word name ("Luiz Inácio Lula da Silva").
-_CONNECTOR_WORDS = "of de da do dos das del della di du la le van von der den bin al el y and the"
-_CONNECTORS = frozenset(_CONNECTOR_WORDS.split())
-
-
-def _is_capitalised(word: str) -> bool:
-    return word[:1].isupper()
-
-
-def entities_in(text: str, *, title_case: bool | None = None) -> list[str]:
-    """Capitalised spans of Latin-script words that are not just a sentence's first word.
-
-    A span starting a sentence counts when it has two or more words, is an acronym
-    ("Luiz Inácio", "NASA") or is a lone word that may be a name: one a dictionary does not
-    know as an ordinary word ("Obama"), or a place, team or common surname whose ordinary sense
-    is rarer ("China", "Jets", "Brown"); "Police" and "Young" are words (see `text.lexicon`).
-    In title-case text (headlines) every capitalised word is a candidate; the caller matches
-    common words against the source, so "Meets" passes when the source says "meeting".
-    """
-    # Han characters become a neutral letter: a Latin word after them is mid-sentence, and
-    # \w would otherwise glue "与IBM高管" into one token.
-    text = HAN.sub(" x ", _fold(text))
-    words = list(_WORD.finditer(text))
-    if title_case is None:
-        caps = sum(1 for m in words if _is_capitalised(m.group(0)))
-        title_case = len(words) >= 3 and caps / len(words) >= 0.6
-    spans: list[str] = []
-    i = 0
-    while i < len(words):
-        m = words[i]
-        if not _is_capitalised(m.group(0)):
-            i += 1
-            continue
-        before = text[: m.start()].rstrip(" \t\"'“‘([「『")
-        initial = not before or before[-1] in ".!?:;\n。！？：；—–-|"
-        j = i + 1
-        while j < len(words):
-            gap = text[words[j - 1].end() : words[j].start()]
-            if gap.strip():
-                break
-            w = words[j].group(0)
-            if _is_capitalised(w):
-                j += 1
-            elif (
-                w.lower() in _CONNECTORS
-                and j + 1 < len(words)
-                and _is_capitalised(words[j + 1].group(0))
-            ):
-                j += 2
-            else:
-                break
-        span_words = [w.group(0) for w in words[i:j]]
-        acronym = len(span_words[0]) > 1 and span_words[0].isupper()
-        lone_name = len(span_words) == 1 and may_be_name(span_words[0])
-        if title_case or not initial or len(span_words) > 1 or acronym or lone_name:
-            spans.append(" ".join(span_words))
-        i = j
-    return spans
-
-
-# Inflection and demonym endings, before which a final vowel may drop ("China" -> "Chinese");
-# a shared prefix alone would accept other names (Austria ~ Australia, Micron ~ Microsoft).
-_ENDING = re.compile(r"(?:(?<=e)d|(?<=a)n|(?<=[sxzh])es|s|ed|ing|ian|an|ese|ic|i)s?")
-_INFLECTION = re.compile(r"(?:(?<=e)d|(?<=[sxzh])es|s|ed|ing)$")
-_DEMONYM_PAIRS = """britain:british france:french spain:spanish netherlands:dutch england:english
-    ireland:irish scotland:scottish wales:welsh greece:greek sweden:swedish denmark:danish
-    finland:finnish norway:norwegian poland:polish turkey:turkish switzerland:swiss"""
-_DEMONYMS = [tuple(pair.split(":")) for pair in _DEMONYM_PAIRS.split()]
-# Ordinary words that are part of a place's name ("North Korea" is not "South Korea").
-_DIRECTION_WORDS = "north south east west northern southern eastern western central upper lower"
-_DIRECTIONS = frozenset(_DIRECTION_WORDS.split())
-# Months that are also words ("may", "march"): as names they must be capitalised in the source.
-_MONTH_NAMES = (
-    "January February March April May June July August September October November December"
-)
-_MONTHS = frozenset(_MONTH_NAMES.split())
-
-
-def _plain(text: str) -> str:
-    """Without accents and with straight apostrophes: "Inácio" = "Inacio", "O’Brien" = "O'Brien"
-    (a model may drop an accent the source has, or the other way round)."""
-    decomposed = unicodedata.normalize("NFD", text.replace("’", "'"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def _key(word: str) -> str:
-    """A word as names are compared: lower case, no accents, no edge punctuation or possessive."""
-    return _plain(word).lower().strip("'.-").removesuffix("'s")
-
-
-def _is_name_word(word: str) -> bool:
-    return word.lower() in _DIRECTIONS or not is_ordinary_word(word)
-
-
-def _inflects(word: str, base: str) -> bool:
-    """`word` is `base` with an ending: "brazilians" ~ "brazil", "chinese" ~ "china"."""
-    stems = (base, base[:-1]) if base.endswith(("a", "e", "o", "y")) else (base,)
-    return any(word.startswith(s) and _ENDING.fullmatch(word, len(s)) for s in stems if s[2:])
-
-
-class _Vocabulary:
-    """Lower-cased source words, with the demonyms of the places among them and vice versa."""
-
-    def __init__(self, text: str) -> None:
-        latin = _plain(HAN.sub(" ", _fold(text)))
-        found = list(_WORD.finditer(latin))
-        self.words = {w.group(0).lower().strip("'’.-") for w in found}
-        self.words |= {w.removesuffix("'s").removesuffix("’s") for w in self.words}
-        self.cased = {w.group(0).strip("'’.-") for w in found}
-        # The words in order, " | " where anything but spaces parts two: "Eduardo Campos and
-        # Roberto Rodrigues" has no "eduardo rodrigues".
-        pieces = [" "]
-        self.pairs: set[tuple[str, str]] = set()  # adjacent words, for inflected names
-        for prev, w in zip([None, *found], found, strict=False):
-            gap = latin[prev.end() : w.start()] if prev else "|"
-            pieces.append(f"{' ' if not gap.strip() else ' | '}{_key(w.group(0))}")
-            if prev and not gap.strip():
-                self.pairs.add((_key(prev.group(0)), _key(w.group(0))))
-        self.sequence = "".join(pieces) + " "
-        self.words |= {b for a, b in _DEMONYMS + [(b, a) for a, b in _DEMONYMS] if a in self.words}
-
-    def knows(self, word: str, *, loose: bool = False) -> bool:
-        """Exact match or a known inflection, either way or of one base ("Brazilian" ~ "Brazil",
-        "Meets" ~ "meeting"); `loose` also takes a shared stem ("elected" ~ "election")."""
-        w = _key(word)
-        if not w or w in self.words:
-            return True
-        base = _INFLECTION.sub("", w)
-        for o in (o for o in self.words if o[:3] == w[:3]):
-            if _inflects(w, o) or _inflects(o, w) or _inflects(o, base):
-                return True
-            shared = len(commonprefix([w, o]))  # noqa: RUF071 (a character prefix is meant)
-            if loose and len(w) >= 4 and shared >= max(4, min(len(w), len(o)) - 3):
-                return True
-        return False
 
 
 def check_length(output: str, max_length: int, *, min_length: int = 1) -> CheckResult:
@@ -341,40 +207,6 @@ def check_numbers(output: str, source: str) -> CheckResult:
     return CheckResult("numbers", True)
 
 
-def _split_name(words: list[str], vocab: _Vocabulary) -> bool:
-    """True when two name words that follow each other in a span (connectors between) do not
-    follow each other in the source: "Eduardo Rodrigues" from "Eduardo Campos and Roberto
-    Rodrigues", "North Korea" from "South Korea ... north". A title before a name ("President
-    Lula"), a last name alone, a derived first word ("Russian Tatars", the source saying
-    "Russia"), an inflected pair ("Latin American" for "Latin America") and a possessive
-    ("SCO's Linux") are no such pair."""
-    stop = english_stopwords()
-    kept = [i for i, w in enumerate(words) if w.lower() not in _CONNECTORS | stop]
-    for i, j in pairwise(kept):
-        if "and" in words[i:j] or not (_is_name_word(words[i]) and _is_name_word(words[j])):
-            continue  # "British and Italian" are two
-        if words[i].endswith(("'s", "’s", "s'", "s’")):
-            continue  # a possessive ends a name: "SCO's Linux lawsuit" names SCO, then Linux
-        keys = [_key(w) for w in words[i : j + 1]]
-        if f" {' '.join(keys)} " in vocab.sequence or _derived(keys[0], vocab):
-            continue
-        if not any(_same_word(keys[0], x) and _same_word(keys[-1], y) for x, y in vocab.pairs):
-            return True
-    return False
-
-
-def _derived(word: str, vocab: _Vocabulary) -> bool:
-    """A demonym of a source place, or a word the source lacks ("russian" for "Russia's")."""
-    if word not in vocab.words:
-        return True
-    demonym = word.endswith(("an", "ese", "ish", "i"))
-    return demonym and any(_inflects(word, o) for o in vocab.words if o[:3] == word[:3])
-
-
-def _same_word(a: str, b: str) -> bool:
-    return a == b or _inflects(a, b) or _inflects(b, a)
-
-
 def _unknown_numbers(output: str, allowed: set[str], top: Decimal) -> set[str]:
     """Numbers in `output` the source does not license; a vague one ("thousands") must not
     exceed the largest count in the source (`top`)."""
@@ -394,18 +226,10 @@ def check_offers(output: str, source: str) -> CheckResult:
 
 
 def check_entities(output: str, source: str, *, title_case: bool | None = None) -> CheckResult:
-    """Every name word in the source; adjacent name words adjacent there; months capitalised
-    there ("May 5" is not licensed by the verb "may")."""
-    vocab = _Vocabulary(source)
-    stop = english_stopwords()
-    unknown: list[str] = []
-    for span in entities_in(output, title_case=title_case):
-        words = span.split()
-        ok = (w.lower() in _CONNECTORS or w.lower() in stop or vocab.knows(w) for w in words)
-        month = any(w in _MONTHS and _plain(w) not in vocab.cased for w in words)
-        if not all(ok) or month or _split_name(words, vocab):
-            unknown.append(span)
-    if unknown:
+    """Every name word in the source; adjacent name words adjacent there; a month in any form
+    there ("Nov. 18" for "November"; "May 5" is not licensed by the verb "may"); an acronym
+    in capitals, dots aside ("U.S." for "US"; "told us" is no US). See `entities`."""
+    if unknown := unknown_entities(output, source, title_case=title_case):
         return CheckResult("entities", False, f"not in the source: {', '.join(unknown[:5])}")
     return CheckResult("entities", True)
 
@@ -551,7 +375,10 @@ class Guardrails:
 
     def warm(self) -> None:
         """Run every check once on English and Chinese text, so that the encoders and the
-        language detector they use are loaded before the first real output is checked."""
+        language detector they use are loaded before the first real output is checked, and
+        the word lists that tell names from words (`lexicon.warm`: some are read only for
+        the rare word the warm-up texts lack)."""
+        lexicon.warm()
         for language, text in _WARM_TEXTS.items():
             self.check(text, source=text, language=language, max_length=len(text) + 1)
 

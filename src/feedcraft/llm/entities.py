@@ -1,0 +1,317 @@
+"""Names in generated text, for the guardrails' entities check: which words are names, and
+whether the source licenses them.
+
+A capitalised span is the cheap stand-in for named-entity recognition in English; a dictionary,
+census names, places and teams tell a name that starts a sentence from an ordinary word (see
+`text.lexicon`). A name word is licensed by the same word in the source, inflected or as a
+demonym ("Brazilian" ~ "Brazil"); adjacent name words must be adjacent there ("Eduardo
+Rodrigues" is not "Eduardo Campos and Roberto Rodrigues"). Two kinds of word are compared
+otherwise:
+
+- months, as dates are (`dates`): "Nov." is "November", and "2019-03-05" or "3/5" gives March;
+  a month licenses no other name ("Nov." is not "Novak");
+- acronyms, without their dots ("U.S." = "US") and by their capitals: "US" is no pronoun, so
+  "told us" does not license it, while "United States" does (initials of a capitalised span).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cached_property
+from itertools import pairwise
+from os.path import commonprefix
+
+from feedcraft.llm.numerals import fold, source_dates
+from feedcraft.text.lexicon import is_ordinary_word, may_be_name
+from feedcraft.text.script import HAN
+from feedcraft.text.tokenize import english_stopwords
+
+__all__ = ["WORD", "Vocabulary", "entities_in", "unknown_entities"]
+
+WORD = re.compile(r"[^\W\d_][\w'’.-]*[^\W_]|[^\W\d_]")
+# Lower-case words that may join a multi-word name ("Luiz Inácio Lula da Silva").
+_CONNECTOR_WORDS = "of de da do dos das del della di du la le van von der den bin al el y and the"
+_CONNECTORS = frozenset(_CONNECTOR_WORDS.split())
+# Month names and their abbreviations ("Sept."), by number.
+_MONTH_NAMES = """january february march april may june july august september october november
+    december"""
+_MONTH_LIST = _MONTH_NAMES.split()
+_FULL_MONTHS = {name: i for i, name in enumerate(_MONTH_LIST, 1)}
+_MONTHS = _FULL_MONTHS | {name[:3]: i for name, i in _FULL_MONTHS.items()} | {"sept": 9}
+# What follows a month that opens a sentence as a date: a day or a year ("May 5 was the
+# deadline", "Nov. 18 vote", "March 2019 saw"), not "May 50 people" nor "May they".
+_DAY_OR_YEAR = re.compile(r"\.?[ \t]+(?:\d{1,2}|1\d{3}|2\d{3})(?![\d,.]\d|\d)")
+# Stopwords that are also common acronyms: in capitals, none is licensed by the word in lower
+# case ("told us" is no US, "the man who" no WHO).
+_ACRONYM_WORDS = frozenset(["us", "un", "it", "who", "am", "is"])
+# Countries an acronym names ("US" for "America", not for "South America" or "Bank of America").
+_COUNTRIES = {
+    "america": "US",
+    "american": "US",
+    "americans": "US",
+    "britain": "UK",
+    "british": "UK",
+}
+_REGIONS = frozenset(["North", "South", "Central", "Latin", "of", "Anglo"])
+# The month of a date as `dates` spells it ("2019-03-05", "2019-03", "--03-05", "--03").
+_DATE_MONTH = re.compile(r"(?:\d{4}|-)-(\d\d)")
+# Initials with dots ("U.S", "U.K.", "e.g"): compared without them.
+_DOTTED = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]\.?")
+# Inflection and demonym endings, before which a final vowel may drop ("China" -> "Chinese");
+# a shared prefix alone would accept other names (Austria ~ Australia, Micron ~ Microsoft).
+_ENDING = re.compile(r"(?:(?<=e)d|(?<=a)n|(?<=[sxzh])es|s|ed|ing|ian|an|ese|ic|i)s?")
+_INFLECTION = re.compile(r"(?:(?<=e)d|(?<=[sxzh])es|s|ed|ing)$")
+_DEMONYM_PAIRS = """britain:british france:french spain:spanish netherlands:dutch england:english
+    ireland:irish scotland:scottish wales:welsh greece:greek sweden:swedish denmark:danish
+    finland:finnish norway:norwegian poland:polish turkey:turkish switzerland:swiss"""
+_DEMONYMS = [tuple(pair.split(":")) for pair in _DEMONYM_PAIRS.split()]
+# Ordinary words that are part of a place's name ("North Korea" is not "South Korea").
+_DIRECTION_WORDS = "north south east west northern southern eastern western central upper lower"
+_DIRECTIONS = frozenset(_DIRECTION_WORDS.split())
+
+
+def _is_capitalised(word: str) -> bool:
+    return word[:1].isupper()
+
+
+def _undotted(word: str) -> str:
+    """Initials without their dots ("U.S." -> "US", "U.S.-Mexico" -> "US-Mexico"); any other
+    word as it is."""
+    parts = word.split("-")
+    return "-".join(p.replace(".", "") if _DOTTED.fullmatch(p) else p for p in parts)
+
+
+def _acronym(word: str) -> str | None:
+    """`word` as an acronym of 2+ capitals, dots and possessive dropped ("U.S.'s" -> "US");
+    None for any other word ("I", "Nasa", "CEOs", "US-China")."""
+    key = _undotted(re.sub(r"['’]s$", "", word))
+    return key if len(key) > 1 and key.isalpha() and key.isupper() else None
+
+
+def _month(word: str) -> int | None:
+    """The month a capitalised month name or abbreviation stands for ("Sept" -> 9)."""
+    return _MONTHS.get(word.lower()) if _is_capitalised(word) else None
+
+
+def _in_capitals(words: list[str]) -> bool:
+    """Whether a text is written in capitals ("STORM HITS THE COAST"): its acronyms cannot be
+    told from its words."""
+    long = [w for w in words if len(w) > 1]
+    return len(long) >= 3 and sum(w.isupper() for w in long) >= 0.8 * len(long)
+
+
+def entities_in(text: str, *, title_case: bool | None = None) -> list[str]:
+    """Capitalised spans of Latin-script words that are not just a sentence's first word.
+
+    A span starting a sentence counts when it has two or more words, is an acronym
+    ("Luiz Inácio", "NASA"), is a month with a day or year ("May 5 was the deadline") or is a
+    lone word that may be a name: one a dictionary does not know as an ordinary word
+    ("Obama"), or a place, team or common surname whose ordinary sense is rarer ("China",
+    "Jets", "Brown"); "Police" and "Young" are words (see `text.lexicon`).
+    In title-case text (headlines) every capitalised word is a candidate; the caller matches
+    common words against the source, so "Meets" passes when the source says "meeting".
+    """
+    # Han characters become a neutral letter: a Latin word after them is mid-sentence, and
+    # \w would otherwise glue "与IBM高管" into one token.
+    text = HAN.sub(" x ", fold(text))
+    words = list(WORD.finditer(text))
+    if title_case is None:
+        caps = sum(1 for m in words if _is_capitalised(m.group(0)))
+        title_case = len(words) >= 3 and caps / len(words) >= 0.6
+    spans: list[str] = []
+    i = 0
+    while i < len(words):
+        m = words[i]
+        if not _is_capitalised(m.group(0)):
+            i += 1
+            continue
+        before = text[: m.start()].rstrip(" \t\"'“‘([「『")
+        initial = not before or before[-1] in ".!?:;\n。！？：；—–-|"
+        j = i + 1
+        while j < len(words):
+            gap = text[words[j - 1].end() : words[j].start()]
+            if gap.strip():
+                break
+            w = words[j].group(0)
+            if _is_capitalised(w):
+                j += 1
+            elif (
+                w.lower() in _CONNECTORS
+                and j + 1 < len(words)
+                and _is_capitalised(words[j + 1].group(0))
+            ):
+                j += 2
+            else:
+                break
+        span_words = [w.group(0) for w in words[i:j]]
+        acronym = len(span_words[0]) > 1 and span_words[0].isupper()
+        lone = len(span_words) == 1
+        lone_name = lone and may_be_name(span_words[0])
+        dated = lone and _month(span_words[0]) and _DAY_OR_YEAR.match(text, m.end())
+        if title_case or not initial or not lone or acronym or lone_name or dated:
+            spans.append(" ".join(span_words))
+        i = j
+    return spans
+
+
+def _plain(text: str) -> str:
+    """Without accents and with straight apostrophes: "Inácio" = "Inacio", "O’Brien" = "O'Brien"
+    (a model may drop an accent the source has, or the other way round)."""
+    decomposed = unicodedata.normalize("NFD", text.replace("’", "'"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _key(word: str) -> str:
+    """A word as names are compared: lower case, no accents, no edge punctuation or possessive,
+    initials without dots ("U.S.'s" -> "us"), a month in full ("Nov" -> "november")."""
+    if (month := _month(word)) is not None:
+        return _MONTH_LIST[month - 1]
+    return _undotted(_plain(word).lower().removesuffix("'s").strip("'.-"))
+
+
+def _is_name_word(word: str) -> bool:
+    return word.lower() in _DIRECTIONS or not is_ordinary_word(word)
+
+
+def _inflects(word: str, base: str) -> bool:
+    """`word` is `base` with an ending: "brazilians" ~ "brazil", "chinese" ~ "china"."""
+    stems = (base, base[:-1]) if base.endswith(("a", "e", "o", "y")) else (base,)
+    return any(word.startswith(s) and _ENDING.fullmatch(word, len(s)) for s in stems if s[2:])
+
+
+class Vocabulary:
+    """Lower-cased source words, with the demonyms of the places among them and vice versa."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        latin = _plain(HAN.sub(" ", fold(text)))
+        found = list(WORD.finditer(latin))
+        self.words = {w.group(0).lower().strip("'’.-") for w in found}
+        self.words |= {w.removesuffix("'s").removesuffix("’s") for w in self.words}
+        self.words |= {_key(w.group(0)) for w in found}  # "u.s" is "us" too
+        self.cased = [w.group(0) for w in found]
+        # The words in order, " | " where anything but spaces parts two: "Eduardo Campos and
+        # Roberto Rodrigues" has no "eduardo rodrigues".
+        pieces = [" "]
+        self.pairs: set[tuple[str, str]] = set()  # adjacent words, for inflected names
+        self.runs: list[list[str]] = []  # capitalised words side by side, for initials
+        for prev, w in zip([None, *found], found, strict=False):
+            gap = latin[prev.end() : w.start()] if prev else "|"
+            if prev and _DOTTED.fullmatch(f"{prev.group(0)}."):
+                gap = gap.removeprefix(".")  # "J.W. Hertzberg": the dot ends the initials
+            pieces.append(f"{' ' if not gap.strip() else ' | '}{_key(w.group(0))}")
+            if prev and not gap.strip():
+                self.pairs.add((_key(prev.group(0)), _key(w.group(0))))
+            if _is_capitalised(w.group(0)):
+                if gap.strip() or not self.runs or not self.runs[-1]:
+                    self.runs.append([])
+                self.runs[-1].append(w.group(0))
+            elif gap.strip() or w.group(0) not in _CONNECTORS:
+                self.runs.append([])
+        self.sequence = "".join(pieces) + " "
+        self.words |= {b for a, b in _DEMONYMS + [(b, a) for a, b in _DEMONYMS] if a in self.words}
+
+    @cached_property
+    def acronyms(self) -> set[str]:
+        """Acronyms the source gives, without dots and in capitals ("U.S." and "US": "US";
+        "a.m.": "AM", not "am"), and the initials of its capitalised spans ("United States")."""
+        parts = {p for w in self.cased for p in w.split("-")}  # "US-Mexico" gives "US"
+        found = {a for p in parts if (a := _acronym(p.upper() if _DOTTED.fullmatch(p) else p))}
+        for prev, word in pairwise(["", *self.cased]):
+            if (country := _COUNTRIES.get(_key(word))) and prev not in _REGIONS:
+                found.add(country)
+        for run in self.runs:
+            initials = "".join(w[0] for w in run)
+            found |= {initials[i:j] for i in range(len(run)) for j in range(i + 2, len(run) + 1)}
+        return found
+
+    @cached_property
+    def months(self) -> set[int]:
+        """The months the source gives in any form: "Nov. 18", "2019-03-05", "3/5", "三月"."""
+        found = (_DATE_MONTH.match(d) for d in source_dates(self.text))
+        return {int(m[1]) for m in found if m}
+
+    def knows(self, word: str, *, loose: bool = False) -> bool:
+        """Exact match or a known inflection, either way or of one base ("Brazilian" ~ "Brazil",
+        "Meets" ~ "meeting"); `loose` also takes a shared stem ("elected" ~ "election")."""
+        w = _key(word)
+        if not w or w in self.words:
+            return True
+        base = _INFLECTION.sub("", w)
+        for o in (o for o in self.words if o[:3] == w[:3]):
+            if _inflects(w, o) or _inflects(o, w) or _inflects(o, base):
+                return True
+            shared = len(commonprefix([w, o]))  # noqa: RUF071 (a character prefix is meant)
+            if loose and len(w) >= 4 and shared >= max(4, min(len(w), len(o)) - 3):
+                return True
+        return False
+
+
+def _licensed(word: str, vocab: Vocabulary, *, shouted: bool) -> bool:
+    """Whether the source licenses one word of a span. In `shouted` text ("WE MAY WIN", a
+    kicker such as "THERE IT IS:") a month or an acronym may be a word the source gives."""
+    stop = english_stopwords()
+    plain = word.lower() in _CONNECTORS or word.lower() in stop or vocab.knows(word)
+    if (month := _month(word)) is not None:
+        return month in vocab.months or (shouted and plain)
+    acronym = _acronym(word)
+    if acronym is None or shouted or acronym in vocab.acronyms:
+        return plain or acronym in vocab.acronyms
+    # "US" is not the source's "us", nor "WHO" its "who"; "NOT" may stress its "not".
+    return acronym.lower() not in _ACRONYM_WORDS and plain
+
+
+def _shouted(words: list[str]) -> bool:
+    """A span of words in capitals that are not all acronyms ("THERE IT IS", "SEE IT")."""
+    capitals = all(w.isupper() for w in words)
+    return len(words) > 1 and capitals and not all(w.lower() in _ACRONYM_WORDS for w in words)
+
+
+def unknown_entities(output: str, source: str, *, title_case: bool | None = None) -> list[str]:
+    """The name spans of `output` the source does not license: a word it lacks, or name
+    words side by side that are apart there."""
+    vocab = Vocabulary(source)
+    capitals = _in_capitals(WORD.findall(fold(output)))
+    unknown: list[str] = []
+    for span in entities_in(output, title_case=title_case):
+        words = span.split()
+        shouted = capitals or _shouted(words)
+        licensed = all(_licensed(w, vocab, shouted=shouted) for w in words)
+        if not licensed or _split_name(words, vocab):
+            unknown.append(span)
+    return unknown
+
+
+def _split_name(words: list[str], vocab: Vocabulary) -> bool:
+    """True when two name words that follow each other in a span (connectors between) do not
+    follow each other in the source: "Eduardo Rodrigues" from "Eduardo Campos and Roberto
+    Rodrigues", "North Korea" from "South Korea ... north". A title before a name ("President
+    Lula"), a last name alone, a derived first word ("Russian Tatars", the source saying
+    "Russia"), an inflected pair ("Latin American" for "Latin America") and a possessive
+    ("SCO's Linux") are no such pair."""
+    stop = english_stopwords()
+    kept = [i for i, w in enumerate(words) if w.lower() not in _CONNECTORS | stop]
+    for i, j in pairwise(kept):
+        if "and" in words[i:j] or not (_is_name_word(words[i]) and _is_name_word(words[j])):
+            continue  # "British and Italian" are two
+        if words[i].endswith(("'s", "’s", "s'", "s’")):
+            continue  # a possessive ends a name: "SCO's Linux lawsuit" names SCO, then Linux
+        keys = [_key(w) for w in words[i : j + 1]]
+        if f" {' '.join(keys)} " in vocab.sequence or _derived(keys[0], vocab):
+            continue
+        if not any(_same_word(keys[0], x) and _same_word(keys[-1], y) for x, y in vocab.pairs):
+            return True
+    return False
+
+
+def _derived(word: str, vocab: Vocabulary) -> bool:
+    """A demonym of a source place, or a word the source lacks ("russian" for "Russia's")."""
+    if word not in vocab.words:
+        return True
+    demonym = word.endswith(("an", "ese", "ish", "i"))
+    return demonym and any(_inflects(word, o) for o in vocab.words if o[:3] == word[:3])
+
+
+def _same_word(a: str, b: str) -> bool:
+    return a == b or _inflects(a, b) or _inflects(b, a)
