@@ -77,7 +77,9 @@ __all__ = ["GENERATION_REVISION", "UNSERVABLE", "GenerationResult", "Generator",
 #: 11: months and powers of ten are read as such ("三月", "2019-03", "10⁶"), and a month the
 #: source lacks fails; sentence-start names by a cased vocabulary ("Trump", not "Email");
 #: fallback headlines skip subordinate clauses around asides and Chinese cuts on 因/但/以;
-#: French, German, Spanish, Italian and Portuguese headlines lose a dangling word.
+#: French, German, Spanish, Italian and Portuguese headlines lose a dangling word; after an
+#: audit, months in any form and acronyms without dots are licensed ("Nov. 18", "U.S."), "US"
+#: is no pronoun, a month with a day licenses no bare number, year and day ranges and times.
 GENERATION_REVISION = 11
 
 #: Checks whose failure a reader must never see, even from the fallback: the fallback quotes
