@@ -15,21 +15,29 @@ Functions here take text already folded (NFKC, `numerals.fold`).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 __all__ = [
+    "MONTHS",
+    "MONTH_NAMES",
     "blank_months",
     "dates_in",
     "expand_years",
+    "months_of",
     "output_dates",
     "slash_pairs",
     "zh_date_numerals",
 ]
 
-_MONTH_NAMES = """january february march april may june july august september october november
-    december"""
-_FULL_MONTHS = {name: i for i, name in enumerate(_MONTH_NAMES.split(), 1)}
-_MONTHS = _FULL_MONTHS | {name[:3]: i for name, i in _FULL_MONTHS.items()} | {"sept": 9}
-_MONTH = "|".join(f"{m.capitalize()}|{m.upper()}" for m in sorted(_MONTHS, key=len, reverse=True))
+#: The months' names in lower case, January first.
+MONTH_NAMES = tuple(
+    """january february march april may june july august september october november
+    december""".split()  # noqa: SIM905
+)
+_FULL_MONTHS = {name: i for i, name in enumerate(MONTH_NAMES, 1)}
+#: Month names and their abbreviations ("mar", "sept"), lower case, by number.
+MONTHS = _FULL_MONTHS | {name[:3]: i for name, i in _FULL_MONTHS.items()} | {"sept": 9}
+_MONTH = "|".join(f"{m.capitalize()}|{m.upper()}" for m in sorted(MONTHS, key=len, reverse=True))
 _ZH_DIGITS = dict(zip("〇零一二三四五六七八九", map(int, "00123456789"), strict=True))
 # Numerals of a Chinese month or day: not 两 ("两月" is two months).
 _ZH_NUMERAL = "[〇零一二三四五六七八九十]"
@@ -117,6 +125,9 @@ _WEEKDAY = re.compile(
 _ORDINAL_DAY = re.compile(r"(?<![\d.,])(\d{1,2})(?:st|nd|rd|th)\b")
 _YEARS = re.compile(r"(?=[12])(?<![\d.,])(?:1[6-9]\d\d|20\d\d)(?![\d.,]?\d)")
 
+# The month of a date as spelled here (`months_of`).
+_DATE_MONTH = re.compile(r"(?:\d{4}|-)-(\d\d)")
+
 Reading = tuple[int | None, int | None, int | None]  # (year, month, day); None: not given
 
 
@@ -168,7 +179,7 @@ def _digit_date(m: re.Match[str]) -> Reading | None:
 def _word_date(m: re.Match[str]) -> Reading:
     """(year, month, day) of a `_WORD_DATE` match."""
     day, year = m["d1"] or m["d2"], m["y1"] or m["y2"]
-    month = _MONTHS[(m["m1"] or m["m2"]).lower()]
+    month = MONTHS[(m["m1"] or m["m2"]).lower()]
     return int(year) if year else None, month, int(day) if day else None
 
 
@@ -368,3 +379,10 @@ def expand_years(text: str) -> str:
         return f"{m['fy']}{m['sep']}{_century(int(m['yy']))}"
 
     return _FISCAL.sub(fiscal, _YEAR_RANGE.sub(year_range, text))
+
+
+def months_of(dates: Iterable[str]) -> set[int]:
+    """The months of dates as this module spells them ("2019-03-05", "2019-03", "--03-05",
+    "--03"; not a day alone, "---05")."""
+    found = (_DATE_MONTH.match(d) for d in dates)
+    return {int(m[1]) for m in found if m}

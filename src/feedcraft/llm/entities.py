@@ -22,6 +22,7 @@ from functools import cached_property
 from itertools import pairwise
 from os.path import commonprefix
 
+from feedcraft.llm.dates import MONTH_NAMES, MONTHS, months_of
 from feedcraft.llm.numerals import fold, source_dates
 from feedcraft.text.lexicon import is_ordinary_word, may_be_name
 from feedcraft.text.script import HAN
@@ -33,12 +34,6 @@ WORD = re.compile(r"[^\W\d_][\w'’.-]*[^\W_]|[^\W\d_]")
 # Lower-case words that may join a multi-word name ("Luiz Inácio Lula da Silva").
 _CONNECTOR_WORDS = "of de da do dos das del della di du la le van von der den bin al el y and the"
 _CONNECTORS = frozenset(_CONNECTOR_WORDS.split())
-# Month names and their abbreviations ("Sept."), by number.
-_MONTH_NAMES = """january february march april may june july august september october november
-    december"""
-_MONTH_LIST = _MONTH_NAMES.split()
-_FULL_MONTHS = {name: i for i, name in enumerate(_MONTH_LIST, 1)}
-_MONTHS = _FULL_MONTHS | {name[:3]: i for name, i in _FULL_MONTHS.items()} | {"sept": 9}
 # What follows a month that opens a sentence as a date: a day or a year ("May 5 was the
 # deadline", "Nov. 18 vote", "March 2019 saw"), not "May 50 people" nor "May they".
 _DAY_OR_YEAR = re.compile(r"\.?[ \t]+(?:\d{1,2}|1\d{3}|2\d{3})(?![\d,.]\d|\d)")
@@ -54,8 +49,6 @@ _COUNTRIES = {
     "british": "UK",
 }
 _REGIONS = frozenset(["North", "South", "Central", "Latin", "of", "Anglo"])
-# The month of a date as `dates` spells it ("2019-03-05", "2019-03", "--03-05", "--03").
-_DATE_MONTH = re.compile(r"(?:\d{4}|-)-(\d\d)")
 # Initials with dots ("U.S", "U.K.", "e.g"): compared without them.
 _DOTTED = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]\.?")
 # Inflection and demonym endings, before which a final vowel may drop ("China" -> "Chinese");
@@ -91,7 +84,7 @@ def _acronym(word: str) -> str | None:
 
 def _month(word: str) -> int | None:
     """The month a capitalised month name or abbreviation stands for ("Sept" -> 9)."""
-    return _MONTHS.get(word.lower()) if _is_capitalised(word) else None
+    return MONTHS.get(word.lower()) if _is_capitalised(word) else None
 
 
 def _in_capitals(words: list[str]) -> bool:
@@ -166,7 +159,7 @@ def _key(word: str) -> str:
     """A word as names are compared: lower case, no accents, no edge punctuation or possessive,
     initials without dots ("U.S.'s" -> "us"), a month in full ("Nov" -> "november")."""
     if (month := _month(word)) is not None:
-        return _MONTH_LIST[month - 1]
+        return MONTH_NAMES[month - 1]
     return _undotted(_plain(word).lower().removesuffix("'s").strip("'.-"))
 
 
@@ -229,8 +222,7 @@ class Vocabulary:
     @cached_property
     def months(self) -> set[int]:
         """The months the source gives in any form: "Nov. 18", "2019-03-05", "3/5", "三月"."""
-        found = (_DATE_MONTH.match(d) for d in source_dates(self.text))
-        return {int(m[1]) for m in found if m}
+        return months_of(source_dates(self.text))
 
     def knows(self, word: str, *, loose: bool = False) -> bool:
         """Exact match or a known inflection, either way or of one base ("Brazilian" ~ "Brazil",
