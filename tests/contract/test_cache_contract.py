@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -219,11 +220,72 @@ def test_erasing_a_prefix_drops_its_claims(store: Store) -> None:
     assert cache.claim("summary/item-10/x", "b", 60) is False
 
 
+def test_holder_names_the_owner_of_a_live_claim(store: Store) -> None:
+    cache = store.text_cache
+    assert cache.holder("k") is None
+    assert cache.claim("k", "a", 0.2) is True
+    assert cache.holder("k") == "a" and cache.holder("k2") is None
+    time.sleep(0.3)
+    assert cache.holder("k") is None  # lapsed: free to claim
+    assert cache.claim("k", "b", 60) is True and cache.release("k", "b") is True
+    assert cache.holder("k") is None
+
+
+def test_a_claim_is_taken_over_only_from_the_owner_named(store: Store) -> None:
+    """Compare-and-swap: the owner a waiter found dead, or nothing (a claim meanwhile
+    released, lapsed and retaken, or erased is not taken)."""
+    cache = store.text_cache
+    assert cache.take_over("k", "dead", "next", 60) is False  # not claimed: not taken
+    assert cache.holder("k") is None
+    assert cache.claim("k", "dead", 60) is True
+    assert cache.take_over("k", "other", "next", 60) is False  # not other's
+    assert cache.take_over("k", "dead", "next", 60) is True
+    assert cache.holder("k") == "next"
+    assert cache.take_over("k", "dead", "late", 60) is False  # taken already
+    assert cache.release("k", "dead") is False and cache.claim("k", "dead", 60) is False
+    assert cache.claim("k", "next", 60) is True  # the taker's own claim, renewed
+    cache.delete_prefixes(["k"])
+    assert cache.take_over("k", "next", "late", 60) is False  # erased with its prefix
+
+
+def test_a_taken_over_claim_lasts_the_takers_seconds(store: Store) -> None:
+    cache = store.text_cache
+    assert cache.claim("k", "dead", 60) is True
+    assert cache.take_over("k", "dead", "next", 0.2) is True
+    assert cache.claim("k", "b", 60) is False
+    time.sleep(0.3)
+    assert cache.claim("k", "b", 60) is True
+
+
+def test_of_takers_racing_for_one_claim_one_wins(store: Store) -> None:
+    cache = store.text_cache
+    assert cache.claim("k", "dead", 60) is True
+    start = threading.Barrier(8)
+    won: list[str] = []
+
+    def take(name: str) -> None:
+        start.wait()
+        if cache.take_over("k", "dead", name, 60):
+            won.append(name)
+
+    threads = [threading.Thread(target=take, args=(f"w{i}",)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(won) == 1 and cache.holder("k") == won[0]
+
+
 @pytest.mark.parametrize("seconds", [0, -1, float("nan"), float("inf"), 86_401, True, "60"])
 def test_a_claim_needs_positive_bounded_seconds(store: Store, seconds: object) -> None:
     with pytest.raises(InvalidInput) as err:
         store.text_cache.claim("k", "a", seconds)  # type: ignore[arg-type]
     assert err.value.field == "seconds"
+    store.text_cache.claim("k", "a", 60)
+    with pytest.raises(InvalidInput) as err:
+        store.text_cache.take_over("k", "a", "b", seconds)  # type: ignore[arg-type]
+    assert err.value.field == "seconds"
+    assert store.text_cache.holder("k") == "a"
 
 
 @pytest.mark.parametrize(("key", "owner", "field"), [("", "a", "key"), ("k", "", "owner")])
@@ -231,6 +293,7 @@ def test_a_claim_needs_a_key_and_an_owner(store: Store, key: str, owner: str, fi
     for call in (
         lambda: store.text_cache.claim(key, owner, 60),
         lambda: store.text_cache.release(key, owner),
+        lambda: store.text_cache.take_over(key, "x", owner, 60),
     ):
         with pytest.raises(InvalidInput) as err:
             call()

@@ -506,6 +506,7 @@ class GenerationService:
                 seconds=self.settings.llm.claim_s,
                 cached=lambda: self._read(task, item, terms, bucket, key, start),
                 run=lambda: self._write(task, item, terms, bucket, key, run, request, start),
+                wanted=lambda: self.store.catalogue.get(item.id),  # NotFound once deleted
             )
             return served
 

@@ -268,3 +268,14 @@ class TextCache(Protocol):
     def release(self, key: str, owner: str) -> bool:
         """Give up `owner`'s claim on `key`; False when it held none (lapsed, or taken over)."""
         ...
+
+    def holder(self, key: str) -> str | None:
+        """The owner of `key`'s claim, or None when it is free (a lapsed claim is)."""
+        ...
+
+    def take_over(self, key: str, dead_owner: str, owner: str, seconds: float) -> bool:
+        """Give `dead_owner`'s claim on `key` to `owner` for `seconds`, only if it is still
+        `dead_owner`'s (compare-and-swap: of waiters that found its process gone, one takes
+        it); False otherwise, and then nothing is claimed. A waiter that sees the owner's
+        process gone need not wait for the claim to lapse."""
+        ...

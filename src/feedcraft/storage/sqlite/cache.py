@@ -206,6 +206,34 @@ class SqliteTextCache:
             )
         return cur.rowcount > 0
 
+    def holder(self, key: str) -> str | None:
+        _check_key(key)
+        now = to_micros(utcnow())
+        with self._db.read() as conn:
+            row = conn.execute(
+                "SELECT owner FROM text_cache_claims "
+                "WHERE key = ? AND expires_us > ? AND claimed_us <= ?",
+                (key, now, now),
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def take_over(self, key: str, dead_owner: str, owner: str, seconds: float) -> bool:
+        """One UPDATE that names the owner it replaces: of two takers, the second finds the
+        row no longer `dead_owner`'s and changes nothing. A lapsed row still held by
+        `dead_owner` is taken too: `claim` would have granted it."""
+        _check_key(key)
+        _check_key(dead_owner, "dead_owner")
+        _check_key(owner, "owner")
+        _check_seconds(seconds)
+        now = to_micros(utcnow())
+        with self._db.write() as conn:
+            cur = conn.execute(
+                "UPDATE text_cache_claims SET owner = ?, claimed_us = ?, expires_us = ? "
+                "WHERE key = ? AND owner = ?",
+                (owner, now, now + round(seconds * 1e6), key, dead_owner),
+            )
+        return cur.rowcount > 0
+
 
 def _check_seconds(seconds: float) -> None:
     if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds > 0:
