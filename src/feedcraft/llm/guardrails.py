@@ -55,6 +55,8 @@ from feedcraft.llm.language_check import judge_language
 from feedcraft.llm.numerals import canonical as _canonical
 from feedcraft.llm.numerals import fold as _fold
 from feedcraft.llm.numerals import join_digit_groups, largest_quantity, numbers_in
+from feedcraft.llm.numerals import ordinal_numbers as _ordinal_numbers
+from feedcraft.llm.numerals import read_superscripts as _read_superscripts
 from feedcraft.llm.numerals import source_numbers as _source_numbers
 from feedcraft.llm.numerals import unscaled_numbers as _unscaled_numbers
 from feedcraft.llm.numerals import written_numbers as _written_numbers
@@ -209,11 +211,14 @@ def check_numbers(output: str, source: str) -> CheckResult:
 
 def _unknown_numbers(output: str, allowed: set[str], top: Decimal) -> set[str]:
     """Numbers in `output` the source does not license; a vague one ("thousands") must not
-    exceed the largest count in the source (`top`)."""
+    exceed the largest count in the source (`top`); an ordinal or a fraction in words needs
+    its number or share ("fifth": 5, "a third": "one in three")."""
     unknown = {n for n in _unscaled_numbers(output) if _canonical(n) not in allowed}
-    for written, value, vague, checked in _written_numbers(_fold(output)):
+    folded = _fold(_read_superscripts(output))  # "three¹": three
+    for written, value, vague, checked in _written_numbers(folded):
         if checked and (value > top if vague else _canonical(value) not in allowed):
             unknown.add(written)
+    unknown |= {w for w, key, checked in _ordinal_numbers(folded) if checked and key not in allowed}
     return unknown
 
 

@@ -1,9 +1,11 @@
 """Reading numbers out of text, for the guardrails' numbers and units checks.
 
 Numbers come as digits ("1,200", "３"), English words ("twenty-five", "two hundred and fifty",
-"4 billion"), Chinese numerals ("三百", "一亿两千万", "二〇〇四") or powers of ten ("1.5×10⁶").
-Every reader here returns values, so that "1,200", "1200.0" and "one thousand two hundred"
-compare equal (`canonical`). Dates are no numbers: they are compared whole (see `dates`).
+"4 billion"), Chinese numerals ("三百", "一亿两千万", "二〇〇四") or powers of ten ("1.5×10⁶");
+ordinals as their number ("fifth", "twenty-first", "第十": `ordinal_numbers`), fractions in words
+as a share ("two-thirds"). Every reader here returns values, so that "1,200", "1200.0" and "one
+thousand two hundred" compare equal (`canonical`). Dates are no numbers: they are compared whole
+(see `dates`). A footnote mark is no number ("2010¹": `read_superscripts`).
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import suppress
 from decimal import ROUND_HALF_UP, Context, Decimal, DecimalException, InvalidOperation
+from fractions import Fraction
 from functools import lru_cache
+from typing import NamedTuple
 
 from feedcraft.llm.dates import (
+    ZH_NOT_MONTHS,
     blank_months,
     dates_in,
     expand_years,
@@ -41,8 +46,10 @@ __all__ = [
     "largest_quantity",
     "normalise_number",
     "numbers_in",
+    "ordinal_numbers",
     "output_dates",
     "read_powers",
+    "read_superscripts",
     "round_half_up",
     "rounded",
     "source_dates",
@@ -64,10 +71,23 @@ CARDINALS = dict(zip(_CARDINAL_WORDS.split(), _CARDINAL_VALUES, strict=True))
 # Values past 10**100 are no quantity a text means (a run of 亿, a pasted digit string) and
 # would cost megabytes to spell out: they are not read as numbers.
 _MAX_EXPONENT = 100
-# Source words that license a number alone ("three": 3); ordinals are not checked in an output
-# ("second" is also a unit of time); a scale word alone licenses nothing (not "a million").
+# Ordinals by the cardinal each names ("fifth": "five", "twentieth": "twenty").
+_ORDINALS = {"first": "one", "second": "two", "third": "three", "fifth": "five"}
+_ORDINALS |= {"eighth": "eight", "ninth": "nine", "twelfth": "twelve"}
+_ORDINALS |= {f"{w}th": w for w in CARDINALS if w.endswith(("four", "six", "n", "d"))}
+_ORDINALS |= {f"{w[:-1]}ieth": w for w in CARDINALS if w.endswith("ty")}
+_TENS = {w for w in CARDINALS if w.endswith("ty")}
+_SCALES = {w for w, v in CARDINALS.items() if v >= 100}
+# Source words that license a number alone ("three": 3; "fifth", and "fifths" of a fraction:
+# 5); a scale word alone licenses nothing (not "a million").
 _NUMBER_WORDS = {w: str(v) for w, v in CARDINALS.items() if v < 100} | {"zero": "0"}
-_NUMBER_WORDS |= {"first": "1", "second": "2", "third": "3", "dozen": "12"}
+_NUMBER_WORDS |= {"first": "1", "second": "2", "dozen": "12"}
+_NUMBER_WORDS |= {
+    f"{w}{s}": str(v)
+    for w, c in _ORDINALS.items()
+    if 3 <= (v := CARDINALS[c]) < 100
+    for s in ("", "s")
+}
 EN_WORD_NUMBER = "|".join(sorted(CARDINALS, key=len, reverse=True))
 # A number in words, or in digits with a scale word ("twenty-five", "two hundred and fifty",
 # "4 billion"); "and" only after a scale word, so "five and ten" stays two numbers.
@@ -76,6 +96,33 @@ _EN_NUMBER = re.compile(  # digits as Decimal reads them: "1,200,000.5", not "20
     rf"|(?:(?<=hundred)|(?<=thousand)|(?<=million)|(?<=billion)|(?<=trillion))\s+and\s+)"
     rf"(?:{EN_WORD_NUMBER})s?)*\b"
 )
+# Ordinals in words (in lower case), with the number words before them: those of a compound
+# ("twenty-first", "one hundred and first"), a fraction's numerator ("two-thirds", "a third of")
+# or a count of their own ("five third-graders"): see `_read_ordinal`. At most six words
+# before it: retrying every run of number words from each of its words would be quadratic.
+_ORDINAL = re.compile(
+    rf"(?=[a-z])\b(?:(?P<prefix>(?:{EN_WORD_NUMBER}|an?)(?:(?:[ \t-]+|[ \t]+and[ \t]+)"
+    rf"(?:{EN_WORD_NUMBER})){{0,5}})(?P<sep>[ \t]+and[ \t]+|[ \t]*-[ \t]*|[ \t]+))?"
+    rf"(?P<ordinal>{'|'.join(sorted(_ORDINALS, key=len, reverse=True))})(?P<plural>s)?\b"
+)
+_ANY_ORDINAL = re.compile("|".join(_ORDINALS))  # most texts have none: no need to try each word
+# Ordinals that give no rank: "third party", "Third World", "third base", "sixth sense"; 第三方
+# (third party), 第二天 (the next day).
+_ORDINAL_IDIOMS = re.compile(
+    r"third[ \t-]+(?:part(?:y|ies)|world|base(?:m[ae]n)?|person|wheel|rail)\b"
+    r"|fifth[ \t-]+column|fourth[ \t-]+estate|sixth[ \t-]+sense|seventh[ \t-]+heaven"
+    r"|eleventh[ \t-]+hour|第(?:三(?:方|者|世界)|二[天日])"
+)
+# What makes "a third" or "one third" a fraction: "of" after it, or the end of a clause.
+_SHARE_END = re.compile(r"[ \t]+of\b|[ \t]*(?:[.,;:!?)]|$)")
+# Shares a source gives, which license a fraction in words ("a third"): "one in three", "1 out
+# of every 3", "1/3", and a percentage, within 1.5 points ("33%", "33.3 per cent").
+_ONE_IN = re.compile(
+    rf"\b(?P<n>\d+|{EN_WORD_NUMBER})[ \t]+(?:in|out[ \t]+of)[ \t]+(?:every[ \t]+)?"
+    rf"(?P<d>\d+|{EN_WORD_NUMBER})\b"
+)
+_SLASH_SHARE = re.compile(r"(?<![\d.,/])(\d{1,2})/(\d{1,3})(?![\d/]|[.,]\d)")
+_PERCENT = re.compile(r"(?<![\d.,])(\d{1,3}(?:\.\d+)?)[ \t]*(?:%|per[ \t]?cent\b|pct\b)")
 ZH_DIGITS = dict(zip("〇零一二两兩三四五六七八九", map(int, "0012223456789"), strict=True))
 ZH_UNITS = dict(zip("十百千万萬亿億", (10, 100, 1000, 10**4, 10**4, 10**8, 10**8), strict=True))
 # Digits only where a number starts, taken whole (atomic): retrying the digits and spaces from
@@ -83,11 +130,15 @@ ZH_UNITS = dict(zip("十百千万萬亿億", (10, 100, 1000, 10**4, 10**4, 10**8
 _ZH_NUMBER = re.compile(
     rf"(?:(?<![\d.,])((?>{DIGITS}))\s*)?([{''.join(ZH_DIGITS)}{''.join(ZH_UNITS)}]+)"
 )
+_ZH_ORDINAL = re.compile(rf"第[ \t]*([{''.join(ZH_DIGITS)}{''.join(ZH_UNITS)}]+)")
 # Chinese numerals checked in an output: with a digit other than 一 or 零 ("三百", "二〇〇四"),
 # 一 before a unit ("一百"), 十 leading ("十万"). Lone 一 and units are mostly words ("统一",
-# "万一", "千万不要", "百姓", "十分", "零售"), two digits a range ("两三天"); nor these words:
+# "万一", "千万不要", "百姓", "十分", "零售"), two digits a range ("两三天"); nor these words
+# (and those with a month inside that is none: 五月天, the band Mayday):
 _ZH_CHECKED = re.compile(r"[二三四五六七八九两兩〇]|一[十百千万萬亿億]|^十.")
-ZH_WORDS = re.compile("三明治|四分[卫衛]|五角大[楼樓]|四[处處]|四周|三角|八卦|二手|三星")
+ZH_WORDS = re.compile(
+    f"三明治|四分[卫衛]|五角大[楼樓]|四[处處]|四周|三角|八卦|二手|三星|{ZH_NOT_MONTHS}"
+)
 # Counts without a numeral, each with the least it means: "数千" (thousands), "上万" (ten
 # thousand or more), "a dozen" (12), "dozens" (24 or more).
 _ZH_VAGUE = re.compile(
@@ -140,6 +191,11 @@ _POWER = re.compile(
     r"(?![\d⁰¹²³⁴⁵⁶⁷⁸⁹])"
 )
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻−", "0123456789--")
+# Superscript digits left once powers of ten are read are footnote marks after a word, a number
+# or closing punctuation ("2010¹", "Smith²", "in 2010.³"), which NFKC would glue on ("20101",
+# "2010.3"); but for the exponent of a unit symbol ("km²", "m/s²": see `_UNIT_POWER`).
+_FOOTNOTE = re.compile(r"(?<=[^\W_]|[)\].,;:!?'\"’”])[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+_UNIT_SYMBOL = re.compile(r"(?:(?<![A-Za-z])(?:[mcdk]?m|Km|[μµ]m|ft|mi|yd)|/s)$")
 # Powers of ten in E notation ("1e6", "2.5E-3"); not in a word or code ("S10e", "0x1e6").
 _E_POWER = re.compile(
     r"(?=\d)(?<![\w.,])(?P<mantissa>\d+(?:\.\d+)?)[eE](?P<caret>[-+]?\d{1,3})(?!\w|[.,]\d)"
@@ -171,6 +227,20 @@ def read_powers(text: str) -> str:
         return canonical(Decimal(m["mantissa"] or 1).scaleb(exponent))
 
     return _E_POWER.sub(value, _POWER.sub(value, text))
+
+
+def read_superscripts(text: str) -> str:
+    """`text` (not yet folded) with its superscript digits read: powers of ten as numbers
+    (`read_powers`), footnote marks left out ("2010¹" -> "2010 ", `_FOOTNOTE`), so that they
+    do not glue onto a number; a unit's exponent stays ("km²")."""
+    powers = read_powers(text)
+
+    def mark(m: re.Match[str]) -> str:
+        start = m.start()
+        unit = m[0] in ("²", "³") and _UNIT_SYMBOL.search(powers, max(0, start - 3), start)
+        return m[0] if unit else " "
+
+    return _FOOTNOTE.sub(mark, powers)
 
 
 def round_half_up(value: Decimal) -> Decimal:
@@ -206,7 +276,7 @@ def canonical(number: str | Decimal) -> str:
 
 def numbers_in(text: str) -> set[str]:
     """Numbers written with digits, normalised ("1,000" = "1000"; fullwidth digits folded)."""
-    text = drop_unit_powers(fold(read_powers(text)))
+    text = drop_unit_powers(fold(read_superscripts(text)))
     return {normalise_number(m.group(0)) for m in _NUMBER.finditer(text)}
 
 
@@ -226,7 +296,7 @@ def largest_quantity(source: str) -> Decimal:
     """The largest count the source states, for vague outputs ("thousands", "数千"): years
     ("in 2004", "2004年", "2004.") and dates do not count. Cached: a task checks several
     candidates against one source."""
-    text = drop_unit_powers(fold(read_powers(source)))
+    text = drop_unit_powers(fold(read_superscripts(source)))
     years = {m.start("year") for m in _YEAR.finditer(text) if m["word"] or m["comma"] or m["end"]}
     values = [v for _, v, _, _ in written_numbers(text)]
     for m in _NUMBER.finditer(text):
@@ -239,7 +309,7 @@ def largest_quantity(source: str) -> Decimal:
 def unscaled_numbers(text: str) -> set[str]:
     """`numbers_in` less the digits that lead a scale word or suffix ("3.5 million", "1.5万",
     "$55m"): those are read whole by `written_numbers`, so "3.5 million" passes for "3,500,000"."""
-    text = expand_years(_DOT_TIME.sub(r"\1:\2", fold(read_powers(text))))
+    text = expand_years(_DOT_TIME.sub(r"\1:\2", fold(read_superscripts(text))))
     dates, text = output_dates(expand_scales(drop_unit_powers(text)))
     found = (m for m in _NUMBER.finditer(text) if not _SCALED.match(text, m.end()))
     return dates | {normalise_number(m.group(0)) for m in found}
@@ -295,8 +365,9 @@ def word_value(words: Sequence[str]) -> Decimal:
 def written_numbers(text: str) -> Iterator[tuple[str, Decimal, bool, bool]]:
     """(as written, value, vague, checked) for every number written in words, Chinese numerals
     or digits with a scale word. "Hundreds" is vague: at least 100. Not checked in an output:
-    a lone "one" ("one of the", "no one") and the Chinese numerals `_ZH_CHECKED` leaves out."""
-    for m in _EN_NUMBER.finditer(expand_scales(text).lower()):
+    a lone "one" ("one of the", "no one") and the Chinese numerals `_ZH_CHECKED` leaves out.
+    Ordinals and fractions in words are read by `ordinal_numbers`, with their number words."""
+    for m in _EN_NUMBER.finditer(_without_ordinals(expand_scales(text).lower())):
         words = [w for w in re.findall(r"[\d.,]+|[a-z]+", m.group(0)) if w != "and"]
         if words[-1][0].isdigit():  # digits alone: see numbers_in
             continue
@@ -309,6 +380,7 @@ def written_numbers(text: str) -> Iterator[tuple[str, Decimal, bool, bool]]:
         half = m[1] and m[1].lower().startswith("half")
         yield m[0], Decimal(24 if m[2] else 6 if half else 12), bool(m[2]), True
     han = zh_date_numerals(ZH_WORDS.sub(" ", text))  # "三月五日" is a date, no numbers
+    han = _ZH_ORDINAL.sub(lambda m: " " * len(m[0]), han)
     for m in _ZH_VAGUE.finditer(han):  # the least each means: 数千 1000, 数十万 100000
         yield m[0], zh_value(None, m[0].lstrip("数數几幾上成")[:2].rstrip("上")), True, True
     han = _ZH_VAGUE.sub(lambda m: " " * len(m[0]), han)
@@ -320,6 +392,104 @@ def written_numbers(text: str) -> Iterator[tuple[str, Decimal, bool, bool]]:
                 yield m[0].strip(), value, False, counted or zh_checked(m[1], m[2])
 
 
+class _Ordinal(NamedTuple):
+    """An ordinal or a fraction in words: where it is, with the number words it takes in, and
+    what the source must give: a number (`canonical`) or a share (`_share`)."""
+
+    start: int
+    end: int
+    key: str
+    checked: bool
+
+
+def _share(numerator: int, denominator: int) -> str:
+    """How a fraction is compared: "a third", "two in six" and "33%" all give "share 1/3"."""
+    share = Fraction(numerator, denominator)
+    return f"share {share.numerator}/{share.denominator}"
+
+
+def _read_ordinal(text: str, m: re.Match[str]) -> _Ordinal:
+    """An `_ORDINAL` match in `text`: a compound ("twenty-first" 21, "one hundred and first"
+    101, "two hundredth" 200), a fraction ("two-thirds", "three fifths", "a third of", "one
+    tenth."), else the ordinal alone ("five third-graders": five is a count of its own, and
+    "twenty seconds" twenty). "first" and "second" alone are unchecked (an adverb, a unit of
+    time, a verb), as are idioms ("third party")."""
+    words = [w for w in re.findall(r"[a-z]+", m["prefix"] or "") if w != "and"]
+    words = words[1:] if len(words) > 1 and words[0] in ("a", "an") else words
+    cardinal, plural, hyphen = _ORDINALS[m["ordinal"]], bool(m["plural"]), "-" in (m["sep"] or "")
+    n, last = CARDINALS[cardinal], words[-1] if words else ""
+    article = last in ("a", "an")
+    tens = last in _TENS and n < 10 and hyphen  # "twenty-first"; "twenty first-time buyers": 20
+    if n >= 3 and words and not tens and last not in _SCALES:
+        numerator_joined = (plural or hyphen) and not article  # "two-thirds", "three fifths"
+        alone = words in (["a"], ["an"], ["one"]) and not plural  # "a third of", "one third."
+        if numerator_joined or (alone and _SHARE_END.match(text, m.end())):
+            numerator = 1 if article else int(word_value(words))
+            return _Ordinal(m.start(), m.end(), _share(numerator, n), True)
+    if not plural and not article and (tens or last in _SCALES or (words and cardinal in _SCALES)):
+        return _Ordinal(m.start(), m.end(), canonical(word_value([*words, cardinal])), True)
+    start = m.start("ordinal")
+    return _Ordinal(start, m.end(), str(n), n >= 3 and not _ORDINAL_IDIOMS.match(text, start))
+
+
+def _without_ordinals(lower: str) -> str:
+    """`lower` with its ordinals and fractions in words blanked out, and the number words they
+    take in, so that no cardinal is read in them ("twenty" in "twenty-first")."""
+    chars = list(lower)
+    for o in _ordinals(lower):
+        chars[o.start : o.end] = " " * (o.end - o.start)
+    return "".join(chars)
+
+
+def _ordinals(lower: str) -> list[_Ordinal]:
+    """The ordinals and fractions in words in `lower` (`_read_ordinal`)."""
+    if not _ANY_ORDINAL.search(lower):
+        return []
+    return [_read_ordinal(lower, m) for m in _ORDINAL.finditer(lower)]
+
+
+def ordinal_numbers(text: str) -> Iterator[tuple[str, str, bool]]:
+    """(as written, value, checked) for each ordinal in words ("fifth": "5", "twenty-first",
+    "第十") and each fraction in words ("two-thirds": "share 2/3", see `_share`), which a
+    source gives in any form ("5th", "five", "第五"; "two in three", "67%"). Ordinals in
+    digits ("5th", "第5") are read as numbers. Unchecked, as words more often than numbers:
+    "first", "second" and 第一 alone, idioms ("third party", 第二天: `_ORDINAL_IDIOMS`)."""
+    lower = text.lower()
+    for o in _ordinals(lower):
+        yield lower[o.start : o.end], o.key, o.checked
+    for m in _ZH_ORDINAL.finditer(text):
+        run, idiom = m[1], bool(_ORDINAL_IDIOMS.match(text, m.start()))
+        values: list[Decimal] = []
+        if len(run) > 1 and not any(c in ZH_UNITS for c in run):  # 第三四名: third or fourth
+            values = [Decimal(ZH_DIGITS[c]) for c in run]
+        else:
+            with suppress(DecimalException):  # Overflow: a long run of 亿
+                values = [zh_value(None, run)]
+        for value in values:
+            if value.adjusted() <= _MAX_EXPONENT:
+                yield m[0], canonical(value), value != 1 and not idiom
+
+
+def _shares(lower: str) -> set[str]:
+    """The shares (`_share`) a source gives other than as a fraction in words: "one in three",
+    "1 out of every 3", "1/3", and a percentage, which licenses every fraction within 1.5 points
+    of it ("33%": a third; "67 per cent": two-thirds): a faithful output rounds."""
+    found = set()
+    pairs = {(m["n"], m["d"]) for m in _ONE_IN.finditer(lower)} | set(_SLASH_SHARE.findall(lower))
+    for a, b in pairs:
+        numerator, denominator = word_value([a]), word_value([b])
+        if 0 < numerator <= denominator <= 100:
+            found.add(_share(int(numerator), int(denominator)))
+    for percent in set(map(float, _PERCENT.findall(lower))):
+        found |= {
+            _share(n, d)
+            for d in range(3, 21)
+            for n in range(1, d)
+            if abs(100 * n / d - percent) <= 1.5
+        }
+    return found
+
+
 def rounded(value: Decimal, mantissa: Decimal) -> set[Decimal]:
     """`value` with its written decimal `mantissa` rounded down and half up, as a source
     licenses them: "$11.5bn" gives 11 and 12 billion, "13.5 km" 13 and 14 km."""
@@ -328,13 +498,14 @@ def rounded(value: Decimal, mantissa: Decimal) -> set[Decimal]:
 
 def source_dates(source: str) -> set[str]:
     """Every date the source gives, in any format, as `output_dates` spells them (`dates_in`)."""
-    return dates_in(fold(read_powers(source)))
+    return dates_in(fold(read_superscripts(source)))
 
 
 def source_numbers(source: str) -> set[str]:
-    """Every number the source licenses, in `canonical` spelling, and its dates. The month of
-    a date in digits or Chinese ("3月", "2019-03-05", "3/5") licenses no bare number; its year
-    and day do ("in 2019", "on the 5th"). A copy of `_source_numbers`, which is cached."""
+    """Every number the source licenses, in `canonical` spelling, its dates and its shares
+    ("share 1/3": "a third", "one in three", "33%"; `_share`). The month of a date in digits
+    or Chinese ("3月", "2019-03-05", "3/5") licenses no bare number; its year and day do ("in
+    2019", "on the 5th"). A copy of `_source_numbers`, which is cached."""
     return set(_source_numbers(source))
 
 
@@ -342,7 +513,7 @@ def source_numbers(source: str) -> set[str]:
 def _source_numbers(source: str) -> frozenset[str]:
     """`source_numbers`, kept per source: a task checks several candidates against one source,
     and reading a long one costs milliseconds."""
-    folded = _DOT_TIME.sub(r"\1:\2", fold(read_powers(source)))
+    folded = _DOT_TIME.sub(r"\1:\2", fold(read_superscripts(source)))
     numbers: set[str] = set()
     text = drop_unit_powers(blank_months(folded))
     found = {normalise_number(m[0]) for m in _NUMBER.finditer(text)}
@@ -359,7 +530,8 @@ def _source_numbers(source: str) -> frozenset[str]:
         if lead and "." in lead[0] and (mantissa := Decimal(normalise_number(lead[0]))):
             numbers |= {str(v) for v in rounded(value, mantissa)}  # "$11.5bn": "11 billion"
         numbers |= {str(value / u) for c, u in ZH_UNITS.items() if u >= 10**4 and c in written}
-    numbers |= _times_and_decades(folded)
+    numbers |= _times_and_decades(folded) | _shares(folded.lower())
+    numbers |= {key for _, key, _ in ordinal_numbers(folded)}
     canon = {canonical(n) for n in numbers}
     small = {int(n) for n in canon if n.isdigit() and len(n) <= 2}
     return frozenset(canon | slash_pairs(small) | dates_in(folded))
