@@ -11,7 +11,12 @@ otherwise:
 - months, as dates are (`dates`): "Nov." is "November", and "2019-03-05" or "3/5" gives March;
   a month licenses no other name ("Nov." is not "Novak");
 - acronyms, without their dots ("U.S." = "US") and by their capitals: "US" is no pronoun, so
-  "told us" does not license it, while "United States" does (initials of a capitalised span).
+  "told us" does not license it, while "United States" does (initials of a capitalised span);
+- an ordinary word capitalised mid-sentence, by the source's capitalised word: "the Labour
+  leader" is a name, which "labour costs" does not license (`_needs_capital`);
+- a month word by its sense, in the output and the source alike (`_month_sense`): a month
+  after "in" or before a day ("in May", "May 5") is licensed by a month only, a name after
+  or before a capitalised word ("Theresa May", "June Carter") by a name only.
 """
 
 from __future__ import annotations
@@ -21,10 +26,12 @@ import unicodedata
 from functools import cached_property
 from itertools import pairwise
 from os.path import commonprefix
+from typing import Literal, NamedTuple
 
 from feedcraft.llm.dates import MONTH_NAMES, MONTHS, months_of
 from feedcraft.llm.numerals import fold, source_dates
-from feedcraft.text.lexicon import is_ordinary_word, may_be_name
+from feedcraft.text.cased_vocabulary import case_lean
+from feedcraft.text.lexicon import is_ordinary_word, may_be_name, name_key
 from feedcraft.text.script import HAN
 from feedcraft.text.tokenize import english_stopwords
 
@@ -53,7 +60,7 @@ _REGIONS = frozenset(["North", "South", "Central", "Latin", "of", "Anglo"])
 _DOTTED = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]\.?")
 # Inflection and demonym endings, before which a final vowel may drop ("China" -> "Chinese");
 # a shared prefix alone would accept other names (Austria ~ Australia, Micron ~ Microsoft).
-_ENDING = re.compile(r"(?:(?<=e)d|(?<=a)n|(?<=[sxzh])es|s|ed|ing|ian|an|ese|ic|i)s?")
+_ENDING = re.compile(r"(?:(?<=e)d|(?<=a)n|(?<=[sxzh])es|s|ed|ing|ian|an|ese|ic|ies|i)s?")
 _INFLECTION = re.compile(r"(?:(?<=e)d|(?<=[sxzh])es|s|ed|ing)$")
 _DEMONYM_PAIRS = """britain:british france:french spain:spanish netherlands:dutch england:english
     ireland:irish scotland:scottish wales:welsh greece:greek sweden:swedish denmark:danish
@@ -62,6 +69,39 @@ _DEMONYMS = [tuple(pair.split(":")) for pair in _DEMONYM_PAIRS.split()]
 # Ordinary words that are part of a place's name ("North Korea" is not "South Korea").
 _DIRECTION_WORDS = "north south east west northern southern eastern western central upper lower"
 _DIRECTIONS = frozenset(_DIRECTION_WORDS.split())
+# What makes a month word a month: a cue before it ("in May", "last May", "mid-May", "5 May",
+# "the 5th of May"); a day or year after it is `_DAY_OR_YEAR`.
+_MONTH_CUE = re.compile(
+    r"(?:\b(?i:in|since|until|till|through|during|from|last|next|this|early|late|of|by|each|every)"
+    r"[ \t]+|\b(?i:mid|early|late)-|\d(?:st|nd|rd|th)?[ \t]+(?:of[ \t]+)?)$"
+)
+# ... and a name: a capitalised word right before it ("Theresa May", "Prime Minister May",
+# "Mrs. May") or after it ("June Carter"), other than a weekday, a month or a function word.
+_WORD_BEFORE = re.compile(r"(?<![\w'’.-])([^\W\d_][\w'’-]*)(\.?)[ \t]+$")
+_WORD_AFTER = re.compile(r"[ \t]+([^\W\d_][\w'’-]*)")
+_TITLE_WORDS = "mr mrs ms dr gov sen rep gen lt col capt sgt prof st"
+_TITLES = frozenset(_TITLE_WORDS.split())
+_WEEKDAY_NAMES = "monday tuesday wednesday thursday friday saturday sunday"
+_WEEKDAYS = frozenset(_WEEKDAY_NAMES.split())
+# Offices and institutions that one paraphrase capitalises and another not ("the President",
+# "the Government", "prime minister Theresa May"), none of them a common name of its own.
+_OFFICE_WORDS = """president vice prime minister premier chancellor secretary senator governor
+    mayor government administration parliament congress senate cabinet ministry department
+    federal state pope internet"""
+_OFFICES = frozenset(_OFFICE_WORDS.split())
+_NUMBER_AFTER = re.compile(r"[ \t]+\d")
+_QUOTES = "\"'“‘「『"
+_MONTH_WORD = re.compile(rf"\b(?:{'|'.join(m.capitalize() for m in MONTHS)})\b")
+_Sense = Literal["month", "name", "either"]
+
+
+class _Span(NamedTuple):
+    """Capitalised words side by side (connectors between), where they are in the text, and
+    whether they open a sentence (or follow a colon, a dash, a quote)."""
+
+    words: list[str]
+    places: list[tuple[int, int]]
+    initial: bool
 
 
 def _is_capitalised(word: str) -> bool:
@@ -95,6 +135,12 @@ def _in_capitals(words: list[str]) -> bool:
 
 
 def entities_in(text: str, *, title_case: bool | None = None) -> list[str]:
+    """Capitalised spans of Latin-script words that are not just a sentence's first word
+    (`_spans`)."""
+    return [" ".join(span.words) for span in _spans(text, title_case)[0]]
+
+
+def _spans(text: str, title_case: bool | None) -> tuple[list[_Span], bool, str]:
     """Capitalised spans of Latin-script words that are not just a sentence's first word.
 
     A span starting a sentence counts when it has two or more words, is an acronym
@@ -112,7 +158,7 @@ def entities_in(text: str, *, title_case: bool | None = None) -> list[str]:
     if title_case is None:
         caps = sum(1 for m in words if _is_capitalised(m.group(0)))
         title_case = len(words) >= 3 and caps / len(words) >= 0.6
-    spans: list[str] = []
+    spans: list[_Span] = []
     i = 0
     while i < len(words):
         m = words[i]
@@ -143,9 +189,10 @@ def entities_in(text: str, *, title_case: bool | None = None) -> list[str]:
         lone_name = lone and may_be_name(span_words[0])
         dated = lone and _month(span_words[0]) and _DAY_OR_YEAR.match(text, m.end())
         if title_case or not initial or not lone or acronym or lone_name or dated:
-            spans.append(" ".join(span_words))
+            places = [(w.start(), w.end()) for w in words[i:j]]
+            spans.append(_Span(span_words, places, initial))
         i = j
-    return spans
+    return spans, title_case, text
 
 
 def _plain(text: str) -> str:
@@ -182,20 +229,23 @@ class Vocabulary:
         found = list(WORD.finditer(latin))
         self.words = {w.group(0).lower().strip("'’.-") for w in found}
         self.words |= {w.removesuffix("'s").removesuffix("’s") for w in self.words}
-        self.words |= {_key(w.group(0)) for w in found}  # "u.s" is "us" too
         self.cased = [w.group(0) for w in found]
+        keys = [_key(w) for w in self.cased]  # computed once: most of a long source's cost
+        self.words |= set(keys)  # "u.s" is "us" too
+        # Words the source writes capitalised, for those a name needs (`_needs_capital`).
+        self.capitalised = {k for w, k in zip(self.cased, keys, strict=True) if _is_capitalised(w)}
         # The words in order, " | " where anything but spaces parts two: "Eduardo Campos and
         # Roberto Rodrigues" has no "eduardo rodrigues".
         pieces = [" "]
         self.pairs: set[tuple[str, str]] = set()  # adjacent words, for inflected names
         self.runs: list[list[str]] = []  # capitalised words side by side, for initials
-        for prev, w in zip([None, *found], found, strict=False):
+        for i, (prev, w) in enumerate(zip([None, *found], found, strict=False)):
             gap = latin[prev.end() : w.start()] if prev else "|"
             if prev and _DOTTED.fullmatch(f"{prev.group(0)}."):
                 gap = gap.removeprefix(".")  # "J.W. Hertzberg": the dot ends the initials
-            pieces.append(f"{' ' if not gap.strip() else ' | '}{_key(w.group(0))}")
+            pieces.append(f"{' ' if not gap.strip() else ' | '}{keys[i]}")
             if prev and not gap.strip():
-                self.pairs.add((_key(prev.group(0)), _key(w.group(0))))
+                self.pairs.add((keys[i - 1], keys[i]))
             if _is_capitalised(w.group(0)):
                 if gap.strip() or not self.runs or not self.runs[-1]:
                     self.runs.append([])
@@ -220,18 +270,37 @@ class Vocabulary:
         return found
 
     @cached_property
-    def months(self) -> set[int]:
-        """The months the source gives in any form: "Nov. 18", "2019-03-05", "3/5", "三月"."""
-        return months_of(source_dates(self.text))
+    def _month_words(self) -> list[tuple[re.Match[str], _Sense]]:
+        """Each capitalised month word of the source with its sense (`_month_sense`)."""
+        found = _MONTH_WORD.finditer(self.text)
+        return [(m, _month_sense(self.text, m.start(), m.end())) for m in found]
 
-    def knows(self, word: str, *, loose: bool = False) -> bool:
+    @cached_property
+    def months(self) -> set[int]:
+        """The months the source gives in any form: "Nov. 18", "2019-03-05", "3/5", "三月";
+        not the name in "Theresa May"."""
+        text = self.text
+        for m, sense in self._month_words:
+            if sense == "name":
+                text = f"{text[: m.start()]}{' ' * len(m[0])}{text[m.end() :]}"
+        return months_of(source_dates(text))
+
+    @cached_property
+    def month_names(self) -> set[int]:
+        """The months whose word the source writes where it may be a name ("Theresa May",
+        "May said"; not "in May" nor "May 5")."""
+        return {MONTHS[m[0].lower()] for m, sense in self._month_words if sense != "month"}
+
+    def knows(self, word: str, *, loose: bool = False, capitalised: bool = False) -> bool:
         """Exact match or a known inflection, either way or of one base ("Brazilian" ~ "Brazil",
-        "Meets" ~ "meeting"); `loose` also takes a shared stem ("elected" ~ "election")."""
+        "Meets" ~ "meeting"); `loose` also takes a shared stem ("elected" ~ "election");
+        `capitalised` takes only the words the source capitalises."""
         w = _key(word)
-        if not w or w in self.words:
+        words = self.capitalised if capitalised else self.words
+        if not w or w in words:
             return True
         base = _INFLECTION.sub("", w)
-        for o in (o for o in self.words if o[:3] == w[:3]):
+        for o in (o for o in words if o[:3] == w[:3]):
             if _inflects(w, o) or _inflects(o, w) or _inflects(o, base):
                 return True
             shared = len(commonprefix([w, o]))  # noqa: RUF071 (a character prefix is meant)
@@ -240,13 +309,68 @@ class Vocabulary:
         return False
 
 
-def _licensed(word: str, vocab: Vocabulary, *, shouted: bool) -> bool:
+def _month_sense(text: str, start: int, end: int, *, cased: bool = True) -> _Sense:
+    """Whether the month word at `start:end` is a month ("in May", "May 5", "5 May"), a name
+    (after a capitalised word: "Theresa May", "Prime Minister May", "Mrs. May"; before a name:
+    "June Carter") or may be either ("May said", "the May elections"). Capitals tell a name
+    only in `cased` text: a headline in title case or capitals gives a month or either."""
+    if _DAY_OR_YEAR.match(text, end) or _MONTH_CUE.search(text, max(0, start - 16), start):
+        return "month"
+    if not cased:
+        return "either"
+    if (b := _WORD_BEFORE.search(text, max(0, start - 40), start)) and _name_cue(b[1], b[2]):
+        return "name"
+    if (a := _WORD_AFTER.match(text, end)) and _name_cue(a[1]) and may_be_name(a[1]):
+        return "name"
+    return "either"
+
+
+def _name_cue(word: str, dot: str = "") -> bool:
+    """A capitalised word beside a month word that makes it a name: no weekday ("Tuesday
+    May 5"), month, function word ("The May elections") nor, before a dot, a title."""
+    w = word.lower()
+    if not _is_capitalised(word) or (dot and w not in _TITLES):
+        return False
+    return not (w in english_stopwords() or w in _WEEKDAYS or w in MONTHS or w in _CONNECTORS)
+
+
+def _needs_capital(span: _Span, k: int, text: str) -> bool:
+    """Whether the `k`th word of a span is an ordinary word capitalised as a name is ("Labour",
+    "Apple", "Cruise", "Tories" mid-sentence), which only the source's capitalised word
+    licenses: "labour costs" does not give "the Labour leader". Not a sentence's or a
+    quotation's first word, an acronym, a month, a function word, an office whose capital is a
+    matter of style ("the President"), a title or modifier before a capitalised word ("Sheriff
+    Will Lewis": the name is checked), a label before a number ("Week 7", "Game 2") nor a word
+    the cased vocabulary never writes capitalised: a headline's style gives "oldest Giraffe",
+    "Gifts for Gamers", while every name here is a piece of its own ("▁Apple", "▁Labour")."""
+    word = span.words[k]
+    if (k == 0 and span.initial) or len(word) < 2 or word.isupper() or _month(word):
+        return False
+    lower = word.lower()
+    if lower in _CONNECTORS or lower in english_stopwords() or lower.removesuffix("s") in _OFFICES:
+        return False
+    start, end = span.places[k]
+    if k + 1 < len(span.words) and _is_capitalised(span.words[k + 1]):
+        return False
+    if _NUMBER_AFTER.match(text, end) or (k == 0 and text[:start].rstrip()[-1:] in _QUOTES):
+        return False
+    return case_lean(name_key(word)) is not None and is_ordinary_word(word)
+
+
+def _licensed(
+    word: str, vocab: Vocabulary, *, shouted: bool, sense: _Sense | None, capital: bool
+) -> bool:
     """Whether the source licenses one word of a span. In `shouted` text ("WE MAY WIN", a
-    kicker such as "THERE IT IS:") a month or an acronym may be a word the source gives."""
+    kicker such as "THERE IT IS:") a month or an acronym may be a word the source gives.
+    A month word is licensed by the source's use in its `sense`; a `capital` word needs the
+    source's word capitalised."""
     stop = english_stopwords()
     plain = word.lower() in _CONNECTORS or word.lower() in stop or vocab.knows(word)
     if (month := _month(word)) is not None:
-        return month in vocab.months or (shouted and plain)
+        as_month = sense != "name" and month in vocab.months
+        return as_month or (sense != "month" and month in vocab.month_names) or (shouted and plain)
+    if capital:
+        return vocab.knows(word, capitalised=True)
     acronym = _acronym(word)
     if acronym is None or shouted or acronym in vocab.acronyms:
         return plain or acronym in vocab.acronyms
@@ -264,28 +388,47 @@ def unknown_entities(output: str, source: str, *, title_case: bool | None = None
     """The name spans of `output` the source does not license: a word it lacks, or name
     words side by side that are apart there."""
     vocab = Vocabulary(source)
+    spans, title_case, text = _spans(output, title_case)
     capitals = _in_capitals(WORD.findall(fold(output)))
     unknown: list[str] = []
-    for span in entities_in(output, title_case=title_case):
-        words = span.split()
+    for span in spans:
+        words = span.words
         shouted = capitals or _shouted(words)
-        licensed = all(_licensed(w, vocab, shouted=shouted) for w in words)
-        if not licensed or _split_name(words, vocab):
-            unknown.append(span)
+        cased = not (title_case or shouted)  # where a capital tells a name from a word
+        senses = [
+            _month_sense(text, *place, cased=cased) if _month(w) else None
+            for w, place in zip(words, span.places, strict=True)
+        ]
+        licensed = all(
+            _licensed(
+                w,
+                vocab,
+                shouted=shouted,
+                sense=sense,
+                capital=cased and _needs_capital(span, k, text),
+            )
+            for k, (w, sense) in enumerate(zip(words, senses, strict=True))
+        )
+        names = {k for k, sense in enumerate(senses) if sense == "name"}
+        if not licensed or _split_name(words, vocab, names):
+            unknown.append(" ".join(words))
     return unknown
 
 
-def _split_name(words: list[str], vocab: Vocabulary) -> bool:
+def _split_name(words: list[str], vocab: Vocabulary, names: set[int]) -> bool:
     """True when two name words that follow each other in a span (connectors between) do not
     follow each other in the source: "Eduardo Rodrigues" from "Eduardo Campos and Roberto
     Rodrigues", "North Korea" from "South Korea ... north". A title before a name ("President
     Lula"), a last name alone, a derived first word ("Russian Tatars", the source saying
     "Russia"), an inflected pair ("Latin American" for "Latin America") and a possessive
-    ("SCO's Linux") are no such pair."""
+    ("SCO's Linux") are no such pair. A month word at `names` is a name ("Theresa May")."""
     stop = english_stopwords()
-    kept = [i for i, w in enumerate(words) if w.lower() not in _CONNECTORS | stop]
+    kept = [i for i, w in enumerate(words) if i in names or w.lower() not in _CONNECTORS | stop]
     for i, j in pairwise(kept):
-        if "and" in words[i:j] or not (_is_name_word(words[i]) and _is_name_word(words[j])):
+        name_words = (i in names or _is_name_word(words[i])) and (
+            j in names or _is_name_word(words[j])
+        )
+        if "and" in words[i:j] or not name_words:
             continue  # "British and Italian" are two
         if words[i].endswith(("'s", "’s", "s'", "s’")):
             continue  # a possessive ends a name: "SCO's Linux lawsuit" names SCO, then Linux

@@ -10,8 +10,9 @@ or after a regular ending is removed ("Officials" -> "official", "Earlier" -> "e
 The list is old, so modern words ("Email", "Online") are not in it; they are ordinary when a
 cased vocabulary (`cased_vocabulary`: Gemma 3's tokenizer, frequency-ordered) writes them in
 lower case at least twice as often as capitalised, or has them in lower case only
-("Firefighters", "Meantime"), and they are not census names ("Tim") nor much commoner in
-another language than in English ("Salah", "Notre", "Forza").
+("Firefighters", "Meantime"), and they are not census names ("Tim"), much commoner in
+another language than in English ("Salah", "Notre", "Forza") nor one of the few names among
+them ("Adidas", "Interpol", "Viagra": `_LOWER_CASE_NAMES`).
 
 Names that are also words ("Brown", "China" as porcelain, the "Jets") read as words there;
 `may_be_name` adds what a sentence start needs on top: a country or US state, a major-league
@@ -145,13 +146,20 @@ _MODERN_ZIPF = 3.0
 # (benchmarks/sentence_start_names.py).
 _FOREIGN_MARGIN = 1.5
 _OTHER_LANGUAGES = ("fr", "es", "it", "pt", "de", "nl", "id", "ms", "tr")
+# ... and when it is none of the names the vocabulary writes mostly in lower case (hashtags,
+# web addresses, spam), found by reading every word the rule makes ordinary (733, listed by
+# benchmarks/sentence_start_names.py): two brands, an organisation and a web framework;
+# "Aussies" (a demonym) and "iPhone" (never capitalised so) stay words.
+_LOWER_CASE_NAMES = frozenset(["adidas", "interpol", "viagra", "django"])
 
 
 def _written_lower(word: str) -> bool:
     """A modern word mostly written in lower case ("email", "podcast", "firefighters"); never
     a census name, whose lower-case form may be a common word elsewhere ("Tim", "Max" lean
-    -0.33, -0.52), nor another language's word ("salah")."""
+    -0.33, -0.52), another language's word ("salah") nor a listed name ("adidas")."""
     if len(word) < _MODERN_LENGTH or not word.isalpha() or word in _census_shares():
+        return False
+    if word in _LOWER_CASE_NAMES:
         return False
     forms = (f for f in _forms(word) if len(f) >= _MODERN_LENGTH)
     if not any(_lower_case_evidence(f) for f in forms):
