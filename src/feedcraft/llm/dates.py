@@ -5,9 +5,11 @@ Dates are spelled as ISO 8601 writes them, truncated where a part is missing: "2
 "2019-03-05" is "March 5, 2019" and "2019年3月5日", "三月" is "in March", and the 3 of March
 is no number elsewhere. A source is read liberally (every reading of every date it may give,
 so that nothing it says fails); an output strictly, and only where a month word is a month:
-"Theresa May said" and "Workers March 10 Miles" give no date. Dates with slashes ("9/11",
-"3/5/2019") are compared as written, month first (`_slash`): a source gives them with that
-date, or with both numbers ("rated 4/5").
+"Theresa May said" and "Workers March 10 Miles" give no date, nor do words with a month
+inside (五月天, the band Mayday). Dates with slashes ("9/11", "3/5/2019") are compared as
+written (`_slash`): a source gives them with a date either reading names ("3/5" is 5 March to
+an American reader, 3 May to a British, European or Chinese one), or with both numbers
+("rated 4/5").
 
 Functions here take text already folded (NFKC, `numerals.fold`).
 """
@@ -20,6 +22,7 @@ from collections.abc import Iterable
 __all__ = [
     "MONTHS",
     "MONTH_NAMES",
+    "ZH_NOT_MONTHS",
     "blank_months",
     "dates_in",
     "expand_years",
@@ -41,6 +44,10 @@ _MONTH = "|".join(f"{m.capitalize()}|{m.upper()}" for m in sorted(MONTHS, key=le
 _ZH_DIGITS = dict(zip("〇零一二三四五六七八九", map(int, "00123456789"), strict=True))
 # Numerals of a Chinese month or day: not 两 ("两月" is two months).
 _ZH_NUMERAL = "[〇零一二三四五六七八九十]"
+#: Words with a numeral and 月 that name no month: the band Mayday (not 五月天气, May weather),
+#: the Mayflower (not 五月花开, flowers open in May), ten months' pregnancy. Their numerals are
+#: no numbers either (`numerals.ZH_WORDS`).
+ZH_NOT_MONTHS = "五月天(?![气氣])|五月花(?![开開])|十月[怀懷]胎"
 # Dates in digits (year first) and in Chinese: ISO dates, year-months ("2019-03": a range of
 # years such as "2010-11" is none, see `_year_month`), "2019年3月5日" ("19年3月": 2019), "三月",
 # "5日" alone (not "5日元" yen, "3日内" within three days, "3日游" a three-day tour, "5日本游客"
@@ -50,7 +57,7 @@ _DIGIT_DATE = re.compile(
     r"(?<![/-])(?P<y>1\d{3}|2\d{3})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})"
     r"(?![\d]|[.,/-]\d)"
     r"|(?<![/A-Za-z_-])(?P<iy>1\d{3}|2\d{3})[-/](?P<im>0[1-9]|1[0-2])(?![\d]|[.,/-]\d)"
-    rf"|(?:(?P<zy>\d{{4}}|\d\d|{_ZH_NUMERAL}{{4}})[ \t]*年[ \t]*)?"
+    rf"|(?:(?P<zy>\d{{4}}|\d\d|{_ZH_NUMERAL}{{4}})[ \t]*年[ \t]*)?(?!{ZH_NOT_MONTHS})"
     rf"(?P<zm>\d{{1,2}}|{_ZH_NUMERAL}{{1,3}})[ \t]*月"
     rf"(?:[ \t]*(?P<zd>\d{{1,2}}|{_ZH_NUMERAL}{{1,3}})[ \t]*[日号號])?"
     r"|(?<!为期)(?<!為期)(?<!连续)(?<!連續)(?<!近)(?<!前)"
@@ -86,9 +93,9 @@ _SHORT_DATE = re.compile(
     r"(?=\d)(?<![\d.,/-])(?P<a>\d{1,2})(?P<sep>[-/.])(?P<b>\d{1,2})"
     r"(?:(?P=sep)(?P<y>\d{4}|\d\d))?(?![\d]|[.,/-]\d)"
 )
-# Dates an output gives month first ("9/11", "3/5/2019", "9·11", "11-15-19"; day first only
-# where the first number is no month: "13/3"), compared as `_slash`; not "I-35/80", "A1/2",
-# "4-7" nor "3.5" (no year: a range, a decimal).
+# Dates an output gives with slashes ("9/11", "3/5/2019", "9·11", "11-15-19", "13/3", day
+# first), compared as `_slash`; not "I-35/80", "A1/2", "4-7" nor "3.5" (no year: a range, a
+# decimal).
 _SLASH_DATE = re.compile(
     r"(?=\d)(?<![A-Za-z\d_.,/·-])(?P<a>\d{1,2})(?:[/·](?P<b>\d{1,2})(?:/(?P<y>\d{4}|\d\d))?"
     r"|(?P<sep>[-.])(?P<b2>\d{1,2})(?P=sep)(?P<y2>\d{4}|\d\d))(?![\d]|[.,/·-]\d)"
@@ -206,12 +213,12 @@ def _day_date(text: str, m: re.Match[str]) -> bool:
 
 
 def _slash(month: int, day: int, year: int | None) -> set[str]:
-    """How an output may write a date with slashes, as `output_dates` spells it ("9/11",
-    "3/5/2019"); day first ("13/3") only where the day is no month."""
+    """How an output may write a date with slashes, as `output_dates` spells it: month first
+    ("9/11", "3/5/2019") or day first ("11/9", "5/3/2019"), so that an output's "3/5" passes
+    for 5 March and for 3 May; one of them only where the other is no date ("13/5")."""
     if _date(year, month, day) is None:
         return set()
-    forms = [f"{month}/{day}", *([f"{day}/{month}"] if day > 12 else [])]
-    return {f"{form}/{year}" if year else form for form in forms}
+    return {f"{form}/{year}" if year else form for form in (f"{month}/{day}", f"{day}/{month}")}
 
 
 def slash_pairs(numbers: set[int]) -> set[str]:
@@ -222,7 +229,8 @@ def slash_pairs(numbers: set[int]) -> set[str]:
 
 
 def _slash_date(m: re.Match[str]) -> str | None:
-    """The `_slash` spelling of a `_SLASH_DATE` match; None where it is no date."""
+    """The `_slash` spelling of a `_SLASH_DATE` match, read either way; None where it is no
+    date."""
     a, b, y = int(m["a"]), int(m["b"] or m["b2"]), m["y"] or m["y2"]
     year = (int(y) if len(y) == 4 else _century(int(y))) if y else None
     if not (_slash(a, b, year) or _slash(b, a, year)):
@@ -234,7 +242,8 @@ def output_dates(text: str) -> tuple[set[str], str]:
     """The dates an output gives ("2019-03-05", "2019年3月5日", "三月", "March 5", "in May",
     "2019-03", "9/11"), and the text with them blanked out, so that their parts are not read as
     numbers. A month word that may be no month ("Theresa May", "they March 10 miles") gives
-    none. "9/11" is compared as written: a source licenses it with that date or both numbers."""
+    none. "9/11" is compared as written: a source licenses it with a date either reading names
+    (11 September, 9 November) or with both numbers."""
     dates: set[str] = set()
 
     def slash(m: re.Match[str]) -> str:

@@ -1,0 +1,59 @@
+"""A Chinese fallback headline cut at the budget does not end on an adverb that needs its verb
+("警方已…", police have already …): the cut backs off to the word before it. Words that hold
+such a character but end a clause well ("而已", "首都") stay."""
+
+from __future__ import annotations
+
+import pytest
+
+from feedcraft.embeddings import HashingEncoder
+from feedcraft.llm import ExtractiveSummarizer
+
+
+def _cut_after(hashing: HashingEncoder, body: str, word: str) -> str:
+    """The one headline of a one-sentence body whose budget ends right after `word`."""
+    budget = body.index(word) + len(word)
+    heads = ExtractiveSummarizer(hashing).headlines("", body, 1, budget)
+    assert len(heads) == 1
+    return heads[0]
+
+
+@pytest.mark.parametrize(
+    ("body", "word", "expected"),
+    [
+        ("市政府的调查人员已经逮捕了一名涉嫌纵火的男子。", "已经", "市政府的调查人员…"),
+        ("当地警方已逮捕了一名涉嫌纵火的男子。", "已", "当地警方…"),
+        ("市卫生部门正在调查这起食物中毒事件。", "正在", "市卫生部门…"),
+        ("受损的高速公路仍未恢复通车。", "仍", "受损的高速公路…"),
+        ("受损的高速公路至今仍然没有恢复通车。", "仍然", "受损的高速公路至今…"),
+        ("这家老字号餐厅还保留着百年前的招牌。", "还", "这家老字号餐厅…"),
+        ("邻近城市的居民也受到了暴雨的影响。", "也", "邻近城市的居民…"),
+        ("参加比赛的五支球队都获得了奖金。", "都", "参加比赛的五支球队…"),
+        ("新来的年轻教练就带领球队赢得了冠军。", "就", "新来的年轻教练…"),
+        ("这位年轻的长跑运动员才十七岁。", "才", "这位年轻的长跑运动员…"),
+        ("这位退休的老教师曾在山区任教三十年。", "曾", "这位退休的老教师…"),
+        ("市场上的房价早已超出普通家庭的承受能力。", "早已", "市场上的房价…"),
+        ("當地警方已經逮捕了一名涉嫌縱火的男子。", "已經", "當地警方…"),  # Traditional
+        ("這家老字號餐廳還保留著百年前的招牌。", "還", "這家老字號餐廳…"),
+    ],
+)
+def test_a_chinese_cut_does_not_end_on_an_adverb(
+    hashing: HashingEncoder, body: str, word: str, expected: str
+) -> None:
+    assert _cut_after(hashing, body, word) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "word"),
+    [
+        ("他说网上流传的这些不过是谣言而已并呼吁市民不要相信。", "而已"),  # only, a particle
+        ("新当选的市长出生在首都并在那里工作了二十年。", "首都"),  # the capital
+        ("这位科学家的研究成就得到了国际同行的广泛认可。", "成就"),  # achievement
+        ("这家公司正在招聘大量技术人才以扩大研发团队规模。", "人才"),  # talent
+    ],
+)
+def test_a_word_that_holds_such_a_character_ends_a_cut(
+    hashing: HashingEncoder, body: str, word: str
+) -> None:
+    budget_end = body.index(word) + len(word)
+    assert _cut_after(hashing, body, word) == body[:budget_end] + "…"
