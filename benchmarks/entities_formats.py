@@ -14,6 +14,10 @@ or a real gap between title and text:
 - rewrites: each MIND and NeMig abstract above with an AP-style month and day ("Nov. 18")
   spelled out, with "U.S."/"U.K." undotted, or with "US"/"UK" dotted, against itself;
 - Wikinews: each article's lead sentence against its body (`sample/wikinews/items.jsonl`);
+- invented word names (recall, not faithful: each should fail): each Wikinews lead sentence
+  followed by a sentence naming, mid-sentence, a brand, party or surname that is also a word
+  ("Analysts said shares of Apple fell sharply."; `_WORD_NAMES`) which the article never
+  writes at all, and (`..._lower`) one it writes only in lower case ("apple prices");
 - gemma3: the accepted outputs of a `benchmarks/generation.py --requests` file (default
   /tmp/run28_requests.jsonl, when it exists) against their article's title and body;
 - probes: sentences written for this script, each with the verdict it should get.
@@ -73,6 +77,30 @@ PROBES = [
     ("May 5 was the deadline.", "The deadline was March 5.", False),
     ("March 5 protest drew crowds.", "The March 5 protest drew crowds.", True),
     ("May 5 was the deadline.", "The deadline was May 5.", True),
+    # A Chinese word with a month inside (五月天, the band Mayday) gives no month.
+    ("The concert is in May.", "五月天在台北举行演唱会。", False),
+    ("The concert is in May.", "演唱会五月在台北举行。", True),
+    # Brands the cased vocabulary writes in lower case, opening a sentence.
+    ("Adidas sold more shoes.", "The company sold more shoes.", False),
+    ("Interpol issued a notice.", "Police issued a notice.", False),
+    ("Adidas sold more shoes.", "Shoe sales at Adidas rose.", True),
+    ("Email scams rose.", "Scams by email rose.", True),
+    # A word capitalised mid-sentence is a name, which the source's lower-case word is not.
+    ("Wages rose, the Labour leader said.", "Wages and labour costs rose.", False),
+    ("Analysts said shares of Apple fell.", "Shares of apple growers fell.", False),
+    ("The deal was signed by Watt.", "The deal on watt prices was signed.", False),
+    ("Wages rose, the Labour leader said.", "Labour's leader said wages rose.", True),
+    ("The Tories won the seat.", "The Tory candidate won the seat.", True),
+    ("The talks failed, the President said.", "The talks failed, the president said.", True),
+    ("Sheriff Will Lewis was sentenced.", "Will Lewis, the sheriff, was sentenced.", True),
+    ("The zoo's oldest Giraffe died.", "The zoo's oldest giraffe died.", True),
+    # A month and a name spelled alike license each other only in their own sense.
+    ("Sales rose in May.", "Theresa May said sales rose in June.", False),
+    ("Theresa May said sales rose.", "Theresa Smith said sales rose in May.", False),
+    ("Prime Minister May said sales rose.", "The prime minister said sales rose in May.", False),
+    ("Sales rose in May.", "Theresa May said sales rose in May.", True),
+    ("Prime Minister May said sales rose.", "Prime Minister Theresa May said sales rose.", True),
+    ("The talks, May said, failed.", "May said the talks failed.", True),
 ]
 
 
@@ -122,12 +150,50 @@ def rewrites(pairs: list[tuple[str, str]]) -> dict[str, list[tuple[str, str]]]:
     }
 
 
+# Names that are also ordinary words, each kind in a sentence that names it mid-sentence.
+_WORD_NAMES = {
+    "Analysts said shares of {} fell sharply.": """Apple Shell Target Gap Orange Visa Jaguar
+        Puma Dove Subway Tide Mars Sky Fox Delta Oracle Meta Alphabet Boots Sage""",
+    "The plan was criticised by the {}, officials said.": """Labour Tories Greens Liberals
+        Conservatives Reform Sun Times Mirror Post Express Star Independent Observer Standard
+        Nation""",
+    "The plan was criticised by {}, officials said.": """Cruise Watt Bush Price Banks Chase
+        Stone King Young White Black Hope Singer Wolf Swift Bird Crane Bond Silver Hawk Power
+        Law Day House Church Field Hall Wood Long Little Small Strong Best Good Bell Short""",
+}
+
+
+def invented_word_names(pairs: list[tuple[str, str]], *, lower: bool) -> list[tuple[str, str]]:
+    """Each (lead sentence, body) with a sentence naming a `_WORD_NAMES` name that the body
+    never writes in any form ("Tory", "apples", "kingdom" count), or (`lower`) writes only in
+    lower case, plain or inflected ("apple", "prices", "kings"): the first such name from the
+    article's place in the list on, so that each name has a turn."""
+    names = [(template, n) for template, ns in _WORD_NAMES.items() for n in ns.split()]
+    out: list[tuple[str, str]] = []
+    for i, (lead, body) in enumerate(pairs):
+        for k in range(len(names)):
+            template, name = names[(i + k) % len(names)]
+            singular = re.sub(r"ies$", "y", name).removesuffix("s")  # Tory, Liberal
+            stem = rf"\b(?:{name}|{singular})"
+            if lower:
+                forms = re.findall(rf"{stem}(?:s|es|ed|ing)?\b", body, flags=re.IGNORECASE)
+                chosen = bool(forms) and not any(f[0].isupper() for f in forms)
+            else:
+                chosen = re.search(stem, body, flags=re.IGNORECASE) is None
+            if chosen:
+                out.append((f"{lead} {template.format(name)}", body))
+                break
+    return out
+
+
 def corpora(requests: Path | None) -> dict[str, list[tuple[str, str]]]:
     mind, nemig = tsv_pairs(MIND, 2000), tsv_pairs(NEMIG, 3000)
     out = {"mind_title_vs_abstract": mind, "nemig_title_vs_abstract": nemig}
     for corpus, pairs in (("mind", mind), ("nemig", nemig)):
         out |= {f"{corpus}_{name}": texts for name, texts in rewrites(pairs).items()}
     out["wikinews_lead_vs_body"] = wikinews_pairs()
+    out["wikinews_invented_word_name"] = invented_word_names(wikinews_pairs(), lower=False)
+    out["wikinews_invented_word_name_lower"] = invented_word_names(wikinews_pairs(), lower=True)
     if requests is not None and requests.exists():
         out["gemma3_accepted"] = accepted_outputs(requests)
     out["probes"] = [(o, s) for o, s, _ in PROBES]

@@ -13,7 +13,11 @@ each output is faithful, so every failure is a false one or a real gap between t
 - xMIND (Chinese): the same for the first 3,000 items of
   `../shared/data/xmind-cmn/xMINDsmall_dev/news.tsv.gz`;
 - Wikinews: each article's lead sentence against its body (`sample/wikinews/items.jsonl`);
-- probes: sentences written for this script, each with the verdict it should get.
+- probes: sentences written for this script, each with the verdict it should get;
+- invented ordinals (session 30, recall): each MIND title and Wikinews lead with an ordinal
+  word from "third" up, each such ordinal made the next ("third" -> "fourth"), and each xMIND
+  title with 第三 to 第九 the same (-> 第四 to 第十): every one should fail; the `_control`
+  rows hold the same items unchanged.
 
 `--before SRC` and `--show`: see `check_verdicts.main`.
 
@@ -23,6 +27,7 @@ each output is faithful, so every failure is a false one or a real gap between t
 from __future__ import annotations
 
 import gzip
+import re
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +101,71 @@ PROBES = [
     ("19年3月投票", "2019年3月投票", True),
     ("周三投票", "They voted on Wednesday.", True),
     ("3人投票", "他们周三投票", False),
+    # Session 30: slash dates read either way; words with a month inside (五月天, Mayday).
+    ("It opened on 3/5.", "It opened on 3 May.", True),
+    ("It opened on 3/5/2019.", "It opened on 2019-05-03.", True),
+    ("It opened on 3/5.", "It opened on 4 May.", False),
+    ("It opened on 13/5.", "It opened on 5 March.", False),
+    ("About 3/5 of voters agreed.", "About 3/5 of voters agreed.", True),
+    ("About 3/5 of voters agreed.", "Most voters agreed on 8 June.", False),
+    ("五月天开唱", "The band Mayday played in Taipei.", True),
+    ("演唱会5月举行。", "五月天在台北举行演唱会。", False),
+    # Session 30: ordinals (licensed by their number in any form), fractions in words (by the
+    # same share), Chinese ordinals (第一 unchecked like "first"), footnote marks ("2010¹").
+    ("It was the fourth time this year.", "It was the 4th time this year.", True),
+    ("It was the 4th time this year.", "It was the fourth time this year.", True),
+    ("It was the fourth time this year.", "It was the second time this year.", False),
+    ("Growth in the twenty-first century.", "Growth in the 21st century.", True),
+    ("The twenty-second edition opened.", "The 21st edition opened.", False),
+    ("It is the third-largest city.", "It is the 3rd largest city.", True),
+    ("First, the council voted.", "The council voted on the plan.", True),
+    ("Third-party sellers joined.", "Outside sellers joined.", True),
+    ("A third of voters agreed.", "One in three voters agreed.", True),
+    ("A third of voters agreed.", "33% of voters agreed.", True),
+    ("Two-thirds of voters agreed.", "67 percent of voters agreed.", True),
+    ("A third of voters agreed.", "25% of voters agreed.", False),
+    ("A third of voters agreed.", "It was the third vote.", False),
+    ("第十届大会开幕。", "第10届大会开幕。", True),
+    ("第十届大会开幕。", "第九届大会开幕。", False),
+    ("第二场比赛", "The 2nd game was played.", True),
+    ("第五场比赛", "第四场比赛", False),
+    ("他获得第一名。", "他获胜。", True),
+    ("第三方卖家加入。", "外部卖家加入。", True),
+    ("第二天他离开了。", "次日他离开了。", True),
+    ("The town was founded in 2010.", "The town was founded in 2010¹.", True),
+    ("The town was founded in 2010¹.", "The town was founded in 2010.", True),
+    ("Smith¹ said 5 things.", "Smith said 5 things.", True),
+    ("The town was founded in 2011.", "The town was founded in 2010¹.", False),
+    ("1 person was hurt.", "The town was founded in 2010¹.", False),
 ]
+# Invented ordinals (see the docstring): the next of each ordinal word, and of 第三 to 第九.
+_ORDINAL_WORDS = """third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth
+    thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth"""
+_ORDINALS = _ORDINAL_WORDS.split()
+_NEXT_ORDINAL = dict(zip(_ORDINALS, [*_ORDINALS[1:], "twenty-first"], strict=True))
+_EN_ORDINAL = re.compile(rf"\b(?:{'|'.join(_ORDINALS)})\b", re.I)
+_ZH_NEXT = dict(zip("三四五六七八九", "四五六七八九十", strict=True))
+_ZH_ORDINAL = re.compile("(?<=第)[三四五六七八九](?![〇零一二两三四五六七八九十百千])")
+
+
+def _next_ordinal(m: re.Match[str]) -> str:
+    word = _NEXT_ORDINAL[m[0].lower()]
+    return word.capitalize() if m[0][0].isupper() else word
+
+
+def invented_ordinals() -> dict[str, list[tuple[str, str]]]:
+    """The recall rows: outputs with each ordinal made the next, and the same unchanged."""
+    english = [*mind_pairs(MIND, 2000, header=False), *wikinews_pairs()]
+    english = [(o, s) for o, s in english if _EN_ORDINAL.search(o)]
+    chinese = [(o, s) for o, s in mind_pairs(XMIND, 3000, header=True) if _ZH_ORDINAL.search(o)]
+    return {
+        "invented_ordinals_en": [(_EN_ORDINAL.sub(_next_ordinal, o), s) for o, s in english],
+        "invented_ordinals_en_control": english,
+        "invented_ordinals_zh": [
+            (_ZH_ORDINAL.sub(lambda m: _ZH_NEXT[m[0]], o), s) for o, s in chinese
+        ],
+        "invented_ordinals_zh_control": chinese,
+    }
 
 
 def mind_pairs(path: Path, limit: int, *, header: bool) -> list[tuple[str, str]]:
@@ -119,6 +188,7 @@ def corpora() -> dict[str, list[tuple[str, str]]]:
         "mind_title_vs_abstract": mind_pairs(MIND, 2000, header=False),
         "xmind_title_vs_abstract": mind_pairs(XMIND, 3000, header=True),
         "wikinews_lead_vs_body": wikinews_pairs(),
+        **invented_ordinals(),
         "probes": [(o, s) for o, s, _ in PROBES],
     }
 

@@ -80,7 +80,11 @@ __all__ = ["GENERATION_REVISION", "UNSERVABLE", "GenerationResult", "Generator",
 #: French, German, Spanish, Italian and Portuguese headlines lose a dangling word; after an
 #: audit, months in any form and acronyms without dots are licensed ("Nov. 18", "U.S."), "US"
 #: is no pronoun, a month with a day licenses no bare number, year and day ranges and times.
-GENERATION_REVISION = 11
+#: 12: ordinal words and fractions are checked ("fourth", "a third of"), footnote marks do not
+#: join numbers ("2010¹"); a capitalised mid-sentence word needs a capitalised source word
+#: ("Labour"), a month a month and a surname a name ("in May" / "Theresa May"); slash dates
+#: read both ways; 五月天 is no month; Chinese fallback cuts drop a dangling adverb (已, 正在).
+GENERATION_REVISION = 12
 
 #: Checks whose failure a reader must never see, even from the fallback: the fallback quotes
 #: the source, so its other failures (length, similarity) are the source's own and are served
