@@ -1,8 +1,10 @@
 """SQLite's text cache beyond the protocol: the query plans of prefix reads and deletes, the
-batched erasure and its WAL checkpoint."""
+batched erasure and its WAL checkpoint, claims queued on the write lock."""
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -10,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from feedcraft.domain.time import utcnow
 from feedcraft.errors import InvalidInput
 from feedcraft.storage.sqlite import SqliteStore
+from feedcraft.storage.sqlite.codec import to_micros
 
 
 @pytest.fixture
@@ -99,3 +103,29 @@ def test_lapsed_claims_of_other_keys_are_swept(store: SqliteStore) -> None:
     with store._db.read() as conn:
         rows = conn.execute("SELECT key FROM text_cache_claims ORDER BY key").fetchall()
     assert rows == [("c",)]
+
+
+def test_a_claim_waiting_for_the_write_lock_keeps_a_claim_made_meanwhile(
+    store: SqliteStore, tmp_path: Path
+) -> None:
+    """A claim that reads the clock before it gets the write lock, then waits for the lock
+    while another process claims (or takes over) the key, saw that claim as made "later than
+    now" (as after a clock set back), dropped it and took the key: two writers. CI caught it
+    as two waiters both taking a dead owner's claim over. The clock is read under the lock."""
+    key = "gen1/item-001/summary/v/any/m/p"
+    other = sqlite3.connect(str(tmp_path / "cache.db"), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    out: list[bool] = []
+    waiter = threading.Thread(target=lambda: out.append(store.text_cache.claim(key, "b", 30)))
+    waiter.start()
+    time.sleep(0.3)  # the waiter is queued on the lock
+    now = to_micros(utcnow())
+    other.execute(
+        "INSERT INTO text_cache_claims (key, owner, claimed_us, expires_us) VALUES (?, ?, ?, ?)",
+        (key, "a", now, now + 30_000_000),
+    )
+    other.execute("COMMIT")
+    other.close()
+    waiter.join(10)
+    assert out == [False]
+    assert store.text_cache.holder(key) == "a"

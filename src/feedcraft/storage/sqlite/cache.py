@@ -176,12 +176,14 @@ class SqliteTextCache:
         """One transaction: lapsed claims are dropped (of any key: rows of writers that died
         go too), the key taken if free, then whose it is read back; SQLite's single writer
         makes two processes' claims take turns. A claim made "later than now" was made
-        before the clock was set back, and lapses now: its expiry is not to be trusted."""
+        before the clock was set back, and lapses now: its expiry is not to be trusted. The
+        clock is read under the write lock: read before it, a claim made while this one
+        queued for the lock would look made "later than now" and be dropped (two writers)."""
         _check_key(key)
         _check_key(owner, "owner")
         _check_seconds(seconds)
-        now = to_micros(utcnow())
         with self._db.write() as conn:
+            now = to_micros(utcnow())
             conn.execute(
                 "DELETE FROM text_cache_claims WHERE expires_us <= ? OR claimed_us > ?",
                 (now, now),
@@ -225,8 +227,8 @@ class SqliteTextCache:
         _check_key(dead_owner, "dead_owner")
         _check_key(owner, "owner")
         _check_seconds(seconds)
-        now = to_micros(utcnow())
         with self._db.write() as conn:
+            now = to_micros(utcnow())  # under the lock, as in `claim`
             cur = conn.execute(
                 "UPDATE text_cache_claims SET owner = ?, claimed_us = ?, expires_us = ? "
                 "WHERE key = ? AND owner = ?",
