@@ -17,7 +17,9 @@ each output is faithful, so every failure is a false one or a real gap between t
 - invented ordinals (session 30, recall): each MIND title and Wikinews lead with an ordinal
   word from "third" up, each such ordinal made the next ("third" -> "fourth"), and each xMIND
   title with 第三 to 第九 the same (-> 第四 to 第十): every one should fail; the `_control`
-  rows hold the same items unchanged.
+  rows hold the same items unchanged;
+- probes of session 31: shares in another form than the source's ("one in three" for "33%",
+  三分之一 for 百分之三十三) and Chinese months that are counts (连续十月, 前三月).
 
 `--before SRC` and `--show`: see `check_verdicts.main`.
 
@@ -137,6 +139,27 @@ PROBES = [
     ("Smith¹ said 5 things.", "Smith said 5 things.", True),
     ("The town was founded in 2011.", "The town was founded in 2010¹.", False),
     ("1 person was hurt.", "The town was founded in 2010¹.", False),
+    # Session 31: a share in another form than the source's ("one in three" for "33%"; 三分之一
+    # and 百分之三十三 as shares); a share the source does not give still fails.
+    ("One in three voters agreed.", "33% of voters agreed.", True),
+    ("33% of voters agreed.", "One in three voters agreed.", True),
+    ("33.3% of voters agreed.", "A third of voters agreed.", True),
+    ("67 per cent of voters agreed.", "Two-thirds of voters agreed.", True),
+    ("三分之一的选民同意。", "33%的选民同意。", True),
+    ("三分之一的选民同意。", "百分之三十三的选民同意。", True),
+    ("33%的选民同意。", "三分之一的选民同意。", True),
+    ("A third of voters agreed.", "三分之一的选民同意。", True),
+    ("One in four voters agreed.", "33% of voters agreed.", False),
+    ("45% of voters agreed.", "One in three voters agreed.", False),
+    ("33% of voters agreed.", "35% of voters agreed.", False),
+    ("四分之一的选民同意。", "百分之三十三的选民同意。", False),
+    ("33 voters agreed.", "One in three voters agreed.", False),
+    # Session 31: a month after 连续/前/近 is a count of months (连续十月: ten in a row).
+    ("他连续十月未领工资。", "他连续10个月未领工资。", True),
+    ("前三月销量增长。", "前3个月销量增长。", True),
+    ("此前3月5日他离开。", "他于3月5日离开。", True),
+    ("连续三月上涨。", "三月份价格上涨。", False),
+    ("前三月销量增长。", "三月份销量增长。", False),
 ]
 # Invented ordinals (see the docstring): the next of each ordinal word, and of 第三 to 第九.
 _ORDINAL_WORDS = """third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth

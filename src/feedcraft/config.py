@@ -145,7 +145,8 @@ class LLMSettings(BaseModel):
         description="seconds a process's claim on a text it is writing lasts unless renewed "
         "(it renews it every third of that while the model runs): other processes sharing "
         "the store wait and read the text from the cache instead of running the model for it "
-        "too, and a claim left by a process that died lapses after this",
+        "too; a claim left by a process that died on another host (or in another pid "
+        "namespace) lapses after this, one on this host is taken over at once",
     )
     warm_at_start: bool = Field(
         default=False,

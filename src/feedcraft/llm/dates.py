@@ -48,6 +48,12 @@ _ZH_NUMERAL = "[〇零一二三四五六七八九十]"
 #: the Mayflower (not 五月花开, flowers open in May), ten months' pregnancy. Their numerals are
 #: no numbers either (`numerals.ZH_WORDS`).
 ZH_NOT_MONTHS = "五月天(?![气氣])|五月花(?![开開])|十月[怀懷]胎"
+# A month or day after these is a count of them: 连续十月 (ten months in a row), 前三月 (the
+# first three months), 近三月 (the last three), 为期3日 (lasting three days), 每三月 (every three);
+# not 前 ending a word: 目前3月 (at present, in March), 此前, 之前, 提前, 以前, 年前.
+_ZH_DURATION = "".join(f"(?<!{w})" for w in ["为期", "為期", "连续", "連續", "近", "每"]) + (
+    "(?:(?<!前)|(?<=[目之此提以日年月天周週当當向眼面]前))"
+)
 # Dates in digits (year first) and in Chinese: ISO dates, year-months ("2019-03": a range of
 # years such as "2010-11" is none, see `_year_month`), "2019年3月5日" ("19年3月": 2019), "三月",
 # "5日" alone (not "5日元" yen, "3日内" within three days, "3日游" a three-day tour, "5日本游客"
@@ -58,9 +64,9 @@ _DIGIT_DATE = re.compile(
     r"(?![\d]|[.,/-]\d)"
     r"|(?<![/A-Za-z_-])(?P<iy>1\d{3}|2\d{3})[-/](?P<im>0[1-9]|1[0-2])(?![\d]|[.,/-]\d)"
     rf"|(?:(?P<zy>\d{{4}}|\d\d|{_ZH_NUMERAL}{{4}})[ \t]*年[ \t]*)?(?!{ZH_NOT_MONTHS})"
-    rf"(?P<zm>\d{{1,2}}|{_ZH_NUMERAL}{{1,3}})[ \t]*月"
+    rf"{_ZH_DURATION}(?P<zm>\d{{1,2}}|{_ZH_NUMERAL}{{1,3}})[ \t]*月"
     rf"(?:[ \t]*(?P<zd>\d{{1,2}}|{_ZH_NUMERAL}{{1,3}})[ \t]*[日号號])?"
-    r"|(?<!为期)(?<!為期)(?<!连续)(?<!連續)(?<!近)(?<!前)"
+    rf"|{_ZH_DURATION}"
     r"(?P<sd>\d{1,2})[ \t]*日(?![元圆圓内內游遊均间間本])"
     ")"
 )

@@ -84,7 +84,9 @@ __all__ = ["GENERATION_REVISION", "UNSERVABLE", "GenerationResult", "Generator",
 #: join numbers ("2010¹"); a capitalised mid-sentence word needs a capitalised source word
 #: ("Labour"), a month a month and a surname a name ("in May" / "Theresa May"); slash dates
 #: read both ways; 五月天 is no month; Chinese fallback cuts drop a dangling adverb (已, 正在).
-GENERATION_REVISION = 12
+#: 13: a share in another form than the source's is the source's share ("one in four" for
+#: "25%", "百分之二十五" for "1/4"); Chinese month counts are durations, not dates (连续十月).
+GENERATION_REVISION = 13
 
 #: Checks whose failure a reader must never see, even from the fallback: the fallback quotes
 #: the source, so its other failures (length, similarity) are the source's own and are served

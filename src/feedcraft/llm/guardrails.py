@@ -63,6 +63,7 @@ from feedcraft.llm.numerals import written_numbers as _written_numbers
 from feedcraft.llm.offers import offers_not_in_source
 from feedcraft.llm.safety import has_control_markup, has_delimiter_like
 from feedcraft.llm.sentences import count_units
+from feedcraft.llm.shares import blank_licensed_shares
 from feedcraft.llm.units import unit_mismatches
 from feedcraft.text import lexicon
 from feedcraft.text.language import language_code
@@ -212,9 +213,10 @@ def check_numbers(output: str, source: str) -> CheckResult:
 def _unknown_numbers(output: str, allowed: set[str], top: Decimal) -> set[str]:
     """Numbers in `output` the source does not license; a vague one ("thousands") must not
     exceed the largest count in the source (`top`); an ordinal or a fraction in words needs
-    its number or share ("fifth": 5, "a third": "one in three")."""
-    unknown = {n for n in _unscaled_numbers(output) if _canonical(n) not in allowed}
-    folded = _fold(_read_superscripts(output))  # "three¹": three
+    its number or share ("fifth": 5, "a third": "one in three"); a share the source gives in
+    another form is no numbers ("one in three" for "33%")."""
+    folded = blank_licensed_shares(_fold(_read_superscripts(output)), allowed)  # "three¹": 3
+    unknown = {n for n in _unscaled_numbers(folded) if _canonical(n) not in allowed}
     for written, value, vague, checked in _written_numbers(folded):
         if checked and (value > top if vague else _canonical(value) not in allowed):
             unknown.add(written)

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import suppress
-from decimal import ROUND_HALF_UP, Context, Decimal, DecimalException, InvalidOperation
-from fractions import Fraction
+from decimal import ROUND_HALF_UP, Decimal, DecimalException, InvalidOperation
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -28,7 +27,20 @@ from feedcraft.llm.dates import (
     slash_pairs,
     zh_date_numerals,
 )
+from feedcraft.llm.number_words import (
+    CARDINALS,
+    DIGITS,
+    EN_WORD_NUMBER,
+    ZH_DIGITS,
+    ZH_UNITS,
+    canonical,
+    normalise_number,
+    share_key,
+    word_value,
+    zh_value,
+)
 from feedcraft.llm.safety import strip_invisible
+from feedcraft.llm.shares import source_shares
 
 __all__ = [
     "CARDINALS",
@@ -61,13 +73,7 @@ __all__ = [
     "zh_value",
 ]
 
-DIGITS = r"\d+(?:[.,]\d+)*"
 _NUMBER = re.compile(DIGITS)
-_CARDINAL_WORDS = """one two three four five six seven eight nine ten eleven twelve thirteen
-    fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty
-    seventy eighty ninety hundred thousand million billion trillion"""
-_CARDINAL_VALUES = [*range(1, 20), *range(20, 100, 10), 100, 1000, 10**6, 10**9, 10**12]
-CARDINALS = dict(zip(_CARDINAL_WORDS.split(), _CARDINAL_VALUES, strict=True))
 # Values past 10**100 are no quantity a text means (a run of 亿, a pasted digit string) and
 # would cost megabytes to spell out: they are not read as numbers.
 _MAX_EXPONENT = 100
@@ -88,7 +94,6 @@ _NUMBER_WORDS |= {
     if 3 <= (v := CARDINALS[c]) < 100
     for s in ("", "s")
 }
-EN_WORD_NUMBER = "|".join(sorted(CARDINALS, key=len, reverse=True))
 # A number in words, or in digits with a scale word ("twenty-five", "two hundred and fifty",
 # "4 billion"); "and" only after a scale word, so "five and ten" stays two numbers.
 _EN_NUMBER = re.compile(  # digits as Decimal reads them: "1,200,000.5", not "2004.11.13"
@@ -115,16 +120,6 @@ _ORDINAL_IDIOMS = re.compile(
 )
 # What makes "a third" or "one third" a fraction: "of" after it, or the end of a clause.
 _SHARE_END = re.compile(r"[ \t]+of\b|[ \t]*(?:[.,;:!?)]|$)")
-# Shares a source gives, which license a fraction in words ("a third"): "one in three", "1 out
-# of every 3", "1/3", and a percentage, within 1.5 points ("33%", "33.3 per cent").
-_ONE_IN = re.compile(
-    rf"\b(?P<n>\d+|{EN_WORD_NUMBER})[ \t]+(?:in|out[ \t]+of)[ \t]+(?:every[ \t]+)?"
-    rf"(?P<d>\d+|{EN_WORD_NUMBER})\b"
-)
-_SLASH_SHARE = re.compile(r"(?<![\d.,/])(\d{1,2})/(\d{1,3})(?![\d/]|[.,]\d)")
-_PERCENT = re.compile(r"(?<![\d.,])(\d{1,3}(?:\.\d+)?)[ \t]*(?:%|per[ \t]?cent\b|pct\b)")
-ZH_DIGITS = dict(zip("〇零一二两兩三四五六七八九", map(int, "0012223456789"), strict=True))
-ZH_UNITS = dict(zip("十百千万萬亿億", (10, 100, 1000, 10**4, 10**4, 10**8, 10**8), strict=True))
 # Digits only where a number starts, taken whole (atomic): retrying the digits and spaces from
 # every position made a long list of numbers ("1000,1001,...") quadratic.
 _ZH_NUMBER = re.compile(
@@ -145,9 +140,10 @@ _ZH_VAGUE = re.compile(
     "成千上[万萬]|[数數几幾](?:十[万萬]|百[万萬]|千[万萬]|[十百千万萬亿億])|上(?:[百千万萬亿億])"
 )
 _DOZEN = re.compile(r"\b(?:(half an?|a|one) dozen|(dozens))\b", re.I)
-# A lone 十, 百 or 千 is a number before a counter ("十人死亡"); elsewhere a word ("十分").
+# A lone 十, 百 or 千 is a number before a counter ("十人死亡", "连续十月": a month that is
+# no date, see `dates`); elsewhere a word ("十分").
 _ZH_COUNTER = {
-    "十": "人个個名位年天岁歲次家条條项項件只隻辆輛架艘座",
+    "十": "人个個名位年月天岁歲次家条條项項件只隻辆輛架艘座",
     "百": "人名位",
     "千": "人名位",
 }
@@ -260,20 +256,6 @@ def expand_scales(text: str) -> str:
     return _SUFFIX.sub(spell, text)
 
 
-def normalise_number(token: str) -> str:
-    token = re.sub(r",(?=\d{3}(?:\D|$))", "", token)  # thousands separators
-    return token.replace(",", ".").rstrip(".")
-
-
-def canonical(number: str | Decimal) -> str:
-    """One spelling per value: "1200" = "1,200" = "1200.0"; dates ("2004.11.13") as they are."""
-    with suppress(InvalidOperation):
-        value = Decimal(number)
-        exact = Context(prec=max(28, len(value.as_tuple().digits)))  # no rounding on the way
-        return format(value.normalize(exact), "f")
-    return str(number)
-
-
 def numbers_in(text: str) -> set[str]:
     """Numbers written with digits, normalised ("1,000" = "1000"; fullwidth digits folded)."""
     text = drop_unit_powers(fold(read_superscripts(text)))
@@ -315,51 +297,10 @@ def unscaled_numbers(text: str) -> set[str]:
     return dates | {normalise_number(m.group(0)) for m in found}
 
 
-def zh_value(digits: str | None, run: str) -> Decimal:
-    """The value of "三百" (300), "一亿两千万" (120000000), "二〇〇四" (2004), "300万"; a digit
-    right after a unit of 100 or more counts in the next lower place ("一万五" 15000, "三百五"
-    350), as spoken; after 零 it does not ("一百零五" 105)."""
-    if not digits and not any(c in ZH_UNITS for c in run):  # digit by digit: a year, a code
-        return Decimal("".join(str(ZH_DIGITS[c]) for c in run))
-    total = section = Decimal(0)
-    digit = Decimal(normalise_number(digits)) if digits else Decimal(0)
-    last_unit = 0  # the unit just before the current digit (0: none, or 零 between)
-    for c in run:
-        if c in ZH_DIGITS:
-            digit = Decimal(ZH_DIGITS[c])
-            last_unit = 0 if c in "〇零" else last_unit
-            continue
-        if (unit := ZH_UNITS[c]) < 10**4:
-            section, digit = section + (digit or 1) * unit, Decimal(0)
-        else:  # 万 adds its part; 亿 multiplies everything before it ("一万亿")
-            part = (total if unit > 10**4 else Decimal(0)) + section + digit
-            total = (total if unit == 10**4 else Decimal(0)) + (part or 1) * unit
-            section = digit = Decimal(0)
-        last_unit = unit
-    if digit and last_unit >= 100 and run[-1] in ZH_DIGITS:  # "一万五": 5 in the thousands
-        digit *= last_unit // 10
-    return total + section + digit
-
-
 def zh_checked(digits: str | None, run: str) -> bool:
     """Whether a Chinese numeral is read as a number in an output (see `_ZH_CHECKED`)."""
     pair = len(run) == 2 and all(c in ZH_DIGITS for c in run)
     return bool(digits) or (not pair and bool(_ZH_CHECKED.search(run)))
-
-
-def word_value(words: Sequence[str]) -> Decimal:
-    """The value of lower-case number words and digits: ["two", "hundred", "fifty"] is 250,
-    ["4", "billion"] 4000000000 ("and" already left out; "hundreds" counts as "hundred")."""
-    total = part = Decimal(0)
-    for w in words:
-        n = Decimal(CARDINALS.get(w) or CARDINALS.get(w[:-1]) or normalise_number(w))
-        if w[0].isdigit() or n < 100:
-            part += n
-        elif n == 100:
-            part = (part or 1) * n
-        else:
-            total, part = total + (part or 1) * n, Decimal(0)
-    return total + part
 
 
 def written_numbers(text: str) -> Iterator[tuple[str, Decimal, bool, bool]]:
@@ -394,18 +335,12 @@ def written_numbers(text: str) -> Iterator[tuple[str, Decimal, bool, bool]]:
 
 class _Ordinal(NamedTuple):
     """An ordinal or a fraction in words: where it is, with the number words it takes in, and
-    what the source must give: a number (`canonical`) or a share (`_share`)."""
+    what the source must give: a number (`canonical`) or a share (`share_key`)."""
 
     start: int
     end: int
     key: str
     checked: bool
-
-
-def _share(numerator: int, denominator: int) -> str:
-    """How a fraction is compared: "a third", "two in six" and "33%" all give "share 1/3"."""
-    share = Fraction(numerator, denominator)
-    return f"share {share.numerator}/{share.denominator}"
 
 
 def _read_ordinal(text: str, m: re.Match[str]) -> _Ordinal:
@@ -425,7 +360,7 @@ def _read_ordinal(text: str, m: re.Match[str]) -> _Ordinal:
         alone = words in (["a"], ["an"], ["one"]) and not plural  # "a third of", "one third."
         if numerator_joined or (alone and _SHARE_END.match(text, m.end())):
             numerator = 1 if article else int(word_value(words))
-            return _Ordinal(m.start(), m.end(), _share(numerator, n), True)
+            return _Ordinal(m.start(), m.end(), share_key(numerator, n), True)
     if not plural and not article and (tens or last in _SCALES or (words and cardinal in _SCALES)):
         return _Ordinal(m.start(), m.end(), canonical(word_value([*words, cardinal])), True)
     start = m.start("ordinal")
@@ -450,7 +385,7 @@ def _ordinals(lower: str) -> list[_Ordinal]:
 
 def ordinal_numbers(text: str) -> Iterator[tuple[str, str, bool]]:
     """(as written, value, checked) for each ordinal in words ("fifth": "5", "twenty-first",
-    "第十") and each fraction in words ("two-thirds": "share 2/3", see `_share`), which a
+    "第十") and each fraction in words ("two-thirds": "share 2/3", see `share_key`), which a
     source gives in any form ("5th", "five", "第五"; "two in three", "67%"). Ordinals in
     digits ("5th", "第5") are read as numbers. Unchecked, as words more often than numbers:
     "first", "second" and 第一 alone, idioms ("third party", 第二天: `_ORDINAL_IDIOMS`)."""
@@ -468,26 +403,6 @@ def ordinal_numbers(text: str) -> Iterator[tuple[str, str, bool]]:
         for value in values:
             if value.adjusted() <= _MAX_EXPONENT:
                 yield m[0], canonical(value), value != 1 and not idiom
-
-
-def _shares(lower: str) -> set[str]:
-    """The shares (`_share`) a source gives other than as a fraction in words: "one in three",
-    "1 out of every 3", "1/3", and a percentage, which licenses every fraction within 1.5 points
-    of it ("33%": a third; "67 per cent": two-thirds): a faithful output rounds."""
-    found = set()
-    pairs = {(m["n"], m["d"]) for m in _ONE_IN.finditer(lower)} | set(_SLASH_SHARE.findall(lower))
-    for a, b in pairs:
-        numerator, denominator = word_value([a]), word_value([b])
-        if 0 < numerator <= denominator <= 100:
-            found.add(_share(int(numerator), int(denominator)))
-    for percent in set(map(float, _PERCENT.findall(lower))):
-        found |= {
-            _share(n, d)
-            for d in range(3, 21)
-            for n in range(1, d)
-            if abs(100 * n / d - percent) <= 1.5
-        }
-    return found
 
 
 def rounded(value: Decimal, mantissa: Decimal) -> set[Decimal]:
@@ -530,8 +445,9 @@ def _source_numbers(source: str) -> frozenset[str]:
         if lead and "." in lead[0] and (mantissa := Decimal(normalise_number(lead[0]))):
             numbers |= {str(v) for v in rounded(value, mantissa)}  # "$11.5bn": "11 billion"
         numbers |= {str(value / u) for c, u in ZH_UNITS.items() if u >= 10**4 and c in written}
-    numbers |= _times_and_decades(folded) | _shares(folded.lower())
-    numbers |= {key for _, key, _ in ordinal_numbers(folded)}
+    ordinals = {key for _, key, _ in ordinal_numbers(folded)}
+    worded = {key for key in ordinals if key.startswith("share ")}
+    numbers |= _times_and_decades(folded) | ordinals | source_shares(folded.lower(), worded)
     canon = {canonical(n) for n in numbers}
     small = {int(n) for n in canon if n.isdigit() and len(n) <= 2}
     return frozenset(canon | slash_pairs(small) | dates_in(folded))

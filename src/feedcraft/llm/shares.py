@@ -1,0 +1,145 @@
+"""Shares: a part of a whole however it is written, for the guardrails' numbers check.
+
+A source gives a share as "one in three", "1 out of every 3", "1/3", "a third" (read with the
+ordinals, `numerals.ordinal_numbers`), "三分之一", or a percentage ("33%", "33 per cent",
+"百分之三十三"). A faithful output may give it in another of these forms: "a third" for "33%",
+"33%" for "one in three", "三分之一" for "百分之三十三". The source's shares become keys of
+the numbers it licenses (`source_shares`: "share 1/3", "percent 33"), and an output's shares
+found among them are blanked before its numbers are read (`blank_licensed_shares`), so that
+"one in three" is not read as the numbers 1 and 3 the source never wrote.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Container, Iterable, Iterator
+from contextlib import suppress
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, DecimalException
+from fractions import Fraction
+
+from feedcraft.llm.number_words import (
+    EN_WORD_NUMBER,
+    ZH_DIGITS,
+    ZH_UNITS,
+    canonical,
+    normalise_number,
+    share_key,
+    word_value,
+    zh_value,
+)
+
+__all__ = ["blank_licensed_shares", "percent_key", "source_shares"]
+
+_ONE_IN = re.compile(
+    rf"\b(?P<n>\d+|{EN_WORD_NUMBER})[ \t]+(?:in|out[ \t]+of)[ \t]+(?:every[ \t]+)?"
+    rf"(?P<d>\d+|{EN_WORD_NUMBER})\b",
+    re.I,
+)
+_SLASH_SHARE = re.compile(r"(?<![\d.,/])(\d{1,2})/(\d{1,3})(?![\d/]|[.,]\d)")
+_PERCENT = re.compile(r"(?<![\d.,])(\d{1,3}(?:\.\d+)?)[ \t]*(?:%|per[ \t]?cent\b|pct\b)", re.I)
+_HAN = "".join(ZH_DIGITS) + "".join(ZH_UNITS)
+_HAN_DECIMALS = "".join(c for c in ZH_DIGITS if c not in "两兩")
+# A Chinese number: digits, or a numeral with its decimals after 点 ("三十三点三").
+_ZH_AMOUNT = rf"\d+(?:\.\d+)?|[{_HAN}]+(?:[点點][{_HAN_DECIMALS}]+)?"
+# 百分之三十 (30 per cent), 三分之一 (a third); the denominator starts a numeral, not inside
+# one ("三十分之一" is 1/30). 百分之 is a percentage, of any size ("百分之一百二十").
+_ZH_PERCENT = re.compile(rf"(?<![{_HAN}\d])百分之(?P<n>{_ZH_AMOUNT})")
+_ZH_FRACTION = re.compile(rf"(?<![{_HAN}\d])(?P<d>\d+|[{_HAN}]+)分之(?P<n>\d+|[{_HAN}]+)")
+# How far a percentage may be from a share it licenses: "33%" is a third, "67%" two-thirds.
+_ROUNDING_POINTS = 1.5
+
+
+def percent_key(value: Decimal) -> str:
+    """How a percentage is compared with a share in the source: "percent 33.3"."""
+    return f"percent {canonical(value)}"
+
+
+def _zh_amount(text: str) -> Decimal:
+    """ "33", "33.3", "三十三", "三十三点三" as a value."""
+    if text[0].isdigit():
+        return Decimal(normalise_number(text))
+    whole, _, decimals = text.replace("點", "点").partition("点")
+    value = zh_value(None, whole)
+    if decimals:
+        value += Decimal("0." + "".join(str(ZH_DIGITS[c]) for c in decimals))
+    return value
+
+
+def _en_amount(text: str) -> Decimal:
+    return word_value([text.lower()])
+
+
+def _exact_shares(text: str) -> Iterator[tuple[re.Match[str], Fraction]]:
+    """Shares written as two whole numbers: "one in three", "1 out of every 3", "三分之一";
+    at most 100 parts ("1 in 1,000" is a rate, not read here)."""
+    for m, amount in ((m, _en_amount) for m in _ONE_IN.finditer(text)):
+        with suppress(DecimalException, ValueError, KeyError):
+            n, d = amount(m["n"]), amount(m["d"])
+            if 0 < n <= d <= 100 and n == int(n) and d == int(d):
+                yield m, Fraction(int(n), int(d))
+    for m in _ZH_FRACTION.finditer(text):
+        if m["d"] == "百":  # 百分之: a percentage
+            continue
+        with suppress(DecimalException, ValueError, KeyError):
+            n, d = _zh_amount(m["n"]), _zh_amount(m["d"])
+            if 0 < n <= d <= 100 and n == int(n) and d == int(d):
+                yield m, Fraction(int(n), int(d))
+
+
+def _percentages(text: str) -> Iterator[tuple[re.Match[str], Decimal]]:
+    """ "33%", "33.3 per cent", "7 pct", "百分之三十三"."""
+    for m in _PERCENT.finditer(text):
+        yield m, Decimal(m[1])
+    for m in _ZH_PERCENT.finditer(text):
+        with suppress(DecimalException, ValueError, KeyError):
+            yield m, _zh_amount(m["n"])
+
+
+def _percents_of(share: Fraction) -> set[str]:
+    """The percentages a writer rounds `share` to: down and half up, whole or to a tenth
+    ("one in three": 33 and 33.3; two-thirds: 66, 67, 66.6 and 66.7)."""
+    value = Decimal(share.numerator) * 100 / Decimal(share.denominator)
+    return {
+        percent_key(value.quantize(step, rounding=rounding))
+        for step in (Decimal(1), Decimal("0.1"))
+        for rounding in (ROUND_FLOOR, ROUND_HALF_UP)
+    }
+
+
+def source_shares(folded: str, worded: Iterable[str] = ()) -> set[str]:
+    """The shares a source gives as keys (`share_key`, `percent_key`): its exact shares (and
+    `worded`, the share keys of its fractions in words, "a third"), each with the percentages
+    it rounds to; and every share within 1.5 points of a percentage it gives ("33%": a third;
+    "67 per cent": two-thirds): a faithful output rounds."""
+    exact = {share for _, share in _exact_shares(folded)}
+    for a, b in _SLASH_SHARE.findall(folded):
+        if 0 < int(a) <= int(b) <= 100:
+            exact.add(Fraction(int(a), int(b)))
+    for key in worded:
+        n, _, d = key.removeprefix("share ").partition("/")
+        exact.add(Fraction(int(n), int(d)))
+    found = {share_key(s.numerator, s.denominator) for s in exact}
+    for share in exact:
+        found |= _percents_of(share)
+    for _, percent in _percentages(folded):
+        found |= {
+            share_key(n, d)
+            for d in range(3, 21)
+            for n in range(1, d)
+            if abs(100 * n / d - float(percent)) <= _ROUNDING_POINTS
+        }
+    return found
+
+
+def blank_licensed_shares(folded: str, allowed: Container[str]) -> str:
+    """`folded` (an output) with each share the source licenses blanked out: "one in three"
+    or "三分之一" for a source's "33%" or "a third", "33%" or "百分之三十三" for its "one in
+    three". A share the source does not give stays, and its numbers are checked one by one."""
+    chars = list(folded)
+    spans = [
+        m.span() for m, s in _exact_shares(folded) if share_key(*s.as_integer_ratio()) in allowed
+    ]
+    spans += [m.span() for m, p in _percentages(folded) if percent_key(p) in allowed]
+    for start, end in spans:
+        chars[start:end] = " " * (end - start)
+    return "".join(chars)
