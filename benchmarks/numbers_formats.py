@@ -19,7 +19,8 @@ each output is faithful, so every failure is a false one or a real gap between t
   title with 第三 to 第九 the same (-> 第四 to 第十): every one should fail; the `_control`
   rows hold the same items unchanged;
 - probes of session 31: shares in another form than the source's ("one in three" for "33%",
-  三分之一 for 百分之三十三) and Chinese months that are counts (连续十月, 前三月).
+  三分之一 for 百分之三十三) and Chinese months that are counts (连续十月, 前三月);
+- probes of session 32: Chinese tenths (三成 for 30%) and bracketed reference marks ("[1]").
 
 `--before SRC` and `--show`: see `check_verdicts.main`.
 
@@ -160,6 +161,17 @@ PROBES = [
     ("此前3月5日他离开。", "他于3月5日离开。", True),
     ("连续三月上涨。", "三月份价格上涨。", False),
     ("前三月销量增长。", "三月份销量增长。", False),
+    # Session 32: Chinese tenths (三成 is 30%) are shares; Wikipedia's reference marks
+    # ("2010.[1]") are no numbers, in the output or the source.
+    ("三成居民支持。", "30%的居民支持。", True),
+    ("30%的居民支持。", "近三成居民支持。", True),
+    ("九成五的用户满意。", "95%的用户满意。", True),
+    ("六成三的用户满意。", "百分之六十三的用户满意。", True),
+    ("四成居民支持。", "30%的居民支持。", False),
+    ("他星期六成功返回。", "他周六返回。", True),
+    ("It was founded in 2010.[1]", "It was founded in 2010.", True),
+    ("增长了5倍。[2]", "增长了5倍。", True),
+    ("7 people were hurt.", "Five people were hurt.[7]", False),
 ]
 # Invented ordinals (see the docstring): the next of each ordinal word, and of 第三 to 第九.
 _ORDINAL_WORDS = """third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth

@@ -191,6 +191,11 @@ _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻−", "0123456789--
 # or closing punctuation ("2010¹", "Smith²", "in 2010.³"), which NFKC would glue on ("20101",
 # "2010.3"); but for the exponent of a unit symbol ("km²", "m/s²": see `_UNIT_POWER`).
 _FOOTNOTE = re.compile(r"(?<=[^\W_]|[)\].,;:!?'\"’”])[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+# Bracketed reference marks, as Wikipedia writes them, right after a word or punctuation:
+# "in 2010.[1]", "Smith[2]", "[1–3]", "。[4]"; after a space "[12]" is a number in brackets.
+_BRACKET_MARK = re.compile(
+    r"(?<=[^\W_]|[)\].,;:!?'\"’”。，；：！？」』）］])[\[［]\d{1,3}(?:[-–,][ \t]?\d{1,3})*[\]］]"
+)
 _UNIT_SYMBOL = re.compile(r"(?:(?<![A-Za-z])(?:[mcdk]?m|Km|[μµ]m|ft|mi|yd)|/s)$")
 # Powers of ten in E notation ("1e6", "2.5E-3"); not in a word or code ("S10e", "0x1e6").
 _E_POWER = re.compile(
@@ -227,8 +232,9 @@ def read_powers(text: str) -> str:
 
 def read_superscripts(text: str) -> str:
     """`text` (not yet folded) with its superscript digits read: powers of ten as numbers
-    (`read_powers`), footnote marks left out ("2010¹" -> "2010 ", `_FOOTNOTE`), so that they
-    do not glue onto a number; a unit's exponent stays ("km²")."""
+    (`read_powers`), footnote marks left out ("2010¹" -> "2010 ", `_FOOTNOTE`; "2010.[1]",
+    `_BRACKET_MARK`), so that they do not glue onto a number nor license one; a unit's
+    exponent stays ("km²")."""
     powers = read_powers(text)
 
     def mark(m: re.Match[str]) -> str:
@@ -236,7 +242,7 @@ def read_superscripts(text: str) -> str:
         unit = m[0] in ("²", "³") and _UNIT_SYMBOL.search(powers, max(0, start - 3), start)
         return m[0] if unit else " "
 
-    return _FOOTNOTE.sub(mark, powers)
+    return _BRACKET_MARK.sub(lambda m: " " * len(m[0]), _FOOTNOTE.sub(mark, powers))
 
 
 def round_half_up(value: Decimal) -> Decimal:

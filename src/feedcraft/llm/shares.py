@@ -1,12 +1,13 @@
 """Shares: a part of a whole however it is written, for the guardrails' numbers check.
 
 A source gives a share as "one in three", "1 out of every 3", "1/3", "a third" (read with the
-ordinals, `numerals.ordinal_numbers`), "三分之一", or a percentage ("33%", "33 per cent",
-"百分之三十三"). A faithful output may give it in another of these forms: "a third" for "33%",
-"33%" for "one in three", "三分之一" for "百分之三十三". The source's shares become keys of
-the numbers it licenses (`source_shares`: "share 1/3", "percent 33"), and an output's shares
-found among them are blanked before its numbers are read (`blank_licensed_shares`), so that
-"one in three" is not read as the numbers 1 and 3 the source never wrote.
+ordinals, `numerals.ordinal_numbers`), "三分之一", "三成" (tenths), or a percentage ("33%",
+"33 per cent", "百分之三十三"). A faithful output may give it in another of these forms:
+"a third" for "33%", "33%" for "one in three", "三分之一" for "百分之三十三". The source's
+shares become keys of the numbers it licenses (`source_shares`: "share 1/3", "percent 33"),
+and an output's shares found among them are blanked before its numbers are read
+(`blank_licensed_shares`), so that "one in three" is not read as the numbers 1 and 3 the
+source never wrote.
 """
 
 from __future__ import annotations
@@ -45,6 +46,14 @@ _ZH_AMOUNT = rf"\d+(?:\.\d+)?|[{_HAN}]+(?:[点點][{_HAN_DECIMALS}]+)?"
 # one ("三十分之一" is 1/30). 百分之 is a percentage, of any size ("百分之一百二十").
 _ZH_PERCENT = re.compile(rf"(?<![{_HAN}\d])百分之(?P<n>{_ZH_AMOUNT})")
 _ZH_FRACTION = re.compile(rf"(?<![{_HAN}\d])(?P<d>\d+|[{_HAN}]+)分之(?P<n>\d+|[{_HAN}]+)")
+# Tenths: 三成 (30%), 九成五 (95%), 十成 (100%). Not inside a numeral (二十成立), after a
+# weekday (星期六成功), nor a word with 成 (成功, 成为, 成员, 成人 but 四成人口) or 一成不变.
+_ZH_TENTHS = re.compile(
+    r"(?<![一二两兩三四五六七八九十百千万萬零〇\d期周週拜])(?P<t>[一二两兩三四五六七八九十])成"
+    r"(?:(?P<h>[一二三四五六七八九])(?![一二三四五六七八九十百千万萬亿億个個年月日天号號时時分秒名位次倍元块塊岁歲]))?"
+    r"(?!不[变變])"
+    r"(?![功为為员員立长長本果绩績交都就熟型品份分年千群批套片形行事婚活文药藥衣像家名败敗效器语語全真色团團亲親才材书書规規]|人(?!口))"
+)
 # How far a percentage may be from a share it licenses: "33%" is a third, "67%" two-thirds.
 _ROUNDING_POINTS = 1.5
 
@@ -70,13 +79,16 @@ def _en_amount(text: str) -> Decimal:
 
 
 def _exact_shares(text: str) -> Iterator[tuple[re.Match[str], Fraction]]:
-    """Shares written as two whole numbers: "one in three", "1 out of every 3", "三分之一";
-    at most 100 parts ("1 in 1,000" is a rate, not read here)."""
+    """Shares written as two whole numbers: "one in three", "1 out of every 3", "三分之一",
+    "三成" (3 in 10); at most 100 parts ("1 in 1,000" is a rate, not read here)."""
     for m, amount in ((m, _en_amount) for m in _ONE_IN.finditer(text)):
         with suppress(DecimalException, ValueError, KeyError):
             n, d = amount(m["n"]), amount(m["d"])
             if 0 < n <= d <= 100 and n == int(n) and d == int(d):
                 yield m, Fraction(int(n), int(d))
+    for m in _ZH_TENTHS.finditer(text):
+        hundredths = ZH_DIGITS[m["h"]] if m["h"] else 0
+        yield m, Fraction(10 * int(zh_value(None, m["t"])) + hundredths, 100)
     for m in _ZH_FRACTION.finditer(text):
         if m["d"] == "百":  # 百分之: a percentage
             continue
@@ -122,6 +134,9 @@ def source_shares(folded: str, worded: Iterable[str] = ()) -> set[str]:
     for share in exact:
         found |= _percents_of(share)
     for _, percent in _percentages(folded):
+        if 0 < percent <= 100:  # "63%": 六成三, "63 in 100"
+            exact_share = Fraction(percent / 100).limit_denominator(1000)
+            found.add(share_key(exact_share.numerator, exact_share.denominator))
         found |= {
             share_key(n, d)
             for d in range(3, 21)

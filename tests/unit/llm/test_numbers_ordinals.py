@@ -129,6 +129,13 @@ def test_a_chinese_ordinal_is_licensed_like_an_english_one(output: str, source: 
         ("Smith¹ said", set()),
         ("5 km² and 3 m³", {"5", "3"}),
         ("10⁶ cells", {"1000000"}),
+        # bracketed reference marks after a word or punctuation, as Wikipedia writes them
+        ("founded in 2010.[1]", {"2010"}),
+        ("Smith[2] said", set()),
+        ("it grew[3][4] fast", set()),
+        ("as reported[1–3]", set()),
+        ("增长了5倍。[1]", {"5"}),
+        ("see table [12]", {"12"}),  # after a space: a number in brackets, read
     ],
 )
 def test_a_footnote_mark_does_not_glue_onto_a_number(text: str, expected: set[str]) -> None:
@@ -146,6 +153,10 @@ def test_a_footnote_mark_does_not_glue_onto_a_number(text: str, expected: set[st
         ("The town was founded in 2011.", "The town was founded in 2010¹.", False),
         ("1 person was hurt.", "The town was founded in 2010¹.", False),
         ("The park covers 5 km².", "The park covers 5 square kilometres.", True),
+        ("It was founded in 2010.[1]", "It was founded in 2010.", True),
+        ("Smith said 5 things.[2]", "Smith said 5 things.", True),
+        ("2 people were hurt.", "Two were named.[2]", True),  # "two" licenses 2
+        ("7 people were hurt.", "Five people were hurt.[7]", False),  # a mark licenses nothing
     ],
 )
 def test_footnote_marks_in_output_and_source(output: str, source: str, passes: bool) -> None:

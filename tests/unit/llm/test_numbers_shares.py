@@ -22,6 +22,16 @@ FAITHFUL = [
     ("33%的选民支持该计划。", "三分之一的选民支持该计划。"),
     ("A third of voters backed the plan.", "三分之一的选民支持该计划。"),
     ("百分之三十三点三的选民支持。", "三分之一的选民支持该计划。"),
+    # tenths: 三成 is 30%, 九成五 95%
+    ("三成居民支持该计划。", "30%的居民支持该计划。"),
+    ("30%的居民支持该计划。", "近三成居民支持该计划。"),
+    ("九成五的用户表示满意。", "95%的用户表示满意。"),
+    ("六成三的用户表示满意。", "63%的用户表示满意。"),
+    ("七成五的用户表示满意。", "百分之七十五的用户表示满意。"),
+    ("十分之三的居民支持。", "三成居民支持该计划。"),
+    ("Three in ten residents back the plan.", "三成居民支持该计划。"),
+    ("四成人口居住在城市。", "40%的人口居住在城市。"),
+    ("两成受访者反对。", "20%的受访者反对。"),
 ]
 
 UNFAITHFUL = [
@@ -35,6 +45,9 @@ UNFAITHFUL = [
     ("33% of voters backed the plan.", "35% of voters backed the plan."),
     # a percentage licenses no count: "33 voters" is no share
     ("33 voters backed the plan.", "One in three voters backed the plan."),
+    ("四成居民支持该计划。", "30%的居民支持该计划。"),
+    ("40%的居民支持该计划。", "三成居民支持该计划。"),
+    ("九成的用户表示满意。", "95%的用户表示满意。"),
 ]
 
 
@@ -60,3 +73,30 @@ def test_only_exact_shares_give_percentages() -> None:
     numbers = source_numbers("34% of voters")
     assert "share 1/3" in numbers
     assert not {n for n in numbers if n.startswith("percent ")}
+
+
+@pytest.mark.parametrize(
+    ("text", "share"),
+    [
+        ("近三成居民支持", "share 3/10"),
+        ("九成五的用户", "share 19/20"),
+        ("十成把握", "share 1/1"),
+        ("逾四成人口", "share 2/5"),
+    ],
+)
+def test_chinese_tenths_are_shares_in_a_source(text: str, share: str) -> None:
+    assert share in source_numbers(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "他星期六成功返回",  # Saturday, then 成功 (success)
+        "三成员出席",  # three members
+        "情况一成不变",  # an idiom: unchanged
+        "公司二十成立",  # not 十成 inside a numeral
+        "他们分成两组",  # 成 after a verb, no numeral
+    ],
+)
+def test_other_words_with_cheng_are_no_shares(text: str) -> None:
+    assert not {n for n in source_numbers(text) if n.startswith("share ")}
