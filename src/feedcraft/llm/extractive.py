@@ -70,13 +70,17 @@ _DANGLING = frozenset(
 # read as broken, and so do adverbs cut before their verb or adjective: "警方已…" (police
 # have already …), "警方正在…", "美国最…". "了" may end a cut: "分享了…" (shared …) has its
 # verb; so may the words that end a clause themselves: "没有" (絕對沒有, not at all), "不断"
-# (冲突不断, clashes go on), "而已" (only), "不已" (感激不已); "便" may be a noun.
+# (冲突不断, clashes go on), "而已" (only), "不已" (感激不已); "便" may be a noun. Modals and
+# determiners need theirs too: "大桥将会…" (the bridge will …), "变得…", "该…" (this …);
+# "可能" not ("不可能", impossible, is two words), nor "值得" and "准备", which may end one.
 _ZH_DANGLING = frozenset(
     """的 之 在 被 和 与 與 及 或 把 将 將 对 對 从 從 向 于 於 为 為 给 給 由 并 並
     是 而 因 因为 因為 由于 由於 以 但 但是 以及 及其 且 并且 並且 而且 或者 关于 關於
     对于 對於 据 據 所
     已 已经 已經 早已 曾 曾经 曾經 正 正在 刚 剛 刚刚 剛剛 即将 即將 尚 尚未 未 并未 並未 不
-    仍 仍然 依然 依旧 依舊 一直 还 還 也 亦 都 均 皆 就 才 再 又 终于 終於 很 更 最""".split()  # noqa: SIM905 (Simplified and Traditional forms)
+    仍 仍然 依然 依旧 依舊 一直 还 還 也 亦 都 均 皆 就 才 再 又 终于 終於 很 更 最
+    会 會 将会 將會 能 能否 可 可以 应 應 应该 應該 该 該 要 将要 將要 想 想要 必须 必須
+    须 須 得 变得 變得 显得 顯得 使得 这 這 那 各 每 某 其""".split()  # noqa: SIM905 (Simplified and Traditional forms)
 )
 # A leading run of clauses that ends on one of these (then a comma or colon) only introduces
 # what follows: "主办方表示，" (the organisers said), "Police said," are not headlines.

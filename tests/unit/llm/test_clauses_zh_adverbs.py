@@ -1,5 +1,6 @@
-"""A Chinese fallback headline cut at the budget does not end on an adverb that needs its verb
-("警方已…", police have already …): the cut backs off to the word before it. Words that hold
+"""A Chinese fallback headline cut at the budget does not end on an adverb, a modal or a
+determiner that needs what follows ("警方已…", police have already …; "大桥将会…", the
+bridge will …; "该…", this …): the cut backs off to the word before it. Words that hold
 such a character but end a clause well ("而已", "首都") stay."""
 
 from __future__ import annotations
@@ -35,6 +36,16 @@ def _cut_after(hashing: HashingEncoder, body: str, word: str) -> str:
         ("市场上的房价早已超出普通家庭的承受能力。", "早已", "市场上的房价…"),
         ("當地警方已經逮捕了一名涉嫌縱火的男子。", "已經", "當地警方…"),  # Traditional
         ("這家老字號餐廳還保留著百年前的招牌。", "還", "這家老字號餐廳…"),
+        # modals and determiners need what follows them too
+        ("新建的跨海大桥将会在明年五月正式通车。", "会", "新建的跨海大桥…"),
+        ("所有参赛选手必须在周五之前完成报名。", "必须", "所有参赛选手…"),
+        ("城市居民应该减少一次性塑料的使用。", "应该", "城市居民…"),
+        ("这位老将今年能否参加世界杯仍是未知数。", "能否", "这位老将今年…"),
+        ("年轻的球员们想要在主场赢得比赛。", "想要", "年轻的球员们…"),
+        ("暴雨过后城市的空气变得格外清新。", "变得", "暴雨过后城市的空气…"),
+        ("调查人员在现场发现了该公司的内部文件。", "该", "调查人员在现场发现了…"),
+        ("警方表示这起事故造成三人受伤。", "这", "警方表示…"),
+        ("新建的跨海大橋將會在明年五月正式通車。", "會", "新建的跨海大橋…"),  # Traditional
     ],
 )
 def test_a_chinese_cut_does_not_end_on_an_adverb(
@@ -50,6 +61,9 @@ def test_a_chinese_cut_does_not_end_on_an_adverb(
         ("新当选的市长出生在首都并在那里工作了二十年。", "首都"),  # the capital
         ("这位科学家的研究成就得到了国际同行的广泛认可。", "成就"),  # achievement
         ("这家公司正在招聘大量技术人才以扩大研发团队规模。", "人才"),  # talent
+        ("他认为这件事根本不可能并拒绝了对方的提议。", "不可能"),  # impossible
+        ("这座古老的城市值得每一位游客细细品味。", "值得"),  # worth, a verb
+        ("主办方已经为这场盛会做好了准备迎接各地游客。", "准备"),  # preparation
     ],
 )
 def test_a_word_that_holds_such_a_character_ends_a_cut(
