@@ -94,6 +94,10 @@ PROBES = [
     ("The talks failed, the President said.", "The talks failed, the president said.", True),
     ("Sheriff Will Lewis was sentenced.", "Will Lewis, the sheriff, was sentenced.", True),
     ("The zoo's oldest Giraffe died.", "The zoo's oldest giraffe died.", True),
+    # A generic word after the name the source writes right before it: house style (s32).
+    ("The Republican Party still holds the majority.", "The Republican party holds it.", True),
+    ("Floods hit towns along the Yangtze River.", "Floods hit the Yangtze river.", True),
+    ("The Republican Party holds it in both houses.", "The Republican said the party won.", False),
     # A month and a name spelled alike license each other only in their own sense.
     ("Sales rose in May.", "Theresa May said sales rose in June.", False),
     ("Theresa May said sales rose.", "Theresa Smith said sales rose in May.", False),

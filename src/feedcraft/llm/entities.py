@@ -378,6 +378,16 @@ def _licensed(
     return acronym.lower() not in _ACRONYM_WORDS and plain
 
 
+def _styled(words: list[str], k: int, vocab: Vocabulary) -> bool:
+    """Whether the `k`th word of a span follows a name the source capitalises and there
+    writes right before it: "the Republican Party" from "the Republican party", "Yangtze
+    River" from "Yangtze river" is a house style, not a new name (gemma3 on Wikinews)."""
+    if k == 0 or not _is_capitalised(words[k - 1]):
+        return False
+    before, word = _key(words[k - 1]), _key(words[k])
+    return before in vocab.capitalised and (before, word) in vocab.pairs
+
+
 def _shouted(words: list[str]) -> bool:
     """A span of words in capitals that are not all acronyms ("THERE IT IS", "SEE IT")."""
     capitals = all(w.isupper() for w in words)
@@ -405,7 +415,7 @@ def unknown_entities(output: str, source: str, *, title_case: bool | None = None
                 vocab,
                 shouted=shouted,
                 sense=sense,
-                capital=cased and _needs_capital(span, k, text),
+                capital=cased and _needs_capital(span, k, text) and not _styled(words, k, vocab),
             )
             for k, (w, sense) in enumerate(zip(words, senses, strict=True))
         )

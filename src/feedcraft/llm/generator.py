@@ -86,7 +86,10 @@ __all__ = ["GENERATION_REVISION", "UNSERVABLE", "GenerationResult", "Generator",
 #: read both ways; 五月天 is no month; Chinese fallback cuts drop a dangling adverb (已, 正在).
 #: 13: a share in another form than the source's is the source's share ("one in four" for
 #: "25%", "百分之二十五" for "1/4"); Chinese month counts are durations, not dates (连续十月).
-GENERATION_REVISION = 13
+#: 14: Chinese tenths are shares (三成 is 30%); reference marks ("2010.[1]") are no numbers;
+#: Chinese fallback cuts drop a dangling modal or determiner (将会, 该); a generic word after
+#: the name the source writes before it is style ("Republican Party" from "Republican party").
+GENERATION_REVISION = 14
 
 #: Checks whose failure a reader must never see, even from the fallback: the fallback quotes
 #: the source, so its other failures (length, similarity) are the source's own and are served

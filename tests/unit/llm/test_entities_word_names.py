@@ -116,3 +116,37 @@ def test_a_month_and_a_name_spelled_alike_do_not_license_each_other(
 )
 def test_a_month_or_name_the_source_gives_in_that_sense_passes(output: str, source: str) -> None:
     assert check_entities(output, source).passed
+
+
+@pytest.mark.parametrize(
+    ("output", "source"),
+    [
+        # gemma3 on Wikinews: the source writes the party's generic noun in lower case.
+        (
+            "The Republican Party still holds the majority.",
+            "Reid won the position as the Republican party still holds majority in both houses.",
+        ),
+        ("Floods hit towns along the Yangtze River.", "Floods hit towns along the Yangtze river."),
+        ("He studied at Harvard University.", "He studied at Harvard university in 1990."),
+    ],
+)
+def test_a_generic_word_after_the_source_name_it_follows_there_passes(
+    output: str, source: str
+) -> None:
+    assert check_entities(output, source).passed
+
+
+@pytest.mark.parametrize(
+    ("output", "source"),
+    [
+        # The word before must be the source's capitalised word, right beside it there.
+        ("Wages rose, the New Labour leader said.", "New wages rose as labour costs climbed."),
+        (
+            "The Republican Party won the vote in both houses on the day.",
+            "The Republican candidate said the party won the vote in both houses.",
+        ),
+        ("Shares of the growers in the Big Apple fell.", "Shares of big apple growers fell."),
+    ],
+)
+def test_a_generic_word_needs_the_source_name_right_before_it(output: str, source: str) -> None:
+    assert not check_entities(output, source).passed
