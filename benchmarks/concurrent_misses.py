@@ -37,7 +37,7 @@ from urllib.parse import quote
 
 from feedcraft.config import load_settings
 from feedcraft.storage import open_store
-from server_start import copy_store, get, hardware, mind_store, served
+from server_start import copy_store, get, hardware, mind_store, served, wait_warm
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "benchmarks" / "results" / "concurrent_misses.json"
@@ -94,10 +94,7 @@ def run_once(
             for _ in range(processes)
         ]
         for base in bases:
-            while (state := get(f"{base}/health")["generation"]) == "loading":
-                time.sleep(0.1)
-            if state != "ready":
-                raise RuntimeError(f"warming failed: {state}")
+            wait_warm(base)
         for task, suffix in TASKS.items():
             for item_id in items:
                 path = f"/items/{quote(item_id, safe='')}/{suffix}"

@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from server_start import copy_store, get, hardware, mind_store, served
+from server_start import copy_store, get, hardware, mind_store, served, wait_warm
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "benchmarks" / "results" / "feed_summaries_readers.json"
@@ -61,10 +61,7 @@ def run_once(
 ) -> list[dict[str, Any]]:
     env = {"PYTHONPATH": src} if src else {}
     with served(db, backend, "--warm-generation", env=env) as (_, base):
-        while (state := get(f"{base}/health")["generation"]) == "loading":
-            time.sleep(0.1)
-        if state != "ready":
-            raise RuntimeError(f"warming failed: {state}")
+        wait_warm(base)
         barrier = threading.Barrier(len(users))
         results: list[dict[str, Any]] = [{} for _ in users]
 

@@ -79,6 +79,14 @@ def get(url: str, timeout: float = 600) -> Any:
         return json.loads(response.read())
 
 
+def wait_warm(base: str, poll_s: float = 0.1) -> None:
+    """Until the server at `base` has loaded its generation models (`--warm-generation`)."""
+    while (state := get(f"{base}/health")["generation"]) == "loading":
+        time.sleep(poll_s)
+    if state != "ready":
+        raise RuntimeError(f"warming failed: {state}")
+
+
 def mind_store(db: Path) -> list[str]:
     """Import the MIND sample into a new SQLite store at `db`, train the content model (it
     recommends only items with text, which summaries need); the readers' ids, sorted."""
@@ -143,10 +151,7 @@ def run_once(db: Path, scenario: str, user: str, n: int, backend: str) -> dict[s
         up = time.perf_counter()
         ready_s = None
         if scenario == "warm, when ready":
-            while (state := get(f"{base}/health")["generation"]) == "loading":
-                time.sleep(0.05)
-            if state != "ready":
-                raise RuntimeError(f"warming failed: {state}")
+            wait_warm(base, 0.05)
             ready_s = time.perf_counter() - up
         url = f"{base}/users/{user}/feed?n={n}&summaries=true&model=content"
         asked = time.perf_counter()

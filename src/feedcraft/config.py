@@ -119,6 +119,15 @@ class LLMSettings(BaseModel):
         "(max_retries + 1) x timeout_s plus backoff)",
     )
     max_attempts: int = Field(default=2, ge=1, le=10, description="model tries per output")
+    max_pending: int = Field(
+        default=4,
+        ge=1,
+        le=4096,
+        description="model runs a process lets be in progress or queued at once; a request "
+        "beyond them is served the extractive fallback at once (not cached), so that a burst "
+        "of generation requests cannot hold every API thread (raise it for a server with "
+        "many slots)",
+    )
     feed_summary_budget_s: float = Field(
         default=1.0,
         ge=0.0,

@@ -8,6 +8,7 @@ from feedcraft.config import LLMSettings
 from feedcraft.embeddings.base import Encoder
 from feedcraft.embeddings.factory import make_encoder
 from feedcraft.errors import InvalidInput
+from feedcraft.llm.admission import Admission
 from feedcraft.llm.base import Backend
 from feedcraft.llm.embedded import PACKAGED_GGUF, LlamaCppBackend
 from feedcraft.llm.generator import Generator
@@ -98,5 +99,6 @@ def generator_from_settings(settings: LLMSettings, encoder: Encoder, *, seed: in
         encoder,
         guardrails=rails,
         max_attempts=settings.max_attempts,
+        admission=Admission(settings.max_pending),
         seed=seed,
     )

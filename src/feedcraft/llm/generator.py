@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import time
 import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from feedcraft.embeddings.base import Encoder
 from feedcraft.errors import FeedcraftError, InvalidInput
+from feedcraft.llm.admission import Admission
 from feedcraft.llm.base import Backend, Completion, CompletionBackend, Loadable, prompt_style
 from feedcraft.llm.extractive import ExtractiveSummarizer
 from feedcraft.llm.guardrails import (
@@ -172,7 +173,11 @@ class GenerationResult:
 
 
 class Generator:
-    """Tasks on one backend (or none: extractive only), checked by one set of guardrails."""
+    """Tasks on one backend (or none: extractive only), checked by one set of guardrails.
+
+    `admission` bounds the model runs pending at once across the threads using this
+    generator (`llm/admission`); a run beyond it is served the fallback at once.
+    """
 
     def __init__(
         self,
@@ -183,6 +188,7 @@ class Generator:
         extractive: ExtractiveSummarizer | None = None,
         max_attempts: int = 2,
         seed: int = 0,
+        admission: Admission | None = None,
     ) -> None:
         if max_attempts < 1:
             raise InvalidInput(f"must be at least 1, got {max_attempts}", field="max_attempts")
@@ -194,6 +200,7 @@ class Generator:
         self.extractive = extractive if extractive is not None else ExtractiveSummarizer(encoder)
         self.max_attempts = max_attempts
         self.seed = seed
+        self.admission = admission if admission is not None else Admission()
 
     def warm(self) -> dict[str, float]:
         """Load the model's weights and the guardrails' encoders now rather than in the first
@@ -290,61 +297,23 @@ class Generator:
 
     def run(self, task: PreparedTask) -> GenerationResult:
         start = time.perf_counter()
-        answers: dict[int, str] = {}  # output slot -> the model's accepted answer
-        keys: set[str] = set()  # variant_key of every output kept so far
-        failures: list[str] = []
-        failed: list[str] = []
-        attempts = calls = tokens = 0
-        model_seconds = 0.0
-        backend_error: str | None = None
-
-        def reject(attempt: int, name: str, detail: str) -> None:
-            failures.append(f"attempt {attempt}: {name}: {detail}")
-            if name not in failed:
-                failed.append(name)
-
+        ask = _Asking()
         backend = self.backend
-        for attempt in range(self.max_attempts if backend is not None else 0):
-            assert backend is not None
-            attempts += 1
-            broken = False
-            # Only the slots still missing are asked again, each with its own prompt: asking a
-            # slot that succeeded could only give a duplicate, and the missing one no retry.
-            for slot in [s for s in range(task.n_outputs) if s not in answers]:
-                seed = self.seed + attempt * _SEED_STRIDE + slot
-                try:
-                    completion = self._call(backend, task, attempt, slot, seed)
-                except FeedcraftError as exc:
-                    backend_error = str(exc)
-                    reject(attempt + 1, "backend", backend_error)
-                    broken = True
-                    break
-                calls += 1
-                tokens += completion.completion_tokens or 0
-                model_seconds += completion.seconds
-                candidates = task.postprocess(completion.text)
-                if not candidates:
-                    reject(attempt + 1, "format", "empty after post-processing")
-                    continue
-                candidate = candidates[0]
-                key = variant_key(candidate)
-                if repeats(key, keys):
-                    reject(attempt + 1, "format", "duplicate of an earlier output")
-                    continue
-                bad = [r for r in self.check(task, candidate) if not r.passed]
-                for r in bad:
-                    reject(attempt + 1, r.name, r.detail)
-                if not bad:
-                    answers[slot] = candidate
-                    keys.add(key)
-            if broken or len(answers) >= task.n_outputs:
-                break
+        if backend is not None:
+            with self.admission.enter() as admitted:
+                if admitted:
+                    self._ask(backend, task, ask)
+                else:  # the fallback below answers at once, outside the bound
+                    ask.backend_error = self.admission.busy_message()
+                    ask.reject(1, "backend", ask.backend_error)
+        answers, keys, failures, failed = ask.answers, ask.keys, ask.failures, ask.failed
 
         outputs = [answers[slot] for slot in sorted(answers)]
         produced_by = [backend.name] * len(outputs) if backend is not None else []
         fallback_failed: list[str] = []
         if len(outputs) < task.n_outputs:
-            extra, fallback_failed = self._fallback(task, task.n_outputs - len(outputs), keys)
+            with self.admission.fallback():
+                extra, fallback_failed = self._fallback(task, task.n_outputs - len(outputs), keys)
             outputs += extra
             produced_by += [self.extractive.name] * len(extra)
         unfilled = task.n_outputs - len(outputs)
@@ -357,16 +326,73 @@ class Generator:
             language=task.language,
             outputs=tuple(outputs),
             produced_by=tuple(produced_by),
-            attempts=attempts,
-            calls=calls,
+            attempts=ask.attempts,
+            calls=ask.calls,
             failed_checks=tuple(failed),
             failures=tuple(failures),
             fallback_failed_checks=tuple(fallback_failed),
             removed_injections=len(task.removed),
             seconds=time.perf_counter() - start,
-            model_seconds=model_seconds,
-            completion_tokens=tokens,
+            model_seconds=ask.model_seconds,
+            completion_tokens=ask.tokens,
             extractive_name=self.extractive.name,
             unfilled=unfilled,
-            backend_error=backend_error,
+            backend_error=ask.backend_error,
         )
+
+    def _ask(self, backend: Backend, task: PreparedTask, ask: _Asking) -> None:
+        """The model's attempts at every output slot, each answer checked; what it kept and
+        why it rejected the rest go into `ask`."""
+        for attempt in range(self.max_attempts):
+            ask.attempts += 1
+            # Only the slots still missing are asked again, each with its own prompt: asking a
+            # slot that succeeded could only give a duplicate, and the missing one no retry.
+            for slot in [s for s in range(task.n_outputs) if s not in ask.answers]:
+                seed = self.seed + attempt * _SEED_STRIDE + slot
+                try:
+                    completion = self._call(backend, task, attempt, slot, seed)
+                except FeedcraftError as exc:
+                    ask.backend_error = str(exc)
+                    ask.reject(attempt + 1, "backend", ask.backend_error)
+                    return
+                ask.calls += 1
+                ask.tokens += completion.completion_tokens or 0
+                ask.model_seconds += completion.seconds
+                candidates = task.postprocess(completion.text)
+                if not candidates:
+                    ask.reject(attempt + 1, "format", "empty after post-processing")
+                    continue
+                candidate = candidates[0]
+                key = variant_key(candidate)
+                if repeats(key, ask.keys):
+                    ask.reject(attempt + 1, "format", "duplicate of an earlier output")
+                    continue
+                bad = [r for r in self.check(task, candidate) if not r.passed]
+                for r in bad:
+                    ask.reject(attempt + 1, r.name, r.detail)
+                if not bad:
+                    ask.answers[slot] = candidate
+                    ask.keys.add(key)
+            if len(ask.answers) >= task.n_outputs:
+                return
+
+
+@dataclass
+class _Asking:
+    """What one run's model calls gave: accepted answers by output slot, the variant keys of
+    every output kept so far, and the rejections (each check's name once in `failed`)."""
+
+    answers: dict[int, str] = field(default_factory=dict)
+    keys: set[str] = field(default_factory=set)
+    failures: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    attempts: int = 0
+    calls: int = 0
+    tokens: int = 0
+    model_seconds: float = 0.0
+    backend_error: str | None = None
+
+    def reject(self, attempt: int, name: str, detail: str) -> None:
+        self.failures.append(f"attempt {attempt}: {name}: {detail}")
+        if name not in self.failed:
+            self.failed.append(name)

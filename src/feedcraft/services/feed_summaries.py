@@ -245,6 +245,12 @@ class FeedSummaries:
                 return
 
     def _work(self) -> None:
+        # One thread writing in feed order: it waits for the model rather than being served
+        # the fallback when API requests fill the model's queue (llm/admission).
+        with self.generation.patient():
+            self._write_queued()
+
+    def _write_queued(self) -> None:
         while True:
             with self._cond:
                 self._cond.wait_for(lambda: self._queue or self._closed)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -49,6 +50,41 @@ class GeneratedText:
     @property
     def text(self) -> str:
         return "\n".join(self.outputs)
+
+    @classmethod
+    def stored(
+        cls,
+        task: str,
+        item_id: str,
+        terms: tuple[str, ...],
+        bucket: str,
+        key: str,
+        value: dict[str, Any],
+        *,
+        hit: bool,
+        start: float,
+    ) -> GeneratedText:
+        """The text as the cache stores it (`value`), served now; `start` is when serving it
+        began (`time.perf_counter`)."""
+        return cls(
+            task=task,
+            item_id=item_id,
+            outputs=tuple(value["outputs"]),
+            produced_by=tuple(value["produced_by"]),
+            backend=str(value["backend"]),
+            fallback=bool(value["fallback"]),
+            language=str(value["language"]),
+            failed_checks=tuple(value["failed_checks"]),
+            fallback_failed_checks=tuple(value.get("fallback_failed_checks", ())),
+            backend_error=value.get("backend_error"),
+            unfilled=int(value.get("unfilled", 0)),
+            interests=terms,
+            profile_bucket=bucket,
+            cache_hit=hit,
+            cache_key=key,
+            generation_seconds=float(value["generation_seconds"]),
+            seconds=time.perf_counter() - start,
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

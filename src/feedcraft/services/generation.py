@@ -23,6 +23,7 @@ import time
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import Any, Literal
 from urllib.parse import quote
@@ -312,8 +313,8 @@ class GenerationService:
             entry = found.get(key)
             if entry is not None:
                 value = json.loads(entry.value)
-                out[i] = self._served(
-                    "summary", items[i], terms, bucket, key, value, hit=True, start=start
+                out[i] = GeneratedText.stored(
+                    "summary", items[i].id, terms, bucket, key, value, hit=True, start=start
                 )
             else:
                 out[i] = recall(key) if recall is not None else None
@@ -437,22 +438,32 @@ class GenerationService:
         if stop_after < 0:
             raise InvalidInput(f"must not be negative, got {stop_after}", field="stop_after")
         tally = BatchTally(stop_after)
-        for item_id in tqdm(ids, desc=f"generate {task}", unit="item", disable=not show):
-            if tally.stalled:
-                break
-            try:
-                item = self.store.catalogue.get(item_id)
-                if missing_text(task, item) is not None:  # legal (a title may be empty)
-                    tally.skip()
-                    continue
-                out = self.generate(task, item_id)
-            except NotFound:  # deleted (a tombstone) since listed: counted; a typo is not
-                if not self.store.catalogue.deleted([item_id]):
-                    raise
-                tally.skip()
-                continue
-            tally.add(out)
+        with self.patient():  # one item at a time: it waits for the model, never turned away
+            for item_id in tqdm(ids, desc=f"generate {task}", unit="item", disable=not show):
+                if tally.stalled:
+                    break
+                self._batch_item(task, item_id, tally)
         return tally.report(task, len(ids), time.perf_counter() - start)
+
+    def _batch_item(self, task: str, item_id: str, tally: BatchTally) -> None:
+        """One item of `generate_batch`, tallied."""
+        try:
+            item = self.store.catalogue.get(item_id)
+            if missing_text(task, item) is not None:  # legal (a title may be empty)
+                tally.skip()
+                return
+            out = self.generate(task, item_id)
+        except NotFound:  # deleted (a tombstone) since listed: counted; a typo is not
+            if not self.store.catalogue.deleted([item_id]):
+                raise
+            tally.skip()
+            return
+        tally.add(out)
+
+    def patient(self) -> AbstractContextManager[None]:
+        """Within this block the calling thread's model runs wait their turn however many are
+        pending (`llm/admission`): for background writers, one thread each."""
+        return self.generator.admission.patient()
 
     def warm(self) -> dict[str, float]:
         """Load everything a first request would otherwise load (the model, the guardrails'
@@ -497,6 +508,16 @@ class GenerationService:
             return cached
 
         def write() -> GeneratedText:
+            # Admitted (`llm/admission`) before the claim: a request turned away writes
+            # nothing to the store, so a burst does not queue on its write lock either.
+            if self.generator.backend is None:  # no model to wait for: the fallback is it
+                return claimed_write()
+            with self.generator.admission.enter() as admitted:
+                if not admitted:  # the model is busy: the fallback, unclaimed and uncached
+                    return self._write(task, item, terms, bucket, key, run, request, start)
+                return claimed_write()
+
+        def claimed_write() -> GeneratedText:
             # a request that led the same key may have finished since this one missed, here
             # or in another process (which this one waits for while it holds the claim)
             served, _ = run_claimed(
@@ -551,7 +572,8 @@ class GenerationService:
             self._settle(task, item.id)
         else:
             value["backend_error"] = result.backend_error
-        return self._served(task, item, terms, bucket, key, value, hit=False, start=start)
+        served = GeneratedText.stored
+        return served(task, item.id, terms, bucket, key, value, hit=False, start=start)
 
     def _read(
         self, task: str, item: Item, terms: tuple[str, ...], bucket: str, key: str, start: float
@@ -561,36 +583,4 @@ class GenerationService:
         if cached is None:
             return None
         value = json.loads(cached.value)
-        return self._served(task, item, terms, bucket, key, value, hit=True, start=start)
-
-    @staticmethod
-    def _served(
-        task: str,
-        item: Item,
-        terms: tuple[str, ...],
-        bucket: str,
-        key: str,
-        value: dict[str, Any],
-        *,
-        hit: bool,
-        start: float,
-    ) -> GeneratedText:
-        return GeneratedText(
-            task=task,
-            item_id=item.id,
-            outputs=tuple(value["outputs"]),
-            produced_by=tuple(value["produced_by"]),
-            backend=str(value["backend"]),
-            fallback=bool(value["fallback"]),
-            language=str(value["language"]),
-            failed_checks=tuple(value["failed_checks"]),
-            fallback_failed_checks=tuple(value.get("fallback_failed_checks", ())),
-            backend_error=value.get("backend_error"),
-            unfilled=int(value.get("unfilled", 0)),
-            interests=terms,
-            profile_bucket=bucket,
-            cache_hit=hit,
-            cache_key=key,
-            generation_seconds=float(value["generation_seconds"]),
-            seconds=time.perf_counter() - start,
-        )
+        return GeneratedText.stored(task, item.id, terms, bucket, key, value, hit=True, start=start)

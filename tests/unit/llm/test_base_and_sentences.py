@@ -105,9 +105,10 @@ def test_settings_build_the_configured_backend() -> None:
     assert isinstance(http, OpenAICompatibleBackend)
     assert (http.model, http.timeout, http.max_retries) == ("m", 3, 0)
     gen = generator_from_settings(
-        LLMSettings(backend="extractive", max_attempts=3, banned_terms=["x"]), HashingEncoder()
+        LLMSettings(backend="extractive", max_attempts=3, banned_terms=["x"], max_pending=9),
+        HashingEncoder(),
     )
-    assert gen.backend is None and gen.max_attempts == 3
+    assert gen.backend is None and gen.max_attempts == 3 and gen.admission.max_pending == 9
     assert gen.guardrails.banned_terms == ("x",)
 
 

@@ -18,13 +18,15 @@ from feedcraft.config import Settings
 from feedcraft.domain import Item
 from feedcraft.embeddings import HashingEncoder
 from feedcraft.errors import InvalidInput
-from feedcraft.llm import GenerationResult, Generator
+from feedcraft.llm import GenerationResult, Generator, OpenAICompatibleBackend
+from feedcraft.llm.admission import Admission
 from feedcraft.llm.tasks import PreparedTask
 from feedcraft.services.feed_summaries import FeedSummaries
 from feedcraft.services.generation import GenerationService
 from feedcraft.services.ingestion import import_jsonl
 from feedcraft.services.items import delete_items
 from feedcraft.storage import Store
+from ports import free_port
 
 IDS = [f"wikinews-{i:03d}" for i in range(1, 7)]
 
@@ -264,3 +266,39 @@ def test_a_repeat_feed_does_not_rescan_the_queue_for_each_queued_item(
     _until(lambda: gated.runs >= 2)
     summaries.close(timeout=30)
     assert generation.store.catalogue.get(ids[-1]).title in gated.sources[1]
+
+
+class RecordingGenerator(Generator):
+    """The real generator, recording each run's backend error."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.errors: list[str | None] = []
+
+    def run(self, task: PreparedTask) -> GenerationResult:
+        result = super().run(task)
+        self.errors.append(result.backend_error)
+        return result
+
+
+def test_the_summary_thread_waits_for_the_model_when_requests_fill_its_queue(
+    store: Store, wikinews_dir: Path, settings: Settings
+) -> None:
+    """API requests holding every pending model run (`[llm] max_pending`) turn other requests
+    away with the fallback; the feed's one writer thread waits its turn instead."""
+    import_jsonl(store, wikinews_dir, progress=False)
+    encoder = HashingEncoder(256)
+    down = OpenAICompatibleBackend(f"http://127.0.0.1:{free_port()}", max_retries=0, backoff=0)
+    admission = Admission(1)
+    recording = RecordingGenerator(down, encoder, admission=admission)
+    generation = GenerationService(store, settings, encoder, generator=recording)
+    summaries = FeedSummaries(generation, budget_s=30.0)
+    try:
+        with admission.enter():  # a request's run, in progress
+            got = summaries.attach(IDS[:1], None)
+    finally:
+        summaries.close(timeout=5)
+    assert set(got.texts) == set(IDS[:1])  # the outage's fallback, after asking the model
+    assert len(recording.errors) == 1
+    error = recording.errors[0]
+    assert error is not None and not error.startswith("busy")

@@ -7,12 +7,16 @@ have missed the cache too, which is what happens when a model takes seconds.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from feedcraft.config import Settings
 from feedcraft.embeddings import HashingEncoder
 from feedcraft.llm import OpenAICompatibleBackend
+from feedcraft.llm.admission import Admission
 from feedcraft.services.generated import GeneratedText
 from feedcraft.services.generation import GenerationService
 from feedcraft.storage import Store
@@ -98,3 +102,92 @@ def test_each_item_keeps_at_most_its_quota_of_entries_oldest_dropped(
     again = service.ad_copy("wikinews-003", audience=audiences[0])
     assert not again.cache_hit and cache.get(keys[2]) is None  # now the oldest went
     assert service.prune_cache(other_models=True).removed_stale == 0
+
+
+@contextmanager
+def _held(admission: Admission) -> Iterator[None]:
+    """A model run admitted in another thread (a thread's own nested runs share its slot)."""
+    entered, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with admission.enter() as admitted:
+            assert admitted
+            entered.set()
+            done.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert entered.wait(10)
+    try:
+        yield
+    finally:
+        done.set()
+        holder.join(10)
+
+
+def _bounded(store: Store, settings: Settings) -> tuple[GenerationService, Admission]:
+    """A service whose model (a server that is down) admits one pending run."""
+    down = OpenAICompatibleBackend(f"http://127.0.0.1:{free_port()}", max_retries=0, backoff=0)
+    encoder = HashingEncoder(256)
+    admission = Admission(1)
+    generator = GatedGenerator(down, encoder, admission=admission)
+    generator.release.set()
+    return GenerationService(store, settings, encoder, generator=generator), admission
+
+
+def test_a_request_beyond_the_pending_bound_is_served_the_fallback_and_not_cached(
+    loaded: Store, llm_settings: Settings
+) -> None:
+    """A burst of requests for distinct items must not hold every API thread behind the
+    model: one beyond `[llm] max_pending` gets the fallback at once, and the next request,
+    once the model is free, asks it (nothing of the busy answer was cached)."""
+    service, admission = _bounded(loaded, llm_settings)
+    with _held(admission):  # another request's run, in progress
+        busy = service.summary("wikinews-004")
+    assert busy.fallback and busy.outputs and not busy.cache_hit
+    assert busy.backend_error is not None and busy.backend_error.startswith("busy")
+    assert loaded.text_cache.count() == 0
+    asked = service.summary("wikinews-004")  # admitted: the (down) model is asked
+    assert asked.backend_error is not None and not asked.backend_error.startswith("busy")
+
+
+def test_a_batch_waits_for_the_model_rather_than_being_turned_away(
+    loaded: Store, llm_settings: Settings
+) -> None:
+    service, admission = _bounded(loaded, llm_settings)
+    with _held(admission):  # an API request's run, in progress
+        report = service.generate_batch("summary", ["wikinews-005"], progress=False)
+    assert report.backend_failed == 1  # the model (down) was asked ...
+    assert report.backend_error is not None and not report.backend_error.startswith("busy")
+    with _held(admission):  # ... and patience ended with the batch
+        after = service.summary("wikinews-005")
+    assert after.backend_error is not None and after.backend_error.startswith("busy")
+
+
+def test_a_request_turned_away_writes_nothing_to_the_store(
+    loaded: Store, llm_settings: Settings
+) -> None:
+    """A busy request claims no text in the store: a burst of them queued on its write lock
+    (one transaction each to claim and to release), and event writes waited behind them."""
+    service, admission = _bounded(loaded, llm_settings)
+    service.summary("wikinews-006")  # warm: the fallback's first use imports its libraries
+    path = llm_settings.store.removeprefix("sqlite:///")
+    writer = sqlite3.connect(path, timeout=1)
+    writer.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    answers: list[GeneratedText] = []
+    try:
+        with admission.enter():  # another request's run, in progress
+
+            def ask() -> None:
+                answers.append(service.summary("wikinews-007"))
+
+            asking = threading.Thread(target=ask)
+            asking.start()
+            asking.join(5)
+            served_meanwhile = bool(answers)
+    finally:
+        writer.rollback()
+        writer.close()
+        asking.join(40)
+    assert served_meanwhile
+    assert answers[0].backend_error is not None and answers[0].backend_error.startswith("busy")
