@@ -209,6 +209,13 @@ class ServeSettings(BaseModel):
                 )
         return keys
 
+    docs: bool = Field(
+        default=True,
+        description="serve the API's description and docs pages (/openapi.json, /docs, "
+        "/redoc), open without a key: they hold the routes and schemas, nothing of anyone's. "
+        "false: no such pages, for a server reachable beyond the publisher's own back end",
+    )
+
     #: Collect and freeze the heap after each model load (services.heap): keeps full
     #: garbage-collector passes, 80-160 ms with a compiled ranker, off the request path.
     settle_heap: bool = True

@@ -124,6 +124,27 @@ def test_the_openapi_document_names_the_bearer_scheme(keyed: TestClient) -> None
     assert spec["paths"]["/users/{user_id}/feed"]["get"]["security"] == [{"api_key": []}]
 
 
+DOCS = ["/openapi.json", "/docs", "/redoc"]
+
+
+def test_the_docs_pages_answer_without_a_key_by_default(keyed: TestClient) -> None:
+    with keyed as c:
+        assert [c.get(p).status_code for p in DOCS] == [200, 200, 200]
+
+
+def test_with_docs_off_no_page_maps_the_routes(client_with: Callable[..., TestClient]) -> None:
+    """`[serve] docs = false`: a server facing the internet need not describe itself."""
+    keyed = client_with(serve={"api_keys": [KEY], "docs": False}, llm={"backend": "extractive"})
+    with keyed as c:
+        assert [c.get(p).status_code for p in DOCS] == [401, 401, 401]  # like any path
+        assert [c.get(p, headers=_bearer(KEY)).status_code for p in DOCS] == [404, 404, 404]
+        assert c.get("/health").status_code == 200
+        assert c.get("/items/1", headers=_bearer(KEY)).status_code == 200
+    with client_with(serve={"docs": False}, llm={"backend": "extractive"}) as c:
+        assert [c.get(p).status_code for p in DOCS] == [404, 404, 404]
+        assert c.get("/users/7/feed?n=3").status_code == 200
+
+
 def test_without_keys_configured_the_api_is_open(client: TestClient) -> None:
     assert client.get("/users/7/feed?n=3").status_code == 200
     assert "securitySchemes" not in client.get("/openapi.json").json().get("components", {})

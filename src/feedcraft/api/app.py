@@ -74,17 +74,23 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
                 app.state.services.close()
 
     keys = settings.serve.api_keys
+    docs = settings.serve.docs
     app = FastAPI(
         title="feedcraft",
         version=__version__,
         description="Self-hosted personalization engine for media.",
         lifespan=lifespan,
         dependencies=[Depends(bearer_scheme)] if keys else None,
+        # off: no description of the routes (the code's, public anyway, but a server facing
+        # the internet need not map itself for a scanner)
+        openapi_url="/openapi.json" if docs else None,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
     )
 
     app.add_middleware(EncodedItemIds)
     if keys:  # added last: runs first, before any path is rewritten or routed
-        app.add_middleware(KeyCheck, keys=keys)
+        app.add_middleware(KeyCheck, keys=keys, docs=docs)
 
     @app.exception_handler(FeedcraftError)
     async def _feedcraft_error(_: Request, exc: FeedcraftError) -> JSONResponse:

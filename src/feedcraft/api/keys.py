@@ -19,11 +19,14 @@ from pydantic import SecretStr
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["OPEN_PATHS", "KeyCheck", "bearer_scheme"]
+__all__ = ["DOCS_PATHS", "OPEN_PATHS", "KeyCheck", "bearer_scheme"]
 
-#: Paths that answer without a key: a load balancer's health probe carries none, and the
-#: API's description and docs page hold nothing of anyone's (the docs page sends the key).
-OPEN_PATHS = frozenset({"/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+#: The API's description and docs pages: they hold nothing of anyone's (the docs page sends
+#: the key), so they answer without one, unless `[serve] docs` is off (then they are no
+#: routes, and asking for them without a key is a 401 like any other path).
+DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+#: Paths that answer without a key: a load balancer's health probe carries none.
+OPEN_PATHS = frozenset({"/health"})
 
 #: Declares the scheme in OpenAPI; checks nothing (`KeyCheck` has by the time it runs).
 bearer_scheme = HTTPBearer(
@@ -35,14 +38,16 @@ bearer_scheme = HTTPBearer(
 
 class KeyCheck:
     """ASGI middleware answering 401 (`WWW-Authenticate: Bearer`) to an HTTP request that
-    sends none of `keys` as `Authorization: Bearer <key>`, unless its path is open."""
+    sends none of `keys` as `Authorization: Bearer <key>`, unless its path is open (/health,
+    and the docs pages when `docs`)."""
 
-    def __init__(self, app: ASGIApp, keys: Sequence[SecretStr]) -> None:
+    def __init__(self, app: ASGIApp, keys: Sequence[SecretStr], *, docs: bool = True) -> None:
         self.app = app
         self._keys = [k.get_secret_value().encode("ascii") for k in keys]
+        self._open = OPEN_PATHS | DOCS_PATHS if docs else OPEN_PATHS
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or _path(scope) in OPEN_PATHS:
+        if scope["type"] != "http" or _path(scope) in self._open:
             await self.app(scope, receive, send)
             return
         sent = _bearer_token(scope)
