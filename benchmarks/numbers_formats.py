@@ -20,7 +20,8 @@ each output is faithful, so every failure is a false one or a real gap between t
   rows hold the same items unchanged;
 - probes of session 31: shares in another form than the source's ("one in three" for "33%",
   三分之一 for 百分之三十三) and Chinese months that are counts (连续十月, 前三月);
-- probes of session 32: Chinese tenths (三成 for 30%) and bracketed reference marks ("[1]").
+- probes of session 32: Chinese tenths (三成 for 30%) and bracketed reference marks ("[1]");
+- probes of session 33: pairs the source writes "a/b" ("went 3/5") as "a of b" ("3 of 5").
 
 `--before SRC` and `--show`: see `check_verdicts.main`.
 
@@ -172,6 +173,20 @@ PROBES = [
     ("It was founded in 2010.[1]", "It was founded in 2010.", True),
     ("增长了5倍。[2]", "增长了5倍。", True),
     ("7 people were hurt.", "Five people were hurt.[7]", False),
+    # Session 33: a pair the source writes "a/b" (a score, a tally) is the count "a of b"
+    # (not "60%", not a date: "3/5/2019", "on 3/5", "after 9/11"); it gives no bare number.
+    ("It won 3 of 5 games.", "The team went 3/5 in its games.", True),
+    ("Three of five voters agreed.", "Voters agreed 3/5.", True),
+    ("Reviewers gave it seven of ten.", "Reviewers scored it 7/10.", True),
+    ("The team won three of the five games.", "The team went 3/5 in its games.", True),
+    ("The film was rated 3/5.", "Critics gave it three of five stars.", True),
+    ("It won 4 of 5 games.", "The team went 3/5 in its games.", False),
+    ("It won 3 of 5 games.", "The team went 3/7 in its games.", False),
+    ("It won 3 of 5 games.", "The game was played on 3/5/2019.", False),
+    ("It won 3 of 5 games.", "The game was played on 3/5 in Ohio.", False),
+    ("9 of 11 people died.", "Families of people killed after 9/11 met.", False),
+    ("It won 3 of 5 games.", "It won 60% of its games.", False),
+    ("The film got 3 stars.", "The film was rated 3/5 by critics.", False),
 ]
 # Invented ordinals (see the docstring): the next of each ordinal word, and of 第三 to 第九.
 _ORDINAL_WORDS = """third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth

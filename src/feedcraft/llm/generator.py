@@ -90,7 +90,8 @@ __all__ = ["GENERATION_REVISION", "UNSERVABLE", "GenerationResult", "Generator",
 #: 14: Chinese tenths are shares (三成 is 30%); reference marks ("2010.[1]") are no numbers;
 #: Chinese fallback cuts drop a dangling modal or determiner (将会, 该); a generic word after
 #: the name the source writes before it is style ("Republican Party" from "Republican party").
-GENERATION_REVISION = 14
+#: 15: a source's pair "3/5" (no date) licenses the count "3 of 5", "three of the five".
+GENERATION_REVISION = 15
 
 #: Checks whose failure a reader must never see, even from the fallback: the fallback quotes
 #: the source, so its other failures (length, similarity) are the source's own and are served

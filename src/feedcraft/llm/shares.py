@@ -8,6 +8,12 @@ shares become keys of the numbers it licenses (`source_shares`: "share 1/3", "pe
 and an output's shares found among them are blanked before its numbers are read
 (`blank_licensed_shares`), so that "one in three" is not read as the numbers 1 and 3 the
 source never wrote.
+
+A pair the source writes "a/b" (a score, rating or tally: "went 3/5", "rated 7/10") is also a
+key of its own ("pair 3/5"): it licenses the count "3 of 5", "three of the five" (`_OF_PAIR`),
+which a percentage does not ("60%" is no count of games), nor the same share in other numbers
+("6/10"). It licenses no bare 3 or 5: a slash pair may be a date ("9/11", see `dates`), and
+one right after a date word ("on 3/5", "after 9/11", "post-9/11") gives no pair nor share.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from feedcraft.llm.number_words import (
     zh_value,
 )
 
-__all__ = ["blank_licensed_shares", "percent_key", "source_shares"]
+__all__ = ["blank_licensed_shares", "pair_key", "percent_key", "source_shares"]
 
 _ONE_IN = re.compile(
     rf"\b(?P<n>\d+|{EN_WORD_NUMBER})[ \t]+(?:in|out[ \t]+of)[ \t]+(?:every[ \t]+)?"
@@ -37,6 +43,17 @@ _ONE_IN = re.compile(
     re.I,
 )
 _SLASH_SHARE = re.compile(r"(?<![\d.,/])(\d{1,2})/(\d{1,3})(?![\d/]|[.,]\d)")
+# A slash pair right after these is a date: "on 3/5", "since 9/11", "post-9/11".
+_DATE_BEFORE = re.compile(
+    r"(?:\b(?:on|since|until|till|before|after)[ \t]+|\b(?:pre|post)-)$", re.I
+)
+# A count of a whole in an output: "3 of 5 games", "three of the five", not in a compound
+# ("twenty-five of thirty") nor a decimal ("3 of 5.5").
+_OF_PAIR = re.compile(
+    rf"(?<![\w.,-])(?P<n>\d+|{EN_WORD_NUMBER})[ \t]+of[ \t]+(?:the[ \t]+)?"
+    rf"(?P<d>\d+|{EN_WORD_NUMBER})\b(?![.,]\d|-)",
+    re.I,
+)
 _PERCENT = re.compile(r"(?<![\d.,])(\d{1,3}(?:\.\d+)?)[ \t]*(?:%|per[ \t]?cent\b|pct\b)", re.I)
 _HAN = "".join(ZH_DIGITS) + "".join(ZH_UNITS)
 _HAN_DECIMALS = "".join(c for c in ZH_DIGITS if c not in "两兩")
@@ -61,6 +78,12 @@ _ROUNDING_POINTS = 1.5
 def percent_key(value: Decimal) -> str:
     """How a percentage is compared with a share in the source: "percent 33.3"."""
     return f"percent {canonical(value)}"
+
+
+def pair_key(part: int, whole: int) -> str:
+    """How a pair the source writes "a/b" is compared with an output's "a of b": as written,
+    not reduced ("pair 3/5"; "6/10" is another pair)."""
+    return f"pair {part}/{whole}"
 
 
 def _zh_amount(text: str) -> Decimal:
@@ -98,6 +121,26 @@ def _exact_shares(text: str) -> Iterator[tuple[re.Match[str], Fraction]]:
                 yield m, Fraction(int(n), int(d))
 
 
+def _of_pairs(text: str) -> Iterator[tuple[re.Match[str], str]]:
+    """Counts of a whole in `text` with their `pair_key`: "3 of 5", "three of the five"; at
+    most 100 parts, as shares."""
+    for m in _OF_PAIR.finditer(text):
+        with suppress(DecimalException, ValueError, KeyError):
+            n, d = _en_amount(m["n"]), _en_amount(m["d"])
+            if 0 <= n <= d <= 100 and d > 0 and n == int(n) and d == int(d):
+                yield m, pair_key(int(n), int(d))
+
+
+def _slash_pairs(folded: str) -> Iterator[tuple[int, int]]:
+    """The pairs a source writes "a/b" ("3/5", "7/10", "0/4"), but for dates: with a year
+    ("3/5/2019", `_SLASH_SHARE`) or after a date word ("on 3/5", `_DATE_BEFORE`)."""
+    for m in _SLASH_SHARE.finditer(folded):
+        a, b = int(m[1]), int(m[2])
+        dated = _DATE_BEFORE.search(folded, max(0, m.start() - 8), m.start())
+        if 0 <= a <= b <= 100 and b > 0 and not dated:
+            yield a, b
+
+
 def _percentages(text: str) -> Iterator[tuple[re.Match[str], Decimal]]:
     """ "33%", "33.3 per cent", "7 pct", "百分之三十三"."""
     for m in _PERCENT.finditer(text):
@@ -122,15 +165,16 @@ def source_shares(folded: str, worded: Iterable[str] = ()) -> set[str]:
     """The shares a source gives as keys (`share_key`, `percent_key`): its exact shares (and
     `worded`, the share keys of its fractions in words, "a third"), each with the percentages
     it rounds to; and every share within 1.5 points of a percentage it gives ("33%": a third;
-    "67 per cent": two-thirds): a faithful output rounds."""
+    "67 per cent": two-thirds): a faithful output rounds. Its pairs "a/b" also give their
+    `pair_key` ("went 3/5": "3 of 5"), but for dates (`_slash_pairs`)."""
     exact = {share for _, share in _exact_shares(folded)}
-    for a, b in _SLASH_SHARE.findall(folded):
-        if 0 < int(a) <= int(b) <= 100:
-            exact.add(Fraction(int(a), int(b)))
+    pairs = set(_slash_pairs(folded))
+    exact |= {Fraction(a, b) for a, b in pairs if a}
     for key in worded:
         n, _, d = key.removeprefix("share ").partition("/")
         exact.add(Fraction(int(n), int(d)))
     found = {share_key(s.numerator, s.denominator) for s in exact}
+    found |= {pair_key(a, b) for a, b in pairs}
     for share in exact:
         found |= _percents_of(share)
     for _, percent in _percentages(folded):
@@ -149,12 +193,14 @@ def source_shares(folded: str, worded: Iterable[str] = ()) -> set[str]:
 def blank_licensed_shares(folded: str, allowed: Container[str]) -> str:
     """`folded` (an output) with each share the source licenses blanked out: "one in three"
     or "三分之一" for a source's "33%" or "a third", "33%" or "百分之三十三" for its "one in
-    three". A share the source does not give stays, and its numbers are checked one by one."""
+    three", "3 of 5" for its "3/5" (`pair_key`). A share the source does not give stays, and
+    its numbers are checked one by one."""
     chars = list(folded)
     spans = [
         m.span() for m, s in _exact_shares(folded) if share_key(*s.as_integer_ratio()) in allowed
     ]
     spans += [m.span() for m, p in _percentages(folded) if percent_key(p) in allowed]
+    spans += [m.span() for m, key in _of_pairs(folded) if key in allowed]
     for start, end in spans:
         chars[start:end] = " " * (end - start)
     return "".join(chars)
