@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import threading
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
@@ -21,6 +22,7 @@ from feedcraft.services.generation_limits import MAX_LENGTH
 from feedcraft.services.headlines import UPWORTHY_FILE, read_upworthy, save_headline_model
 from feedcraft.services.ingestion import import_jsonl
 from feedcraft.storage import open_store
+from ports import free_port
 from shareddata import shared_path
 
 WIKINEWS = Path(__file__).parents[2] / "src/feedcraft/sample/wikinews/items.jsonl"
@@ -288,3 +290,47 @@ def test_outputs_that_could_not_be_written_are_counted(client: TestClient) -> No
     got = client.get("/items/two-sentences/headlines", params={"n": 10}).json()
     assert len(got["outputs"]) < 10 and got["unfilled"] == 10 - len(got["outputs"])
     assert client.get("/items/two-sentences/summary").json()["unfilled"] == 0
+
+
+def test_a_summary_beyond_the_pending_runs_is_the_fallback_marked_busy(
+    client: TestClient, db: Path
+) -> None:
+    """`[llm] max_pending` runs pending: the next request gets the extractive summary at once
+    (200, `backend_error` "busy: ..."), not a thread held until the model is free. (`client`
+    has imported the articles into `db`.)"""
+    settings = load_settings(
+        store=f"sqlite:///{db}",
+        embedding={"model": "hashing"},
+        llm={"backend": f"http://127.0.0.1:{free_port()}", "max_pending": 1, "max_retries": 0},
+        progress=False,
+    )
+    item = first_item_id()
+    with TestClient(create_app(settings)) as c:
+        admission = c.app.state.services.generation.generator.admission  # type: ignore[attr-defined]
+        entered, done = threading.Event(), threading.Event()
+
+        def hold() -> None:  # another request's model run, in progress
+            with admission.enter() as admitted:
+                assert admitted
+                entered.set()
+                done.wait(30)
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        try:
+            assert entered.wait(10)
+            busy = c.get(f"/items/{item}/summary")
+        finally:
+            done.set()
+            holder.join(10)
+        asked = c.get(f"/items/{item}/summary")  # the (down) model is asked now
+    assert busy.status_code == 200, busy.text
+    body = busy.json()
+    assert body["fallback"] and body["outputs"] and not body["cache_hit"]
+    assert body["backend_error"].startswith("busy") and "max_pending" in body["backend_error"]
+    assert asked.status_code == 200 and not asked.json()["backend_error"].startswith("busy")
+
+
+def first_item_id() -> str:
+    with open(WIKINEWS, encoding="utf-8") as f:
+        return str(json.loads(f.readline())["id"])

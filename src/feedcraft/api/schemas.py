@@ -162,7 +162,8 @@ class GeneratedOut(BaseModel):
     p_click: list[float | None] = []
     #: The click model that ordered the headlines ("" when none did).
     ranked_by: str = ""
-    #: Why the backend gave no answer (the text is then the fallback's, not cached).
+    #: Why the backend gave no answer (the text is then the fallback's, not cached): the
+    #: server down, or "busy: ..." when `[llm] max_pending` runs were already pending.
     backend_error: str | None = None
     #: Outputs asked for that could not be given (the fallback had no servable sentence
     #: left, a source too short for n headlines): `outputs` is that much shorter.

@@ -39,8 +39,9 @@ class GeneratedText:
     #: script than Latin) and the model that scored them; else empty.
     p_click: tuple[float | None, ...] = ()
     ranked_by: str = ""
-    #: Why the backend gave no answer (server down, model failed to load) when it did not;
-    #: such a text is the fallback's and is never cached. None when the backend answered.
+    #: Why the backend gave no answer (server down, model failed to load, or "busy: ..."
+    #: beyond `[llm] max_pending`) when it did not; such a text is the fallback's and is
+    #: never cached. None when the backend answered.
     backend_error: str | None = None
     #: Outputs asked for that neither the model nor the fallback could give (every fallback
     #: sentence banned, too short a source for n headlines): `outputs` is that much shorter,
