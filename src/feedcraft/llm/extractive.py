@@ -59,6 +59,7 @@ _ELLIPSIS = re.compile(r"(?:\.\s?){3,}$|…+$")
 _SENTENCE_END = tuple("。！？.!?…\"'”’」』)）")
 # Quote marks and brackets that open, and the mark that closes each.
 _CLOSER = dict(zip("“‘(（[「『《【", "”’)）]」』》】", strict=True))
+_CLOSES = frozenset(")）]」』》】”")  # ... those that are no apostrophe
 # Words an English headline cut short should not end on (articles, prepositions, auxiliaries).
 _DANGLING = frozenset(
     """a an the and or but nor so of to in on at by for from with as into onto over under
@@ -71,8 +72,9 @@ _DANGLING = frozenset(
 # have already …), "警方正在…", "美国最…". "了" may end a cut: "分享了…" (shared …) has its
 # verb; so may the words that end a clause themselves: "没有" (絕對沒有, not at all), "不断"
 # (冲突不断, clashes go on), "而已" (only), "不已" (感激不已); "便" may be a noun. Modals and
-# determiners need theirs too: "大桥将会…" (the bridge will …), "变得…", "该…" (this …);
-# "可能" not ("不可能", impossible, is two words), nor "值得" and "准备", which may end one.
+# determiners need theirs too: "大桥将会…" (the bridge will …), "变得…", "该…" (this …),
+# and so do "不会…" (will not), "几乎…" (almost), "非常…" (very), "试图…" (tries to), "约…"
+# (about, before a number); "值得" and "准备" may end one. "可能" (may) is `_zh_modal`.
 _ZH_DANGLING = frozenset(
     """的 之 在 被 和 与 與 及 或 把 将 將 对 對 从 從 向 于 於 为 為 给 給 由 并 並
     是 而 因 因为 因為 由于 由於 以 但 但是 以及 及其 且 并且 並且 而且 或者 关于 關於
@@ -80,7 +82,9 @@ _ZH_DANGLING = frozenset(
     已 已经 已經 早已 曾 曾经 曾經 正 正在 刚 剛 刚刚 剛剛 即将 即將 尚 尚未 未 并未 並未 不
     仍 仍然 依然 依旧 依舊 一直 还 還 也 亦 都 均 皆 就 才 再 又 终于 終於 很 更 最
     会 會 将会 將會 能 能否 可 可以 应 應 应该 應該 该 該 要 将要 將要 想 想要 必须 必須
-    须 須 得 变得 變得 显得 顯得 使得 这 這 那 各 每 某 其""".split()  # noqa: SIM905 (Simplified and Traditional forms)
+    须 須 得 变得 變得 显得 顯得 使得 这 這 那 各 每 某 其
+    不会 不會 不再 再次 从未 從未 几乎 幾乎 非常 更加 越来越 越來越 较 較 只 只是 试图 試圖
+    企图 企圖 首次 约 約 大约 大約 不得不 相对 相對""".split()  # noqa: SIM905 (Simplified and Traditional forms)
 )
 # A leading run of clauses that ends on one of these (then a comma or colon) only introduces
 # what follows: "主办方表示，" (the organisers said), "Police said," are not headlines.
@@ -491,8 +495,25 @@ def _zh_word_cut(text: str, end: int) -> str:
         at += len(word)
     while len(spans) > 1:
         word = window[spans[-1][0] : spans[-1][1]]
-        if word in _ZH_DANGLING or not any(ch.isalnum() for ch in word):
+        if word in _CLOSES:  # "詹森 (Kenley Jansen) 不会…": the aside stays whole
+            break
+        dangling = word in _ZH_DANGLING or _zh_modal(window, spans)
+        if dangling or not any(ch.isalnum() for ch in word):
             spans.pop()
         else:
             break
     return text[: spans[-1][1]] if spans else text[:end]
+
+
+def _zh_modal(window: str, spans: list[tuple[int, int]]) -> bool:
+    """The last word is "可能" as a modal, whose verb the cut lost: "他很可能…" (he may …),
+    "美国不可能…" (cannot possibly …; "不" and "很" then go too). Not the noun after "的" or
+    a measure word ("…的可能", "另一种可能", the possibility, another one), nor one that ends
+    its clause, before a stop or "并"/"而" ("这根本不可能并…", it is impossible and …)."""
+    start, end = spans[-1]
+    before = window[spans[-2][0] : spans[-2][1]]
+    if window[start:end] != "可能" or before == "的" or before.endswith(("种", "種")):
+        return False
+    after = window[end:].lstrip()
+    joins = after[:1] in ("并", "並", "而") and after[1:2] not in "不未没沒非"  # "可能并不…"
+    return any(ch.isalnum() for ch in after[:1]) and not joins

@@ -90,7 +90,9 @@ __all__ = ["GENERATION_REVISION", "UNSERVABLE", "GenerationResult", "Generator",
 #: 14: Chinese tenths are shares (三成 is 30%); reference marks ("2010.[1]") are no numbers;
 #: Chinese fallback cuts drop a dangling modal or determiner (将会, 该); a generic word after
 #: the name the source writes before it is style ("Republican Party" from "Republican party").
-#: 15: a source's pair "3/5" (no date) licenses the count "3 of 5", "three of the five".
+#: 15: a source's pair "3/5" (no date) licenses the count "3 of 5", "three of the five";
+#: Chinese fallback cuts drop a final modal 可能 and more adverbs (不会, 几乎, 试图), and keep
+#: a closing bracket they back off to.
 GENERATION_REVISION = 15
 
 #: Checks whose failure a reader must never see, even from the fallback: the fallback quotes
