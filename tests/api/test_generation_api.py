@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-import threading
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
@@ -22,6 +21,7 @@ from feedcraft.services.generation_limits import MAX_LENGTH
 from feedcraft.services.headlines import UPWORTHY_FILE, read_upworthy, save_headline_model
 from feedcraft.services.ingestion import import_jsonl
 from feedcraft.storage import open_store
+from heldruns import held
 from ports import free_port
 from shareddata import shared_path
 
@@ -304,33 +304,14 @@ def test_a_summary_beyond_the_pending_runs_is_the_fallback_marked_busy(
         llm={"backend": f"http://127.0.0.1:{free_port()}", "max_pending": 1, "max_retries": 0},
         progress=False,
     )
-    item = first_item_id()
+    item = str(first_item(client)["id"])
     with TestClient(create_app(settings)) as c:
         admission = c.app.state.services.generation.generator.admission  # type: ignore[attr-defined]
-        entered, done = threading.Event(), threading.Event()
-
-        def hold() -> None:  # another request's model run, in progress
-            with admission.enter() as admitted:
-                assert admitted
-                entered.set()
-                done.wait(30)
-
-        holder = threading.Thread(target=hold)
-        holder.start()
-        try:
-            assert entered.wait(10)
+        with held(admission):  # another request's model run, in progress
             busy = c.get(f"/items/{item}/summary")
-        finally:
-            done.set()
-            holder.join(10)
         asked = c.get(f"/items/{item}/summary")  # the (down) model is asked now
     assert busy.status_code == 200, busy.text
     body = busy.json()
     assert body["fallback"] and body["outputs"] and not body["cache_hit"]
     assert body["backend_error"].startswith("busy") and "max_pending" in body["backend_error"]
     assert asked.status_code == 200 and not asked.json()["backend_error"].startswith("busy")
-
-
-def first_item_id() -> str:
-    with open(WIKINEWS, encoding="utf-8") as f:
-        return str(json.loads(f.readline())["id"])

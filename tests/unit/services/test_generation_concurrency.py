@@ -10,8 +10,6 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from feedcraft.config import Settings
 from feedcraft.embeddings import HashingEncoder
@@ -21,6 +19,7 @@ from feedcraft.services.generated import GeneratedText
 from feedcraft.services.generation import GenerationService
 from feedcraft.storage import Store
 from gatedgenerator import GatedGenerator
+from heldruns import held
 from ports import free_port
 
 READERS = 4
@@ -104,27 +103,6 @@ def test_each_item_keeps_at_most_its_quota_of_entries_oldest_dropped(
     assert service.prune_cache(other_models=True).removed_stale == 0
 
 
-@contextmanager
-def _held(admission: Admission) -> Iterator[None]:
-    """A model run admitted in another thread (a thread's own nested runs share its slot)."""
-    entered, done = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with admission.enter() as admitted:
-            assert admitted
-            entered.set()
-            done.wait(30)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    assert entered.wait(10)
-    try:
-        yield
-    finally:
-        done.set()
-        holder.join(10)
-
-
 def _bounded(store: Store, settings: Settings) -> tuple[GenerationService, Admission]:
     """A service whose model (a server that is down) admits one pending run."""
     down = OpenAICompatibleBackend(f"http://127.0.0.1:{free_port()}", max_retries=0, backoff=0)
@@ -142,7 +120,7 @@ def test_a_request_beyond_the_pending_bound_is_served_the_fallback_and_not_cache
     model: one beyond `[llm] max_pending` gets the fallback at once, and the next request,
     once the model is free, asks it (nothing of the busy answer was cached)."""
     service, admission = _bounded(loaded, llm_settings)
-    with _held(admission):  # another request's run, in progress
+    with held(admission):  # another request's run, in progress
         busy = service.summary("wikinews-004")
     assert busy.fallback and busy.outputs and not busy.cache_hit
     assert busy.backend_error is not None and busy.backend_error.startswith("busy")
@@ -155,11 +133,11 @@ def test_a_batch_waits_for_the_model_rather_than_being_turned_away(
     loaded: Store, llm_settings: Settings
 ) -> None:
     service, admission = _bounded(loaded, llm_settings)
-    with _held(admission):  # an API request's run, in progress
+    with held(admission):  # an API request's run, in progress
         report = service.generate_batch("summary", ["wikinews-005"], progress=False)
     assert report.backend_failed == 1  # the model (down) was asked ...
     assert report.backend_error is not None and not report.backend_error.startswith("busy")
-    with _held(admission):  # ... and patience ended with the batch
+    with held(admission):  # ... and patience ended with the batch
         after = service.summary("wikinews-005")
     assert after.backend_error is not None and after.backend_error.startswith("busy")
 
