@@ -7,7 +7,8 @@ distinct items held all of them, and feeds, event writes and /health waited behi
 for minutes (`benchmarks/generation_overload.py`). So a `Generator` lets at most `max_pending`
 runs be in progress or queued (`[llm] max_pending`) and serves any other request its
 extractive fallback at once, reported as the backend being busy (and so never cached, like an
-outage's text).
+outage's text). (The generation service first looks for a personalised summary's cached text
+for no particular reader: a model's text, served in milliseconds.)
 
 Background writers (the feed's summary thread, a batch job) are one thread each and would
 rather wait than be served a fallback: `patient()` lets the calling thread queue past the
@@ -108,9 +109,9 @@ class Admission:
         with self._fallback_slots:
             yield
 
-    def busy_message(self) -> str:
-        """What a refused run reports as its backend error."""
+    def busy_message(self, served: str = "the fallback") -> str:
+        """What a refused run reports as its backend error; `served` says what it got."""
         return (
             f"busy: {self.max_pending} model runs already in progress or queued "
-            "([llm] max_pending); served the fallback"
+            f"([llm] max_pending); served {served}"
         )

@@ -49,7 +49,7 @@ from feedcraft.llm.tasks import default_audience
 from feedcraft.services.claimed import ClaimOwner, run_claimed
 from feedcraft.services.generated import BatchReport, GeneratedText, PruneReport
 from feedcraft.services.generation_batch import STOP_AFTER_BACKEND_FAILURES, BatchTally
-from feedcraft.services.generation_limits import check_max_length, clip_body
+from feedcraft.services.generation_limits import check_max_length, clip_body, missing_text
 from feedcraft.services.headline_ranking import HeadlineRanker
 from feedcraft.services.headlines import HeadlineModel
 from feedcraft.services.interactions import POSITIVE_TYPES
@@ -85,29 +85,6 @@ def _task_name(task: str) -> str:
     if name not in TASKS:
         raise InvalidInput(f"unknown task {task!r}: use one of {', '.join(TASKS)}", field="task")
     return name
-
-
-def _has_words(text: str) -> bool:
-    """Whether `text` holds a letter or digit: what the tasks count as words (`count_units`);
-    emoji, symbols and punctuation alone give a model and the fallback nothing to write."""
-    return any(ch.isalnum() for ch in text)
-
-
-def missing_text(task: str, item: Item) -> str | None:
-    """Why `task` cannot run on `item` (it has no words to work from), or None if it can.
-    Summaries and headlines read the title or the body; ad copy and descriptions name the
-    product by its title. Refused here, by item, for every task alike: the tasks would name
-    a field of their own ("body"), or serve the emoji back as ad copy."""
-    needs_title = _task_name(task) in ("ad_copy", "product_description")
-    body_words = _has_words(clip_body(item.body))
-    if _has_words(item.title) or (not needs_title and body_words):
-        return None
-    if item.title.strip() or (not needs_title and item.body.strip()):
-        where = " in its title" if needs_title and body_words else ""
-        return f"item {item.id!r} has no words{where} to write from"
-    what = "no title" if needs_title else "no title or body"
-    stub = " (a stub: only events name it so far)" if item.stub else ""
-    return f"item {item.id!r} has {what} to write from{stub}"
 
 
 class GenerationService:
@@ -513,7 +490,10 @@ class GenerationService:
             if self.generator.backend is None:  # no model to wait for: the fallback is it
                 return claimed_write()
             with self.generator.admission.enter() as admitted:
-                if not admitted:  # the model is busy: the fallback, unclaimed and uncached
+                if not admitted:  # the model is busy: unclaimed and uncached
+                    general = self._general_when_busy(task, item, bucket, params, start)
+                    if general is not None:
+                        return general
                     return self._write(task, item, terms, bucket, key, run, request, start)
                 return claimed_write()
 
@@ -537,7 +517,26 @@ class GenerationService:
         # Another request wrote this text while this one waited: read back from the cache
         # (a hit), or, for an outage's fallback (not cached), served as that request got it.
         again = self._read(task, item, terms, bucket, key, start)
+        if again is None and served.profile_bucket != bucket:  # the summary for anyone
+            return replace(served, seconds=time.perf_counter() - start)
         return replace(again or served, interests=terms, seconds=time.perf_counter() - start)
+
+    def _general_when_busy(
+        self, task: str, item: Item, bucket: str, params: dict[str, Any], start: float
+    ) -> GeneratedText | None:
+        """A busy model's next best answer to a personalised summary: the cached summary for
+        no particular reader (a batch writes them), the model's own text, in milliseconds,
+        where the extractive fallback takes seconds of CPU the model is using. None when
+        the cache lacks it (or for another task: an audience's ad copy is the advertiser's
+        brief, not a reader's profile)."""
+        if task != "summary" or bucket == NO_PROFILE:
+            return None
+        key = self.cache_key(task, item, NO_PROFILE, params)
+        general = self._read(task, item, (), NO_PROFILE, key, start)
+        if general is None:
+            return None
+        why = self.generator.admission.busy_message("the summary for no particular reader")
+        return replace(general, backend_error=why)
 
     def _write(
         self,

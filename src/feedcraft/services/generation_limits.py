@@ -4,14 +4,16 @@ A model reads at most about 1,200 words of an article (`MAX_SOURCE_UNITS` in llm
 sanitising, language detection, the extractive fallback and the guardrails read all of the
 text they are given: a 3.5 MB body took 18 s for a summary and 50 s for ad copy. So the
 tasks get the body clipped (`clip_body`), and a length budget is capped (`check_max_length`).
+An item with no words for a task is refused by id (`missing_text`).
 """
 
 from __future__ import annotations
 
+from feedcraft.domain import Item
 from feedcraft.errors import InvalidInput
 from feedcraft.llm.sentences import clip_chars
 
-__all__ = ["MAX_BODY_CHARS", "MAX_LENGTH", "check_max_length", "clip_body"]
+__all__ = ["MAX_BODY_CHARS", "MAX_LENGTH", "check_max_length", "clip_body", "missing_text"]
 
 #: The most characters of an item's body a task reads. Generous: about 16,000 English words,
 #: thirteen times what the model is shown, so that the extractive fallback still picks from a
@@ -36,3 +38,27 @@ def check_max_length(max_length: int | None) -> None:
     """Refuse a length budget above `MAX_LENGTH` by name (the tasks check the lower bound)."""
     if max_length is not None and max_length > MAX_LENGTH:
         raise InvalidInput(f"must be at most {MAX_LENGTH}, got {max_length}", field="max_length")
+
+
+def _has_words(text: str) -> bool:
+    """Whether `text` holds a letter or digit: what the tasks count as words (`count_units`);
+    emoji, symbols and punctuation alone give a model and the fallback nothing to write."""
+    return any(ch.isalnum() for ch in text)
+
+
+def missing_text(task: str, item: Item) -> str | None:
+    """Why `task` ("ad_copy", not the CLI's "ad-copy") cannot run on `item` (it has no words
+    to work from), or None if it can. Summaries and headlines read the title or the body; ad
+    copy and descriptions name the product by its title. Refused here, by item, for every
+    task alike: the tasks would name a field of their own ("body"), or serve the emoji back
+    as ad copy."""
+    needs_title = task in ("ad_copy", "product_description")
+    body_words = _has_words(clip_body(item.body))
+    if _has_words(item.title) or (not needs_title and body_words):
+        return None
+    if item.title.strip() or (not needs_title and item.body.strip()):
+        where = " in its title" if needs_title and body_words else ""
+        return f"item {item.id!r} has no words{where} to write from"
+    what = "no title" if needs_title else "no title or body"
+    stub = " (a stub: only events name it so far)" if item.stub else ""
+    return f"item {item.id!r} has {what} to write from{stub}"

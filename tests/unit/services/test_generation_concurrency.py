@@ -10,10 +10,12 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 
 from feedcraft.config import Settings
+from feedcraft.domain import Event, EventType
 from feedcraft.embeddings import HashingEncoder
-from feedcraft.llm import OpenAICompatibleBackend
+from feedcraft.llm import Generator, OpenAICompatibleBackend
 from feedcraft.llm.admission import Admission
 from feedcraft.services.generated import GeneratedText
 from feedcraft.services.generation import GenerationService
@@ -21,6 +23,7 @@ from feedcraft.storage import Store
 from gatedgenerator import GatedGenerator
 from heldruns import held
 from ports import free_port
+from scriptedserver import Reply, scripted_server
 
 READERS = 4
 
@@ -169,3 +172,54 @@ def test_a_request_turned_away_writes_nothing_to_the_store(
         asking.join(40)
     assert served_meanwhile
     assert answers[0].backend_error is not None and answers[0].backend_error.startswith("busy")
+
+
+def _reader(store: Store, user: str, category: str) -> None:
+    """`user` has clicked the items of `category`: a profile, and so a bucket of their own."""
+    ids = [i.id for i in store.catalogue.iter_items(include_stubs=False) if i.category == category]
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    store.events.append(
+        Event(user, i, EventType.CLICK, start + timedelta(minutes=n)) for n, i in enumerate(ids)
+    )
+
+
+def test_a_busy_personalised_summary_is_the_cached_summary_for_anyone(
+    loaded: Store, llm_settings: Settings
+) -> None:
+    """A busy model's reader gets the model's summary written for no particular reader (a
+    batch writes them), from the cache, rather than the extractive fallback; it is not cached
+    under the reader's bucket, so once the model is free it writes the reader's own."""
+    item = loaded.catalogue.get("wikinews-008")
+    lead = item.body.split(". ")[0].strip() + "."
+    _reader(loaded, "reader", item.category)
+    encoder = HashingEncoder(256)
+    admission = Admission(1)
+    with scripted_server() as server:
+        backend = OpenAICompatibleBackend(server.url, max_retries=0, backoff=0)
+        generator = Generator(backend, encoder, admission=admission, max_attempts=1)
+        service = GenerationService(loaded, llm_settings, encoder, generator=generator)
+        server.replies.append(Reply(text=lead))
+        general = service.summary(item.id)  # as `generate batch summary` writes it
+        assert not general.fallback and general.outputs == (lead,)
+        with held(admission):  # another request's model run, in progress
+            busy = service.summary(item.id, "reader")
+        assert len(server.requests) == 1  # the model was not asked for the busy reader
+        server.replies.append(Reply(text=lead))
+        own = service.summary(item.id, "reader")  # the model is free again
+    assert busy.outputs == (lead,) and not busy.fallback and busy.cache_hit
+    assert busy.interests == () and busy.profile_bucket == general.profile_bucket
+    assert busy.backend_error is not None and busy.backend_error.startswith("busy")
+    assert "no particular reader" in busy.backend_error
+    assert len(server.requests) == 2 and not own.cache_hit and own.backend_error is None
+    assert own.interests == (item.category,) and own.profile_bucket != general.profile_bucket
+
+
+def test_a_busy_reader_without_a_summary_for_anyone_gets_the_fallback(
+    loaded: Store, llm_settings: Settings
+) -> None:
+    service, admission = _bounded(loaded, llm_settings)
+    _reader(loaded, "reader", loaded.catalogue.get("wikinews-009").category)
+    with held(admission):
+        busy = service.summary("wikinews-009", "reader")
+    assert busy.fallback and not busy.cache_hit and busy.interests
+    assert busy.backend_error is not None and busy.backend_error.endswith("served the fallback")
