@@ -12,6 +12,12 @@ and records each answer's latency. Measured: the probes' latencies during the bu
 summary's latency, how many summaries the model wrote (the others are the extractive
 fallback served at once, reported as busy), and the burst's wall time.
 
+`--readers`: the burst's requests are personalised, each by another reader (MIND users,
+each with a profile), and the store already holds the summary of each item for no particular
+reader, as a nightly `feedcraft generate batch` leaves it (written once, by a server of the
+current code, before the runs; the copies of the store all have them). Then a busy reader may
+be served that summary instead of the extractive fallback.
+
 Before and now side by side on copies of one store, on real server processes (`feedcraft
 serve --warm-generation`, uvicorn, over HTTP), interleaved; the earlier code from a worktree:
 
@@ -36,6 +42,7 @@ from server_start import copy_store, get, hardware, mind_store, served, wait_war
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "benchmarks" / "results" / "generation_overload.json"
+READERS_OUT = REPO / "benchmarks" / "results" / "generation_overload_readers.json"
 
 
 def post(url: str, body: Any, timeout: float = 900) -> Any:
@@ -52,7 +59,12 @@ def timed(call: Any) -> float:
 
 
 def run_once(
-    db: Path, items: list[str], user: str, backend: str, src: str | None
+    db: Path,
+    items: list[str],
+    user: str,
+    backend: str,
+    src: str | None,
+    readers: list[str] | None = None,
 ) -> dict[str, Any]:
     env = {"PYTHONPATH": src} if src else {}
     with served(db, backend, "--warm-generation", env=env) as (_, base):
@@ -68,11 +80,15 @@ def run_once(
         def ask(i: int) -> None:
             barrier.wait()
             start = time.perf_counter()
-            out = get(f"{base}/items/{items[i]}/summary")
+            reader = f"?user_id={readers[i]}" if readers else ""
+            out = get(f"{base}/items/{items[i]}/summary{reader}")
+            error = out.get("backend_error") or ""
             answers[i] = {
                 "s": time.perf_counter() - start,
                 "model": not out["fallback"],
-                "busy": "busy" in (out.get("backend_error") or ""),
+                "busy": "busy" in error,
+                "for_anyone": "no particular reader" in error,
+                "personal": bool(out["interests"]),
             }
 
         threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(items))]
@@ -117,6 +133,8 @@ def summarise(name: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
     row["summary_max_s"] = latencies[-1]
     row["by_model"] = sum(a["model"] for a in answers) / len(runs)
     row["busy"] = sum(a["busy"] for a in answers) / len(runs)
+    row["for_anyone"] = sum(a.get("for_anyone", False) for a in answers) / len(runs)
+    row["personal"] = sum(a.get("personal", False) for a in answers) / len(runs)
     row["wall_s"] = statistics.mean(r["wall_s"] for r in runs)
     row["idle_feed_s"] = statistics.mean(r["idle"]["feed"] for r in runs)
     return row
@@ -128,12 +146,20 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=48, help="summary requests at once")
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--backend", default="gemma3")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument(
+        "--readers",
+        action="store_true",
+        help="personalised requests, the summaries for no particular reader already written",
+    )
+    parser.add_argument("--out", type=Path, help=f"default {DEFAULT_OUT.name} ({READERS_OUT.name})")
     parser.add_argument("--report", action="store_true", help="print the table of --out only")
     args = parser.parse_args()
+    if args.out is None:
+        args.out = READERS_OUT if args.readers else DEFAULT_OUT
     if args.report:
         saved = json.loads(args.out.read_text())
-        report(saved["rows"], saved["burst"], saved["backend"], len(saved["runs"]["now"]))
+        runs_now = len(saved["runs"]["now"])
+        report(saved["rows"], saved["burst"], saved["backend"], runs_now, saved.get("readers"))
         return
     if not args.before:
         parser.error("--before is required (the earlier code's src/)")
@@ -143,38 +169,55 @@ def main() -> None:
         source = Path(tmp) / "source.db"
         user = mind_store(source)[0]
         items = _items_with_text(source, args.burst)
+        readers = None
+        if args.readers:
+            readers = _readers(source, args.burst)
+            _write_for_anyone(source, items, args.backend)
         for repeat in range(args.repeats):
             for name, src in variants.items():  # interleaved, so drift hits both alike
                 run = Path(tmp) / f"run{repeat}{name}"
                 db = copy_store(source, run)
-                runs[name].append(run_once(db, items, user, args.backend, src))
+                runs[name].append(run_once(db, items, user, args.backend, src, readers))
                 shutil.rmtree(run)
                 print(name, json.dumps(summarise(name, runs[name][-1:])))
     rows = [summarise(name, runs[name]) for name in variants]
-    report(rows, args.burst, args.backend, args.repeats)
+    report(rows, args.burst, args.backend, args.repeats, readers)
     out = {"hardware": hardware(), "burst": args.burst, "backend": args.backend}
-    out |= {"items": items, "user": user, "rows": rows, "runs": runs}
+    out |= {"items": items, "user": user, "readers": readers, "rows": rows, "runs": runs}
     args.out.write_text(json.dumps(out, indent=2))
     print(f"wrote {args.out}")
 
 
-def report(rows: list[dict[str, Any]], burst: int, backend: str, repeats: int) -> None:
+def report(
+    rows: list[dict[str, Any]],
+    burst: int,
+    backend: str,
+    repeats: int,
+    readers: list[str] | None = None,
+) -> None:
+    what = (
+        "distinct readers and items, each item's summary for no particular reader cached"
+        if readers
+        else "distinct items, cold cache"
+    )
     print(
-        f"\n{burst} summary requests at once (distinct items, cold cache), "
+        f"\n{burst} summary requests at once ({what}), "
         f"{backend}, {repeats} run(s); probes one after another during the burst\n"
     )
     print(
         "| code | feed median / max s | events median / max s | health median / max s "
-        "| summary median / max s | by the model | busy fallbacks | burst wall s |"
+        "| summary median / max s | by the model | busy | of them, for anyone "
+        "| personalised | burst wall s |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(
             f"| {r['code']} | {r['feed_median_s']:.3f} / {r['feed_max_s']:.1f} "
             f"| {r['events_median_s']:.3f} / {r['events_max_s']:.1f} "
             f"| {r['health_median_s']:.3f} / {r['health_max_s']:.1f} "
             f"| {r['summary_median_s']:.1f} / {r['summary_max_s']:.1f} "
-            f"| {r['by_model']:.0f} | {r['busy']:.0f} | {r['wall_s']:.0f} |"
+            f"| {r['by_model']:.0f} | {r['busy']:.0f} | {r.get('for_anyone', 0):.0f} "
+            f"| {r.get('personal', 0):.0f} | {r['wall_s']:.0f} |"
         )
     before, now = rows
     worst = {r["code"]: max(r[f"{k}_max_s"] for k in ("feed", "events", "health")) for r in rows}
@@ -200,6 +243,39 @@ def _items_with_text(db: Path, n: int) -> list[str]:
     if len(with_body) < n:
         raise RuntimeError(f"only {len(with_body)} items have a body, {n} asked")
     return with_body[:n]
+
+
+def _readers(db: Path, n: int) -> list[str]:
+    """The first `n` readers (by id) with interests: a click on an item with a category (the
+    sample lacks many clicked items; a reader of only those has no profile, so no bucket)."""
+    from feedcraft.config import load_settings
+    from feedcraft.services.interactions import POSITIVE_TYPES
+    from feedcraft.storage import open_store
+
+    store = open_store(load_settings(store=f"sqlite:///{db}", progress=False).store)
+    try:
+        found = []
+        for user in sorted(store.events.user_ids()):
+            clicked = store.events.user_items(user, types=POSITIVE_TYPES, limit=50)
+            if any(i.category for i in store.catalogue.get_many(clicked).values()):
+                found.append(user)
+            if len(found) == n:
+                return found
+    finally:
+        store.close()
+    raise RuntimeError(f"only {len(found)} readers have interests, {n} asked")
+
+
+def _write_for_anyone(db: Path, items: list[str], backend: str) -> None:
+    """Each item's summary for no particular reader, written into `db` by a server of the
+    current code, one request at a time (so each is admitted), as a batch would write it."""
+    start = time.perf_counter()
+    with served(db, backend) as (_, base):
+        fallbacks = sum(get(f"{base}/items/{i}/summary")["fallback"] for i in items)
+    print(
+        f"wrote {len(items)} summaries for anyone ({fallbacks} the fallback) "
+        f"in {time.perf_counter() - start:.0f} s"
+    )
 
 
 if __name__ == "__main__":

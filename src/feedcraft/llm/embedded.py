@@ -101,6 +101,9 @@ MAX_ENGINES = 4
 _engines: OrderedDict[tuple[_FileId, int, int, bool], Any] = OrderedDict()
 _engines_lock = threading.Lock()
 _fingerprints: dict[_FileId, str] = {}
+# One hash at a time: the first requests of a fresh server all need the name, and 48 of them
+# hashing the same 250 MB together kept every one waiting ~3 s (`generation_overload.py`).
+_fingerprints_lock = threading.Lock()
 _verified: dict[str, _FileId] = {}  # assembled files whose sha256 the package checked
 
 
@@ -213,10 +216,14 @@ def model_fingerprint(path: Path) -> str:
 
 def _fingerprint(key: _FileId) -> str:
     found = _fingerprints.get(key)
-    if found is None:
-        with Path(key[0]).open("rb") as f:
-            found = hashlib.file_digest(f, "sha256").hexdigest()[:12]
-        _fingerprints[key] = found
+    if found is not None:
+        return found
+    with _fingerprints_lock:  # the others wait for the one hash, then find it
+        found = _fingerprints.get(key)
+        if found is None:
+            with Path(key[0]).open("rb") as f:
+                found = hashlib.file_digest(f, "sha256").hexdigest()[:12]
+            _fingerprints[key] = found
     return found
 
 

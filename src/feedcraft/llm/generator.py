@@ -212,6 +212,8 @@ class Generator:
         start = time.perf_counter()
         if isinstance(self.backend, Loadable):
             self.backend.load()
+            # and its name, every cache key's part: an embedded model's is a hash of its file
+            _ = self.backend.name
             seconds["model"] = time.perf_counter() - start
             start = time.perf_counter()
         self.guardrails.warm()

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import shutil
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -207,19 +211,58 @@ def test_name_identifies_the_weights(tmp_path: Path) -> None:
     assert model_fingerprint(copy) != model_fingerprint(other)
 
 
-def test_warm_loads_the_weights_before_the_first_call() -> None:
-    """What a server runs at start-up (`[llm] warm_at_start`): the engine is loaded, and the
-    first task then finds it there."""
+def test_warm_loads_the_weights_before_the_first_call(tmp_path: Path) -> None:
+    """What a server runs at start-up (`[llm] warm_at_start`): the engine is loaded and the
+    model's name (a hash of its file, part of every cache key) known, and the first task then
+    finds them there."""
     from feedcraft.llm import embedded
 
-    backend = LlamaCppBackend("smollm2", n_threads=THREADS, n_ctx=1280)  # an engine of its own
-    key = (embedded._file_id(backend.path), 1280, THREADS, True)
+    copy = tmp_path / "smollm2-copy.gguf"  # a file of its own: no other test hashed it
+    shutil.copyfile(resolve_gguf("smollm2"), copy)
+    backend = LlamaCppBackend(str(copy), n_threads=THREADS, n_ctx=1280)
+    file_id = embedded._file_id(backend.path)
+    key = (file_id, 1280, THREADS, True)
     assert key not in embedded._engines  # constructing loads nothing
+    assert file_id not in embedded._fingerprints
     seconds = Generator(backend, HashingEncoder(256)).warm()
     assert set(seconds) == {"model", "guardrails"} and seconds["model"] > 0
+    assert file_id in embedded._fingerprints
     engine = embedded._engines[key]
     backend.load()  # loading again reuses it
     assert embedded._engines[key] is engine
+
+
+def test_readers_asking_together_hash_the_model_file_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first requests of a fresh server all need the model's name: 48 of them hashing the
+    same 250 MB at once kept each waiting ~3 s. One hashes; the others wait and find it."""
+    from feedcraft.llm import embedded
+
+    model = tmp_path / "model.gguf"
+    model.write_bytes(resolve_gguf().read_bytes()[: 1 << 20])
+    hashed: list[str] = []
+    real = hashlib.file_digest
+
+    def slow_digest(f: Any, digest: str) -> Any:
+        hashed.append(digest)
+        time.sleep(0.2)  # a large file: the others arrive while it is read
+        return real(f, digest)
+
+    monkeypatch.setattr(embedded.hashlib, "file_digest", slow_digest)
+    start = threading.Barrier(8)
+    names: list[str] = []
+
+    def ask() -> None:
+        start.wait()
+        names.append(model_fingerprint(model))
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert len(names) == 8 and len(set(names)) == 1 and hashed == ["sha256"]
 
 
 @pytest.mark.slow
