@@ -171,7 +171,7 @@ def main() -> None:
         items = _items_with_text(source, args.burst)
         readers = None
         if args.readers:
-            readers = _readers(source, args.burst)
+            readers = readers_with_interests(source, args.burst)
             _write_for_anyone(source, items, args.backend)
         for repeat in range(args.repeats):
             for name, src in variants.items():  # interleaved, so drift hits both alike
@@ -245,7 +245,7 @@ def _items_with_text(db: Path, n: int) -> list[str]:
     return with_body[:n]
 
 
-def _readers(db: Path, n: int) -> list[str]:
+def readers_with_interests(db: Path, n: int) -> list[str]:
     """The first `n` readers (by id) with interests: a click on an item with a category (the
     sample lacks many clicked items; a reader of only those has no profile, so no bucket)."""
     from feedcraft.config import load_settings

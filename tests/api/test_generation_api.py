@@ -234,6 +234,32 @@ def test_summaries_not_written_within_the_budget_come_with_the_next_request(
     assert not any(e["summary_pending"] for e in plain)
 
 
+def test_a_pending_summary_comes_as_the_one_for_anyone_when_there_is_one(
+    trained: Any, tmp_path: Path
+) -> None:
+    """Each item's summary for no particular reader written (by GET without a user, as a
+    batch writes them): a reader whose own are still being written gets those at once, each
+    marked `summary_for_anyone` and still `summary_pending`; the next request brings theirs."""
+    settings = _copy_of(trained, tmp_path, budget_s=0.0)
+    user = trained.data.users[2]
+    query = {"n": 4, "summaries": True}
+    with TestClient(create_app(settings)) as c:
+        ids = [e["item_id"] for e in c.get(f"/users/{user}/feed", params={"n": 4}).json()["items"]]
+        anyone = {i: c.get(f"/items/{i}/summary").json()["outputs"] for i in ids}
+        first = c.get(f"/users/{user}/feed", params=query).json()["items"]
+        assert c.app.state.services.feed_summaries.wait(60)  # type: ignore[attr-defined]
+        second = c.get(f"/users/{user}/feed", params=query).json()["items"]
+        own = {i: c.get(f"/items/{i}/summary", params={"user_id": user}).json() for i in ids}
+    assert [e["item_id"] for e in first] == ids
+    for e in first:
+        assert e["summary_for_anyone"] and e["summary_pending"], e
+        assert e["summary"] == "\n".join(anyone[e["item_id"]])
+    for e in second:
+        assert not e["summary_for_anyone"] and not e["summary_pending"], e
+        assert own[e["item_id"]]["interests"] and own[e["item_id"]]["cache_hit"]
+        assert e["summary"] == "\n".join(own[e["item_id"]]["outputs"])
+
+
 @pytest.mark.parametrize("backend", ["gemma4", "/nonexistent/model.gguf"])
 def test_a_feed_with_summaries_is_served_when_generation_is_misconfigured(
     trained: Any, tmp_path: Path, backend: str, caplog: pytest.LogCaptureFixture

@@ -285,6 +285,7 @@ def _entries(
                 category=item.category if item and item.category else None,
                 summary=summaries.texts.get(e.item_id) if summaries else None,
                 summary_pending=summaries is not None and e.item_id in summaries.pending,
+                summary_for_anyone=summaries is not None and e.item_id in summaries.for_anyone,
             )
         )
     return out

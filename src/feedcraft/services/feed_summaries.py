@@ -6,6 +6,11 @@ takes what the cache holds and hands the missing summaries to one background thr
 writes them into the cache; it waits for them at most its budget, attaches those written by
 then, and reports the others as pending: the reader's next request finds them.
 
+Where the reader's own summary is not written yet but the item's summary for no particular
+reader is (a nightly `generate batch` writes them), that one is attached meanwhile, marked
+(`for_anyone`), and the reader's own is still pending: a reader sees a summary of every item
+at once rather than none, and theirs from the next request on.
+
 The thread writes by position in the feed, not by arrival: with several readers at once, each
 reader's first items come before anyone's tenth, since a reader sees the top of a feed first
 and may never scroll to the rest (`benchmarks/feed_summaries_readers.py`).
@@ -81,11 +86,14 @@ class _Recent(Generic[K, V]):
 @dataclass(frozen=True)
 class AttachedSummaries:
     """Summaries for a feed's items, and the items whose summary is still being written;
-    `unavailable` says why a feed has none at all (generation cannot run), else None."""
+    `for_anyone`: items whose text is their summary for no particular reader, standing in
+    while the reader's own is pending; `unavailable` says why a feed has none at all
+    (generation cannot run), else None."""
 
     texts: Mapping[str, str]
     pending: frozenset[str]
     unavailable: str | None = None
+    for_anyone: frozenset[str] = frozenset()
 
 
 class FeedSummaries:
@@ -175,8 +183,25 @@ class FeedSummaries:
                     unsettled.add(i)  # not written (no room in the queue, a failure)
                 # else settled empty, or deleted meanwhile: nothing more will come
         return AttachedSummaries(
-            texts=texts, pending=frozenset() if closed else frozenset(unsettled)
+            texts=texts,
+            pending=frozenset() if closed else frozenset(unsettled),
+            for_anyone=self._for_anyone(unsettled, user_id, texts),
         )
+
+    def _for_anyone(
+        self, pending: set[str], user_id: str | None, texts: dict[str, str]
+    ) -> frozenset[str]:
+        """Attach to `texts` the cached summary for no particular reader of each pending item
+        that has one (only for a reader whose own bucket is another: a reader without
+        interests waits for that very summary); the items it was attached to."""
+        if not pending or not self.generation.profile_terms(user_id):
+            return frozenset()
+        standing_in = set()
+        for item_id, hit in self.generation.cached_summaries(list(pending), None).items():
+            if hit is not None and hit.text:
+                texts[item_id] = hit.text
+                standing_in.add(item_id)
+        return frozenset(standing_in)
 
     def pending(self) -> int:
         """Summaries queued or being written now."""

@@ -10,12 +10,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from feedcraft.config import Settings
-from feedcraft.domain import Item
+from feedcraft.domain import Event, EventType, Item
 from feedcraft.embeddings import HashingEncoder
 from feedcraft.errors import InvalidInput
 from feedcraft.llm import GenerationResult, Generator, OpenAICompatibleBackend
@@ -302,3 +303,41 @@ def test_the_summary_thread_waits_for_the_model_when_requests_fill_its_queue(
     assert len(recording.errors) == 1
     error = recording.errors[0]
     assert error is not None and not error.startswith("busy")
+
+
+def test_a_readers_pending_summary_comes_as_the_one_for_anyone_meanwhile(
+    background: FeedSummaries, generation: GenerationService, gated: GatedGenerator
+) -> None:
+    """A nightly batch writes each item's summary for no particular reader. A reader whose
+    own summaries are not written yet gets those at once, marked, rather than none; their own
+    replace them on the next request."""
+    store = generation.store
+    category = store.catalogue.get(IDS[0]).category
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    store.events.append([Event("reader", IDS[0], EventType.CLICK, start)])
+    assert generation.profile_terms("reader") == (category,)
+    generation.generate_batch("summary", IDS[:4], progress=False)  # for anyone
+    anyone = {i: generation.summary(i).text for i in IDS[:4]}
+    runs = gated.runs
+    gated.gate.clear()  # the reader's own are being written
+    first = background.attach(IDS, "reader")
+    assert first.texts == anyone and first.for_anyone == frozenset(IDS[:4])
+    assert first.pending == frozenset(IDS)  # their own still come
+    gated.gate.set()
+    assert background.wait(30) and gated.runs == runs + len(IDS)
+    second = background.attach(IDS, "reader")
+    assert second.for_anyone == frozenset() and second.pending == frozenset()
+    assert second.texts == {i: generation.summary(i, "reader").text for i in IDS}
+
+
+def test_a_reader_without_interests_has_no_summary_for_anyone_to_wait_on(
+    background: FeedSummaries, generation: GenerationService, gated: GatedGenerator
+) -> None:
+    """No profile, no bucket of their own: their summaries are the ones for anyone, pending
+    until written; nothing is marked as standing in."""
+    gated.gate.clear()
+    first = background.attach(IDS[:2], "stranger")
+    assert first.texts == {} and first.for_anyone == frozenset()
+    assert first.pending == frozenset(IDS[:2])
+    gated.gate.set()
+    assert background.wait(30)
