@@ -9,7 +9,8 @@ then, and reports the others as pending: the reader's next request finds them.
 Where the reader's own summary is not written yet but the item's summary for no particular
 reader is (a nightly `generate batch` writes them), that one is attached meanwhile, marked
 (`for_anyone`), and the reader's own is still pending: a reader sees a summary of every item
-at once rather than none, and theirs from the next request on.
+at once rather than none, and theirs from the next request on. When every summary queued has
+such a stand-in the request does not wait its budget: it has something to show for each.
 
 The thread writes by position in the feed, not by arrival: with several readers at once, each
 reader's first items come before anyone's tenth, since a reader sees the top of a feed first
@@ -164,11 +165,12 @@ class FeedSummaries:
                 missing.append(item_id)
                 if self._submit(item_id, user_id, position):
                     queued.append(item_id)
+        stand_ins = self._stand_ins(missing, user_id)
+        wait = max(0.0, deadline - time.monotonic())
+        if all(i in stand_ins for i in queued):  # something to show for each: no wait
+            wait = 0.0
         with self._cond:
-            self._cond.wait_for(
-                lambda: all((i, user_id) not in self._queued for i in queued),
-                max(0.0, deadline - time.monotonic()),
-            )
+            self._cond.wait_for(lambda: all((i, user_id) not in self._queued for i in queued), wait)
             unsettled = {i for i in queued if (i, user_id) in self._queued}
             closed = self._closed
         # written meanwhile, by this request's thread work or for another reader of the bucket
@@ -185,23 +187,26 @@ class FeedSummaries:
         return AttachedSummaries(
             texts=texts,
             pending=frozenset() if closed else frozenset(unsettled),
-            for_anyone=self._for_anyone(unsettled, user_id, texts),
+            for_anyone=self._stand_in(unsettled, stand_ins, texts),
         )
 
-    def _for_anyone(
-        self, pending: set[str], user_id: str | None, texts: dict[str, str]
+    @staticmethod
+    def _stand_in(
+        pending: set[str], stand_ins: dict[str, str], texts: dict[str, str]
     ) -> frozenset[str]:
-        """Attach to `texts` the cached summary for no particular reader of each pending item
-        that has one (only for a reader whose own bucket is another: a reader without
-        interests waits for that very summary); the items it was attached to."""
-        if not pending or not self.generation.profile_terms(user_id):
-            return frozenset()
-        standing_in = set()
-        for item_id, hit in self.generation.cached_summaries(list(pending), None).items():
-            if hit is not None and hit.text:
-                texts[item_id] = hit.text
-                standing_in.add(item_id)
-        return frozenset(standing_in)
+        """Attach to `texts` the stand-in of each pending item that has one; those items."""
+        attached = {i for i in pending if i in stand_ins and i not in texts}
+        texts.update((i, stand_ins[i]) for i in attached)
+        return frozenset(attached)
+
+    def _stand_ins(self, missing: list[str], user_id: str | None) -> dict[str, str]:
+        """The cached summary for no particular reader of each of `missing` that has one, to
+        stand in for the reader's own; none for a reader without interests (their own is
+        that very summary)."""
+        if not missing or not self.generation.profile_terms(user_id):
+            return {}
+        found = self.generation.cached_summaries(missing, None)
+        return {i: hit.text for i, hit in found.items() if hit is not None and hit.text}
 
     def pending(self) -> int:
         """Summaries queued or being written now."""

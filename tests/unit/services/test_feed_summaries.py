@@ -341,3 +341,30 @@ def test_a_reader_without_interests_has_no_summary_for_anyone_to_wait_on(
     assert first.pending == frozenset(IDS[:2])
     gated.gate.set()
     assert background.wait(30)
+
+
+def test_a_feed_with_a_stand_in_for_every_pending_summary_does_not_wait_its_budget(
+    generation: GenerationService, gated: GatedGenerator
+) -> None:
+    """The budget is there so that a reader gets some summaries rather than none; when each
+    one queued has the summary for anyone to show meanwhile, waiting buys nothing. One
+    without a stand-in: the request waits its budget as before."""
+    store = generation.store
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    store.events.append([Event("reader", IDS[0], EventType.CLICK, start)])
+    generation.generate_batch("summary", IDS[:3], progress=False)  # for anyone
+    summaries = FeedSummaries(generation, budget_s=1.0)
+    gated.gate.clear()  # the reader's own take longer than the budget
+    try:
+        began = time.monotonic()
+        covered = summaries.attach(IDS[:3], "reader")
+        covered_s = time.monotonic() - began
+        began = time.monotonic()
+        uncovered = summaries.attach(IDS[:4], "reader")
+        uncovered_s = time.monotonic() - began
+    finally:
+        gated.gate.set()
+        summaries.close(timeout=5)
+    assert covered.for_anyone == frozenset(IDS[:3]) and covered_s < 0.5
+    assert uncovered.for_anyone == frozenset(IDS[:3]) and uncovered_s >= 0.9
+    assert uncovered.pending == frozenset(IDS[:4]) and IDS[3] not in uncovered.texts
