@@ -144,10 +144,13 @@ def served(
             proc.wait()
 
 
-def run_once(db: Path, scenario: str, user: str, n: int, backend: str) -> dict[str, Any]:
+def run_once(
+    db: Path, scenario: str, user: str, n: int, backend: str, src: str | None = None
+) -> dict[str, Any]:
     flag = "--lazy-generation" if scenario == "lazy" else "--warm-generation"
     started = time.perf_counter()
-    with served(db, backend, flag) as (proc, base):
+    env = {"PYTHONPATH": src} if src else None
+    with served(db, backend, flag, env=env) as (proc, base):
         up = time.perf_counter()
         ready_s = None
         if scenario == "warm, when ready":
@@ -180,6 +183,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=10)
     parser.add_argument("--backend", default="gemma3")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--src", help="serve the src/ of another checkout (the code before)")
     args = parser.parse_args()
     runs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -189,7 +193,7 @@ def main() -> None:
             for scenario in SCENARIOS:  # interleaved, so drift hits every scenario alike
                 run = Path(tmp) / f"run{len(runs)}"
                 db = copy_store(source, run)
-                runs.append(run_once(db, scenario, user, args.n, args.backend))
+                runs.append(run_once(db, scenario, user, args.n, args.backend, args.src))
                 shutil.rmtree(run)
                 print(json.dumps(runs[-1]))
     rows = []

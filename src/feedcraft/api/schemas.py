@@ -167,8 +167,8 @@ class GeneratedOut(BaseModel):
     ranked_by: str = ""
     #: Why the backend gave no answer (the text is then the fallback's, not cached): the
     #: server down, or "busy: ..." when `[llm] max_pending` runs were already pending. A busy
-    #: personalised summary is the cached one for no particular reader where there is one
-    #: (`interests` empty, `profile_bucket` "any").
+    #: personalised summary (or ad copy aimed at the user's interests) is the cached one for
+    #: no particular reader where there is one (`interests` empty, `profile_bucket` "any").
     backend_error: str | None = None
     #: Outputs asked for that could not be given (the fallback had no servable sentence
     #: left, a source too short for n headlines): `outputs` is that much shorter.

@@ -7,7 +7,7 @@ distinct items held all of them, and feeds, event writes and /health waited behi
 for minutes (`benchmarks/generation_overload.py`). So a `Generator` lets at most `max_pending`
 runs be in progress or queued (`[llm] max_pending`) and serves any other request its
 extractive fallback at once, reported as the backend being busy (and so never cached, like an
-outage's text). (The generation service first looks for a personalised summary's cached text
+outage's text). (The generation service first looks for a personalised request's cached text
 for no particular reader: a model's text, served in milliseconds.)
 
 Background writers (the feed's summary thread, a batch job) are one thread each and would

@@ -41,9 +41,9 @@ class GeneratedText:
     ranked_by: str = ""
     #: Why the backend gave no answer (server down, model failed to load, or "busy: ..."
     #: beyond `[llm] max_pending`) when it did not; such a text is the fallback's and is
-    #: never cached, except that a busy personalised summary is the cached summary for no
-    #: particular reader when there is one (`interests` then empty). None when the backend
-    #: answered.
+    #: never cached, except that a busy personalised summary (or ad copy aimed at the
+    #: reader's interests) is the cached one for no particular reader when there is one
+    #: (`interests` then empty). None when the backend answered.
     backend_error: str | None = None
     #: Outputs asked for that neither the model nor the fallback could give (every fallback
     #: sentence banned, too short a source for n headlines): `outputs` is that much shorter,

@@ -255,9 +255,8 @@ class GenerationService:
             max_length=max_length,
             language=item.language,
         )
-        return self._serve(
-            "summary", item, terms, {"max_length": max_length}, self.generator.summary, request
-        )
+        params = {"max_length": max_length}
+        return self._serve("summary", item, terms, params, self.generator.summary, request, params)
 
     def cached_summaries(
         self,
@@ -324,9 +323,12 @@ class GenerationService:
         item = self._item("ad_copy", item_id, max_length)
         terms: tuple[str, ...] = ()
         body = clip_body(item.body)
+        anyone = None  # the copy for no particular reader, when the reader's interests aim it
         if audience is None:  # in the item's language: an English one ends up in Chinese copy
             terms = self.profile_terms(user_id)
-            audience = default_audience(item.language, terms, text=f"{item.title}\n{body}")
+            text = f"{item.title}\n{body}"
+            audience = default_audience(item.language, terms, text=text)
+            anyone = default_audience(item.language, (), text=text) if terms else None
         request = AdCopyRequest.from_mapping(
             item.title,
             body,
@@ -337,7 +339,8 @@ class GenerationService:
             language=item.language,
         )
         params = {"audience": audience, "campaign": campaign, "max_length": max_length}
-        return self._serve("ad_copy", item, terms, params, self.generator.ad_copy, request)
+        general = None if anyone is None else params | {"audience": anyone}
+        return self._serve("ad_copy", item, terms, params, self.generator.ad_copy, request, general)
 
     def product_description(self, item_id: str, *, max_length: int | None = None) -> GeneratedText:
         """A description written from the item's attributes (category and tags included)."""
@@ -476,7 +479,10 @@ class GenerationService:
         params: dict[str, Any],
         run: Callable[[Any], GenerationResult],
         request: object,
+        general: dict[str, Any] | None = None,
     ) -> GeneratedText:
+        """The cached text, or the one written now. `general`: the parameters of the text for
+        no particular reader, which a busy model's answer to a personalised request may be."""
         start = time.perf_counter()
         bucket = self.bucket_of(terms)
         key = self.cache_key(task, item, bucket, params)  # hashes the content: once
@@ -491,9 +497,10 @@ class GenerationService:
                 return claimed_write()
             with self.generator.admission.enter() as admitted:
                 if not admitted:  # the model is busy: unclaimed and uncached
-                    general = self._general_when_busy(task, item, bucket, params, start)
-                    if general is not None:
-                        return general
+                    if bucket != NO_PROFILE and general is not None:
+                        stand_in = self._general_when_busy(task, item, general, start)
+                        if stand_in is not None:
+                            return stand_in
                     return self._write(task, item, terms, bucket, key, run, request, start)
                 return claimed_write()
 
@@ -522,20 +529,19 @@ class GenerationService:
         return replace(again or served, interests=terms, seconds=time.perf_counter() - start)
 
     def _general_when_busy(
-        self, task: str, item: Item, bucket: str, params: dict[str, Any], start: float
+        self, task: str, item: Item, params: dict[str, Any], start: float
     ) -> GeneratedText | None:
-        """A busy model's next best answer to a personalised summary: the cached summary for
-        no particular reader (a batch writes them), the model's own text, in milliseconds,
-        where the extractive fallback takes seconds of CPU the model is using. None when
-        the cache lacks it (or for another task: an audience's ad copy is the advertiser's
-        brief, not a reader's profile)."""
-        if task != "summary" or bucket == NO_PROFILE:
-            return None
+        """A busy model's next best answer to a personalised request (a summary, or ad copy
+        aimed at the reader's interests): the cached text for no particular reader (a batch
+        writes them), the model's own, in milliseconds, where the extractive fallback takes
+        seconds of CPU the model is using. None when the cache lacks it. (Ad copy for an
+        audience named in the request has none: that audience is the advertiser's brief.)"""
         key = self.cache_key(task, item, NO_PROFILE, params)
         general = self._read(task, item, (), NO_PROFILE, key, start)
         if general is None:
             return None
-        why = self.generator.admission.busy_message("the summary for no particular reader")
+        what = "the summary" if task == "summary" else "the ad copy"
+        why = self.generator.admission.busy_message(f"{what} for no particular reader")
         return replace(general, backend_error=why)
 
     def _write(

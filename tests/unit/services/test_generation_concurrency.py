@@ -223,3 +223,32 @@ def test_a_busy_reader_without_a_summary_for_anyone_gets_the_fallback(
         busy = service.summary("wikinews-009", "reader")
     assert busy.fallback and not busy.cache_hit and busy.interests
     assert busy.backend_error is not None and busy.backend_error.endswith("served the fallback")
+
+
+def test_busy_ad_copy_aimed_at_a_reader_is_the_copy_for_anyone_not_an_advertisers(
+    loaded: Store, llm_settings: Settings
+) -> None:
+    """Ad copy aimed at the reader's interests stands in like a summary; copy for an audience
+    the request names (an advertiser's brief) does not: that gets the fallback."""
+    item = loaded.catalogue.get("wikinews-010")
+    lead = item.body.split(". ")[0].strip() + "."
+    _reader(loaded, "reader", item.category)
+    encoder = HashingEncoder(256)
+    admission = Admission(1)
+    with scripted_server() as server:
+        backend = OpenAICompatibleBackend(server.url, max_retries=0, backoff=0)
+        generator = Generator(backend, encoder, admission=admission, max_attempts=1)
+        service = GenerationService(loaded, llm_settings, encoder, generator=generator)
+        server.replies.append(Reply(text=lead))
+        general = service.ad_copy(item.id)  # as `generate batch --task ad_copy` writes it
+        assert not general.fallback, general.failed_checks
+        with held(admission):
+            busy = service.ad_copy(item.id, user_id="reader")
+            briefed = service.ad_copy(item.id, audience="retired teachers")
+        assert len(server.requests) == 1
+    assert busy.outputs == general.outputs and busy.cache_hit and busy.interests == ()
+    assert (
+        busy.backend_error is not None and "ad copy for no particular reader" in busy.backend_error
+    )
+    assert briefed.fallback and not briefed.cache_hit
+    assert briefed.backend_error is not None and briefed.backend_error.endswith("the fallback")
