@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from feedcraft.config import Settings
@@ -23,7 +25,7 @@ from feedcraft.storage import Store
 from gatedgenerator import GatedGenerator
 from heldruns import held
 from ports import free_port
-from scriptedserver import Reply, scripted_server
+from scriptedserver import Reply, ScriptedServer, scripted_server
 
 READERS = 4
 
@@ -183,6 +185,19 @@ def _reader(store: Store, user: str, category: str) -> None:
     )
 
 
+@contextmanager
+def _modelled(
+    store: Store, settings: Settings
+) -> Iterator[tuple[GenerationService, Admission, ScriptedServer]]:
+    """A service whose model (a scripted server: answers in order) admits one pending run."""
+    encoder = HashingEncoder(256)
+    admission = Admission(1)
+    with scripted_server() as server:
+        backend = OpenAICompatibleBackend(server.url, max_retries=0, backoff=0)
+        generator = Generator(backend, encoder, admission=admission, max_attempts=1)
+        yield GenerationService(store, settings, encoder, generator=generator), admission, server
+
+
 def test_a_busy_personalised_summary_is_the_cached_summary_for_anyone(
     loaded: Store, llm_settings: Settings
 ) -> None:
@@ -192,12 +207,7 @@ def test_a_busy_personalised_summary_is_the_cached_summary_for_anyone(
     item = loaded.catalogue.get("wikinews-008")
     lead = item.body.split(". ")[0].strip() + "."
     _reader(loaded, "reader", item.category)
-    encoder = HashingEncoder(256)
-    admission = Admission(1)
-    with scripted_server() as server:
-        backend = OpenAICompatibleBackend(server.url, max_retries=0, backoff=0)
-        generator = Generator(backend, encoder, admission=admission, max_attempts=1)
-        service = GenerationService(loaded, llm_settings, encoder, generator=generator)
+    with _modelled(loaded, llm_settings) as (service, admission, server):
         server.replies.append(Reply(text=lead))
         general = service.summary(item.id)  # as `generate batch summary` writes it
         assert not general.fallback and general.outputs == (lead,)
@@ -233,12 +243,7 @@ def test_busy_ad_copy_aimed_at_a_reader_is_the_copy_for_anyone_not_an_advertiser
     item = loaded.catalogue.get("wikinews-010")
     lead = item.body.split(". ")[0].strip() + "."
     _reader(loaded, "reader", item.category)
-    encoder = HashingEncoder(256)
-    admission = Admission(1)
-    with scripted_server() as server:
-        backend = OpenAICompatibleBackend(server.url, max_retries=0, backoff=0)
-        generator = Generator(backend, encoder, admission=admission, max_attempts=1)
-        service = GenerationService(loaded, llm_settings, encoder, generator=generator)
+    with _modelled(loaded, llm_settings) as (service, admission, server):
         server.replies.append(Reply(text=lead))
         general = service.ad_copy(item.id)  # as `generate batch --task ad_copy` writes it
         assert not general.fallback, general.failed_checks
