@@ -524,7 +524,7 @@ class GenerationService:
         # Another request wrote this text while this one waited: read back from the cache
         # (a hit), or, for an outage's fallback (not cached), served as that request got it.
         again = self._read(task, item, terms, bucket, key, start)
-        if again is None and served.profile_bucket != bucket:  # the summary for anyone
+        if again is None and served.profile_bucket != bucket:  # a busy answer's stand-in
             return replace(served, seconds=time.perf_counter() - start)
         return replace(again or served, interests=terms, seconds=time.perf_counter() - start)
 
