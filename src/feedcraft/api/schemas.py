@@ -115,7 +115,8 @@ class FeedEntryOut(BaseModel):
     #: True when a summary was asked for and is being written or waits its turn: ask again.
     summary_pending: bool = False
     #: True when `summary` is the item's summary for no particular reader (a batch wrote it),
-    #: attached while the reader's own is pending: theirs comes with a later request.
+    #: attached while the reader's own is pending (theirs comes with a later request) or
+    #: while the model is down.
     summary_for_anyone: bool = False
 
 

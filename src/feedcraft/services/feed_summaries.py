@@ -10,7 +10,8 @@ Where the reader's own summary is not written yet but the item's summary for no 
 reader is (a nightly `generate batch` writes them), that one is attached meanwhile, marked
 (`for_anyone`), and the reader's own is still pending: a reader sees a summary of every item
 at once rather than none, and theirs from the next request on. When every summary queued has
-such a stand-in the request does not wait its budget: it has something to show for each.
+such a stand-in the request does not wait its budget: it has something to show for each. While
+the model is down, too, the stand-in is served rather than the outage's fallback.
 
 The thread writes by position in the feed, not by arrival: with several readers at once, each
 reader's first items come before anyone's tenth, since a reader sees the top of a feed first
@@ -88,8 +89,8 @@ class _Recent(Generic[K, V]):
 class AttachedSummaries:
     """Summaries for a feed's items, and the items whose summary is still being written;
     `for_anyone`: items whose text is their summary for no particular reader, standing in
-    while the reader's own is pending; `unavailable` says why a feed has none at all
-    (generation cannot run), else None."""
+    while the reader's own is pending or the model is down; `unavailable` says why a feed
+    has none at all (generation cannot run), else None."""
 
     texts: Mapping[str, str]
     pending: frozenset[str]
@@ -154,6 +155,7 @@ class FeedSummaries:
         texts: dict[str, str] = {}
         missing: list[str] = []
         queued: list[str] = []
+        outage: list[str] = []  # served an outage's fallback, remembered (`_recall`)
         # deleted and textless items are left out
         cached = self.generation.cached_summaries(item_ids, user_id, recall=self._recall)
         for position, item_id in enumerate(item_ids):
@@ -161,11 +163,13 @@ class FeedSummaries:
             if hit is not None:
                 if hit.text:
                     texts[item_id] = hit.text
+                if hit.backend_error is not None:
+                    outage.append(item_id)
             elif item_id in cached and not self._was_refused(item_id, user_id):
                 missing.append(item_id)
                 if self._submit(item_id, user_id, position):
                     queued.append(item_id)
-        stand_ins = self._stand_ins(missing, user_id)
+        stand_ins = self._stand_ins(missing + outage, user_id)
         wait = max(0.0, deadline - time.monotonic())
         if all(i in stand_ins for i in queued):  # something to show for each: no wait
             wait = 0.0
@@ -187,17 +191,18 @@ class FeedSummaries:
         return AttachedSummaries(
             texts=texts,
             pending=frozenset() if closed else frozenset(unsettled),
-            for_anyone=self._stand_in(unsettled, stand_ins, texts),
+            for_anyone=self._stand_in(unsettled | set(outage), stand_ins, texts),
         )
 
     @staticmethod
     def _stand_in(
-        pending: set[str], stand_ins: dict[str, str], texts: dict[str, str]
+        items: set[str], stand_ins: dict[str, str], texts: dict[str, str]
     ) -> frozenset[str]:
-        """Attach to `texts` the stand-in of each pending item that has one; those items."""
-        attached = {i for i in pending if i in stand_ins and i not in texts}
+        """Attach to `texts` the stand-in of each of `items` (pending, or an outage's
+        fallback: the model's text for anyone is the better) that has one; those items."""
+        attached = frozenset(i for i in items if i in stand_ins)
         texts.update((i, stand_ins[i]) for i in attached)
-        return frozenset(attached)
+        return attached
 
     def _stand_ins(self, missing: list[str], user_id: str | None) -> dict[str, str]:
         """The cached summary for no particular reader of each of `missing` that has one, to
@@ -289,7 +294,8 @@ class FeedSummaries:
                 _, _, key = heapq.heappop(self._queue)
                 self._busy = True
             try:
-                out = self.generation.summary(*key)
+                # the reader's own, or an outage's fallback remembered under its key below
+                out = self.generation.summary(*key, stand_in=False)
                 if "backend" in out.failed_checks:  # an outage's fallback: not cached
                     self._remember(out)
             except NotFound as exc:  # deleted meanwhile

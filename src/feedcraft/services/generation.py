@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import quote
 
 from tqdm.auto import tqdm
@@ -49,9 +49,15 @@ from feedcraft.llm.tasks import default_audience
 from feedcraft.services.claimed import ClaimOwner, run_claimed
 from feedcraft.services.generated import BatchReport, GeneratedText, PruneReport
 from feedcraft.services.generation_batch import STOP_AFTER_BACKEND_FAILURES, BatchTally
-from feedcraft.services.generation_limits import check_max_length, clip_body, missing_text
+from feedcraft.services.generation_limits import (
+    TASKS,
+    Task,
+    check_max_length,
+    clip_body,
+    missing_text,
+)
+from feedcraft.services.generation_limits import task_name as _task_name
 from feedcraft.services.headline_ranking import HeadlineRanker
-from feedcraft.services.headlines import HeadlineModel
 from feedcraft.services.interactions import POSITIVE_TYPES
 from feedcraft.services.single_flight import SingleFlight
 from feedcraft.services.text_keys import (
@@ -73,18 +79,7 @@ __all__ = [
     "Task",
 ]
 
-Task = Literal["summary", "headlines", "ad_copy", "product_description"]
-TASKS: tuple[Task, ...] = ("summary", "headlines", "ad_copy", "product_description")
-# The CLI's subcommand names, accepted wherever a task is named.
-_TASK_ALIASES = {"ad-copy": "ad_copy", "description": "product_description"}
 NO_PROFILE = "any"
-
-
-def _task_name(task: str) -> str:
-    name = _TASK_ALIASES.get(task, task)
-    if name not in TASKS:
-        raise InvalidInput(f"unknown task {task!r}: use one of {', '.join(TASKS)}", field="task")
-    return name
 
 
 class GenerationService:
@@ -243,9 +238,16 @@ class GenerationService:
     # ------------------------------------------------------------------ tasks
 
     def summary(
-        self, item_id: str, user_id: str | None = None, *, max_length: int | None = None
+        self,
+        item_id: str,
+        user_id: str | None = None,
+        *,
+        max_length: int | None = None,
+        stand_in: bool = True,
     ) -> GeneratedText:
-        """A summary of the item for the reader's interests (or for anyone: no user)."""
+        """A summary of the item for the reader's interests (or for anyone: no user). When the
+        model gives none (busy, or down) the one for anyone stands in, if cached, unless
+        `stand_in` is False (the feed's writer: it wants the reader's own, or the fallback)."""
         item = self._item("summary", item_id, max_length)
         terms = self.profile_terms(user_id)
         request = SummaryRequest(
@@ -256,7 +258,8 @@ class GenerationService:
             language=item.language,
         )
         params = {"max_length": max_length}
-        return self._serve("summary", item, terms, params, self.generator.summary, request, params)
+        general = params if stand_in else None
+        return self._serve("summary", item, terms, params, self.generator.summary, request, general)
 
     def cached_summaries(
         self,
@@ -300,14 +303,15 @@ class GenerationService:
         self, item_id: str, n: int = 3, *, max_length: int | None = None
     ) -> GeneratedText:
         """`n` headline variants (not personalised: every reader shares them), best first by
-        the store's headline click model when there is one (`_ranked`)."""
+        the store's headline click model when there is one (`HeadlineRanker.rank`: when
+        served, not cached, so a newly trained model reorders cached variants at once)."""
         item = self._item("headlines", item_id, max_length)
         request = HeadlineRequest(
             item.title, clip_body(item.body), n=n, max_length=max_length, language=item.language
         )
         params = {"n": n, "max_length": max_length}
         served = self._serve("headlines", item, (), params, self.generator.headlines, request)
-        return self._ranked(served, item)
+        return self._ranking.rank(served, item)
 
     def ad_copy(
         self,
@@ -450,24 +454,12 @@ class GenerationService:
         encoders, the headline click model and its encoders); seconds per part."""
         seconds = self.generator.warm()
         start = time.perf_counter()
-        found = self._click_model()
+        found = self._ranking.model()  # the newest click model, loaded once per version
         if found is not None:
             model, _ = found
             model.predict_proba(["warm"], None, [""], encoder=encoder_for(model, self.encoder))
             seconds["click_model"] = time.perf_counter() - start
         return seconds
-
-    # ------------------------------------------------------------------ click model
-
-    def _click_model(self) -> tuple[HeadlineModel, str] | None:
-        """The store's newest headline click model, loaded once per version; None if none
-        (or if it cannot be loaded: `HeadlineRanker`)."""
-        return self._ranking.model()
-
-    def _ranked(self, served: GeneratedText, item: Item) -> GeneratedText:
-        """Headline variants best first by p_click, ranked when served (not cached), so a
-        newly trained click model reorders cached variants at once (`HeadlineRanker.rank`)."""
-        return self._ranking.rank(served, item)
 
     # ------------------------------------------------------------------ cache
 
@@ -495,14 +487,19 @@ class GenerationService:
             # nothing to the store, so a burst does not queue on its write lock either.
             if self.generator.backend is None:  # no model to wait for: the fallback is it
                 return claimed_write()
+            personal = general if bucket != NO_PROFILE else None
             with self.generator.admission.enter() as admitted:
                 if not admitted:  # the model is busy: unclaimed and uncached
-                    if bucket != NO_PROFILE and general is not None:
-                        stand_in = self._general_when_busy(task, item, general, start)
-                        if stand_in is not None:
-                            return stand_in
-                    return self._write(task, item, terms, bucket, key, run, request, start)
-                return claimed_write()
+                    stand_in = self._stand_in(task, item, personal, start, error=None)
+                    return stand_in or self._write(
+                        task, item, terms, bucket, key, run, request, start
+                    )
+                served = claimed_write()
+                if served.backend_error is None:
+                    return served
+                # an outage: the model's text for anyone beats the fallback as much as when busy
+                error = served.backend_error
+                return self._stand_in(task, item, personal, start, error=error) or served
 
         def claimed_write() -> GeneratedText:
             # a request that led the same key may have finished since this one missed, here
@@ -528,20 +525,31 @@ class GenerationService:
             return replace(served, seconds=time.perf_counter() - start)
         return replace(again or served, interests=terms, seconds=time.perf_counter() - start)
 
-    def _general_when_busy(
-        self, task: str, item: Item, params: dict[str, Any], start: float
+    def _stand_in(
+        self,
+        task: str,
+        item: Item,
+        params: dict[str, Any] | None,
+        start: float,
+        *,
+        error: str | None,
     ) -> GeneratedText | None:
-        """A busy model's next best answer to a personalised request (a summary, or ad copy
-        aimed at the reader's interests): the cached text for no particular reader (a batch
-        writes them), the model's own, in milliseconds, where the extractive fallback takes
-        seconds of CPU the model is using. None when the cache lacks it. (Ad copy for an
-        audience named in the request has none: that audience is the advertiser's brief.)"""
+        """The next best answer to a personalised request (a summary, or ad copy aimed at the
+        reader's interests) when the model gives none, busy (`error` None) or failing
+        (`error`): the cached text for no particular reader (a batch writes them), the
+        model's own, in milliseconds, where the extractive fallback takes seconds of CPU the
+        model is using. None when the cache lacks it or `params` is None (no such text: not
+        personalised, or ad copy for an audience the request names, an advertiser's brief)."""
+        if params is None:
+            return None
         key = self.cache_key(task, item, NO_PROFILE, params)
         general = self._read(task, item, (), NO_PROFILE, key, start)
         if general is None:
             return None
         what = "the summary" if task == "summary" else "the ad copy"
-        why = self.generator.admission.busy_message(f"{what} for no particular reader")
+        served = f"{what} for no particular reader"
+        busy = self.generator.admission.busy_message
+        why = busy(served) if error is None else f"{error}; served {served}"
         return replace(general, backend_error=why)
 
     def _write(

@@ -4,16 +4,33 @@ A model reads at most about 1,200 words of an article (`MAX_SOURCE_UNITS` in llm
 sanitising, language detection, the extractive fallback and the guardrails read all of the
 text they are given: a 3.5 MB body took 18 s for a summary and 50 s for ad copy. So the
 tasks get the body clipped (`clip_body`), and a length budget is capped (`check_max_length`).
-An item with no words for a task is refused by id (`missing_text`).
+An item with no words for a task is refused by id (`missing_text`), an unknown task by name
+(`task_name`).
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 from feedcraft.domain import Item
 from feedcraft.errors import InvalidInput
 from feedcraft.llm.sentences import clip_chars
 
-__all__ = ["MAX_BODY_CHARS", "MAX_LENGTH", "check_max_length", "clip_body", "missing_text"]
+__all__ = [
+    "MAX_BODY_CHARS",
+    "MAX_LENGTH",
+    "TASKS",
+    "Task",
+    "check_max_length",
+    "clip_body",
+    "missing_text",
+    "task_name",
+]
+
+Task = Literal["summary", "headlines", "ad_copy", "product_description"]
+TASKS: tuple[Task, ...] = ("summary", "headlines", "ad_copy", "product_description")
+# The CLI's subcommand names, accepted wherever a task is named.
+_TASK_ALIASES = {"ad-copy": "ad_copy", "description": "product_description"}
 
 #: The most characters of an item's body a task reads. Generous: about 16,000 English words,
 #: thirteen times what the model is shown, so that the extractive fallback still picks from a
@@ -38,6 +55,14 @@ def check_max_length(max_length: int | None) -> None:
     """Refuse a length budget above `MAX_LENGTH` by name (the tasks check the lower bound)."""
     if max_length is not None and max_length > MAX_LENGTH:
         raise InvalidInput(f"must be at most {MAX_LENGTH}, got {max_length}", field="max_length")
+
+
+def task_name(task: str) -> str:
+    """The task's name ("ad_copy" for the CLI's "ad-copy"); an unknown one is refused."""
+    name = _TASK_ALIASES.get(task, task)
+    if name not in TASKS:
+        raise InvalidInput(f"unknown task {task!r}: use one of {', '.join(TASKS)}", field="task")
+    return name
 
 
 def _has_words(text: str) -> bool:

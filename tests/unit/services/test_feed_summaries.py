@@ -28,6 +28,7 @@ from feedcraft.services.ingestion import import_jsonl
 from feedcraft.services.items import delete_items
 from feedcraft.storage import Store
 from ports import free_port
+from scriptedserver import Reply, scripted_server
 
 IDS = [f"wikinews-{i:03d}" for i in range(1, 7)]
 
@@ -368,3 +369,38 @@ def test_a_feed_with_a_stand_in_for_every_pending_summary_does_not_wait_its_budg
     assert covered.for_anyone == frozenset(IDS[:3]) and covered_s < 0.5
     assert uncovered.for_anyone == frozenset(IDS[:3]) and uncovered_s >= 0.9
     assert uncovered.pending == frozenset(IDS[:4]) and IDS[3] not in uncovered.texts
+
+
+def test_while_the_model_is_down_a_feed_serves_the_stand_in_not_the_fallback(
+    store: Store, wikinews_dir: Path, settings: Settings
+) -> None:
+    """The outage's fallback is remembered, so that the feed settles rather than queueing a
+    call to the dead server per request; where the summary for anyone is cached, that is
+    what the reader is shown meanwhile, not the extractive fallback."""
+    import_jsonl(store, wikinews_dir, progress=False)
+    item = store.catalogue.get(IDS[0])
+    lead = item.body.split(". ")[0].strip() + "."
+    store.events.append(
+        [Event("reader", IDS[0], EventType.CLICK, datetime(2026, 1, 1, tzinfo=UTC))]
+    )
+    encoder = HashingEncoder(256)
+    with scripted_server() as server:
+        backend = OpenAICompatibleBackend(server.url, max_retries=0, backoff=0)
+        generator = Generator(backend, encoder, max_attempts=1)
+        generation = GenerationService(store, settings, encoder, generator=generator)
+        server.replies.append(Reply(text=lead))
+        anyone = generation.summary(IDS[0]).text  # then the server fails every call
+        server.replies += [Reply(status=503) for _ in range(5)]
+        summaries = FeedSummaries(generation, budget_s=0.0)
+        try:
+            first = summaries.attach(IDS[:1], "reader")
+            assert summaries.wait(30)
+            second = summaries.attach(IDS[:1], "reader")
+            third = summaries.attach(IDS[:1], "reader")
+        finally:
+            summaries.close(timeout=5)
+        asked = len(server.requests)
+    assert first.texts == {IDS[0]: anyone} and first.pending == frozenset(IDS[:1])
+    assert second.texts == {IDS[0]: anyone} and second.for_anyone == frozenset(IDS[:1])
+    assert second.pending == frozenset() and third == second
+    assert asked == 2  # the batch's call and the writer's one failed call: settled

@@ -257,3 +257,25 @@ def test_busy_ad_copy_aimed_at_a_reader_is_the_copy_for_anyone_not_an_advertiser
     )
     assert briefed.fallback and not briefed.cache_hit
     assert briefed.backend_error is not None and briefed.backend_error.endswith("the fallback")
+
+
+def test_during_an_outage_a_personalised_summary_is_the_one_for_anyone(
+    loaded: Store, llm_settings: Settings
+) -> None:
+    """The model's server failing is no different from its being busy: the cached summary for
+    no particular reader beats the extractive fallback. Not cached for the reader; a caller
+    that wants the reader's own or the fallback (the feed's writer) says so."""
+    item = loaded.catalogue.get("wikinews-011")
+    lead = item.body.split(". ")[0].strip() + "."
+    _reader(loaded, "reader", item.category)
+    with _modelled(loaded, llm_settings) as (service, _, server):
+        server.replies.append(Reply(text=lead))
+        general = service.summary(item.id)
+        server.replies += [Reply(status=503), Reply(status=503)]
+        down = service.summary(item.id, "reader")
+        own = service.summary(item.id, "reader", stand_in=False)
+    assert down.outputs == general.outputs and not down.fallback and down.interests == ()
+    assert down.backend_error is not None and "503" in down.backend_error
+    assert down.backend_error.endswith("served the summary for no particular reader")
+    assert own.fallback and "backend" in own.failed_checks and own.interests
+    assert len(server.requests) == 3  # each asked the model first

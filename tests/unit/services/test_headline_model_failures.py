@@ -254,7 +254,7 @@ def test_variants_in_another_script_are_served_unscored_after_the_scored(
     save_headline_model(service.store, fitted, {})
     outputs = ("北京地铁新线路开通", plain.outputs[0], "上海新线路开通", plain.outputs[1])
     served = replace(plain, outputs=outputs, produced_by=("a", "b", "c", "d"))
-    ranked = service._ranked(served, item)
+    ranked = service._ranking.rank(served, item)
     assert ranked.outputs[2:] == ("北京地铁新线路开通", "上海新线路开通")
     assert ranked.produced_by[2:] == ("a", "c") and ranked.p_click[2:] == (None, None)
     scored = [p for p in ranked.p_click[:2] if p is not None]
@@ -262,5 +262,5 @@ def test_variants_in_another_script_are_served_unscored_after_the_scored(
     np.testing.assert_allclose(scored, expected, rtol=1e-9)
     assert scored == sorted(scored, reverse=True) and ranked.ranked_by
     none_latin = replace(plain, outputs=outputs[::2], produced_by=("a", "c"))
-    untouched = service._ranked(none_latin, item)
+    untouched = service._ranking.rank(none_latin, item)
     assert untouched.p_click == () and untouched.ranked_by == ""  # nothing ranked at all
