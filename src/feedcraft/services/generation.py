@@ -474,7 +474,8 @@ class GenerationService:
         general: dict[str, Any] | None = None,
     ) -> GeneratedText:
         """The cached text, or the one written now. `general`: the parameters of the text for
-        no particular reader, which a busy model's answer to a personalised request may be."""
+        no particular reader, which stands in for a personalised one when the model gives
+        none (busy or down; `_stand_in`)."""
         start = time.perf_counter()
         bucket = self.bucket_of(terms)
         key = self.cache_key(task, item, bucket, params)  # hashes the content: once
