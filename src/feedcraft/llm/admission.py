@@ -16,7 +16,8 @@ bound.
 
 The fallback is no free lunch either (~0.1 s of encoding per MIND article): 44 of them at
 once on 2 cores took 8 s each and slowed every other route. So at most `fallbacks` run at
-once (by default one per usable CPU), the others waiting their turn (`fallback()`).
+once (by default one per usable CPU), the others waiting their turn (`fallback()`), and a busy
+fallback skips the similarity check, two of its three encodes (`Generator._fallback`).
 """
 
 from __future__ import annotations

@@ -129,7 +129,8 @@ class GenerationResult:
     `failed_checks` names the checks that rejected a model candidate (first failure first);
     `failures` has the details ("attempt 1: numbers: not in the source: 2005").
     `fallback_failed_checks` names the checks the served fallback text fails (its sentences
-    that failed an `UNSERVABLE` one were dropped; the others are the source's own).
+    that failed an `UNSERVABLE` one were dropped; the others are the source's own; a busy
+    model's fallback is not checked for similarity).
     `unfilled` counts the outputs the task asked for that neither the model nor the fallback
     could give (every fallback sentence had a banned term, say): `outputs` is that much
     shorter, empty when nothing could be served, and a caller must not present that as text.
@@ -233,7 +234,9 @@ class Generator:
     def product_description(self, request: ProductDescriptionRequest) -> GenerationResult:
         return self.run(prepare_product_description(request))
 
-    def check(self, task: PreparedTask, output: str) -> tuple[CheckResult, ...]:
+    def check(
+        self, task: PreparedTask, output: str, *, similarity: bool = True
+    ) -> tuple[CheckResult, ...]:
         return self.guardrails.check(
             output,
             source=task.source,
@@ -243,6 +246,7 @@ class Generator:
             kind=task.kind,
             removed=task.removed,
             instructions=task.instructions,
+            similarity=similarity,
         )
 
     @staticmethod
@@ -271,17 +275,19 @@ class Generator:
         return join_sentences(kept) if kept else ""
 
     def _fallback(
-        self, task: PreparedTask, wanted: int, keys: set[str]
+        self, task: PreparedTask, wanted: int, keys: set[str], *, busy: bool = False
     ) -> tuple[list[str], list[str]]:
         """Up to `wanted` fallback outputs, none a variant of one in `keys` (which it extends),
         and the checks they fail, with the `UNSERVABLE` ones that cost a candidate sentences:
-        those are reported even when nothing was left to serve."""
+        those are reported even when nothing was left to serve. A `busy` model's fallback
+        (never cached) skips the similarity check: its two encodes were most of the cost of
+        a busy answer, and the text quotes the source."""
         outputs: list[str] = []
         failed: list[str] = []
         for candidate in task.fallback(self.extractive):
             if len(outputs) >= wanted:
                 break
-            results = self.check(task, candidate)
+            results = self.check(task, candidate, similarity=not busy)
             if any(not r.passed and r.name in UNSERVABLE for r in results):
                 failed.extend(
                     r.name
@@ -289,7 +295,7 @@ class Generator:
                     if not r.passed and r.name in UNSERVABLE and r.name not in failed
                 )
                 candidate = self._servable_sentences(task, candidate)
-                results = self.check(task, candidate) if candidate else ()
+                results = self.check(task, candidate, similarity=not busy) if candidate else ()
             key = variant_key(candidate)
             if not candidate or repeats(key, keys):
                 continue
@@ -304,11 +310,13 @@ class Generator:
         start = time.perf_counter()
         ask = _Asking()
         backend = self.backend
+        busy = False
         if backend is not None:
             with self.admission.enter() as admitted:
                 if admitted:
                     self._ask(backend, task, ask)
                 else:  # the fallback below answers at once, outside the bound
+                    busy = True
                     ask.backend_error = self.admission.busy_message()
                     ask.reject(1, "backend", ask.backend_error)
         answers, keys, failures, failed = ask.answers, ask.keys, ask.failures, ask.failed
@@ -318,7 +326,8 @@ class Generator:
         fallback_failed: list[str] = []
         if len(outputs) < task.n_outputs:
             with self.admission.fallback():
-                extra, fallback_failed = self._fallback(task, task.n_outputs - len(outputs), keys)
+                wanted = task.n_outputs - len(outputs)
+                extra, fallback_failed = self._fallback(task, wanted, keys, busy=busy)
             outputs += extra
             produced_by += [self.extractive.name] * len(extra)
         unfilled = task.n_outputs - len(outputs)

@@ -11,8 +11,9 @@ import time
 from typing import Any
 
 import pytest
-from llmtesting import Reply, ScriptedServer
+from llmtesting import Reply, ScriptedServer, free_port
 
+from countingencoder import CountingEncoder
 from feedcraft.embeddings import HashingEncoder
 from feedcraft.errors import InvalidInput
 from feedcraft.llm import Generator, Guardrails, OpenAICompatibleBackend, SummaryRequest
@@ -246,3 +247,33 @@ def test_within_a_block_the_threads_answer_stands_and_counts_once() -> None:
             assert not inner and admission.pending == 0
     with admission.enter() as later:
         assert later
+
+
+def test_a_busy_fallback_encodes_its_sentences_only(
+    hashing: HashingEncoder, articles: list[dict[str, Any]]
+) -> None:
+    """Its similarity check encoded the source and the text again, two thirds of a busy
+    answer's cost on the cores the model holds: a busy fallback quotes the source and is
+    never cached, so it skips that check. A fallback after the model failed (cached) keeps
+    it."""
+    article = articles[0]
+    request = SummaryRequest(article["title"], article["body"])
+    counting = CountingEncoder(hashing)
+    down = OpenAICompatibleBackend(f"http://127.0.0.1:{free_port()}", max_retries=0, backoff=0)
+    admission = Admission(1)
+    rails = Guardrails(counting, min_similarity=0.1)
+    generator = Generator(down, counting, guardrails=rails, admission=admission)
+    threads, done = _hold(admission, 1)
+    try:
+        busy = generator.summary(request)
+    finally:
+        done.set()
+        for t in threads:
+            t.join(10)
+    busy_texts = list(counting.texts)
+    counting.texts.clear()
+    failed = generator.summary(request)  # admitted: the (down) model is asked, then the fallback
+    assert busy.fallback and failed.fallback and busy.outputs == failed.outputs
+    assert busy.backend_error is not None and busy.backend_error.startswith("busy")
+    assert busy.outputs[0] not in busy_texts  # only its sentences were encoded
+    assert busy.outputs[0] in counting.texts  # the similarity check encodes the text
