@@ -35,8 +35,7 @@ from fastapi.testclient import TestClient
 
 from feedcraft.api.app import create_app
 from feedcraft.config import load_settings
-from generation_overload import readers_with_interests
-from server_start import hardware, mind_store
+from server_start import hardware, mind_store, readers_with_interests
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "benchmarks" / "results" / "feed_summaries.json"

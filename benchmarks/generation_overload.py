@@ -38,7 +38,15 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from server_start import copy_store, get, hardware, mind_store, served, wait_warm
+from server_start import (
+    copy_store,
+    get,
+    hardware,
+    mind_store,
+    readers_with_interests,
+    served,
+    wait_warm,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "benchmarks" / "results" / "generation_overload.json"
@@ -243,27 +251,6 @@ def _items_with_text(db: Path, n: int) -> list[str]:
     if len(with_body) < n:
         raise RuntimeError(f"only {len(with_body)} items have a body, {n} asked")
     return with_body[:n]
-
-
-def readers_with_interests(db: Path, n: int) -> list[str]:
-    """The first `n` readers (by id) with interests: a click on an item with a category (the
-    sample lacks many clicked items; a reader of only those has no profile, so no bucket)."""
-    from feedcraft.config import load_settings
-    from feedcraft.services.interactions import POSITIVE_TYPES
-    from feedcraft.storage import open_store
-
-    store = open_store(load_settings(store=f"sqlite:///{db}", progress=False).store)
-    try:
-        found = []
-        for user in sorted(store.events.user_ids()):
-            clicked = store.events.user_items(user, types=POSITIVE_TYPES, limit=50)
-            if any(i.category for i in store.catalogue.get_many(clicked).values()):
-                found.append(user)
-            if len(found) == n:
-                return found
-    finally:
-        store.close()
-    raise RuntimeError(f"only {len(found)} readers have interests, {n} asked")
 
 
 def _write_for_anyone(db: Path, items: list[str], backend: str) -> None:

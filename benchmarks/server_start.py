@@ -100,6 +100,25 @@ def mind_store(db: Path) -> list[str]:
         store.close()
 
 
+def readers_with_interests(db: Path, n: int) -> list[str]:
+    """The first `n` readers (by id) with interests: a click on an item with a category (the
+    sample lacks many clicked items; a reader of only those has no profile, so no bucket)."""
+    from feedcraft.services.interactions import POSITIVE_TYPES
+
+    store = open_store(load_settings(store=f"sqlite:///{db}", progress=False).store)
+    try:
+        found = []
+        for user in sorted(store.events.user_ids()):
+            clicked = store.events.user_items(user, types=POSITIVE_TYPES, limit=50)
+            if any(i.category for i in store.catalogue.get_many(clicked).values()):
+                found.append(user)
+            if len(found) == n:
+                return found
+    finally:
+        store.close()
+    raise RuntimeError(f"only {len(found)} readers have interests, {n} asked")
+
+
 def copy_store(source: Path, directory: Path) -> Path:
     """A copy of the database `source` and any WAL beside it, in a new `directory`."""
     directory.mkdir()

@@ -59,7 +59,7 @@ _ELLIPSIS = re.compile(r"(?:\.\s?){3,}$|…+$")
 _SENTENCE_END = tuple("。！？.!?…\"'”’」』)）")
 # Quote marks and brackets that open, and the mark that closes each.
 _CLOSER = dict(zip("“‘(（[「『《【", "”’)）]」』》】", strict=True))
-_CLOSES = frozenset(")）]」』》】”")  # ... those that are no apostrophe
+_CLOSES = frozenset(_CLOSER.values()) - {"’"}  # ... those that are no apostrophe
 # Words an English headline cut short should not end on (articles, prepositions, auxiliaries).
 _DANGLING = frozenset(
     """a an the and or but nor so of to in on at by for from with as into onto over under

@@ -258,7 +258,7 @@ class GenerationService:
             language=item.language,
         )
         params = {"max_length": max_length}
-        general = params if stand_in else None
+        general = (lambda: params) if stand_in else None
         return self._serve("summary", item, terms, params, self.generator.summary, request, general)
 
     def cached_summaries(
@@ -327,12 +327,10 @@ class GenerationService:
         item = self._item("ad_copy", item_id, max_length)
         terms: tuple[str, ...] = ()
         body = clip_body(item.body)
-        anyone = None  # the copy for no particular reader, when the reader's interests aim it
+        text = f"{item.title}\n{body}"
         if audience is None:  # in the item's language: an English one ends up in Chinese copy
             terms = self.profile_terms(user_id)
-            text = f"{item.title}\n{body}"
             audience = default_audience(item.language, terms, text=text)
-            anyone = default_audience(item.language, (), text=text) if terms else None
         request = AdCopyRequest.from_mapping(
             item.title,
             body,
@@ -343,7 +341,11 @@ class GenerationService:
             language=item.language,
         )
         params = {"audience": audience, "campaign": campaign, "max_length": max_length}
-        general = None if anyone is None else params | {"audience": anyone}
+
+        def anyone() -> dict[str, Any]:  # when it stands in (an untagged body's language: 0.1 s)
+            return params | {"audience": default_audience(item.language, (), text=text)}
+
+        general = anyone if terms else None  # the copy was aimed at the reader's interests
         return self._serve("ad_copy", item, terms, params, self.generator.ad_copy, request, general)
 
     def product_description(self, item_id: str, *, max_length: int | None = None) -> GeneratedText:
@@ -471,11 +473,10 @@ class GenerationService:
         params: dict[str, Any],
         run: Callable[[Any], GenerationResult],
         request: object,
-        general: dict[str, Any] | None = None,
+        general: Callable[[], dict[str, Any]] | None = None,
     ) -> GeneratedText:
-        """The cached text, or the one written now. `general`: the parameters of the text for
-        no particular reader, which stands in for a personalised one when the model gives
-        none (busy or down; `_stand_in`)."""
+        """The cached text, or the one written now; `general` gives the parameters of the text
+        for anyone, standing in when the model gives none (busy or down: `_stand_in`)."""
         start = time.perf_counter()
         bucket = self.bucket_of(terms)
         key = self.cache_key(task, item, bucket, params)  # hashes the content: once
@@ -498,8 +499,7 @@ class GenerationService:
                 served = claimed_write()
                 if served.backend_error is None:
                     return served
-                # an outage: the model's text for anyone beats the fallback as much as when busy
-                error = served.backend_error
+                error = served.backend_error  # down: the text for anyone beats the fallback
                 return self._stand_in(task, item, personal, start, error=error) or served
 
         def claimed_write() -> GeneratedText:
@@ -530,7 +530,7 @@ class GenerationService:
         self,
         task: str,
         item: Item,
-        params: dict[str, Any] | None,
+        params: Callable[[], dict[str, Any]] | None,
         start: float,
         *,
         error: str | None,
@@ -543,7 +543,7 @@ class GenerationService:
         personalised, or ad copy for an audience the request names, an advertiser's brief)."""
         if params is None:
             return None
-        key = self.cache_key(task, item, NO_PROFILE, params)
+        key = self.cache_key(task, item, NO_PROFILE, params())
         general = self._read(task, item, (), NO_PROFILE, key, start)
         if general is None:
             return None
