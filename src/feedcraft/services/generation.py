@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import json
 import time
-import unicodedata
-from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
@@ -58,7 +56,7 @@ from feedcraft.services.generation_limits import (
 )
 from feedcraft.services.generation_limits import task_name as _task_name
 from feedcraft.services.headline_ranking import HeadlineRanker
-from feedcraft.services.interactions import POSITIVE_TYPES
+from feedcraft.services.reader_interests import NO_PROFILE, profile_bucket, reader_interests
 from feedcraft.services.single_flight import SingleFlight
 from feedcraft.services.text_keys import (
     digest,
@@ -78,8 +76,6 @@ __all__ = [
     "PruneReport",
     "Task",
 ]
-
-NO_PROFILE = "any"
 
 
 class GenerationService:
@@ -207,33 +203,10 @@ class GenerationService:
     # ------------------------------------------------------------------ profiles
 
     def profile_terms(self, user_id: str | None) -> tuple[str, ...]:
-        """The reader's top categories (tags when items have none) over the items they
-        recently interacted with (clicks, reads, ratings: the feed's positive events; an item
-        only shown to them says nothing of their interests), sorted so that the same interests
-        always make the same bucket. Terms are NFC-normalised: "É" typed as one code point or
-        as "E" and an accent is one interest, counted together."""
-        if user_id is None:
-            return ()
-        recent = self.store.events.user_items(user_id, types=POSITIVE_TYPES, limit=self.history)
-        if not recent:
-            return ()
-        counts: Counter[str] = Counter()
-        for item in self.store.catalogue.get_many(recent).values():
-            terms = [item.category] if item.category else list(item.tags)
-            stripped = (t.strip() for t in terms if t)
-            counts.update(unicodedata.normalize("NFC", t) for t in stripped if t)
-        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-        return tuple(sorted(term for term, _ in ranked[: self.interests]))
+        """The reader's top categories (`reader_interests`): their profile bucket's terms."""
+        return reader_interests(self.store, user_id, interests=self.interests, history=self.history)
 
-    @staticmethod
-    def bucket_of(terms: Sequence[str]) -> str:
-        """The terms casefolded and NFC-normalised (one spelling of "Économie" whichever the
-        catalogue stored), joined by "|", each with "%" and "|" escaped, so that no two lists
-        of terms share a bucket (["a|b"] and ["a", "b"] would, joined as they are)."""
-        if not terms:
-            return NO_PROFILE
-        folded = (unicodedata.normalize("NFC", t.casefold()) for t in terms)
-        return "|".join(t.replace("%", "%25").replace("|", "%7C") for t in folded)
+    bucket_of = staticmethod(profile_bucket)
 
     # ------------------------------------------------------------------ tasks
 
