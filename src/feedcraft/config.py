@@ -128,6 +128,15 @@ class LLMSettings(BaseModel):
         "of generation requests cannot hold every API thread (raise it for a server with "
         "many slots)",
     )
+    down_retry_s: float = Field(
+        default=15.0,
+        ge=0.0,
+        le=86_400,
+        description="seconds after a failed call to the model (its retries spent) before it is "
+        "asked again: requests meanwhile are served the fallback, or the text for no "
+        "particular reader, at once instead of each waiting out the timeouts of a server "
+        "that is down; then one request tries it; 0 asks on every request",
+    )
     feed_summary_budget_s: float = Field(
         default=1.0,
         ge=0.0,

@@ -10,6 +10,7 @@ from feedcraft.embeddings.factory import make_encoder
 from feedcraft.errors import InvalidInput
 from feedcraft.llm.admission import Admission
 from feedcraft.llm.base import Backend
+from feedcraft.llm.breaker import Breaker
 from feedcraft.llm.embedded import PACKAGED_GGUF, LlamaCppBackend
 from feedcraft.llm.generator import Generator
 from feedcraft.llm.guardrails import Guardrails, SimilarityRule
@@ -100,5 +101,6 @@ def generator_from_settings(settings: LLMSettings, encoder: Encoder, *, seed: in
         guardrails=rails,
         max_attempts=settings.max_attempts,
         admission=Admission(settings.max_pending),
+        breaker=Breaker(settings.down_retry_s),
         seed=seed,
     )

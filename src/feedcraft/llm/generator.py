@@ -23,6 +23,7 @@ from feedcraft.embeddings.base import Encoder
 from feedcraft.errors import FeedcraftError, InvalidInput
 from feedcraft.llm.admission import Admission
 from feedcraft.llm.base import Backend, Completion, CompletionBackend, Loadable, prompt_style
+from feedcraft.llm.breaker import Breaker
 from feedcraft.llm.extractive import ExtractiveSummarizer
 from feedcraft.llm.guardrails import (
     CheckResult,
@@ -180,7 +181,9 @@ class Generator:
     """Tasks on one backend (or none: extractive only), checked by one set of guardrails.
 
     `admission` bounds the model runs pending at once across the threads using this
-    generator (`llm/admission`); a run beyond it is served the fallback at once.
+    generator (`llm/admission`); a run beyond it is served the fallback at once. `breaker`
+    refuses model calls for a while after one failed (`llm/breaker`): a run then is served the
+    fallback at once, not after the dead server's timeouts.
     """
 
     def __init__(
@@ -193,6 +196,7 @@ class Generator:
         max_attempts: int = 2,
         seed: int = 0,
         admission: Admission | None = None,
+        breaker: Breaker | None = None,
     ) -> None:
         if max_attempts < 1:
             raise InvalidInput(f"must be at least 1, got {max_attempts}", field="max_attempts")
@@ -205,6 +209,7 @@ class Generator:
         self.max_attempts = max_attempts
         self.seed = seed
         self.admission = admission if admission is not None else Admission()
+        self.breaker = breaker if breaker is not None else Breaker()
 
     def warm(self) -> dict[str, float]:
         """Load the model's weights and the guardrails' encoders now rather than in the first
@@ -212,7 +217,8 @@ class Generator:
         seconds: dict[str, float] = {}
         start = time.perf_counter()
         if isinstance(self.backend, Loadable):
-            self.backend.load()
+            with self.breaker.call():  # a server down at start is found once, here
+                self.backend.load()
             # and its name, every cache key's part: an embedded model's is a hash of its file
             _ = self.backend.name
             seconds["model"] = time.perf_counter() - start
@@ -364,7 +370,8 @@ class Generator:
             for slot in [s for s in range(task.n_outputs) if s not in ask.answers]:
                 seed = self.seed + attempt * _SEED_STRIDE + slot
                 try:
-                    completion = self._call(backend, task, attempt, slot, seed)
+                    with self.breaker.call():
+                        completion = self._call(backend, task, attempt, slot, seed)
                 except FeedcraftError as exc:
                     ask.backend_error = str(exc)
                     ask.reject(attempt + 1, "backend", ask.backend_error)

@@ -469,6 +469,9 @@ class GenerationService:
                     return stand_in or self._write(
                         task, item, terms, bucket, key, run, request, start
                     )
+                down = self.generator.breaker.refusal()  # known down: no fallback to discard
+                if down and (stand_in := self._stand_in(task, item, personal, start, error=down)):
+                    return stand_in
                 served = claimed_write()
                 if served.backend_error is None:
                     return served

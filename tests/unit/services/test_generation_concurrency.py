@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
+from countingencoder import CountingEncoder
 from feedcraft.config import Settings
 from feedcraft.domain import Event, EventType
 from feedcraft.embeddings import HashingEncoder
@@ -278,4 +279,35 @@ def test_during_an_outage_a_personalised_summary_is_the_one_for_anyone(
     assert down.backend_error is not None and "503" in down.backend_error
     assert down.backend_error.endswith("served the summary for no particular reader")
     assert own.fallback and "backend" in own.failed_checks and own.interests
-    assert len(server.requests) == 3  # each asked the model first
+    assert own.backend_error is not None and "503" in own.backend_error
+    assert "tried again in" in own.backend_error  # the model is down: not asked (llm/breaker)
+    assert len(server.requests) == 2
+
+
+def test_once_the_model_is_known_down_a_reader_gets_the_stand_in_and_no_fallback(
+    loaded: Store, llm_settings: Settings
+) -> None:
+    """After a failed call the breaker refuses the model for a while (`llm/breaker`): a
+    personalised summary with one for anyone cached is then served it straight away, neither
+    asking the dead server nor computing a fallback (encodes on the cores the API shares) only
+    to discard it."""
+    item = loaded.catalogue.get("wikinews-012")
+    lead = item.body.split(". ")[0].strip() + "."
+    _reader(loaded, "reader", item.category)
+    counting = CountingEncoder(HashingEncoder(256))
+    with scripted_server() as server:
+        backend = OpenAICompatibleBackend(server.url, max_retries=0, backoff=0)
+        generator = Generator(backend, counting, max_attempts=1)
+        service = GenerationService(loaded, llm_settings, counting, generator=generator)
+        server.replies += [Reply(text=lead), Reply(status=503)]
+        general = service.summary(item.id)
+        found_down = service.summary("wikinews-013")
+        assert found_down.fallback and found_down.backend_error is not None
+        counting.texts.clear()
+        down = service.summary(item.id, "reader")
+        assert len(server.requests) == 2
+    assert down.outputs == general.outputs and down.cache_hit and not down.fallback
+    assert down.backend_error is not None and "503" in down.backend_error
+    assert "tried again in" in down.backend_error
+    assert down.backend_error.endswith("served the summary for no particular reader")
+    assert counting.texts == []  # no fallback was computed
