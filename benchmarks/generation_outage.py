@@ -40,12 +40,12 @@ from pathlib import Path
 from typing import Any
 
 from feedcraft.config import LLMSettings
-from generation_overload import _items_with_text
 from server_start import (
     copy_store,
     free_port,
     get,
     hardware,
+    items_with_text,
     mind_store,
     readers_with_interests,
     served,
@@ -185,7 +185,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "source.db"
         mind_store(source)
-        items = _items_with_text(source, 2 * n)
+        items = items_with_text(source, 2 * n)
         readers = readers_with_interests(source, n)
         with_anyone, without = items[:n], items[n:]
         port = free_port()

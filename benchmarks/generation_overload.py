@@ -42,6 +42,7 @@ from server_start import (
     copy_store,
     get,
     hardware,
+    items_with_text,
     mind_store,
     readers_with_interests,
     served,
@@ -176,7 +177,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "source.db"
         user = mind_store(source)[0]
-        items = _items_with_text(source, args.burst)
+        items = items_with_text(source, args.burst)
         readers = None
         if args.readers:
             readers = readers_with_interests(source, args.burst)
@@ -234,23 +235,6 @@ def report(
         f" s = {worst['now'] / worst['before']:.2f}x; slowest summary: "
         f"{now['summary_max_s'] / before['summary_max_s']:.2f}x"
     )
-
-
-def _items_with_text(db: Path, n: int) -> list[str]:
-    """The first `n` items (by id) with a body: distinct summaries, none cached."""
-    from feedcraft.config import load_settings
-    from feedcraft.storage import open_store
-
-    store = open_store(load_settings(store=f"sqlite:///{db}", progress=False).store)
-    try:
-        ids = store.catalogue.ids(include_stubs=False)
-        found = store.catalogue.get_many(ids)
-        with_body = [i for i in ids if found[i].body.strip()]
-    finally:
-        store.close()
-    if len(with_body) < n:
-        raise RuntimeError(f"only {len(with_body)} items have a body, {n} asked")
-    return with_body[:n]
 
 
 def _write_for_anyone(db: Path, items: list[str], backend: str) -> None:

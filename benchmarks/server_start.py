@@ -119,6 +119,20 @@ def readers_with_interests(db: Path, n: int) -> list[str]:
     raise RuntimeError(f"only {len(found)} readers have interests, {n} asked")
 
 
+def items_with_text(db: Path, n: int) -> list[str]:
+    """The first `n` items (by id) with a body: distinct summaries, none cached."""
+    store = open_store(load_settings(store=f"sqlite:///{db}", progress=False).store)
+    try:
+        ids = store.catalogue.ids(include_stubs=False)
+        found = store.catalogue.get_many(ids)
+        with_body = [i for i in ids if found[i].body.strip()]
+    finally:
+        store.close()
+    if len(with_body) < n:
+        raise RuntimeError(f"only {len(with_body)} items have a body, {n} asked")
+    return with_body[:n]
+
+
 def copy_store(source: Path, directory: Path) -> Path:
     """A copy of the database `source` and any WAL beside it, in a new `directory`."""
     directory.mkdir()
