@@ -8,7 +8,7 @@ import gzip
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,17 @@ from shareddata import shared_path as _shared_path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def machine_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One machine cache (settings `cache_dir`) for the whole run, servers started by tests
+    included (they inherit the environment): compiled code is shared between tests as
+    between a server's restarts, and nothing is written to the user's own ~/.cache."""
+    folder = tmp_path_factory.mktemp("machine-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FEEDCRAFT_CACHE_DIR", str(folder))
+        yield folder
 
 
 @pytest.fixture(scope="session")

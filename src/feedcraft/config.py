@@ -245,6 +245,19 @@ class Settings(BaseSettings):
     rerank: RerankSettings = RerankSettings()
     llm: LLMSettings = LLMSettings()
     serve: ServeSettings = ServeSettings()
+    cache_dir: Path | None = Field(
+        default=None,
+        description="this machine's own caches (the learned ranker compiled to native code, "
+        "which a restarted server then loads in milliseconds instead of compiling for "
+        "seconds); default $XDG_CACHE_HOME/feedcraft, else ~/.cache/feedcraft",
+    )
+
+    def machine_cache(self) -> Path:
+        """`cache_dir`, or the platform's user cache folder's `feedcraft`."""
+        if self.cache_dir is not None:
+            return self.cache_dir.expanduser()
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        return Path(base) / "feedcraft"
 
 
 def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -58,10 +59,11 @@ class Recommender(ABC):
         each one in, where the model can tell; models that cannot return {}."""
         return {}
 
-    def prepare_serving(self) -> None:
+    def prepare_serving(self, cache_dir: Path | None = None) -> None:
         """Slow one-off work that makes serving faster (e.g. compiling a model to native
         code), run by the server in the background after loading; the model serves the
-        same scores before, during and after. Most models have none."""
+        same scores before, during and after. Most models have none. `cache_dir` may keep
+        what this machine can reuse (compiled code) between processes."""
         return None
 
     # -- shared helpers -------------------------------------------------------------------

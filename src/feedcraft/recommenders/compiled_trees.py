@@ -8,12 +8,23 @@ makes their predictions for 230 rows 1.02 instead of 1.41 ms), so serving compil
 background and keeps LightGBM's predictor until the compiled one is ready; the compiled code
 lives in memory only, is never pickled, and is checked against LightGBM on a probe before it
 replaces it.
+
+With a `cache_dir` the machine code is also kept on disk (lleaves' object cache), under a hash
+of the booster, the lleaves and llvmlite versions, the compile options and this CPU (the code
+is built for it): a server that restarts, or a second process serving the same model, loads it
+in milliseconds instead of compiling it again. A file is written under a temporary name and
+renamed, so no process ever reads one half written; the probe check still runs on what was
+loaded, and a cached file that disagrees is deleted. The newest `_KEEP` files stay.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
+import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,10 +37,19 @@ __all__ = ["Predict", "compile_boosters"]
 Predict = Callable[[np.ndarray], np.ndarray]
 
 
-def compile_boosters(boosters: Sequence[Any], probe: np.ndarray) -> list[Predict] | None:
+#: Compiled files kept in a cache directory (a ranker is 3 of them, ~0.5 MB each).
+_KEEP = 60
+#: lleaves' compile options, fixed here and part of every cache key.
+_OPTIONS = {"finline": True}
+
+
+def compile_boosters(
+    boosters: Sequence[Any], probe: np.ndarray, cache_dir: Path | None = None
+) -> list[Predict] | None:
     """One compiled predictor per booster, or None when lleaves is unavailable or a
     compiled forest disagrees with LightGBM on `probe` (rows x features; include NaNs,
-    since missing values take their own branch)."""
+    since missing values take their own branch). `cache_dir` keeps the machine code on
+    disk (module docstring)."""
     try:
         import lleaves
     except ImportError:  # an optional speed-up: LightGBM's predictor still serves
@@ -39,20 +59,89 @@ def compile_boosters(boosters: Sequence[Any], probe: np.ndarray) -> list[Predict
     # before the atexit hook that lets a background compile finish, and deleted its files
     # from under it.
     tmp = Path(tempfile.mkdtemp(prefix="feedcraft-trees-"))
+    cache = _usable(cache_dir)
     try:
         for i, booster in enumerate(boosters):
             path = tmp / f"booster{i}.txt"
             booster.save_model(str(path))
             model = lleaves.Model(model_file=str(path))
-            model.compile(finline=True)
+            cached = _compile(model, path, cache)
             expected = booster.predict(probe, num_threads=1)
             got = model.predict(probe, n_jobs=1)
             if not np.allclose(got, expected, rtol=1e-9, atol=1e-9):
+                if cached is not None:  # not what this booster compiles to: never again
+                    cached.unlink(missing_ok=True)
                 return None
             out.append(_bound(model))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return out
+
+
+def _usable(cache_dir: Path | None) -> Path | None:
+    """`cache_dir`, created, or None when it cannot be written (compiling still works)."""
+    if cache_dir is None:
+        return None
+    try:  # machine code is run from here: the folder is the user's alone
+        cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return cache_dir if os.access(cache_dir, os.W_OK | os.X_OK) else None
+
+
+def _compile(model: Any, model_file: Path, cache: Path | None) -> Path | None:
+    """Compile `model` (an lleaves.Model of `model_file`), through `cache` where given:
+    loaded when its file exists, else compiled into a temporary file renamed into place.
+    The cached file used, or None."""
+    if cache is None:
+        model.compile(**_OPTIONS)
+        return None
+    final = cache / f"{_key(model_file)}.o"
+    if final.exists():
+        model.compile(cache=str(final), **_OPTIONS)
+        os.utime(final)  # recently used: kept by `_prune`
+        return final
+    partial = cache / f".{final.stem}.{os.getpid()}.{threading.get_ident()}.part"
+    try:
+        model.compile(cache=str(partial), **_OPTIONS)
+        if not partial.exists():  # lleaves wrote no object file: compiled all the same
+            return None
+        os.replace(partial, final)
+    finally:
+        partial.unlink(missing_ok=True)
+    _prune(cache)
+    return final
+
+
+def _key(model_file: Path) -> str:
+    """What the machine code depends on: the booster, the compilers, the options, the CPU."""
+    import llvmlite.binding as llvm
+
+    parts = [
+        model_file.read_bytes(),
+        importlib.metadata.version("lleaves").encode(),
+        importlib.metadata.version("llvmlite").encode(),
+        repr(sorted(_OPTIONS.items())).encode(),
+        llvm.get_host_cpu_name().encode(),
+        llvm.get_host_cpu_features().flatten().encode(),
+    ]
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(len(part).to_bytes(8, "little") + part)
+    return digest.hexdigest()[:32]
+
+
+def _prune(cache: Path) -> None:
+    """Keep the `_KEEP` most recently used compiled files."""
+    files = []
+    for path in cache.glob("*.o"):
+        try:
+            files.append((path.stat().st_mtime, path))
+        except OSError:  # removed by another process meanwhile
+            continue
+    files.sort(reverse=True)
+    for _, path in files[_KEEP:]:
+        path.unlink(missing_ok=True)
 
 
 def _bound(model: Any) -> Predict:

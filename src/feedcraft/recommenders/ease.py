@@ -15,6 +15,7 @@ history @ sparse B. The default `DEFAULT_TOP_K` was chosen by benchmarks/ease_sp
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -258,7 +259,7 @@ class EASERecommender(MatrixRecommender):
             scores[np.ix_(cold, self.active_)] = self.popularity_[self.active_]
         return scores if cols is None else scores[:, cols]
 
-    def prepare_serving(self) -> None:
+    def prepare_serving(self, cache_dir: Path | None = None) -> None:
         """Sparse B by column too, for explanations (see `SparseWeights.by_columns`)."""
         weights = getattr(self, "weights_", None)
         if isinstance(weights, SparseWeights):

@@ -23,6 +23,7 @@ model can be re-weighted (the benchmark tunes them that way); `l2`, `knn_k`,
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -216,7 +217,7 @@ class HybridRecommender(MatrixRecommender):
             self._active_pos = cached
         return cached
 
-    def prepare_serving(self) -> None:
+    def prepare_serving(self, cache_dir: Path | None = None) -> None:
         """Sparse EASE weights by column too, for explanations."""
         weights = getattr(self, "ease_", None)
         if isinstance(weights, SparseWeights):

@@ -10,6 +10,7 @@ import logging
 import threading
 import weakref
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from feedcraft.errors import Conflict, NotFound, Unavailable
@@ -94,11 +95,15 @@ class ModelCache:
     settle_heap: after a model is loaded and prepared, collect the garbage that left and
     freeze the rest (`heap.settle`), so no request pays for a full collector pass over the
     models; for long-running servers (one pause per model load, ~0.1 s, off the request path).
+    cache_dir: where preparing may keep what the next process can reuse (settings `cache_dir`).
     """
 
-    def __init__(self, store: Store, *, settle_heap: bool = False) -> None:
+    def __init__(
+        self, store: Store, *, settle_heap: bool = False, cache_dir: Path | None = None
+    ) -> None:
         self._store = store
         self._settle_heap = settle_heap
+        self._cache_dir = cache_dir
         self._lock = threading.Lock()
         self._models: dict[str, tuple[Recommender, ArtifactInfo]] = {}
         #: Artifact name -> the thread preparing its newest loaded version (see `_prepare`).
@@ -126,7 +131,7 @@ class ModelCache:
 
         def work() -> None:
             try:
-                model.prepare_serving()
+                model.prepare_serving(self._cache_dir)
             except Exception:  # a speed-up failing must never take serving down
                 _log.warning(
                     "preparing %s v%s for serving failed", info.name, info.version, exc_info=True

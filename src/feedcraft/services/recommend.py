@@ -36,7 +36,9 @@ class FeedService:
         self._store = store
         self._settings = settings
         self._encoder_name = encoder_name
-        self._models = ModelCache(store, settle_heap=settings.serve.settle_heap)
+        self._models = ModelCache(
+            store, settle_heap=settings.serve.settle_heap, cache_dir=settings.machine_cache()
+        )
         self._vectors: ItemVectors | None = None
         self._vectors_version = -1
         self._policy = policy_from_settings(settings)

@@ -52,3 +52,16 @@ def test_missing_and_broken_files(tmp_path: Path) -> None:
     bad.write_text("[serve\n")
     with pytest.raises(InvalidInput, match="invalid TOML"):
         load_settings(bad)
+
+
+def test_the_machine_cache_is_set_or_the_platforms_user_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FEEDCRAFT_CACHE_DIR", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    assert load_settings().machine_cache() == tmp_path / "home" / ".cache" / "feedcraft"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert load_settings().machine_cache() == tmp_path / "xdg" / "feedcraft"
+    monkeypatch.setenv("FEEDCRAFT_CACHE_DIR", "~/compiled")
+    assert load_settings().machine_cache() == tmp_path / "home" / "compiled"

@@ -9,6 +9,7 @@ with seeded noise, as vectors; release years as publication dates). The shared c
 from __future__ import annotations
 
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -275,6 +276,53 @@ def test_compiled_boosters_serve_the_same_scores(
     again = model_pickle.loads(pickle.dumps(model))
     assert getattr(again, "_compiled", None) is None
     assert [r.item_ids for r in again.recommend(users, 30)] == [r.item_ids for r in before]
+
+
+@pytest.mark.slow
+def test_compiled_boosters_are_kept_on_disk_for_the_next_process(
+    fitted: LearnedRanker, ratings: Interactions, tmp_path: Path
+) -> None:
+    """A restarted server compiled the same boosters again (seconds); with a cache folder the
+    second copy loads the machine code, serves the same scores, and leaves the files as
+    they were. A cached file that is not what its booster compiles to is deleted (the
+    probe check catches it) and LightGBM serves."""
+    cache = tmp_path / "cache"
+    users = list(ratings.users.ids[:8])
+    expected = [r.scores for r in fitted.recommend(users, 30)]
+    first = model_pickle.loads(pickle.dumps(fitted))
+    first.prepare_serving(cache)
+    files = sorted(cache.iterdir())
+    assert len(files) == first.n_boosters and all(f.suffix == ".o" for f in files)
+    assert cache.stat().st_mode & 0o077 == 0  # code run from here: the user's folder alone
+    written = {f: f.read_bytes() for f in files}
+    second = model_pickle.loads(pickle.dumps(fitted))
+    second.prepare_serving(cache)
+    assert second._compiled is not None and len(second._compiled) == second.n_boosters
+    assert {f: f.read_bytes() for f in sorted(cache.iterdir())} == written
+    for got, want in zip(second.recommend(users, 30), expected, strict=True):
+        np.testing.assert_allclose(got.scores, want, rtol=0, atol=1e-9)
+
+    # another booster's code under this booster's name: the file is what is loaded, so it
+    # is refused by the probe check, and removed
+    files[0].write_bytes(written[files[1]])
+    files[1].write_bytes(written[files[0]])
+    third = model_pickle.loads(pickle.dumps(fitted))
+    third.prepare_serving(cache)
+    assert third._compiled is None
+    assert sum(f.exists() for f in files[:2]) == 1 and len(list(cache.iterdir())) == 2
+    for got, want in zip(third.recommend(users, 30), expected, strict=True):
+        np.testing.assert_allclose(got.scores, want, rtol=0, atol=1e-9)
+
+
+@pytest.mark.slow
+def test_a_cache_folder_that_cannot_be_written_only_costs_the_compile(
+    fitted: LearnedRanker, tmp_path: Path
+) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    model = model_pickle.loads(pickle.dumps(fitted))
+    model.prepare_serving(blocked / "cache")
+    assert model._compiled is not None and blocked.read_text() == "not a folder"
 
 
 def test_explains_with_its_collaborative_sources(

@@ -99,6 +99,25 @@ def test_trained_ranker_uses_metadata_and_serves_compiled(
     assert any(e.reason.startswith("because you liked") for e in feed.entries)
 
 
+@pytest.mark.slow
+def test_a_feed_service_keeps_the_compiled_ranker_in_the_machine_cache(
+    movielens_store: Store, settings: Settings, tmp_path: Path
+) -> None:
+    """The serving path passes settings' `cache_dir` to the ranker's compile: a restarted
+    server loads the machine code instead of compiling it again (recommenders' tests)."""
+    train(movielens_store, settings, models=["ranker"], progress=False)
+    cached = settings.model_copy(update={"cache_dir": tmp_path / "machine"})
+    service = FeedService(movielens_store, cached, "hashing-256")
+    try:
+        assert service.feed("1", 10).model == "ranker@v1"
+    finally:
+        service.close()
+    model, _ = load_model(movielens_store, "ranker")
+    assert isinstance(model, LearnedRanker)
+    files = list((tmp_path / "machine").glob("*.o"))
+    assert len(files) == model.n_boosters
+
+
 # A program that loads the ranker and exits without closing its cache: the atexit hook in
 # services.models must let the compile finish. The check below is registered before feedcraft
 # is imported, so (atexit runs last-in, first-out) it runs after every hook feedcraft or the
