@@ -196,6 +196,7 @@ def test_a_served_api_takes_its_keys_from_the_environment(trained: object, tmp_p
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDCRAFT_")}
+    env["FEEDCRAFT_CACHE_DIR"] = os.environ["FEEDCRAFT_CACHE_DIR"]  # the run's (conftest)
     env |= {
         "FEEDCRAFT_STORE": f"sqlite:///{tmp_path / 'served.db'}",
         "FEEDCRAFT_EMBEDDING__MODEL": "hashing",

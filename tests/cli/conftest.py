@@ -45,12 +45,14 @@ def ml_jsonl(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def cli_env(tmp_path: Path) -> dict[str, str]:
+def cli_env(tmp_path: Path, machine_cache: Path) -> dict[str, str]:
     """Environment for a `feedcraft` process or CliRunner: a store in tmp_path, the hashing
-    encoder, no progress bars, and no FEEDCRAFT_* settings inherited from the caller."""
+    encoder, no progress bars, the run's machine cache, and no other FEEDCRAFT_* settings
+    inherited from the caller."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDCRAFT_")}
     env |= {
         "FEEDCRAFT_STORE": f"sqlite:///{tmp_path / 'x.db'}",
+        "FEEDCRAFT_CACHE_DIR": str(machine_cache),
         "FEEDCRAFT_EMBEDDING__MODEL": "hashing",
         "FEEDCRAFT_PROGRESS": "false",
         "HF_HUB_OFFLINE": "1",

@@ -151,6 +151,7 @@ def _feedcraft(env: dict[str, str], cwd: Path, *args: str) -> subprocess.Complet
 def evaluate_dataset(data: Path, work: Path) -> dict[str, Any]:
     """Import `data`, evaluate it through the CLI, check every claim, return metrics.json."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDCRAFT_")}
+    env["FEEDCRAFT_CACHE_DIR"] = os.environ["FEEDCRAFT_CACHE_DIR"]  # the run's (conftest)
     env |= {
         "FEEDCRAFT_STORE": f"sqlite:///{work / 'store.db'}",
         "FEEDCRAFT_EMBEDDING__MODEL": "hashing",

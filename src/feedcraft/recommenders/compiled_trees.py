@@ -24,12 +24,13 @@ import importlib.metadata
 import os
 import shutil
 import tempfile
-import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from feedcraft.machine_cache import partial_name, prune, touch, writable
 
 __all__ = ["Predict", "compile_boosters"]
 
@@ -59,7 +60,7 @@ def compile_boosters(
     # before the atexit hook that lets a background compile finish, and deleted its files
     # from under it.
     tmp = Path(tempfile.mkdtemp(prefix="feedcraft-trees-"))
-    cache = _usable(cache_dir)
+    cache = writable(cache_dir)
     try:
         for i, booster in enumerate(boosters):
             path = tmp / f"booster{i}.txt"
@@ -78,17 +79,6 @@ def compile_boosters(
     return out
 
 
-def _usable(cache_dir: Path | None) -> Path | None:
-    """`cache_dir`, created, or None when it cannot be written (compiling still works)."""
-    if cache_dir is None:
-        return None
-    try:  # machine code is run from here: the folder is the user's alone
-        cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    except OSError:
-        return None
-    return cache_dir if os.access(cache_dir, os.W_OK | os.X_OK) else None
-
-
 def _compile(model: Any, model_file: Path, cache: Path | None) -> Path | None:
     """Compile `model` (an lleaves.Model of `model_file`), through `cache` where given:
     loaded when its file exists, else compiled into a temporary file renamed into place.
@@ -99,9 +89,9 @@ def _compile(model: Any, model_file: Path, cache: Path | None) -> Path | None:
     final = cache / f"{_key(model_file)}.o"
     if final.exists():
         model.compile(cache=str(final), **_OPTIONS)
-        os.utime(final)  # recently used: kept by `_prune`
+        touch(final)
         return final
-    partial = cache / f".{final.stem}.{os.getpid()}.{threading.get_ident()}.part"
+    partial = partial_name(final)
     try:
         model.compile(cache=str(partial), **_OPTIONS)
         if not partial.exists():  # lleaves wrote no object file: compiled all the same
@@ -109,7 +99,7 @@ def _compile(model: Any, model_file: Path, cache: Path | None) -> Path | None:
         os.replace(partial, final)
     finally:
         partial.unlink(missing_ok=True)
-    _prune(cache)
+    prune(cache, "*.o", _KEEP)
     return final
 
 
@@ -129,19 +119,6 @@ def _key(model_file: Path) -> str:
     for part in parts:
         digest.update(len(part).to_bytes(8, "little") + part)
     return digest.hexdigest()[:32]
-
-
-def _prune(cache: Path) -> None:
-    """Keep the `_KEEP` most recently used compiled files."""
-    files = []
-    for path in cache.glob("*.o"):
-        try:
-            files.append((path.stat().st_mtime, path))
-        except OSError:  # removed by another process meanwhile
-            continue
-    files.sort(reverse=True)
-    for _, path in files[_KEEP:]:
-        path.unlink(missing_ok=True)
 
 
 def _bound(model: Any) -> Predict:
