@@ -249,7 +249,8 @@ class Settings(BaseSettings):
         default=None,
         description="this machine's own caches (the learned ranker compiled to native code, "
         "which a restarted server then loads in milliseconds instead of compiling for "
-        "seconds); default $XDG_CACHE_HOME/feedcraft, else ~/.cache/feedcraft",
+        "seconds; GGUF language models converted for fine-tuned click models); default "
+        "$XDG_CACHE_HOME/feedcraft, else ~/.cache/feedcraft",
     )
 
     def machine_cache(self) -> Path:

@@ -275,8 +275,11 @@ def test_fine_tune_of_the_packaged_language_model_trains_and_scores(
     trained = _fine_tune(cli, upworthy_slice, "gemma3", "--out", out)
     assert trained.exit_code == 0, trained.output
     assert "gemma-3-270m" in trained.output  # the weights it read, not the store's encoder
+    # the converted GGUF model was kept, so the loads below read it in seconds (~90 s each)
+    kept = Path(cli_env["FEEDCRAFT_CACHE_DIR"]) / "decoders"
+    assert [p.name for p in kept.iterdir() if not p.name.startswith(".")]
     with closing(open_store(cli_env["FEEDCRAFT_STORE"])) as st:
-        model, _ = load_headline_model(st)
+        model, _ = load_headline_model(st, cache_dir=kept.parent)
         info = st.artifacts.versions(ARTIFACT)[-1]
     assert isinstance(model, FineTunedHeadlineModel) and model.encoder == "gemma3"
     assert model.encoder_name_.startswith("gemma-3-270m") and info.metadata["encoder"] == (

@@ -146,6 +146,7 @@ def train_headlines_cmd(
             out=out,
             encoder=spec,
             progress=settings.progress,
+            cache_dir=settings.machine_cache(),
             model=model,
         )
     where = f" and to {report.path}" if report.path else ""
@@ -217,6 +218,7 @@ def combine_headlines_cmd(
             store=st,
             out=out,
             progress=settings.progress,
+            cache_dir=settings.machine_cache(),
         )
     where = f" and to {report.path}" if report.path else ""
     console.print(
@@ -247,12 +249,12 @@ def score_headlines_cmd(
     if model_file is None:  # the store's newest version
         hint = "check --store, or train a model first: feedcraft train-headlines"
         with opened(config, store, missing=hint) as (settings, st):
-            model, name = load_headline_model(st)
+            model, name = load_headline_model(st, cache_dir=settings.machine_cache())
             report = score_csv(model, in_csv, out_csv, progress=settings.progress, model_name=name)
     else:  # a model file: no store is opened (nor created)
         with clean_errors():
             settings = settings_for(config, store)
-            model, name = load_headline_model(path=model_file)
+            model, name = load_headline_model(path=model_file, cache_dir=settings.machine_cache())
             report = score_csv(model, in_csv, out_csv, progress=settings.progress, model_name=name)
     console.print(f"scored {report.rows} rows with {escape(name)} in {report.seconds:.1f}s")
     if report.not_latin:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,12 +31,13 @@ __all__ = [
 ]
 
 
-def load_backbone(spec: str) -> tuple[str, Any, Any]:
+def load_backbone(spec: str, cache_dir: Path | None = None) -> tuple[str, Any, Any]:
     """(weights name, tokenizer, BERT module in eval mode) of a sentence-transformers model,
     from its package or folder only (never downloaded); a `.gguf` file or a packaged GGUF
     model's name ("gemma3", "smollm2": the ones `llm` runs) is read as a decoder language
-    model (`ctr.decoder`). A packaged name is resolved on each load, so a model trained on
-    one machine scores on another where the package lies elsewhere."""
+    model (`ctr.decoder`, converted once per `cache_dir`). A packaged name is resolved on
+    each load, so a model trained on one machine scores on another where the package lies
+    elsewhere."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     from feedcraft.llm.embedded import PACKAGED_GGUF, resolve_gguf
@@ -45,7 +47,7 @@ def load_backbone(spec: str) -> tuple[str, Any, Any]:
     if spec.endswith(".gguf"):
         from feedcraft.ctr.decoder import load_decoder
 
-        return load_decoder(spec)
+        return load_decoder(spec, cache_dir)
     from sentence_transformers import SentenceTransformer
 
     from feedcraft.embeddings.sentence_transformer import _quiet_transformers, resolve_model

@@ -28,7 +28,8 @@ import copy
 import math
 import time
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, Self
 
 import numpy as np
 
@@ -65,6 +66,20 @@ class HeadlineEnsemble(LiftClickModel):
         self.prefit = prefit
         self.scale_sample = scale_sample
         self.seed = seed
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_machine_cache", None)  # this machine's folder, not the model's
+        return state
+
+    def use_machine_cache(self, folder: Path | None) -> Self:
+        """This machine's cache folder (settings `cache_dir`) for the members that keep
+        something there (a fine-tuned GGUF backbone's conversion), and for the copies `fit`
+        trains; a run-time setting, never pickled."""
+        self._machine_cache = folder
+        for member in [*self.members, *getattr(self, "members_", [])]:
+            _pass_cache(member, folder)
+        return self
 
     # -- fitting --------------------------------------------------------------------------
     def _checked_weights(self) -> np.ndarray:
@@ -115,7 +130,8 @@ class HeadlineEnsemble(LiftClickModel):
                 continue
             if progress:
                 print(f"member {k + 1}/{len(self.members)}: {type(member).__name__}", flush=True)
-            fresh = copy.deepcopy(member)
+            fresh = copy.deepcopy(member)  # run-time settings are not copied: passed again
+            _pass_cache(fresh, getattr(self, "_machine_cache", None))
             fresh.fit(variants, encoder=encoder, progress=progress)
             members.append(fresh)
         rng = np.random.default_rng(self.seed)
@@ -192,3 +208,10 @@ class HeadlineEnsemble(LiftClickModel):
                     encoder=encoder,
                 )
         return self.unit_ * total
+
+
+def _pass_cache(model: Any, folder: Path | None) -> None:
+    """`model.use_machine_cache(folder)` where the model has one (not the linear models)."""
+    use = getattr(model, "use_machine_cache", None)
+    if callable(use):
+        use(folder)

@@ -37,7 +37,8 @@ import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Self
 
 import numpy as np
 from tqdm import tqdm
@@ -58,6 +59,7 @@ from feedcraft.ctr.objectives import (
     VectorTable,
     clogit_nll,
     informative_variants,
+    nll_per_click,
     week_centred_log_ctr,
 )
 from feedcraft.ctr.pairs import pairwise_accuracy, winner_pairs
@@ -175,7 +177,14 @@ class FineTunedHeadlineModel(LiftClickModel):
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state.pop("_runtime", None)  # torch modules: rebuilt from the package and weights_
+        state.pop("_machine_cache", None)  # this machine's folder, not the model's
         return state
+
+    def use_machine_cache(self, folder: Path | None) -> Self:
+        """Where a GGUF backbone's conversion is kept (`ctr.decoder`): a run-time setting of
+        this machine (settings `cache_dir`), never pickled with the model."""
+        self._machine_cache = folder
+        return self
 
     def _check_params(self) -> None:
         for name in ("trainable_layers", "max_length", "tests_per_batch", "batch_size"):
@@ -314,7 +323,7 @@ class FineTunedHeadlineModel(LiftClickModel):
         torch.manual_seed(self.seed)
         rng = np.random.default_rng(self.seed)
         device = self._torch_device()
-        name, tokenizer, bert = load_backbone(self.encoder)
+        name, tokenizer, bert = load_backbone(self.encoder, getattr(self, "_machine_cache", None))
         bert.to(device)
         self._check_encoder(encoder, name)
         n_layers = len(bert.encoder.layer)
@@ -402,7 +411,7 @@ class FineTunedHeadlineModel(LiftClickModel):
                 with reduced():
                     s = variant_scores(validation)
                 row["val_accuracy"] = pairwise_accuracy(s, val_pairs, n_boot=1).accuracy
-                row["val_nll"] = self._nll(s, validation)
+                row["val_nll"] = nll_per_click(s, validation)
                 if best is None or row["val_accuracy"] > best[0]:
                     best = (row["val_accuracy"], epoch, copy.deepcopy(top.state_dict()))
             history.append(row)
@@ -417,7 +426,7 @@ class FineTunedHeadlineModel(LiftClickModel):
         if resumed is None:
             with reduced():
                 start_scores = variant_scores(sub)
-            evaluate(0, self._nll(start_scores, sub))
+            evaluate(0, nll_per_click(start_scores, sub))
         params = [p for p in top.parameters() if p.requires_grad]
         optim = torch.optim.AdamW(params, lr=float(self.lr), weight_decay=0.0)
         if self.between_weight > 0:  # the offset is one free scalar: a step size of its own
@@ -512,23 +521,6 @@ class FineTunedHeadlineModel(LiftClickModel):
         self.offset_ = float(variant_scores(variants).mean())  # float32, as `score` runs
         self.base_ctr_ = variants.typical_ctr
 
-    @staticmethod
-    def _nll(scores: np.ndarray, v: HeadlineVariants) -> float:
-        """Conditional-logit negative log-likelihood per click of `scores` on `v`."""
-        import torch
-
-        keep = v.impressions > 0
-        if not keep.any() or v.clicks[keep].sum() == 0:
-            return float("nan")
-        return float(
-            clogit_nll(
-                torch.as_tensor(scores[keep]),
-                torch.as_tensor(np.unique(v.groups[keep], return_inverse=True)[1]),
-                torch.as_tensor(np.log(v.impressions[keep])),
-                torch.as_tensor(v.clicks[keep]),
-            )
-        )
-
     # -- scoring --------------------------------------------------------------------------
     def _ready(self) -> _Runtime:
         if not hasattr(self, "weights_"):
@@ -539,7 +531,9 @@ class FineTunedHeadlineModel(LiftClickModel):
             if runtime is None or runtime.device != str(device):  # new, or `device` changed
                 import torch
 
-                name, tokenizer, bert = load_backbone(self.encoder)
+                name, tokenizer, bert = load_backbone(
+                    self.encoder, getattr(self, "_machine_cache", None)
+                )
                 if name != self.encoder_name_:
                     raise InvalidInput(
                         f"encoder {self.encoder!r} now resolves to {name!r}, but the model was "

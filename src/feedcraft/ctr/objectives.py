@@ -11,7 +11,13 @@ import numpy as np
 
 from feedcraft.ctr.data import HeadlineVariants
 
-__all__ = ["VectorTable", "clogit_nll", "informative_variants", "week_centred_log_ctr"]
+__all__ = [
+    "VectorTable",
+    "clogit_nll",
+    "informative_variants",
+    "nll_per_click",
+    "week_centred_log_ctr",
+]
 
 
 class VectorTable:
@@ -54,6 +60,24 @@ def clogit_nll(f: Any, groups: Any, log_n: Any, clicks: Any) -> Any:
     )
     lse = top + torch.log(norm)
     return -(clicks * (u - lse[groups])).sum() / clicks.sum()
+
+
+def nll_per_click(scores: np.ndarray, v: HeadlineVariants) -> float:
+    """Conditional-logit negative log-likelihood per click of `scores` on `v` (NaN when `v`
+    has no clicks to explain)."""
+    import torch
+
+    keep = v.impressions > 0
+    if not keep.any() or v.clicks[keep].sum() == 0:
+        return float("nan")
+    return float(
+        clogit_nll(
+            torch.as_tensor(scores[keep]),
+            torch.as_tensor(np.unique(v.groups[keep], return_inverse=True)[1]),
+            torch.as_tensor(np.log(v.impressions[keep])),
+            torch.as_tensor(v.clicks[keep]),
+        )
+    )
 
 
 def week_centred_log_ctr(variants: HeadlineVariants) -> np.ndarray:

@@ -110,7 +110,7 @@ class GenerationService:
         )
         self.interests = interests
         self.history = history
-        self._ranking = HeadlineRanker(store, encoder)
+        self._ranking = HeadlineRanker(store, encoder, settings.machine_cache())
         self._flights: SingleFlight[GeneratedText] = SingleFlight()
         self._owner = ClaimOwner()
 

