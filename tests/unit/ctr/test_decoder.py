@@ -109,10 +109,17 @@ def test_a_converted_model_is_kept_and_read_back_exactly(
     def weights(model: Any) -> dict[str, Any]:
         return {k: v.clone() for k, v in model.state_dict().items()}
 
+    def states(tokenizer: Any, model: Any) -> Any:
+        batch = tokenizer(texts, padding=True, return_tensors="pt")
+        with torch.no_grad():
+            embedded = model.embeddings(input_ids=batch["input_ids"])
+            return run_layers(model.encoder.layer, embedded, batch["attention_mask"])
+
     name, tokenizer, model = load_decoder(gguf, tmp_path)
     assert "GGUF tensors" in capfd.readouterr().err  # transformers' conversion, shown
     ids = [tokenizer(t)["input_ids"] for t in texts]
     read = weights(model)
+    hidden = states(tokenizer, model)
     entries = list((tmp_path / "decoders").iterdir())
     assert len(entries) == 1 and (entries[0] / "model.safetensors").is_file()
     config = json.loads((entries[0] / "config.json").read_text())
@@ -125,6 +132,7 @@ def test_a_converted_model_is_kept_and_read_back_exactly(
         kept = again.state_dict()
         assert kept.keys() == read.keys()
         assert all(torch.equal(kept[k], read[k]) for k in read)
+        assert torch.equal(states(again_tok, again), hidden)  # the same config, too
 
     same_as_read(load_decoder(gguf, tmp_path))
     assert "GGUF" not in capfd.readouterr().err  # not converted again
