@@ -13,8 +13,10 @@ With a `cache_dir` the machine code is also kept on disk (lleaves' object cache)
 of the booster, the lleaves and llvmlite versions, the compile options and this CPU (the code
 is built for it): a server that restarts, or a second process serving the same model, loads it
 in milliseconds instead of compiling it again. A file is written under a temporary name and
-renamed, so no process ever reads one half written; the probe check still runs on what was
-loaded, and a cached file that disagrees is deleted. The newest `_KEEP` files stay.
+renamed, so no process ever reads one half written, and beside it its SHA-256: a file that no
+longer matches (LLVM would abort the process on a damaged one) is compiled again; the probe
+check still runs on what was loaded, and a cached file that disagrees is deleted. The newest
+`_KEEP` files stay.
 """
 
 from __future__ import annotations
@@ -87,20 +89,37 @@ def _compile(model: Any, model_file: Path, cache: Path | None) -> Path | None:
         model.compile(**_OPTIONS)
         return None
     final = cache / f"{_key(model_file)}.o"
+    digest = final.with_suffix(".sha256")
     if final.exists():
-        model.compile(cache=str(final), **_OPTIONS)
-        touch(final)
-        return final
-    partial = partial_name(final)
+        if _intact(final, digest):
+            model.compile(cache=str(final), **_OPTIONS)
+            touch(final)
+            return final
+        # Never handed to LLVM, which aborts the whole process on a cut-short object file.
+        final.unlink(missing_ok=True)
+    partial, partial_digest = partial_name(final), partial_name(digest)
     try:
         model.compile(cache=str(partial), **_OPTIONS)
         if not partial.exists():  # lleaves wrote no object file: compiled all the same
             return None
+        partial_digest.write_text(hashlib.sha256(partial.read_bytes()).hexdigest())
+        os.replace(partial_digest, digest)  # before the code: a file found has its digest
         os.replace(partial, final)
     finally:
         partial.unlink(missing_ok=True)
-    prune(cache, "*.o", _KEEP)
+        partial_digest.unlink(missing_ok=True)
+    for gone in prune(cache, "*.o", _KEEP):
+        gone.with_suffix(".sha256").unlink(missing_ok=True)
     return final
+
+
+def _intact(code: Path, digest: Path) -> bool:
+    """Whether `code` is what was written (its digest matches): a disk that failed, a copy
+    cut short or another program's write is compiled again instead of loaded."""
+    try:
+        return hashlib.sha256(code.read_bytes()).hexdigest() == digest.read_text().strip()
+    except OSError:
+        return False
 
 
 def _key(model_file: Path) -> str:

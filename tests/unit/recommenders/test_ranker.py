@@ -284,34 +284,44 @@ def test_compiled_boosters_are_kept_on_disk_for_the_next_process(
 ) -> None:
     """A restarted server compiled the same boosters again (seconds); with a cache folder the
     second copy loads the machine code, serves the same scores, and leaves the files as
-    they were. A cached file that is not what its booster compiles to is deleted (the
-    probe check catches it) and LightGBM serves."""
+    they were. A file cut short is compiled again (LLVM aborts the process on one). Another
+    booster's code, intact, is deleted (the probe check catches it) and LightGBM serves."""
     cache = tmp_path / "cache"
     users = list(ratings.users.ids[:8])
     expected = [r.scores for r in fitted.recommend(users, 30)]
-    first = model_pickle.loads(pickle.dumps(fitted))
-    first.prepare_serving(cache)
-    files = sorted(cache.iterdir())
-    assert len(files) == first.n_boosters and all(f.suffix == ".o" for f in files)
-    assert cache.stat().st_mode & 0o077 == 0  # code run from here: the user's folder alone
-    written = {f: f.read_bytes() for f in files}
-    second = model_pickle.loads(pickle.dumps(fitted))
-    second.prepare_serving(cache)
-    assert second._compiled is not None and len(second._compiled) == second.n_boosters
-    assert {f: f.read_bytes() for f in sorted(cache.iterdir())} == written
-    for got, want in zip(second.recommend(users, 30), expected, strict=True):
-        np.testing.assert_allclose(got.scores, want, rtol=0, atol=1e-9)
 
-    # another booster's code under this booster's name: the file is what is loaded, so it
-    # is refused by the probe check, and removed
-    files[0].write_bytes(written[files[1]])
-    files[1].write_bytes(written[files[0]])
-    third = model_pickle.loads(pickle.dumps(fitted))
-    third.prepare_serving(cache)
-    assert third._compiled is None
-    assert sum(f.exists() for f in files[:2]) == 1 and len(list(cache.iterdir())) == 2
-    for got, want in zip(third.recommend(users, 30), expected, strict=True):
-        np.testing.assert_allclose(got.scores, want, rtol=0, atol=1e-9)
+    def prepared() -> LearnedRanker:
+        model = model_pickle.loads(pickle.dumps(fitted))
+        model.prepare_serving(cache)
+        for got, want in zip(model.recommend(users, 30), expected, strict=True):
+            np.testing.assert_allclose(got.scores, want, rtol=0, atol=1e-9)
+        return model
+
+    first = prepared()
+    code = sorted(cache.glob("*.o"))
+    assert len(code) == first.n_boosters and len(list(cache.glob("*.sha256"))) == len(code)
+    assert cache.stat().st_mode & 0o077 == 0  # code run from here: the user's folder alone
+    written = {f: f.read_bytes() for f in cache.iterdir()}
+    assert len(written) == 2 * len(code)
+    second = prepared()
+    assert second._compiled is not None and len(second._compiled) == second.n_boosters
+    assert {f: f.read_bytes() for f in cache.iterdir()} == written
+
+    with code[0].open("r+b") as f:  # a disk that failed, a copy cut short
+        f.truncate(len(written[code[0]]) // 2)
+    assert prepared()._compiled is not None
+    assert {f: f.read_bytes() for f in cache.iterdir()} == written  # compiled and kept again
+
+    # another booster's code under this booster's name, with its digest: intact, so it is
+    # loaded, refused by the probe check, and removed
+    for a, b in (
+        (code[0], code[1]),
+        (code[0].with_suffix(".sha256"), code[1].with_suffix(".sha256")),
+    ):
+        a.write_bytes(written[b])
+        b.write_bytes(written[a])
+    assert prepared()._compiled is None
+    assert sum(f.exists() for f in code[:2]) == 1
 
 
 @pytest.mark.slow
