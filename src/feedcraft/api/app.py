@@ -23,6 +23,7 @@ from feedcraft import __version__
 from feedcraft.api.item_paths import ITEM_BY_ID, EncodedItemIds
 from feedcraft.api.keys import KeyCheck, bearer_scheme
 from feedcraft.api.schemas import (
+    ErasureOut,
     EventsIn,
     FeedEntryOut,
     FeedOut,
@@ -36,6 +37,7 @@ from feedcraft.config import Settings
 from feedcraft.domain import FeedEntry, Item
 from feedcraft.errors import Conflict, FeedcraftError, InvalidInput, NotFound, Unavailable
 from feedcraft.services.app import AppServices, open_services
+from feedcraft.services.erasure import erase_users
 from feedcraft.services.feed_summaries import AttachedSummaries
 from feedcraft.services.generation import GeneratedText
 from feedcraft.services.generation_limits import MAX_LENGTH
@@ -185,6 +187,23 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
             summaries_unavailable=attached.unavailable if attached else None,
         )
         return _json(out.model_dump_json().encode())
+
+    @app.delete("/users/{user_id:path}", response_model=ErasureOut)
+    def erase_user(user_id: Annotated[str, Path(min_length=1)], request: Request) -> ErasureOut:
+        """Erase a reader: every event of theirs, and their id and history in every stored
+        model version (each rewritten without them), nothing of either left readable in the
+        store's files. Answers 200 with what was removed, also when nothing was: erasing
+        twice succeeds. Models this process holds are dropped; other processes load the
+        rewritten ones at their next request. Write the request's user id nowhere else."""
+        s = svc(request)
+        report = erase_users(s.store, [user_id])
+        s.feeds.drop_models()
+        return ErasureOut(
+            user_id=user_id,
+            events=report.events,
+            models=report.models,
+            unreadable=list(report.unreadable),
+        )
 
     @app.get("/items/{item_id:path}/summary", response_model=GeneratedOut)
     def item_summary(

@@ -104,6 +104,16 @@ class WriteResult(BaseModel):
     new: int
 
 
+class ErasureOut(BaseModel):
+    """What erasing a reader removed: their events, and each stored model version that knew
+    them, rewritten without them (old version -> the new one that replaced it)."""
+
+    user_id: str
+    events: int
+    models: dict[str, dict[int, int]]
+    unreadable: list[str]
+
+
 class FeedEntryOut(BaseModel):
     item_id: str
     score: float

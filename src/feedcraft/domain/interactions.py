@@ -96,6 +96,29 @@ class Interactions:
             self.timestamps[mask],
         )
 
+    def without_users(self, user_ids: Iterable[str]) -> tuple[Interactions, np.ndarray]:
+        """These users and all their interactions removed (erasure), the other users closed
+        up in their order; with the old positions of the users kept, so that a caller drops
+        the same rows of anything else indexed by user. Unknown ids are ignored; when none is
+        known, `self` comes back unchanged."""
+        gone = self.users.positions(list(dict.fromkeys(user_ids)))
+        keep = np.ones(len(self.users), bool)
+        keep[gone[gone >= 0]] = False
+        kept = np.flatnonzero(keep)
+        if len(kept) == len(self.users):
+            return self, kept
+        new_position = np.cumsum(keep) - 1
+        mask = keep[self.user_pos]
+        remaining = Interactions(
+            IdIndex(self.users.ids_at(kept)),
+            self.items,
+            new_position[self.user_pos[mask]],
+            self.item_pos[mask],
+            self.weights[mask],
+            self.timestamps[mask],
+        )
+        return remaining, kept
+
     def with_items(self, items: Iterable[str]) -> Interactions:
         """Re-index onto a (super)set of item ids, e.g. the whole catalogue."""
         new = IdIndex(items)

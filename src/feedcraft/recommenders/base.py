@@ -21,6 +21,7 @@ import numpy as np
 
 from feedcraft.domain import Interactions, ItemVectors, Recommendations
 from feedcraft.errors import NotFitted
+from feedcraft.recommenders.forget import forget_users as _forget_users
 
 
 class Recommender(ABC):
@@ -65,6 +66,14 @@ class Recommender(ABC):
         same scores before, during and after. Most models have none. `cache_dir` may keep
         what this machine can reuse (compiled code) between processes."""
         return None
+
+    def forget_users(self, user_ids: Sequence[str]) -> int:
+        """Remove these readers (their ids and training histories) from the fitted model, in
+        every part of it, so a model saved afterwards names none of them (erasure); returns
+        how many of them it knew. They are then served as unknown readers. What the model
+        learned across readers stays until the next training (see `forget`)."""
+        self._check_fitted()
+        return _forget_users(self, user_ids)
 
     # -- shared helpers -------------------------------------------------------------------
     def get_params(self) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from feedcraft.errors import InvalidInput
+from feedcraft.services.id_lists import checked_ids
 from feedcraft.services.text_keys import forget_items_texts
 from feedcraft.storage import Store
 
@@ -51,24 +51,6 @@ class DeleteReport:
         return text
 
 
-def _checked_ids(item_ids: object) -> list[str]:
-    """The ids, each once, in the order given; a bare string is refused, not split into
-    characters."""
-    if isinstance(item_ids, str | bytes) or not isinstance(item_ids, Sequence):
-        raise InvalidInput(
-            f"must be a list of item ids, got {type(item_ids).__name__}", field="item_ids"
-        )
-    if not item_ids:
-        raise InvalidInput("must name at least one item id", field="item_ids")
-    for position, item_id in enumerate(item_ids):
-        if not isinstance(item_id, str) or not item_id.strip():
-            raise InvalidInput(
-                f"element {position} must be a non-empty string, got {item_id!r}",
-                field="item_ids",
-            )
-    return list(dict.fromkeys(item_ids))
-
-
 def delete_items(store: Store, item_ids: Sequence[str]) -> DeleteReport:
     """Delete the items from the catalogue, the vector store (every namespace) and the
     generated-text cache; unknown ids are reported in `not_found`, never an error.
@@ -78,7 +60,7 @@ def delete_items(store: Store, item_ids: Sequence[str]) -> DeleteReport:
     again reuses the vector. Events are kept (see the module docstring); new ones naming a
     deleted item are refused until the item is stored again.
     """
-    ids = _checked_ids(item_ids)
+    ids = checked_ids(item_ids, field="item_ids", what="item id")
     existing = store.catalogue.get_many(ids)
     store.catalogue.delete(ids)
     vectors = sum(store.vectors.delete(ns, ids) for ns in store.vectors.namespaces())

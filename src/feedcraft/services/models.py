@@ -124,6 +124,12 @@ class ModelCache:
                 self._prepare(held)
             return held
 
+    def clear(self) -> None:
+        """Drop the loaded models: the next request loads the newest version of each. After
+        an erasure, no copy that still names the erased readers stays in this process."""
+        with self._lock:
+            self._models.clear()
+
     def _prepare(self, held: tuple[Recommender, ArtifactInfo]) -> None:
         """The model's one-off serving work (`Recommender.prepare_serving`), in a daemon
         thread: the first requests are served at once by the model as loaded."""

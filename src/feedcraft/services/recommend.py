@@ -48,6 +48,10 @@ class FeedService:
         """Let model preparation started by requests finish (see `ModelCache.close`)."""
         self._models.close()
 
+    def drop_models(self) -> None:
+        """Forget the models loaded in this process (see `ModelCache.clear`)."""
+        self._models.clear()
+
     def history(self, user_id: str) -> list[str]:
         """The user's positively interacted items, newest last (bounded)."""
         return self._store.events.user_items(

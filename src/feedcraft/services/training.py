@@ -106,6 +106,9 @@ def train(
         models, settings, interactions, vectors, metadata=metadata, progress=progress
     )
     for name, (model, seconds) in fitted.items():
+        erased = _erased_since_read(store, interactions)
+        if erased:
+            model.forget_users(erased)
         version = save_model(
             store,
             model,
@@ -130,3 +133,12 @@ def train(
             )
         )
     return reports
+
+
+def _erased_since_read(store: Store, interactions: Interactions) -> list[str]:
+    """Readers the models were fitted on who have no event left: erased while they fitted
+    (only an erasure removes events). They are taken out before saving, so a training run
+    that read the events before an erasure does not bring the readers back
+    (services/erasure)."""
+    now = set(store.events.user_ids())
+    return [u for u in interactions.users.ids if u not in now]

@@ -183,7 +183,11 @@ class ArtifactStore(Protocol):
         """Oldest first."""
         ...
 
-    def delete(self, name: str, version: int) -> None: ...
+    def delete(self, name: str, version: int) -> None:
+        """Remove the version; raises NotFound. Nothing of its bytes may be left readable in
+        the backend's files: a model rewritten without erased readers replaces its version
+        by deleting it."""
+        ...
 
 
 class Store(Protocol):

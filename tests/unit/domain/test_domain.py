@@ -104,3 +104,33 @@ def test_impression_and_recommendations_validate_alignment() -> None:
     with pytest.raises(ValueError, match="same length"):
         Recommendations("u", ("a",), np.array([1.0, 2.0]))
     assert list(Recommendations("u", ("a",), np.array([0.5]))) == [("a", 0.5)]
+
+
+def test_without_users_closes_up_the_others_in_order() -> None:
+    data = Interactions.from_triples(
+        ["a", "b", "c", "b", "a", "d"],
+        ["x", "y", "x", "z", "z", "y"],
+        [1, 2, 3, 4, 5, 6],
+        [10, 20, 30, 40, 50, 60],
+    )
+    rest, kept = data.without_users(["b", "nobody", "b"])
+    assert rest.users.ids == ("a", "c", "d")
+    assert kept.tolist() == [0, 2, 3]
+    assert rest.items == data.items
+    triples = list(
+        zip(
+            rest.users.ids_at(rest.user_pos),
+            rest.items.ids_at(rest.item_pos),
+            rest.weights.tolist(),
+            rest.timestamps.tolist(),
+            strict=True,
+        )
+    )
+    assert triples == [("a", "x", 1, 10), ("c", "x", 3, 30), ("a", "z", 5, 50), ("d", "y", 6, 60)]
+    # rows of a users x items matrix follow `kept`
+    np.testing.assert_array_equal(data.matrix()[kept].toarray(), rest.matrix().toarray())
+    same, all_rows = data.without_users(["nobody"])
+    assert same is data
+    assert all_rows.tolist() == [0, 1, 2, 3]
+    empty, none = data.without_users(data.users.ids)
+    assert len(empty) == 0 and len(empty.users) == 0 and len(none) == 0

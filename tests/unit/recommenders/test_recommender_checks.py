@@ -237,3 +237,42 @@ def test_picklable(name: str, ml_small: Interactions, genre_vectors: ItemVectors
     for a, b in zip(model.recommend(users, N), clone.recommend(users, N), strict=True):
         assert a.item_ids == b.item_ids
         np.testing.assert_array_equal(a.scores, b.scores)
+
+
+def _renamed(data: Interactions) -> Interactions:
+    """The same interactions with ids no other pickled value contains ("reader-12~")."""
+    return Interactions(
+        IdIndex(f"reader-{u}~" for u in data.users.ids),
+        data.items,
+        data.user_pos,
+        data.item_pos,
+        data.weights,
+        data.timestamps,
+    )
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_forget_users_leaves_no_id_in_the_pickle(
+    name: str, ml_small: Interactions, genre_vectors: ItemVectors
+) -> None:
+    data = _renamed(ml_small)
+    model = fit(name, data, genre_vectors)
+    erased, other = list(data.users.ids[:2]), data.users.ids[5]
+    before = pickle.dumps(model)
+    assert all(u.encode() in before for u in [*erased, other])
+    kept = [u for u in data.users.ids if u not in erased]
+    served = model.recommend(kept[:4], N)
+
+    assert model.forget_users([*erased, "reader-never~"]) == 2
+    after = pickle.dumps(model)
+    assert not [u for u in erased if u.encode() in after]
+    assert other.encode() in after, "the search must find an id that is still there"
+    for a, b in zip(served, model.recommend(kept[:4], N), strict=True):
+        assert a.item_ids == b.item_ids  # the others are served as before
+    if name != "random":  # random draws per user id
+        cold = model.recommend(["reader-never~"], N)[0]
+        assert model.recommend([erased[0]], N)[0].item_ids == cold.item_ids
+    assert model.forget_users(erased) == 0
+    clone = model_pickle.loads(after)
+    assert isinstance(clone, Recommender)
+    assert clone.recommend(kept[:2], N)[0].item_ids == served[0].item_ids

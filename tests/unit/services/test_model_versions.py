@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import csv
 import gc
-import gzip
 import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from movielens_ratings import write_ratings
 
 from feedcraft.config import Settings
-from feedcraft.domain import Event, EventType, Item
+from feedcraft.domain import Event, EventType
 from feedcraft.errors import Conflict, InvalidInput, Unavailable
 from feedcraft.recommenders import RECOMMENDERS
 from feedcraft.services.models import (
@@ -33,26 +32,7 @@ N_RATINGS = 2000
 @pytest.fixture
 def ratings_store(store: Store, shared_path: Callable[[str], Path]) -> Store:
     """The first 2,000 real MovieLens ratings and their movies, written through the store."""
-    source = shared_path("movielens-latest-small")
-    with gzip.open(source / "ratings.csv.gz", "rt", encoding="utf-8", newline="") as f:
-        rows = [r for _, r in zip(range(N_RATINGS), csv.DictReader(f), strict=False)]
-    wanted = {r["movieId"] for r in rows}
-    with gzip.open(source / "movies.csv.gz", "rt", encoding="utf-8", newline="") as f:
-        movies = [
-            Item(m["movieId"], m["title"]) for m in csv.DictReader(f) if m["movieId"] in wanted
-        ]
-    store.catalogue.upsert(movies)
-    store.events.append(
-        Event(
-            r["userId"],
-            r["movieId"],
-            EventType.RATING,
-            datetime.fromtimestamp(int(r["timestamp"]), UTC),
-            value=float(r["rating"]),
-        )
-        for r in rows
-    )
-    return store
+    return write_ratings(store, shared_path("movielens-latest-small"), N_RATINGS)
 
 
 def test_training_twice_serves_version_2(ratings_store: Store, settings: Settings) -> None:
@@ -201,3 +181,19 @@ def test_an_artifact_that_names_other_code_is_refused_by_name(ratings_store: Sto
     ratings_store.artifacts.save(artifact_name("itemknn"), pickle.dumps(_Planted()), {})
     with pytest.raises(Unavailable, match=r"recommender:itemknn v1 is refused: refused os\.getenv"):
         load_model(ratings_store, "itemknn")
+
+
+def test_model_cache_clear_drops_what_it_holds(ratings_store: Store, settings: Settings) -> None:
+    train(ratings_store, settings, models=["popularity"], progress=False)
+    cache = ModelCache(ratings_store)
+    model, _ = cache.get("popularity")
+    ref = weakref.ref(model)
+    del model
+    cache.clear()
+    for thread in cache.preparing.values():
+        thread.join()
+    gc.collect()
+    assert ref() is None  # no copy left in this process
+    again, info = cache.get("popularity")
+    assert again is not ref()
+    assert info.version == 1

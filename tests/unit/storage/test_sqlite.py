@@ -309,6 +309,20 @@ def test_delete_user_leaves_no_trace_in_the_files(tmp_path: Path) -> None:
         assert b"u-stays" in raw
 
 
+def test_a_deleted_artifact_leaves_no_trace_in_the_files(tmp_path: Path) -> None:
+    path = tmp_path / "models.db"
+    secret = b"model-naming-reader-5d1e" * 2000  # overflow pages, as a real model has
+    with SqliteStore(f"sqlite:///{path}") as store:
+        old = store.artifacts.save("recommender:x", secret)
+        store.artifacts.save("recommender:x", b"model-without-them" * 2000)
+        raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
+        assert b"model-naming-reader-5d1e" in raw
+        store.artifacts.delete("recommender:x", old)
+        raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
+        assert b"model-naming-reader-5d1e" not in raw
+        assert b"model-without-them" in raw
+
+
 def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "notes.db"
     path.write_text("meeting notes, definitely not SQLite\n" * 40)

@@ -111,6 +111,9 @@ class SqliteArtifacts:
         return [_info(row) for row in rows]
 
     def delete(self, name: str, version: int) -> None:
+        """Delete, then checkpoint, as `EventLog.delete_user`: secure_delete zeroes the blob's
+        pages and the truncating checkpoint drops the WAL frames that still held them (a
+        model replaced by one without erased readers must not linger in the files)."""
         _check_name(name)
         with self._db.write() as conn:
             removed = conn.execute(
@@ -118,6 +121,7 @@ class SqliteArtifacts:
             ).rowcount
             if not removed:
                 raise NotFound(self._missing(conn, name, version))
+        self._db.checkpoint()
 
     @staticmethod
     def _missing(conn: sqlite3.Connection, name: str, version: int | None) -> str:

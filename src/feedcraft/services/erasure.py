@@ -1,0 +1,114 @@
+"""Erase readers: their events, and their ids and histories in every stored model.
+
+A reader's behaviour lives in two places: the event log, and every saved version of every
+trained recommender, which keeps each reader's id and training history (to exclude what they
+have seen, to explain its picks). Erasing only the events would leave a model that still
+names them, served and rolled back to for weeks. So each stored version that knew any of the
+readers is loaded, stripped of them (`Recommender.forget_users`), saved as a new version and
+the old one deleted; versions keep their order, so the served one and those to roll back to
+stay what they were, less the readers. Deleting goes through the stores' erasure (SQLite:
+secure_delete and a WAL checkpoint), so neither the events nor the old models stay readable
+in the database files.
+
+Events go first: a training run that starts after them cannot learn the readers again. One
+that was already fitting takes out, before it saves, every reader with no event left
+(`services.training`), and the rewrite here looks again for new versions until it finds
+none. Running an erasure again is always safe: it rewrites only versions that know someone.
+
+What a model learned across readers (factors, similarities, trees) names no one and stays
+until the next training. Generated texts are cached per interest bucket, never per reader
+(`reader_interests`), so there is nothing of a reader to erase there. A server process
+reloads the rewritten models at its next request (it serves the newest version); the API's
+erasure also drops the models its own process holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from tqdm import tqdm
+
+from feedcraft.errors import NotFound, Unavailable
+from feedcraft.recommenders import available
+from feedcraft.services.id_lists import checked_ids
+from feedcraft.services.models import artifact_name, load_model
+from feedcraft.storage import Store, model_pickle
+
+__all__ = ["ErasureReport", "erase_users"]
+
+#: The longest reader id the API accepts (`EventIn.user_id`).
+MAX_ID = 256
+
+
+@dataclass(frozen=True)
+class ErasureReport:
+    """What an erasure removed. `models` maps a model to the versions written in place of
+    versions that knew the readers (old -> new); `unreadable` lists versions that could not
+    be loaded to be checked (damaged, refused) and were deleted, since they may name them."""
+
+    users: tuple[str, ...]
+    events: int
+    models: dict[str, dict[int, int]] = field(default_factory=dict)
+    unreadable: tuple[str, ...] = ()
+
+    def summary(self) -> str:
+        n = len(self.users)
+        rewritten = sum(len(v) for v in self.models.values())
+        text = (
+            f"erased {n} reader{'' if n == 1 else 's'}: {self.events} events, "
+            f"{rewritten} model version{'' if rewritten == 1 else 's'} rewritten without them"
+        )
+        if self.models:
+            text += " (" + ", ".join(f"{m}: {len(v)}" for m, v in sorted(self.models.items())) + ")"
+        if self.unreadable:
+            text += f"; deleted unreadable: {', '.join(self.unreadable)}"
+        return text
+
+
+def erase_users(store: Store, user_ids: Sequence[str], *, progress: bool = False) -> ErasureReport:
+    """Erase the readers' events and strip them from every stored model version (see the
+    module docstring). Ids the store does not know are no error: erasing twice succeeds."""
+    ids = checked_ids(user_ids, field="user_ids", what="user id", max_length=MAX_ID)
+    events = sum(store.events.delete_user(u) for u in ids)
+    models: dict[str, dict[int, int]] = {}
+    unreadable: list[str] = []
+    checked: set[tuple[str, int]] = set()
+    while True:  # again while a training run saved a version meanwhile
+        todo = [
+            (name, info.version)
+            for name in available()
+            for info in store.artifacts.versions(artifact_name(name))
+            if (name, info.version) not in checked
+        ]
+        if not todo:
+            break
+        for name, version in tqdm(todo, desc="models", unit="version", disable=not progress):
+            checked.add((name, version))
+            try:
+                model, info = load_model(store, name, version)
+            except Unavailable:  # damaged or refused: it cannot be checked, so it goes
+                if _delete(store, name, version):
+                    unreadable.append(f"{name} v{version}")
+                continue
+            known = model.forget_users(ids)
+            if known:
+                metadata = {
+                    **info.metadata,
+                    "rewritten_from": version,
+                    "erased_readers": int(info.metadata.get("erased_readers", 0)) + known,
+                }
+                new = store.artifacts.save(artifact_name(name), model_pickle.dumps(model), metadata)
+                checked.add((name, new))
+                _delete(store, name, version)
+                models.setdefault(name, {})[version] = new
+    return ErasureReport(tuple(ids), events, models, tuple(unreadable))
+
+
+def _delete(store: Store, name: str, version: int) -> bool:
+    """Delete a version; False when a training run pruned it meanwhile (nothing left)."""
+    try:
+        store.artifacts.delete(artifact_name(name), version)
+    except NotFound:
+        return False
+    return True

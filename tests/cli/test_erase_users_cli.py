@@ -1,0 +1,54 @@
+"""`feedcraft erase-users` on a real MovieLens subset, imported and trained by the CLI itself."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import closing
+from pathlib import Path
+
+from typer.testing import Result
+
+from feedcraft.services.models import load_model
+from feedcraft.storage import open_store
+
+
+def test_erase_users_from_arguments_and_a_file(
+    cli: Callable[..., Result], cli_env: dict[str, str], ml_jsonl: Path, tmp_path: Path
+) -> None:
+    assert cli("import", "jsonl", ml_jsonl).exit_code == 0
+    trained = cli("train", "--models", "popularity,itemknn")
+    assert trained.exit_code == 0, trained.output
+    with closing(open_store(cli_env["FEEDCRAFT_STORE"])) as store:
+        theirs = {u: sum(1 for _ in store.events.iter_events(user_id=u)) for u in ("1", "3")}
+        total = store.events.count()
+    ids = tmp_path / "erase.txt"
+    ids.write_text("3\n\n  no-such-reader  \n", encoding="utf-8")
+
+    result = cli("erase-users", "1", "--ids-file", ids)
+
+    assert result.exit_code == 0, result.output
+    assert f"erased 3 readers: {theirs['1'] + theirs['3']} events, 2 model versions" in (
+        result.output.replace("\n", " ")
+    )
+    with closing(open_store(cli_env["FEEDCRAFT_STORE"])) as store:
+        assert store.events.count() == total - theirs["1"] - theirs["3"]
+        assert "1" not in store.events.user_ids() and "2" in store.events.user_ids()
+        for name in ("popularity", "itemknn"):
+            model, info = load_model(store, name)
+            users = model.interactions_.users  # type: ignore[attr-defined]
+            assert info.version == 2 and "1" not in users and "3" not in users and "2" in users
+
+    again = cli("erase-users", "1")
+    assert again.exit_code == 0 and "0 events, 0 model versions" in again.output
+
+
+def test_erase_users_refuses_no_ids_and_a_file_that_is_not_utf8(
+    cli: Callable[..., Result], ml_jsonl: Path, tmp_path: Path
+) -> None:
+    assert cli("import", "jsonl", ml_jsonl).exit_code == 0
+    nothing = cli("erase-users")
+    assert nothing.exit_code == 2 and "at least one reader id" in nothing.output
+    bad = tmp_path / "ids.txt"
+    bad.write_bytes(b"1\n\xff\xfe2\n")
+    refused = cli("erase-users", "--ids-file", bad)
+    assert refused.exit_code == 2 and "line 2 is not UTF-8" in refused.output
