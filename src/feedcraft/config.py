@@ -230,6 +230,15 @@ class ServeSettings(BaseModel):
     settle_heap: bool = True
 
 
+class PrivacySettings(BaseModel):
+    default_consent: Literal["granted", "refused"] = Field(
+        default="granted",
+        description="what a reader who has not decided on a purpose (personalisation, ads) "
+        "gets: granted (opt-out: personalised until they object, through PUT "
+        "/users/{id}/consent) or refused (opt-in: not personalised until they agree)",
+    )
+
+
 class Settings(BaseSettings):
     """All feedcraft settings. Nested values use `__`: FEEDCRAFT_SERVE__PORT=9000."""
 
@@ -245,6 +254,7 @@ class Settings(BaseSettings):
     rerank: RerankSettings = RerankSettings()
     llm: LLMSettings = LLMSettings()
     serve: ServeSettings = ServeSettings()
+    privacy: PrivacySettings = PrivacySettings()
     cache_dir: Path | None = Field(
         default=None,
         description="this machine's own caches (the learned ranker compiled to native code, "

@@ -27,11 +27,12 @@ def test_erasing_a_reader_over_http(client: TestClient, trained: Any) -> None:
     served = {m: _feed(client, STAYS, m)[0] for m in MODEL_NAMES}
     cold = {m: _feed(client, NEVER, m)[0] for m in MODEL_NAMES}
 
+    assert client.put(f"/users/{GONE}/consent", json={"ads": False}).status_code == 200
     response = client.delete(f"/users/{GONE}")
 
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["user_id"] == GONE and body["unreadable"] == []
+    assert body["user_id"] == GONE and body["unreadable"] == [] and body["consents"] == 1
     assert body["events"] == len(trained.data.seen[GONE]) > 0
     assert body["models"] == {m: {"1": 2} for m in MODEL_NAMES}  # every version knew them
     assert client.get("/health").json()["events"] == events - body["events"]
@@ -53,6 +54,7 @@ def test_erasing_a_reader_over_http(client: TestClient, trained: Any) -> None:
     again = client.delete(f"/users/{GONE}")
     assert again.status_code == 200
     assert (again.json()["events"], again.json()["models"]) == (0, {})
+    assert client.get(f"/users/{GONE}/consent").json()["updated_at"] is None
 
 
 def test_erasure_needs_a_key_when_keys_are_set(client_with: Any, tmp_path: Path) -> None:

@@ -1,7 +1,9 @@
-"""`feedcraft erase-users` on a real MovieLens subset, imported and trained by the CLI itself."""
+"""`feedcraft erase-users` and `feedcraft consent` on a real MovieLens subset, imported and trained
+by the CLI itself."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
@@ -27,9 +29,8 @@ def test_erase_users_from_arguments_and_a_file(
     result = cli("erase-users", "1", "--ids-file", ids)
 
     assert result.exit_code == 0, result.output
-    assert f"erased 3 readers: {theirs['1'] + theirs['3']} events, 2 model versions" in (
-        result.output.replace("\n", " ")
-    )
+    erased = f"erased 3 readers: {theirs['1'] + theirs['3']} events, 0 consent records, 2 model"
+    assert erased in result.output.replace("\n", " ")
     with closing(open_store(cli_env["FEEDCRAFT_STORE"])) as store:
         assert store.events.count() == total - theirs["1"] - theirs["3"]
         assert "1" not in store.events.user_ids() and "2" in store.events.user_ids()
@@ -39,7 +40,7 @@ def test_erase_users_from_arguments_and_a_file(
             assert info.version == 2 and "1" not in users and "3" not in users and "2" in users
 
     again = cli("erase-users", "1")
-    assert again.exit_code == 0 and "0 events, 0 model versions" in again.output
+    assert again.exit_code == 0 and "0 events, 0 consent records, 0 model versions" in again.output
 
 
 def test_erase_users_refuses_no_ids_and_a_file_that_is_not_utf8(
@@ -52,3 +53,19 @@ def test_erase_users_refuses_no_ids_and_a_file_that_is_not_utf8(
     bad.write_bytes(b"1\n\xff\xfe2\n")
     refused = cli("erase-users", "--ids-file", bad)
     assert refused.exit_code == 2 and "line 2 is not UTF-8" in refused.output
+
+
+def test_consent_shows_and_changes_only_the_purposes_given(
+    cli: Callable[..., Result], ml_jsonl: Path
+) -> None:
+    assert cli("import", "jsonl", ml_jsonl).exit_code == 0
+    shown = cli("consent", "1")
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.output)["effective"] == {"personalisation": True, "ads": True}
+    assert json.loads(cli("consent", "1", "--no-ads").output)["choices"] == {"ads": False}
+    changed = json.loads(cli("consent", "1", "--no-personalisation").output)
+    assert changed["choices"] == {"ads": False, "personalisation": False}  # ads kept
+    assert changed["updated_at"] is not None
+    erased = cli("erase-users", "1")
+    assert "1 consent record" in erased.output
+    assert json.loads(cli("consent", "1").output)["choices"] == {}

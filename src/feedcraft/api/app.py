@@ -23,6 +23,8 @@ from feedcraft import __version__
 from feedcraft.api.item_paths import ITEM_BY_ID, EncodedItemIds
 from feedcraft.api.keys import KeyCheck, bearer_scheme
 from feedcraft.api.schemas import (
+    ConsentIn,
+    ConsentOut,
     ErasureOut,
     EventsIn,
     FeedEntryOut,
@@ -37,6 +39,7 @@ from feedcraft.config import Settings
 from feedcraft.domain import FeedEntry, Item
 from feedcraft.errors import Conflict, FeedcraftError, InvalidInput, NotFound, Unavailable
 from feedcraft.services.app import AppServices, open_services
+from feedcraft.services.consent import ConsentState
 from feedcraft.services.erasure import erase_users
 from feedcraft.services.feed_summaries import AttachedSummaries
 from feedcraft.services.generation import GeneratedText
@@ -184,9 +187,28 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
             user_id=feed.user_id,
             model=feed.model,
             items=entries,
+            personalised=feed.personalised,
             summaries_unavailable=attached.unavailable if attached else None,
         )
         return _json(out.model_dump_json().encode())
+
+    @app.get("/users/{user_id:path}/consent", response_model=ConsentOut)
+    def get_consent(user_id: Annotated[str, Path(min_length=1)], request: Request) -> ConsentOut:
+        """What the reader agreed to, and what applies to them (the default where they made
+        no choice)."""
+        return _consent(svc(request).feeds.consent.state(user_id))
+
+    @app.put("/users/{user_id:path}/consent", response_model=ConsentOut)
+    def put_consent(
+        user_id: Annotated[str, Path(min_length=1, max_length=256)],
+        body: ConsentIn,
+        request: Request,
+    ) -> ConsentOut:
+        """Record the reader's decisions (from the site's consent banner or settings page),
+        replacing earlier ones whole. Their next feed and summaries obey them: without
+        personalisation, the feed of a reader never seen and summaries for anyone; without
+        ads, ad copy for a general audience. Their events are still recorded."""
+        return _consent(svc(request).feeds.consent.record(user_id, body.choices()))
 
     @app.delete("/users/{user_id:path}", response_model=ErasureOut)
     def erase_user(user_id: Annotated[str, Path(min_length=1)], request: Request) -> ErasureOut:
@@ -201,6 +223,7 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
         return ErasureOut(
             user_id=user_id,
             events=report.events,
+            consents=report.consents,
             models=report.models,
             unreadable=list(report.unreadable),
         )
@@ -278,6 +301,16 @@ _SIMILAR = TypeAdapter(list[FeedEntryOut])
 
 def _json(body: bytes) -> Response:
     return Response(content=body, media_type="application/json")
+
+
+def _consent(state: ConsentState) -> ConsentOut:
+    return ConsentOut(
+        user_id=state.consent.user_id,
+        choices={p.value: v for p, v in state.consent.choices.items()},
+        effective={p.value: v for p, v in state.effective.items()},
+        default=state.default,
+        updated_at=state.consent.updated_at,
+    )
 
 
 def _generated(g: GeneratedText) -> GeneratedOut:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from feedcraft.domain import Event, EventType, Item, ItemKind
 from feedcraft.domain.time import ensure_utc
@@ -104,12 +104,42 @@ class WriteResult(BaseModel):
     new: int
 
 
+class ConsentIn(BaseModel):
+    """A reader's decisions, replacing earlier ones whole: a purpose left out (or null) is
+    undecided, and the site's default (`[privacy] default_consent`) applies to it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    personalisation: StrictBool | None = Field(
+        default=None,
+        description="their events rank their feed and shape the summaries written for them",
+    )
+    ads: StrictBool | None = Field(
+        default=None, description="their interests pick the audience of ad copy aimed at them"
+    )
+
+    def choices(self) -> dict[str, bool]:
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
+class ConsentOut(BaseModel):
+    user_id: str
+    #: What the reader decided (purposes they did not decide on are absent).
+    choices: dict[str, bool]
+    #: Every purpose's answer: their choice, or the default.
+    effective: dict[str, bool]
+    #: The site's default for undecided purposes: "granted" or "refused".
+    default: str
+    updated_at: datetime | None
+
+
 class ErasureOut(BaseModel):
     """What erasing a reader removed: their events, and each stored model version that knew
     them, rewritten without them (old version -> the new one that replaced it)."""
 
     user_id: str
     events: int
+    consents: int
     models: dict[str, dict[int, int]]
     unreadable: list[str]
 
@@ -134,6 +164,8 @@ class FeedOut(BaseModel):
     user_id: str
     model: str
     items: list[FeedEntryOut]
+    #: False when the reader's consent kept their data out: the feed of a reader never seen.
+    personalised: bool = True
     #: Why the feed has no summaries though they were asked for (generation cannot run: a
     #: misconfigured [llm] backend); null otherwise.
     summaries_unavailable: str | None = None

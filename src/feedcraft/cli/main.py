@@ -294,6 +294,7 @@ def run(
 
 # Registered here, after the commands above, so `feedcraft --help` lists those first.
 from feedcraft.cli import headlines as _headlines  # noqa: E402, F401
+from feedcraft.cli import readers as _readers  # noqa: E402, F401
 
 generate_app = typer.Typer(help="Generate text for stored items (cached in the store).")
 app.add_typer(generate_app, name="generate")
@@ -525,52 +526,6 @@ def delete_items_cmd(
 
     with opened(config, store, missing="check --store") as (_, st):
         report = delete_items(st, item_ids)
-    console.print(escape(report.summary()))
-
-
-def _id_lines(path: Path) -> list[str]:
-    """Ids, one per line, stripped; blank lines skipped. A line that is not UTF-8 is named,
-    not guessed at: an erasure must not miss a reader to a decoding error."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise typer.BadParameter(f"cannot read {path}: {exc.strerror}") from None
-    ids = []
-    for number, line in enumerate(raw.splitlines(), 1):
-        try:
-            text = line.decode("utf-8").strip()
-        except UnicodeDecodeError:
-            raise typer.BadParameter(f"line {number} is not UTF-8 (in {path})") from None
-        if text:
-            ids.append(text)
-    return ids
-
-
-@app.command("erase-users")
-def erase_users_cmd(
-    user_ids: Annotated[
-        list[str] | None, typer.Argument(help="Ids of the readers to erase.", show_default=False)
-    ] = None,
-    ids_file: Annotated[
-        Path | None,
-        typer.Option("--ids-file", help="A file of reader ids, one per line (blank ones skipped)."),
-    ] = None,
-    config: ConfigOpt = None,
-    store: StoreOpt = None,
-) -> None:
-    """Erase readers: their events, and their ids and histories in every stored model version
-    (each rewritten without them), nothing left readable in the store's files. Ids the store
-    does not know are no error, so a repeated erasure succeeds. A running server reloads the
-    rewritten models at its next request."""
-    from feedcraft.services.erasure import erase_users
-
-    ids = list(user_ids or [])
-    if ids_file is not None:
-        ids += _id_lines(ids_file)
-    if not ids:
-        raise typer.BadParameter("name at least one reader id, or --ids-file")
-    with opened(config, store, missing="check --store") as (settings, st):
-        report = erase_users(st, ids, progress=settings.progress)
     console.print(escape(report.summary()))
 
 

@@ -4,6 +4,7 @@ Id types and matrix orientation are settled once, in this package:
 external ids are strings; interaction matrices are users x items.
 """
 
+from feedcraft.domain.consent import Consent, Purpose
 from feedcraft.domain.events import Event, EventType, Impression
 from feedcraft.domain.feed import Feed, FeedEntry, Recommendations
 from feedcraft.domain.ids import IdIndex, ItemId, UserId
@@ -13,6 +14,7 @@ from feedcraft.domain.time import ensure_utc, from_unix, to_unix, utcnow
 from feedcraft.domain.vectors import ItemVectors
 
 __all__ = [
+    "Consent",
     "Event",
     "EventType",
     "Feed",
@@ -24,6 +26,7 @@ __all__ = [
     "ItemId",
     "ItemKind",
     "ItemVectors",
+    "Purpose",
     "Recommendations",
     "User",
     "UserId",

@@ -42,6 +42,8 @@ class Feed:
     user_id: str
     entries: Sequence[FeedEntry]
     model: str
+    #: False when the reader's consent kept their data out (`services.consent`).
+    personalised: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "entries", tuple(self.entries))

@@ -1,4 +1,5 @@
-"""Erase readers: their events, and their ids and histories in every stored model.
+"""Erase readers: their events, their consent record, and their ids and histories in every
+stored model.
 
 A reader's behaviour lives in two places: the event log, and every saved version of every
 trained recommender, which keeps each reader's id and training history (to exclude what they
@@ -43,12 +44,14 @@ MAX_ID = 256
 
 @dataclass(frozen=True)
 class ErasureReport:
-    """What an erasure removed. `models` maps a model to the versions written in place of
-    versions that knew the readers (old -> new); `unreadable` lists versions that could not
-    be loaded to be checked (damaged, refused) and were deleted, since they may name them."""
+    """What an erasure removed: events, consent records, model versions. `models` maps a
+    model to the versions written in place of versions that knew the readers (old -> new);
+    `unreadable` lists versions that could not be loaded to be checked (damaged, refused)
+    and were deleted, since they may name them."""
 
     users: tuple[str, ...]
     events: int
+    consents: int
     models: dict[str, dict[int, int]] = field(default_factory=dict)
     unreadable: tuple[str, ...] = ()
 
@@ -57,6 +60,7 @@ class ErasureReport:
         rewritten = sum(len(v) for v in self.models.values())
         text = (
             f"erased {n} reader{'' if n == 1 else 's'}: {self.events} events, "
+            f"{self.consents} consent record{'' if self.consents == 1 else 's'}, "
             f"{rewritten} model version{'' if rewritten == 1 else 's'} rewritten without them"
         )
         if self.models:
@@ -71,6 +75,7 @@ def erase_users(store: Store, user_ids: Sequence[str], *, progress: bool = False
     module docstring). Ids the store does not know are no error: erasing twice succeeds."""
     ids = checked_ids(user_ids, field="user_ids", what="user id", max_length=MAX_ID)
     events = sum(store.events.delete_user(u) for u in ids)
+    consents = sum(store.consents.delete(u) for u in ids)
     models: dict[str, dict[int, int]] = {}
     unreadable: list[str] = []
     checked: set[tuple[str, int]] = set()
@@ -102,7 +107,7 @@ def erase_users(store: Store, user_ids: Sequence[str], *, progress: bool = False
                 checked.add((name, new))
                 _delete(store, name, version)
                 models.setdefault(name, {})[version] = new
-    return ErasureReport(tuple(ids), events, models, tuple(unreadable))
+    return ErasureReport(tuple(ids), events, consents, models, tuple(unreadable))
 
 
 def _delete(store: Store, name: str, version: int) -> bool:

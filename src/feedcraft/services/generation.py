@@ -30,7 +30,7 @@ from tqdm.auto import tqdm
 
 from feedcraft.config import Settings
 from feedcraft.ctr import encoder_for
-from feedcraft.domain import Item
+from feedcraft.domain import Item, Purpose
 from feedcraft.embeddings.base import Encoder
 from feedcraft.errors import InvalidInput, NotFound
 from feedcraft.llm import (
@@ -45,6 +45,7 @@ from feedcraft.llm import (
 )
 from feedcraft.llm.tasks import default_audience
 from feedcraft.services.claimed import ClaimOwner, run_claimed
+from feedcraft.services.consent import ConsentPolicy
 from feedcraft.services.generated import BatchReport, GeneratedText, PruneReport
 from feedcraft.services.generation_batch import STOP_AFTER_BACKEND_FAILURES, BatchTally
 from feedcraft.services.generation_limits import (
@@ -110,6 +111,7 @@ class GenerationService:
         )
         self.interests = interests
         self.history = history
+        self.consent = ConsentPolicy(store, settings.privacy)
         self._ranking = HeadlineRanker(store, encoder, settings.machine_cache())
         self._flights: SingleFlight[GeneratedText] = SingleFlight()
         self._owner = ClaimOwner()
@@ -202,8 +204,13 @@ class GenerationService:
 
     # ------------------------------------------------------------------ profiles
 
-    def profile_terms(self, user_id: str | None) -> tuple[str, ...]:
-        """The reader's top categories (`reader_interests`): their profile bucket's terms."""
+    def profile_terms(
+        self, user_id: str | None, purpose: Purpose = Purpose.PERSONALISATION
+    ) -> tuple[str, ...]:
+        """The reader's top categories (`reader_interests`): their profile bucket's terms;
+        none when the reader did not consent to `purpose` (`services.consent`)."""
+        if not self.consent.allows(user_id, purpose):
+            return ()
         return reader_interests(self.store, user_id, interests=self.interests, history=self.history)
 
     bucket_of = staticmethod(profile_bucket)
@@ -302,7 +309,7 @@ class GenerationService:
         body = clip_body(item.body)
         text = f"{item.title}\n{body}"
         if audience is None:  # in the item's language: an English one ends up in Chinese copy
-            terms = self.profile_terms(user_id)
+            terms = self.profile_terms(user_id, Purpose.ADS)
             audience = default_audience(item.language, terms, text=text)
         request = AdCopyRequest.from_mapping(
             item.title,

@@ -13,17 +13,20 @@ from datetime import datetime
 import numpy as np
 
 from feedcraft.config import Settings
-from feedcraft.domain import Feed, FeedEntry, Item, ItemVectors, utcnow
+from feedcraft.domain import Feed, FeedEntry, Item, ItemVectors, Purpose, utcnow
 from feedcraft.errors import InvalidInput, NotFound
 from feedcraft.recommenders import available
 from feedcraft.recommenders.base import Recommender
 from feedcraft.recommenders.rerank import Candidate, RerankPolicy, rerank
+from feedcraft.services.consent import ConsentPolicy
 from feedcraft.services.embedding import load_item_vectors
 from feedcraft.services.interactions import POSITIVE_TYPES
 from feedcraft.services.models import ModelCache
 from feedcraft.storage import Store
 
 HISTORY_LIMIT = 500
+#: The reader a feed is asked for when its reader withheld consent: no reader has this id.
+ANONYMOUS = ""
 #: Models whose items may be explained by content likeness when the model itself names no
 #: history item (content-based parts); the others then fall back to popularity or freshness.
 CONTENT_ANCHORED = frozenset({"content", "hybrid", "itemknn", "ease", "ranker"})
@@ -43,6 +46,7 @@ class FeedService:
         self._vectors_version = -1
         self._policy = policy_from_settings(settings)
         self._positive_types = list(POSITIVE_TYPES)
+        self.consent = ConsentPolicy(store, settings.privacy)
 
     def close(self) -> None:
         """Let model preparation started by requests finish (see `ModelCache.close`)."""
@@ -73,12 +77,16 @@ class FeedService:
             )
         n = n or self._settings.recommend.feed_size
         recommender, info = self._models.get(name)
-        history = self.history(user_id)
+        personal = self.consent.allows(user_id, Purpose.PERSONALISATION)
+        # without consent the model is asked for a reader it cannot know (ids are never
+        # empty), so not even what it learned of them in training is used
+        history = self.history(user_id) if personal else []
+        asked = user_id if personal else ANONYMOUS
         policy = self._policy
         pool = n if policy.is_identity else n * self._settings.rerank.candidates_factor
         seen = set(history)
         pin_ids = [p for p in policy.pinned if p not in seen]
-        rec, items = self._live(recommender, user_id, history, pool, pin_ids)
+        rec, items = self._live(recommender, asked, history, pool, pin_ids)
         now = utcnow()
         candidates = [_candidate(i, s, items.get(i), now, name) for i, s in rec]
         pins = [_candidate(p, 0.0, items[p], now, "pinned") for p in pin_ids if p in items]
@@ -104,7 +112,7 @@ class FeedService:
             )
             for c in picked
         ]
-        feed = Feed(user_id=user_id, entries=entries, model=f"{name}@v{info.version}")
+        feed = Feed(user_id, entries, f"{name}@v{info.version}", personalised=personal)
         return feed, items
 
     def _live(

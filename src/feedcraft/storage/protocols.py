@@ -1,4 +1,4 @@
-"""One narrow protocol per storage role. Every backend implements all five, nothing more.
+"""One narrow protocol per storage role. Every backend implements all of them, nothing more.
 
 The contract test suite in tests/contract/ runs against every backend; a backend that needs a
 method no protocol names has found a gap in the protocol, not a reason for a private extra.
@@ -13,7 +13,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from feedcraft.domain import Event, EventType, Item
+from feedcraft.domain import Consent, Event, EventType, Item
 
 
 @runtime_checkable
@@ -190,8 +190,28 @@ class ArtifactStore(Protocol):
         ...
 
 
+@runtime_checkable
+class Consents(Protocol):
+    """Each reader's consent decisions (`Consent`), the latest only, by user id."""
+
+    def get(self, user_id: str) -> Consent | None:
+        """The reader's decisions, or None when they made none."""
+        ...
+
+    def put(self, consent: Consent) -> None:
+        """Store the reader's decisions, replacing any earlier ones whole."""
+        ...
+
+    def delete(self, user_id: str) -> bool:
+        """Erase the reader's record (False when there was none); nothing of it may be left
+        readable in the backend's files."""
+        ...
+
+    def count(self) -> int: ...
+
+
 class Store(Protocol):
-    """The five roles together, opened by URL with `open_store`."""
+    """The roles together, opened by URL with `open_store`."""
 
     url: str
 
@@ -209,6 +229,9 @@ class Store(Protocol):
 
     @property
     def text_cache(self) -> TextCache: ...
+
+    @property
+    def consents(self) -> Consents: ...
 
     def close(self) -> None: ...
 

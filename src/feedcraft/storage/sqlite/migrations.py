@@ -159,6 +159,17 @@ _V7_TEXT_CACHE_CLAIMS = _script(
     """,
 )
 
+#: Each reader's consent decisions (`Consents`), the latest only.
+_V8_CONSENTS = _script(
+    """
+    CREATE TABLE consents (
+        user_id TEXT PRIMARY KEY,
+        choices TEXT NOT NULL,
+        updated_us INTEGER NOT NULL
+    ) WITHOUT ROWID
+    """,
+)
+
 
 MIGRATIONS: tuple[Migration, ...] = (
     _V1_CORE,
@@ -168,6 +179,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _V5_DELETED_ITEMS,
     _v6_artifact_checksums,
     _V7_TEXT_CACHE_CLAIMS,
+    _V8_CONSENTS,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

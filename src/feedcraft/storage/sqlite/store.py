@@ -1,4 +1,4 @@
-"""SqliteStore: the five storage roles over one SQLite database file (or memory)."""
+"""SqliteStore: the storage roles over one SQLite database file (or memory)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from feedcraft.errors import InvalidInput
 from feedcraft.storage.sqlite.artifacts import SqliteArtifacts
 from feedcraft.storage.sqlite.cache import SqliteTextCache
 from feedcraft.storage.sqlite.catalogue import SqliteCatalogue
+from feedcraft.storage.sqlite.consents import SqliteConsents
 from feedcraft.storage.sqlite.db import Database
 from feedcraft.storage.sqlite.events import SqliteEventLog
 from feedcraft.storage.sqlite.migrations import migrate
@@ -42,6 +43,7 @@ class SqliteStore:
         self._vectors = SqliteVectors(self._db)
         self._artifacts = SqliteArtifacts(self._db)
         self._text_cache = SqliteTextCache(self._db)
+        self._consents = SqliteConsents(self._db)
 
     @property
     def catalogue(self) -> SqliteCatalogue:
@@ -62,6 +64,10 @@ class SqliteStore:
     @property
     def text_cache(self) -> SqliteTextCache:
         return self._text_cache
+
+    @property
+    def consents(self) -> SqliteConsents:
+        return self._consents
 
     def pragmas(self) -> dict[str, Any]:
         """The settings this store runs with, for diagnostics (`feedcraft doctor`, tests)."""
