@@ -191,6 +191,10 @@ def test_serving_beyond_loopback_without_keys_is_warned(
         assert "api_keys" in warning and host in warning
 
 
+#: A reader id a log line could only hold by naming the request.
+READER = "reader-in-no-log-7c1"
+
+
 @pytest.mark.slow
 def test_a_served_api_takes_its_keys_from_the_environment(trained: object, tmp_path: Path) -> None:
     port = free_port()
@@ -225,7 +229,13 @@ def test_a_served_api_takes_its_keys_from_the_environment(trained: object, tmp_p
         with pytest.raises(urllib.error.HTTPError) as missing:
             urllib.request.urlopen(asked, timeout=5)
         assert missing.value.code == 404  # past the key check: the item is not there
+        feed = urllib.request.Request(f"{base}/users/{READER}/feed", headers=_bearer(KEY))
+        with pytest.raises(urllib.error.HTTPError) as untrained:
+            urllib.request.urlopen(feed, timeout=5)
+        assert untrained.value.code == 503  # a request naming the reader, answered
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-    assert "warning" not in log.read_text()
+    written = log.read_text()
+    assert "warning" not in written
+    assert READER not in written and KEY not in written  # no access log names a reader

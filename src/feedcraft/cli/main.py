@@ -244,6 +244,7 @@ def _serve(settings: Settings, host: str | None, port: int | None, warm: bool | 
         console.print(f"[yellow]warning:[/] {escape(warning)}")
     console.print(f"serving on http://{host}:{port} (docs at /docs); Ctrl-C stops")
     try:
+        # warnings only: no access log, whose lines would name readers (/users/{id}/feed)
         uvicorn.run(create_app(settings, services), host=host, port=port, log_level="warning")
     finally:
         services.close()
