@@ -609,6 +609,22 @@ def test_artifacts_are_versioned(store: Store) -> None:
     assert store.artifacts.load("als", 2)[1].sha256 == digests[1]
 
 
+def test_artifact_names_by_prefix(store: Store) -> None:
+    assert store.artifacts.names() == []
+    for name in ("recommender:ranker", "recommender:old_model", "ctr:headlines", "rec%_x"):
+        store.artifacts.save(name, b"x")
+    store.artifacts.save("recommender:gone", b"x")
+    store.artifacts.delete("recommender:gone", 1)  # no version left: no name
+    assert store.artifacts.names("recommender:") == ["recommender:old_model", "recommender:ranker"]
+    assert store.artifacts.names("rec%") == ["rec%_x"]  # no pattern characters
+    assert store.artifacts.names() == [
+        "ctr:headlines",
+        "rec%_x",
+        "recommender:old_model",
+        "recommender:ranker",
+    ]
+
+
 def test_artifact_binary_round_trip(store: Store) -> None:
     blob = bytes(range(256)) * 4096 + b"\x00"
     store.artifacts.save("ctr-model", blob, {"auc": 0.7312, "features": ["age", "hour"]})

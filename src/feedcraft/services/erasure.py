@@ -31,9 +31,8 @@ from dataclasses import dataclass, field
 from tqdm import tqdm
 
 from feedcraft.errors import NotFound, Unavailable
-from feedcraft.recommenders import available
 from feedcraft.services.id_lists import checked_ids
-from feedcraft.services.models import artifact_name, load_model
+from feedcraft.services.models import PREFIX, artifact_name, load_model
 from feedcraft.storage import Store, model_pickle
 
 __all__ = ["ErasureReport", "erase_users"]
@@ -82,7 +81,7 @@ def erase_users(store: Store, user_ids: Sequence[str], *, progress: bool = False
     while True:  # again while a training run saved a version meanwhile
         todo = [
             (name, info.version)
-            for name in available()
+            for name in _model_names(store)
             for info in store.artifacts.versions(artifact_name(name))
             if (name, info.version) not in checked
         ]
@@ -108,6 +107,11 @@ def erase_users(store: Store, user_ids: Sequence[str], *, progress: bool = False
                 _delete(store, name, version)
                 models.setdefault(name, {})[version] = new
     return ErasureReport(tuple(ids), events, consents, models, tuple(unreadable))
+
+
+def _model_names(store: Store) -> list[str]:
+    """Every model the store holds versions of, those no longer trained too."""
+    return [name.removeprefix(PREFIX) for name in store.artifacts.names(PREFIX)]
 
 
 def _delete(store: Store, name: str, version: int) -> bool:

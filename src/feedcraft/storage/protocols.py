@@ -183,6 +183,11 @@ class ArtifactStore(Protocol):
         """Oldest first."""
         ...
 
+    def names(self, prefix: str = "") -> list[str]:
+        """Every name starting with `prefix` that holds a version, sorted: an erasure must
+        reach models saved under names this version of feedcraft no longer trains."""
+        ...
+
     def delete(self, name: str, version: int) -> None:
         """Remove the version; raises NotFound. Nothing of its bytes may be left readable in
         the backend's files: a model rewritten without erased readers replaces its version

@@ -6,6 +6,7 @@ files finds them only where they really are.
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -135,3 +136,16 @@ def test_a_reader_erased_while_models_fit_is_not_saved_with_them(
     for name in ("itemknn", "ease"):
         blob, _ = ratings_store.artifacts.load(artifact_name(name))
         assert GONE[0].encode() not in blob and GONE[1].encode() in blob
+
+
+def test_models_no_longer_trained_are_reached_too(ratings_store: Store, settings: Settings) -> None:
+    """A model saved under a name this feedcraft does not train (a retired one) is rewritten;
+    a version whose pickle names a type that is no model is deleted as unreadable."""
+    train(ratings_store, settings, models=["popularity"], progress=False)
+    blob, _ = ratings_store.artifacts.load(artifact_name("popularity"))
+    ratings_store.artifacts.save(artifact_name("retired"), blob)
+    ratings_store.artifacts.save(artifact_name("retired"), pickle.dumps(Path("reader-1~")))
+    report = erase_users(ratings_store, ["reader-1~"])
+    assert report.models == {"popularity": {1: 2}, "retired": {1: 3}}
+    assert report.unreadable == ("retired v2",)
+    assert b"reader-1~" not in _files(settings)

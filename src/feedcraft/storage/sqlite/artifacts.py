@@ -110,6 +110,16 @@ class SqliteArtifacts:
             rows = conn.execute(f"{_INFO} WHERE name = ? ORDER BY version", (name,)).fetchall()
         return [_info(row) for row in rows]
 
+    def names(self, prefix: str = "") -> list[str]:
+        if not isinstance(prefix, str):
+            raise InvalidInput("must be a string", field="prefix")
+        with self._db.read() as conn:
+            rows = conn.execute(
+                "SELECT DISTINCT name FROM artifacts WHERE substr(name, 1, ?) = ? ORDER BY name",
+                (len(prefix), prefix),
+            ).fetchall()
+        return [row[0] for row in rows]
+
     def delete(self, name: str, version: int) -> None:
         """Delete, then checkpoint, as `EventLog.delete_user`: secure_delete zeroes the blob's
         pages and the truncating checkpoint drops the WAL frames that still held them (a
