@@ -21,7 +21,8 @@ each output is faithful, so every failure is a false one or a real gap between t
 - probes of session 31: shares in another form than the source's ("one in three" for "33%",
   三分之一 for 百分之三十三) and Chinese months that are counts (连续十月, 前三月);
 - probes of session 32: Chinese tenths (三成 for 30%) and bracketed reference marks ("[1]");
-- probes of session 33: pairs the source writes "a/b" ("went 3/5") as "a of b" ("3 of 5").
+- probes of session 33: pairs the source writes "a/b" ("went 3/5") as "a of b" ("3 of 5");
+- probes of session 37: such a pair on a star scale ("rated 3/5") as stars ("3 stars").
 
 `--before SRC` and `--show`: see `check_verdicts.main`.
 
@@ -186,7 +187,12 @@ PROBES = [
     ("It won 3 of 5 games.", "The game was played on 3/5 in Ohio.", False),
     ("9 of 11 people died.", "Families of people killed after 9/11 met.", False),
     ("It won 3 of 5 games.", "It won 60% of its games.", False),
-    ("The film got 3 stars.", "The film was rated 3/5 by critics.", False),
+    # Session 37: on a star scale (out of 4, 5 or 10) the pair is also a rating in stars.
+    ("The film got 3 stars.", "The film was rated 3/5 by critics.", True),
+    ("A three-star film, critics say.", "The film was rated 3/5 by critics.", True),
+    ("The film got 4 stars.", "The film was rated 3/5 by critics.", False),
+    ("The hotel got 3 stars.", "The team went 3/7 in its games.", False),
+    ("The film got 3 stars.", "The film opened on 3/5 in Ohio.", False),
 ]
 # Invented ordinals (see the docstring): the next of each ordinal word, and of 第三 to 第九.
 _ORDINAL_WORDS = """third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth

@@ -94,7 +94,8 @@ __all__ = ["GENERATION_REVISION", "UNSERVABLE", "GenerationResult", "Generator",
 #: 15: a source's pair "3/5" (no date) licenses the count "3 of 5", "three of the five";
 #: Chinese fallback cuts drop a final modal 可能 and more adverbs (不会, 几乎, 试图), and keep
 #: a closing bracket they back off to.
-GENERATION_REVISION = 15
+#: 16: such a pair on a star scale (out of 4, 5 or 10) licenses its stars ("3 stars").
+GENERATION_REVISION = 16
 
 #: Checks whose failure a reader must never see, even from the fallback: the fallback quotes
 #: the source, so its other failures (length, similarity) are the source's own and are served

@@ -11,6 +11,7 @@ source never wrote.
 
 A pair the source writes "a/b" (a score, rating or tally: "went 3/5", "rated 7/10") is also a
 key of its own ("pair 3/5"): it licenses the count "3 of 5", "three of the five" (`_OF_PAIR`),
+and on a star scale (out of 4, 5 or 10) the rating "3 stars", "a three-star" (`_STARS`),
 which a percentage does not ("60%" is no count of games), nor the same share in other numbers
 ("6/10"). It licenses no bare 3 or 5: a slash pair may be a date ("9/11", see `dates`), and
 one right after a date word ("on 3/5", "after 9/11", "post-9/11") gives no pair nor share.
@@ -54,6 +55,10 @@ _OF_PAIR = re.compile(
     rf"(?P<d>\d+|{EN_WORD_NUMBER})\b(?![.,]\d|-)",
     re.I,
 )
+# A rating in stars in an output: "3 stars", "three-star", not in a compound or a decimal.
+_STARS = re.compile(rf"(?<![\w.,-])(?P<n>\d+|{EN_WORD_NUMBER})(?:[ \t]+|-)stars?\b(?![.,]\d)", re.I)
+#: The scales a rating "a/b" is given on, whose "a" an output may give in stars.
+_STAR_SCALES = frozenset({4, 5, 10})
 _PERCENT = re.compile(r"(?<![\d.,])(\d{1,3}(?:\.\d+)?)[ \t]*(?:%|per[ \t]?cent\b|pct\b)", re.I)
 _HAN = "".join(ZH_DIGITS) + "".join(ZH_UNITS)
 _HAN_DECIMALS = "".join(c for c in ZH_DIGITS if c not in "两兩")
@@ -84,6 +89,21 @@ def pair_key(part: int, whole: int) -> str:
     """How a pair the source writes "a/b" is compared with an output's "a of b": as written,
     not reduced ("pair 3/5"; "6/10" is another pair)."""
     return f"pair {part}/{whole}"
+
+
+def stars_key(stars: int) -> str:
+    """How a rating the source writes "a/b" on a star scale is compared with an output's "a
+    stars" ("stars 3")."""
+    return f"stars {stars}"
+
+
+def _star_ratings(text: str) -> Iterator[tuple[re.Match[str], str]]:
+    """Ratings in stars in `text` with their `stars_key`: "3 stars", "a three-star hotel"."""
+    for m in _STARS.finditer(text):
+        with suppress(DecimalException, ValueError, KeyError):
+            n = _en_amount(m["n"])
+            if 0 <= n <= 10 and n == int(n):
+                yield m, stars_key(int(n))
 
 
 def _zh_amount(text: str) -> Decimal:
@@ -175,6 +195,7 @@ def source_shares(folded: str, worded: Iterable[str] = ()) -> set[str]:
         exact.add(Fraction(int(n), int(d)))
     found = {share_key(s.numerator, s.denominator) for s in exact}
     found |= {pair_key(a, b) for a, b in pairs}
+    found |= {stars_key(a) for a, b in pairs if b in _STAR_SCALES}
     for share in exact:
         found |= _percents_of(share)
     for _, percent in _percentages(folded):
@@ -201,6 +222,7 @@ def blank_licensed_shares(folded: str, allowed: Container[str]) -> str:
     ]
     spans += [m.span() for m, p in _percentages(folded) if percent_key(p) in allowed]
     spans += [m.span() for m, key in _of_pairs(folded) if key in allowed]
+    spans += [m.span() for m, key in _star_ratings(folded) if key in allowed]
     for start, end in spans:
         chars[start:end] = " " * (end - start)
     return "".join(chars)

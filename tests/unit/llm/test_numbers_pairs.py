@@ -5,7 +5,8 @@ as "3 of 5", "three of five", "3 out of 5" or "3 in 5". Read as numbers, the out
 needed a bare 3 and 5 in the source, which a slash pair does not give (it may be a date: "11
 people" is not in "9/11"), and failed a faithful summary. Only the pair as written licenses
 it: "60%" licenses "3 in 5" (a share) but not the count "3 of 5", "6/10" not "3 of 5"; a date
-("3/5/2019", "on 3/5", "after 9/11") licenses no pair.
+("3/5/2019", "on 3/5", "after 9/11") licenses no pair. On a star scale (out of 4, 5 or 10) the
+pair is also a rating in stars: "rated 3/5" licenses "3 stars", "a three-star film".
 """
 
 from __future__ import annotations
@@ -26,6 +27,11 @@ FAITHFUL = [
     ("The team won three of the five games.", "The team went 3/5 in its games."),
     ("Panelists rated it 8 in 10.", "Panelists rated it 8/10."),
     ("He went 0 of 4 from deep.", "He went 0/4 from deep."),
+    # a rating on a star scale is its stars
+    ("The film got 3 stars.", "The film was rated 3/5 by critics."),
+    ("A three-star film, critics say.", "The film was rated 3/5 by critics."),
+    ("Reviewers gave it 7 stars.", "Reviewers scored it 7/10."),
+    ("The hotel has four stars.", "Guests rate the hotel 4/4."),
     # the reverse: the source's "a of b" licenses "a/b" (as numbers, or a date either reading)
     ("The film was rated 3/5.", "Critics gave it 3 out of 5."),
     ("The film was rated 3/5.", "Critics gave it three of five stars."),
@@ -45,7 +51,13 @@ UNFAITHFUL = [
     ("It won 3 of 5 games.", "It won 60% of its games."),
     ("It won 3 of 5 games.", "The team went 6/10 in its games."),
     # a pair licenses no bare number (the slash pair may be a date: "11 people", "9/11")
-    ("The film got 3 stars.", "The film was rated 3/5 by critics."),
+    ("The film got 3 votes.", "The film was rated 3/5 by critics."),
+    ("The film got 4 stars.", "The film was rated 3/5 by critics."),  # another rating
+    ("The film got 5 stars.", "The film was rated 3/5 by critics."),  # the scale, no rating
+    ("The hotel got 3 stars.", "The team went 3/7 in its games."),  # no star scale
+    ("The memorial got 9 stars.", "The 9/11 memorial opened."),
+    ("The film got 3 stars.", "The film opened on 3/5 in Ohio."),  # a date: no rating
+    ("The film got 3.5 stars.", "The film was rated 3/5 by critics."),
     ("11 people were hurt.", "The 9/11 memorial opened."),
     ("The film was rated 3/5.", "Critics gave it 3 out of 7."),
 ]
