@@ -22,7 +22,8 @@ each output is faithful, so every failure is a false one or a real gap between t
   三分之一 for 百分之三十三) and Chinese months that are counts (连续十月, 前三月);
 - probes of session 32: Chinese tenths (三成 for 30%) and bracketed reference marks ("[1]");
 - probes of session 33: pairs the source writes "a/b" ("went 3/5") as "a of b" ("3 of 5");
-- probes of session 37: such a pair on a star scale ("rated 3/5") as stars ("3 stars").
+- probes of session 37: such a pair on a star scale ("rated 3/5") as stars ("3 stars"); the
+  slash names of the news ("9/11", "50/50") as no pair.
 
 `--before SRC` and `--show`: see `check_verdicts.main`.
 
@@ -193,6 +194,10 @@ PROBES = [
     ("The film got 4 stars.", "The film was rated 3/5 by critics.", False),
     ("The hotel got 3 stars.", "The team went 3/7 in its games.", False),
     ("The film got 3 stars.", "The film opened on 3/5 in Ohio.", False),
+    # ... and the slash names of the news are no tallies, but after a tally verb.
+    ("9 of 11 people died.", "The 9/11 attacks killed thousands.", False),
+    ("All voters agreed, 100%.", "Voters split 50/50.", False),
+    ("He made 9 of 11 shots.", "He went 9/11 from the field.", True),
 ]
 # Invented ordinals (see the docstring): the next of each ordinal word, and of 第三 to 第九.
 _ORDINAL_WORDS = """third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth

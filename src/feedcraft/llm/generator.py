@@ -94,7 +94,8 @@ __all__ = ["GENERATION_REVISION", "UNSERVABLE", "GenerationResult", "Generator",
 #: 15: a source's pair "3/5" (no date) licenses the count "3 of 5", "three of the five";
 #: Chinese fallback cuts drop a final modal 可能 and more adverbs (不会, 几乎, 试图), and keep
 #: a closing bracket they back off to.
-#: 16: such a pair on a star scale (out of 4, 5 or 10) licenses its stars ("3 stars").
+#: 16: such a pair on a star scale (out of 4, 5 or 10) licenses its stars ("3 stars"); the
+#: slash names of the news ("9/11", "50/50") are no pairs.
 GENERATION_REVISION = 16
 
 #: Checks whose failure a reader must never see, even from the fallback: the fallback quotes

@@ -14,7 +14,9 @@ key of its own ("pair 3/5"): it licenses the count "3 of 5", "three of the five"
 and on a star scale (out of 4, 5 or 10) the rating "3 stars", "a three-star" (`_STARS`),
 which a percentage does not ("60%" is no count of games), nor the same share in other numbers
 ("6/10"). It licenses no bare 3 or 5: a slash pair may be a date ("9/11", see `dates`), and
-one right after a date word ("on 3/5", "after 9/11", "post-9/11") gives no pair nor share.
+one right after a date word ("on 3/5", "after 9/11", "post-9/11") gives no pair nor share,
+nor do the slash names of the news ("the 9/11 attacks", "7/7", "50/50", "20/20") but after a
+tally verb ("went 9/11").
 """
 
 from __future__ import annotations
@@ -48,6 +50,11 @@ _SLASH_SHARE = re.compile(r"(?<![\d.,/])(\d{1,2})/(\d{1,3})(?![\d/]|[.,]\d)")
 _DATE_BEFORE = re.compile(
     r"(?:\b(?:on|since|until|till|before|after)[ \t]+|\b(?:pre|post)-)$", re.I
 )
+# Slash pairs that are names in news, not tallies: the attacks of 11 September 2001, the London
+# bombings of 7 July 2005, an even split, the TV programme (and sight). After a tally verb
+# ("went 9/11 from the field") they are tallies again.
+_SLASH_NAMES = frozenset({"9/11", "7/7", "50/50", "20/20"})
+_TALLY_BEFORE = re.compile(r"\b(?:went|shot|hit|made|was|were|is|are|goes|finished)[ \t]+$", re.I)
 # A count of a whole in an output: "3 of 5 games", "three of the five", not in a compound
 # ("twenty-five of thirty") nor a decimal ("3 of 5.5").
 _OF_PAIR = re.compile(
@@ -157,7 +164,10 @@ def _slash_pairs(folded: str) -> Iterator[tuple[int, int]]:
     for m in _SLASH_SHARE.finditer(folded):
         a, b = int(m[1]), int(m[2])
         dated = _DATE_BEFORE.search(folded, max(0, m.start() - 8), m.start())
-        if 0 <= a <= b <= 100 and b > 0 and not dated:
+        named = m[0] in _SLASH_NAMES and not _TALLY_BEFORE.search(
+            folded, max(0, m.start() - 12), m.start()
+        )
+        if 0 <= a <= b <= 100 and b > 0 and not dated and not named:
             yield a, b
 
 

@@ -27,6 +27,7 @@ FAITHFUL = [
     ("The team won three of the five games.", "The team went 3/5 in its games."),
     ("Panelists rated it 8 in 10.", "Panelists rated it 8/10."),
     ("He went 0 of 4 from deep.", "He went 0/4 from deep."),
+    ("He made 9 of 11 shots.", "He went 9/11 from the field."),  # a tally, after its verb
     # a rating on a star scale is its stars
     ("The film got 3 stars.", "The film was rated 3/5 by critics."),
     ("A three-star film, critics say.", "The film was rated 3/5 by critics."),
@@ -56,6 +57,10 @@ UNFAITHFUL = [
     ("The film got 5 stars.", "The film was rated 3/5 by critics."),  # the scale, no rating
     ("The hotel got 3 stars.", "The team went 3/7 in its games."),  # no star scale
     ("The memorial got 9 stars.", "The 9/11 memorial opened."),
+    # slash names of the news are no tallies
+    ("9 of 11 people died.", "The 9/11 attacks killed thousands."),
+    ("Seven of seven trains stopped.", "The 7/7 bombings stopped London."),
+    ("All voters agreed, 100%.", "Voters split 50/50."),  # an even split, not all of 50
     ("The film got 3 stars.", "The film opened on 3/5 in Ohio."),  # a date: no rating
     ("The film got 3.5 stars.", "The film was rated 3/5 by critics."),
     ("11 people were hurt.", "The 9/11 memorial opened."),
