@@ -237,6 +237,23 @@ class PrivacySettings(BaseModel):
         "gets: granted (opt-out: personalised until they object, through PUT "
         "/users/{id}/consent) or refused (opt-in: not personalised until they agree)",
     )
+    pseudonym_key: SecretStr | None = Field(
+        default=None,
+        description="keep reader ids as keyed pseudonyms (HMAC-SHA256): the store never holds "
+        "the ids the site sends (account numbers, e-mail addresses); set it before the first "
+        "event, keep it secret and never change it (a store refuses another key). Prefer the "
+        "environment: FEEDCRAFT_PRIVACY__PSEUDONYM_KEY",
+    )
+
+    @field_validator("pseudonym_key")
+    @classmethod
+    def _strong_pseudonym_key(cls, key: SecretStr | None) -> SecretStr | None:
+        if key is not None and len(key.get_secret_value()) < MIN_API_KEY_LENGTH:
+            raise ValueError(
+                f"must be at least {MIN_API_KEY_LENGTH} characters "
+                "(python -c 'import secrets; print(secrets.token_urlsafe())')"
+            )
+        return key
 
 
 class Settings(BaseSettings):

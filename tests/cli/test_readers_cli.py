@@ -4,13 +4,16 @@ by the CLI itself."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
-from typer.testing import Result
+from typer.testing import CliRunner, Result
 
+from feedcraft.cli.main import app
 from feedcraft.services.models import load_model
+from feedcraft.services.pseudonyms import Pseudonyms
 from feedcraft.storage import open_store
 
 
@@ -69,3 +72,26 @@ def test_consent_shows_and_changes_only_the_purposes_given(
     erased = cli("erase-users", "1")
     assert "1 consent record" in erased.output
     assert json.loads(cli("consent", "1").output)["choices"] == {}
+
+
+def test_with_a_pseudonym_key_commands_take_the_sites_ids(
+    cli_env: dict[str, str], ml_jsonl: Path
+) -> None:
+    keyed = cli_env | {"FEEDCRAFT_PRIVACY__PSEUDONYM_KEY": "a-pseudonym-key-for-tests-0002"}
+
+    def run(env: dict[str, str], *args: str | Path) -> Result:
+        clean: dict[str, str | None] = dict(env)
+        clean |= {k: None for k in os.environ if k.startswith("FEEDCRAFT_") and k not in env}
+        return CliRunner().invoke(app, [str(a) for a in args], env=clean)
+
+    assert run(keyed, "import", "jsonl", ml_jsonl).exit_code == 0
+    with closing(open_store(cli_env["FEEDCRAFT_STORE"])) as store:
+        stored = store.events.user_ids()
+        theirs = sum(1 for _ in store.events.iter_events(user_id=Pseudonyms(None).reader("3")))
+    assert stored and all(u.startswith("p-") for u in stored) and theirs == 0
+    assert json.loads(run(keyed, "consent", "3", "--no-ads").output)["user_id"] == "3"
+    erased = run(keyed, "erase-users", "3")
+    assert erased.exit_code == 0 and "1 consent record" in erased.output
+    assert "0 events" not in erased.output  # reader 3's events were found by their id
+    refused = run(cli_env, "consent", "3")  # the key left out
+    assert refused.exit_code == 2 and "pseudonym_key" in refused.output

@@ -175,16 +175,17 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
         ] = False,
     ) -> Response:
         s = svc(request)
-        feed, items = s.feeds.feed_with_items(user_id, n, model)
+        reader = s.readers.reader(user_id)
+        feed, items = s.feeds.feed_with_items(reader, n, model)
         attached = None
         if summaries:
             full = [
                 e.item_id for e in feed.entries if e.item_id in items and not items[e.item_id].stub
             ]
-            attached = s.attach_summaries(full, user_id)
+            attached = s.attach_summaries(full, reader)
         entries = _entries(feed.entries, items, attached)
         out = FeedOut(
-            user_id=feed.user_id,
+            user_id=user_id,  # as the caller knows them, not a pseudonym
             model=feed.model,
             items=entries,
             personalised=feed.personalised,
@@ -196,7 +197,8 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
     def get_consent(user_id: Annotated[str, Path(min_length=1)], request: Request) -> ConsentOut:
         """What the reader agreed to, and what applies to them (the default where they made
         no choice)."""
-        return _consent(svc(request).feeds.consent.state(user_id))
+        s = svc(request)
+        return _consent(user_id, s.feeds.consent.state(s.readers.reader(user_id)))
 
     @app.put("/users/{user_id:path}/consent", response_model=ConsentOut)
     def put_consent(
@@ -208,7 +210,8 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
         replacing earlier ones whole. Their next feed and summaries obey them: without
         personalisation, the feed of a reader never seen and summaries for anyone; without
         ads, ad copy for a general audience. Their events are still recorded."""
-        return _consent(svc(request).feeds.consent.record(user_id, body.choices()))
+        s = svc(request)
+        return _consent(user_id, s.feeds.consent.record(s.readers.reader(user_id), body.choices()))
 
     @app.delete("/users/{user_id:path}", response_model=ErasureOut)
     def erase_user(user_id: Annotated[str, Path(min_length=1)], request: Request) -> ErasureOut:
@@ -218,7 +221,7 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
         twice succeeds. Models this process holds are dropped; other processes load the
         rewritten ones at their next request. Write the request's user id nowhere else."""
         s = svc(request)
-        report = erase_users(s.store, [user_id])
+        report = erase_users(s.store, [s.readers.reader(user_id)])
         s.feeds.drop_models()
         return ErasureOut(
             user_id=user_id,
@@ -233,7 +236,9 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
         item_id: str, request: Request, user_id: str | None = None, max_length: Length = None
     ) -> GeneratedOut:
         """A summary of the item, personalised to the user's interests when `user_id` is set."""
-        return _generated(svc(request).generation.summary(item_id, user_id, max_length=max_length))
+        s = svc(request)
+        reader = None if user_id is None else s.readers.reader(user_id)
+        return _generated(s.generation.summary(item_id, reader, max_length=max_length))
 
     @app.get("/items/{item_id:path}/headlines", response_model=GeneratedOut)
     def item_headlines(
@@ -256,12 +261,13 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
         max_length: Length = None,
     ) -> GeneratedOut:
         """Ad copy for the item for an audience (or for the user's interests)."""
-        gen = svc(request).generation
+        s = svc(request)
+        reader = None if user_id is None else s.readers.reader(user_id)
         return _generated(
-            gen.ad_copy(
+            s.generation.ad_copy(
                 item_id,
                 audience=audience,
-                user_id=user_id,
+                user_id=reader,
                 campaign=campaign,
                 max_length=max_length,
             )
@@ -303,9 +309,10 @@ def _json(body: bytes) -> Response:
     return Response(content=body, media_type="application/json")
 
 
-def _consent(state: ConsentState) -> ConsentOut:
+def _consent(user_id: str, state: ConsentState) -> ConsentOut:
+    """`user_id` as the caller sent it (the state's may be its pseudonym)."""
     return ConsentOut(
-        user_id=state.consent.user_id,
+        user_id=user_id,
         choices={p.value: v for p, v in state.consent.choices.items()},
         effective={p.value: v for p, v in state.effective.items()},
         default=state.default,

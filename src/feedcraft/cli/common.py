@@ -16,6 +16,7 @@ from feedcraft.config import Settings, load_settings
 from feedcraft.errors import FeedcraftError
 
 if TYPE_CHECKING:
+    from feedcraft.services.pseudonyms import Pseudonyms
     from feedcraft.storage import Store
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "fail",
     "import_app",
     "opened",
+    "readers_of",
     "settings_for",
 ]
 
@@ -86,4 +88,13 @@ def opened(
         except NotFound as exc:
             raise NotFound(f"{exc}: {missing}") from None
         with closing(st):
+            readers_of(settings).check_store(st)
             yield settings, st
+
+
+def readers_of(settings: Settings) -> Pseudonyms:
+    """Reader ids as the store keeps them (`[privacy] pseudonym_key`): every id a command
+    takes from its user goes through it."""
+    from feedcraft.services.pseudonyms import Pseudonyms
+
+    return Pseudonyms(settings.privacy.pseudonym_key)

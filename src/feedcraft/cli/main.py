@@ -22,6 +22,7 @@ from feedcraft.cli.common import (
     console,
     import_app,
     opened,
+    readers_of,
     settings_for,
 )
 from feedcraft.config import Settings
@@ -83,7 +84,7 @@ def _run_import(kind: str, path: Path, config: Path | None, store: str | None) -
         "jsonl": ingestion.import_jsonl,
     }[kind]
     with opened(config, store) as (settings, st):
-        report = fn(st, path, progress=settings.progress)
+        report = fn(st, path, progress=settings.progress, readers=readers_of(settings))
         console.print(f"imported {escape(report.summary())}")
 
 
@@ -271,12 +272,14 @@ def run(
     with clean_errors():
         settings = settings_for(config, store)
         console.print(f"store: {settings.store}")
+        readers = readers_of(settings)
         with closing(open_store(settings.store)) as st:
+            readers.check_store(st)
             for name, fn in (
                 ("movielens-latest-small", ingestion.import_movielens),
                 ("wikinews", ingestion.import_jsonl),
             ):
-                report = fn(st, sample_dir(name), progress=settings.progress)
+                report = fn(st, sample_dir(name), progress=settings.progress, readers=readers)
                 console.print(f"imported bundled {name}: {report.summary()}")
             result = ev.evaluate_user_temporal(
                 st, settings, test_fraction=0.2, k=10, progress=settings.progress
@@ -285,7 +288,9 @@ def run(
             print(format_table(result.per_model))
             for r in train_job(st, settings, progress=settings.progress):
                 console.print(f"trained {r.model} v{r.version} in {r.seconds:.2f}s")
-            user = st.events.user_ids()[0]
+            # the sample's first reader, by the id a site would send (the store may hold a
+            # pseudonym)
+            user = "1" if readers.active else st.events.user_ids()[0]
         console.print(
             f"try: curl 'http://127.0.0.1:{port or settings.serve.port}/users/{user}/feed?n=5'"
         )
@@ -381,7 +386,8 @@ def generate_summary_cmd(
 ) -> None:
     """A summary of an item, for a reader's interests; JSON on stdout."""
     with _generation(config, store, backend) as service:
-        out = service.summary(item_id, user, max_length=max_length)
+        reader = None if user is None else readers_of(service.settings).reader(user)
+        out = service.summary(item_id, reader, max_length=max_length)
     _print_generated(out, user=user, note="the summary is the one for no profile")
 
 
@@ -422,8 +428,9 @@ def generate_ad_copy_cmd(
 ) -> None:
     """Ad copy for an item, for an audience; JSON on stdout."""
     with _generation(config, store, backend) as service:
+        reader = None if user is None else readers_of(service.settings).reader(user)
         out = service.ad_copy(
-            item_id, audience=audience, user_id=user, campaign=campaign, max_length=max_length
+            item_id, audience=audience, user_id=reader, campaign=campaign, max_length=max_length
         )
     note = "the ad copy is aimed at general readers" if audience is None else ""
     _print_generated(out, user=user, note=note)

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from feedcraft.cli.common import ConfigOpt, StoreOpt, app, console, opened
+from feedcraft.cli.common import ConfigOpt, StoreOpt, app, console, opened, readers_of
 
 
 @app.command("consent")
@@ -40,11 +40,12 @@ def consent_cmd(
     given = {"personalisation": personalisation, "ads": ads}
     with opened(config, store, missing="check --store") as (settings, st):
         policy = ConsentPolicy(st, settings.privacy)
-        state = policy.state(user_id)
+        reader = readers_of(settings).reader(user_id)
+        state = policy.state(reader)
         if any(v is not None for v in given.values()):
             choices = {p.value: v for p, v in state.consent.choices.items()}
             choices |= {k: v for k, v in given.items() if v is not None}
-            state = policy.record(user_id, choices)
+            state = policy.record(reader, choices)
     consent = state.consent
     out = {
         "user_id": user_id,
@@ -98,5 +99,6 @@ def erase_users_cmd(
     if not ids:
         raise typer.BadParameter("name at least one reader id, or --ids-file")
     with opened(config, store, missing="check --store") as (settings, st):
-        report = erase_users(st, ids, progress=settings.progress)
+        stored = readers_of(settings).readers(ids)
+        report = erase_users(st, stored, progress=settings.progress)
     console.print(escape(report.summary()))

@@ -14,6 +14,7 @@ from feedcraft.errors import FeedcraftError
 from feedcraft.services.feed_summaries import AttachedSummaries, FeedSummaries
 from feedcraft.services.generation import GenerationService
 from feedcraft.services.ingestion import append_events_with_stubs
+from feedcraft.services.pseudonyms import Pseudonyms
 from feedcraft.services.recommend import FeedService
 from feedcraft.storage import Store, open_store
 
@@ -25,6 +26,8 @@ class AppServices:
     settings: Settings
     store: Store
     feeds: FeedService
+    #: Reader ids as the store keeps them (`Pseudonyms`): every entry point maps through it.
+    readers: Pseudonyms = field(default_factory=lambda: Pseudonyms(None))
     _generation: GenerationService | None = field(default=None, repr=False)
     _summaries: FeedSummaries | None = field(default=None, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
@@ -105,8 +108,9 @@ class AppServices:
 
     def ingest_events(self, events: Sequence[Event]) -> int:
         """Append events atomically, creating stub items for unknown item ids; a batch naming
-        a deleted item is refused whole (InvalidInput naming `events[i].item_id`)."""
-        return append_events_with_stubs(self.store, events)
+        a deleted item is refused whole (InvalidInput naming `events[i].item_id`). Readers
+        and event ids are stored as their pseudonyms when a key is set (`Pseudonyms`)."""
+        return append_events_with_stubs(self.store, [self.readers.event(e) for e in events])
 
     def close(self) -> None:
         if self._warming is not None:  # it reads the store: let it finish (seconds) first
@@ -119,5 +123,11 @@ class AppServices:
 
 def open_services(settings: Settings) -> AppServices:
     store = open_store(settings.store)
+    readers = Pseudonyms(settings.privacy.pseudonym_key)
+    try:
+        readers.check_store(store)
+    except BaseException:
+        store.close()
+        raise
     feeds = FeedService(store, settings, encoder_from_settings(settings.embedding).name)
-    return AppServices(settings=settings, store=store, feeds=feeds)
+    return AppServices(settings=settings, store=store, feeds=feeds, readers=readers)

@@ -3,7 +3,8 @@
 Each import streams its files in batches (one store transaction per batch), so memory stays
 constant and an interrupted import keeps what it acknowledged. Re-running an import adds
 nothing: events are keyed by `Event.id` and identical items are not rewritten. Events naming
-items the catalogue lacks create stub items (which never overwrite full ones).
+items the catalogue lacks create stub items (which never overwrite full ones). With `readers`
+(`Pseudonyms`), events are stored under their readers' pseudonyms.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from feedcraft.errors import InvalidInput, NotFound
 from feedcraft.formats import find_file, jsonl, mind, movielens, require_file
 from feedcraft.services.ingestion.report import ImportReport
 from feedcraft.services.ingestion.writer import BatchWriter, OnBatch
+from feedcraft.services.pseudonyms import Pseudonyms
 from feedcraft.storage import Store
 
 DEFAULT_BATCH_SIZE = 5000
@@ -28,12 +30,13 @@ def import_mind(
     progress: bool = True,
     on_batch: OnBatch | None = None,
     provider: str = "MIND",
+    readers: Pseudonyms | None = None,
 ) -> ImportReport:
     """news.tsv[.gz] (optional) then behaviors.tsv[.gz]; NeMig works the same way."""
     directory = _directory(directory)
     behaviors = require_file(directory, "behaviors.tsv")
     news = find_file(directory, "news.tsv")
-    writer = _writer(store, "mind", directory, batch_size, progress, on_batch)
+    writer = _writer(store, "mind", directory, batch_size, progress, on_batch, readers)
     if news is not None:
         writer.write_items(news, mind.numbered_news(news, provider=provider))
     lines = mind.numbered_impressions(behaviors)
@@ -49,12 +52,13 @@ def import_movielens(
     progress: bool = True,
     on_batch: OnBatch | None = None,
     provider: str = "MovieLens",
+    readers: Pseudonyms | None = None,
 ) -> ImportReport:
     """movies.csv (with tags.csv and links.csv joined on, all optional) then ratings.csv."""
     directory = _directory(directory)
     ratings = require_file(directory, "ratings.csv")
     movies = find_file(directory, "movies.csv")
-    writer = _writer(store, "movielens", directory, batch_size, progress, on_batch)
+    writer = _writer(store, "movielens", directory, batch_size, progress, on_batch, readers)
     if movies is not None:
         items = movielens.numbered_movies(
             movies,
@@ -75,6 +79,7 @@ def import_jsonl(
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: bool = True,
     on_batch: OnBatch | None = None,
+    readers: Pseudonyms | None = None,
 ) -> ImportReport:
     """items.jsonl[.gz] and/or events.jsonl[.gz] (see feedcraft.formats.jsonl)."""
     directory = _directory(directory)
@@ -84,7 +89,7 @@ def import_jsonl(
         raise NotFound(
             f"{directory}: expected {jsonl.ITEMS_FILE} and/or {jsonl.EVENTS_FILE} (optionally .gz)"
         )
-    writer = _writer(store, "jsonl", directory, batch_size, progress, on_batch)
+    writer = _writer(store, "jsonl", directory, batch_size, progress, on_batch, readers)
     if items is not None:
         writer.write_items(items, jsonl.numbered_items(items))
     if events is not None:
@@ -115,11 +120,19 @@ def import_directory(
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: bool = True,
     on_batch: OnBatch | None = None,
+    readers: Pseudonyms | None = None,
 ) -> ImportReport:
     """Detect the format, then import it."""
     importer = {"mind": import_mind, "movielens": import_movielens, "jsonl": import_jsonl}
     run = importer[detect_format(directory)]
-    return run(store, directory, batch_size=batch_size, progress=progress, on_batch=on_batch)
+    return run(
+        store,
+        directory,
+        batch_size=batch_size,
+        progress=progress,
+        on_batch=on_batch,
+        readers=readers,
+    )
 
 
 def _directory(directory: str | Path) -> Path:
@@ -136,6 +149,7 @@ def _writer(
     batch_size: int,
     progress: bool,
     on_batch: OnBatch | None,
+    readers: Pseudonyms | None,
 ) -> BatchWriter:
     return BatchWriter(
         store,
@@ -144,4 +158,5 @@ def _writer(
         batch_size=batch_size,
         progress=progress,
         on_batch=on_batch,
+        readers=readers,
     )

@@ -26,6 +26,7 @@ from feedcraft.domain import Event, Item
 from feedcraft.errors import InvalidInput
 from feedcraft.services.ingestion.report import ImportAborted, ImportReport
 from feedcraft.services.ingestion.stubs import create_stubs, deleted_item_error
+from feedcraft.services.pseudonyms import Pseudonyms
 from feedcraft.storage import Store
 
 T = TypeVar("T")
@@ -58,6 +59,7 @@ class BatchWriter:
         batch_size: int,
         progress: bool,
         on_batch: OnBatch | None,
+        readers: Pseudonyms | None = None,
     ) -> None:
         if batch_size < 1:
             raise InvalidInput(f"must be >= 1, got {batch_size}", field="batch_size")
@@ -67,6 +69,7 @@ class BatchWriter:
         self._batch_size = batch_size
         self._progress = progress
         self._on_batch = on_batch
+        self._readers = readers
         self._tally = _Tally()
         self._known: set[str] = set()
         self._started = time.perf_counter()
@@ -99,6 +102,8 @@ class BatchWriter:
     def write_events(self, path: Path, records: Iterable[tuple[int, Sequence[Event]]]) -> None:
         for batch in self._batches(path, records, check=self._refuse_deleted):
             unique = list({event.id: event for _, event in batch}.values())
+            if self._readers is not None:
+                unique = [self._readers.event(e) for e in unique]
             self._ensure_items(unique)
             self._tally.events_new += self._store.events.append(unique)
             self._tally.events_read += len(batch)
