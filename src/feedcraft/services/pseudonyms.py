@@ -31,6 +31,8 @@ __all__ = ["Pseudonyms"]
 #: The artifact that records which key a store's reader ids are pseudonyms under.
 MARKER = "privacy:pseudonym-key"
 PREFIX = "p-"
+#: Reader ids whose pseudonyms are remembered (then forgotten all at once): memory stays bounded.
+_KNOWN_LIMIT = 100_000
 
 
 class Pseudonyms:
@@ -39,6 +41,9 @@ class Pseudonyms:
 
     def __init__(self, key: SecretStr | None) -> None:
         self._key = None if key is None else key.get_secret_value().encode("utf-8")
+        # keyed once, copied per message: the key schedule is most of a short message's cost
+        self._mac = None if self._key is None else hmac.new(self._key, digestmod=hashlib.sha256)
+        self._known: dict[str, str] = {}  # an import names each reader many times
 
     @property
     def active(self) -> bool:
@@ -48,7 +53,13 @@ class Pseudonyms:
         """The id the store keeps for the reader the caller calls `user_id`."""
         if self._key is None:
             return user_id
-        return PREFIX + self._digest(b"reader\x1f" + user_id.encode("utf-8"))
+        known = self._known.get(user_id)
+        if known is None:
+            known = PREFIX + self._digest(b"reader\x1f" + user_id.encode("utf-8"))
+            if len(self._known) >= _KNOWN_LIMIT:
+                self._known.clear()
+            self._known[user_id] = known
+        return known
 
     def readers(self, user_ids: list[str]) -> list[str]:
         return [self.reader(u) for u in user_ids]
@@ -94,5 +105,7 @@ class Pseudonyms:
             )
 
     def _digest(self, message: bytes) -> str:
-        assert self._key is not None
-        return hmac.new(self._key, message, hashlib.sha256).hexdigest()[:32]
+        assert self._mac is not None
+        mac = self._mac.copy()
+        mac.update(message)
+        return mac.hexdigest()[:32]
