@@ -50,6 +50,12 @@ def test_consent_round_trip_and_the_feed_obeys_it(client: TestClient) -> None:
     cleared = client.put(f"/users/{READER}/consent", json={}).json()
     assert cleared["choices"] == {} and cleared["effective"]["personalisation"] is True
     assert _items(_feed(client, READER)) == _items(mine)
+    # when they agreed to what, oldest first
+    history = client.get(f"/users/{READER}/consent/history").json()
+    assert history["user_id"] == READER
+    assert [d["choices"] for d in history["decisions"]] == [{"personalisation": False}, {}]
+    assert history["decisions"][0]["updated_at"] == body["updated_at"]
+    assert client.get(f"/users/{NEVER}/consent/history").json()["decisions"] == []
 
 
 def test_bad_consent_bodies_are_422_naming_the_field(client: TestClient) -> None:

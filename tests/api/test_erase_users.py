@@ -55,6 +55,7 @@ def test_erasing_a_reader_over_http(client: TestClient, trained: Any) -> None:
     assert again.status_code == 200
     assert (again.json()["events"], again.json()["models"]) == (0, {})
     assert client.get(f"/users/{GONE}/consent").json()["updated_at"] is None
+    assert client.get(f"/users/{GONE}/consent/history").json()["decisions"] == []
 
 
 def test_erasure_needs_a_key_when_keys_are_set(client_with: Any, tmp_path: Path) -> None:

@@ -69,6 +69,10 @@ def test_consent_shows_and_changes_only_the_purposes_given(
     changed = json.loads(cli("consent", "1", "--no-personalisation").output)
     assert changed["choices"] == {"ads": False, "personalisation": False}  # ads kept
     assert changed["updated_at"] is not None
+    assert [d["choices"] for d in changed["history"]] == [
+        {"ads": False},
+        {"ads": False, "personalisation": False},
+    ]
     erased = cli("erase-users", "1")
     assert "1 consent record" in erased.output
     assert json.loads(cli("consent", "1").output)["choices"] == {}
@@ -85,6 +89,8 @@ def test_with_a_pseudonym_key_commands_take_the_sites_ids(
         return CliRunner().invoke(app, [str(a) for a in args], env=clean)
 
     assert run(keyed, "import", "jsonl", ml_jsonl).exit_code == 0
+    again = run(keyed, "import", "jsonl", ml_jsonl)  # the same events map to the same ids
+    assert again.exit_code == 0 and "events 0 new / 3000 seen" in again.output
     with closing(open_store(cli_env["FEEDCRAFT_STORE"])) as store:
         stored = store.events.user_ids()
         theirs = sum(1 for _ in store.events.iter_events(user_id=Pseudonyms(None).reader("3")))

@@ -36,6 +36,24 @@ def test_put_get_replace_delete(store: Store) -> None:
     assert consents.get("r-2") == Consent("r-2", {}, T0)
 
 
+def test_every_decision_is_kept_until_erasure(store: Store) -> None:
+    consents = store.consents
+    assert consents.history("r-1") == []
+    decisions = [
+        Consent("r-1", {Purpose.PERSONALISATION: True}, T0),
+        Consent("r-1", {Purpose.PERSONALISATION: False, Purpose.ADS: False}, T0 + timedelta(1)),
+        Consent("r-1", {}, T0 + timedelta(2)),
+    ]
+    for decision in decisions:
+        consents.put(decision)
+    consents.put(Consent("r-2", {Purpose.ADS: True}, T0))
+    assert consents.history("r-1") == decisions
+    assert consents.get("r-1") == decisions[-1]
+    assert consents.delete("r-1") is True
+    assert consents.history("r-1") == [] and consents.get("r-1") is None
+    assert consents.history("r-2") == [Consent("r-2", {Purpose.ADS: True}, T0)]
+
+
 @pytest.mark.parametrize(
     ("consent", "field"),
     [
@@ -50,7 +68,7 @@ def test_bad_records_are_refused_and_nothing_is_stored(
     with pytest.raises(InvalidInput) as excinfo:
         store.consents.put(consent)  # type: ignore[arg-type]
     assert excinfo.value.field == field
-    assert store.consents.count() == 0
+    assert store.consents.count() == 0 and store.consents.history("r-1") == []
 
 
 def test_allows_falls_back_to_the_default_only_where_undecided() -> None:

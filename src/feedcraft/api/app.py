@@ -23,6 +23,8 @@ from feedcraft import __version__
 from feedcraft.api.item_paths import ITEM_BY_ID, EncodedItemIds
 from feedcraft.api.keys import KeyCheck, bearer_scheme
 from feedcraft.api.schemas import (
+    ConsentDecisionOut,
+    ConsentHistoryOut,
     ConsentIn,
     ConsentOut,
     ErasureOut,
@@ -199,6 +201,22 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
         no choice)."""
         s = svc(request)
         return _consent(user_id, s.feeds.consent.state(s.readers.reader(user_id)))
+
+    @app.get("/users/{user_id:path}/consent/history", response_model=ConsentHistoryOut)
+    def get_consent_history(
+        user_id: Annotated[str, Path(min_length=1)], request: Request
+    ) -> ConsentHistoryOut:
+        """Every decision the reader made, oldest first, with its time: when they agreed to
+        what (kept until the reader is erased)."""
+        s = svc(request)
+        decisions = [
+            ConsentDecisionOut(
+                choices={p.value: v for p, v in c.choices.items()},
+                updated_at=c.updated_at,
+            )
+            for c in s.feeds.consent.history(s.readers.reader(user_id))
+        ]
+        return ConsentHistoryOut(user_id=user_id, decisions=decisions)
 
     @app.put("/users/{user_id:path}/consent", response_model=ConsentOut)
     def put_consent(

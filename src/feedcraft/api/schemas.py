@@ -133,6 +133,17 @@ class ConsentOut(BaseModel):
     updated_at: datetime | None
 
 
+class ConsentDecisionOut(BaseModel):
+    choices: dict[str, bool]
+    updated_at: datetime | None
+
+
+class ConsentHistoryOut(BaseModel):
+    user_id: str
+    #: Every decision the reader made, oldest first.
+    decisions: list[ConsentDecisionOut]
+
+
 class ErasureOut(BaseModel):
     """What erasing a reader removed: their events, and each stored model version that knew
     them, rewritten without them (old version -> the new one that replaced it)."""

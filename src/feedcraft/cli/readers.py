@@ -11,6 +11,7 @@ import typer
 from rich.markup import escape
 
 from feedcraft.cli.common import ConfigOpt, StoreOpt, app, console, opened, readers_of
+from feedcraft.domain import Consent
 
 
 @app.command("consent")
@@ -33,8 +34,9 @@ def consent_cmd(
     config: ConfigOpt = None,
     store: StoreOpt = None,
 ) -> None:
-    """Show a reader's consent (JSON), or record decisions: the purposes given change, the
-    others keep their choice (PUT /users/{id}/consent replaces them all)."""
+    """Show a reader's consent and the history of their decisions (JSON), or record decisions:
+    the purposes given change, the others keep their choice (PUT /users/{id}/consent replaces
+    them all)."""
     from feedcraft.services.consent import ConsentPolicy
 
     given = {"personalisation": personalisation, "ads": ads}
@@ -46,6 +48,7 @@ def consent_cmd(
             choices = {p.value: v for p, v in state.consent.choices.items()}
             choices |= {k: v for k, v in given.items() if v is not None}
             state = policy.record(reader, choices)
+        history = policy.history(reader)
     consent = state.consent
     out = {
         "user_id": user_id,
@@ -53,8 +56,14 @@ def consent_cmd(
         "effective": {p.value: v for p, v in state.effective.items()},
         "default": state.default,
         "updated_at": consent.updated_at.isoformat() if consent.updated_at else None,
+        "history": [_decision(c) for c in history],
     }
     typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
+
+
+def _decision(consent: Consent) -> dict[str, object]:
+    stamp = consent.updated_at.isoformat() if consent.updated_at else None
+    return {"choices": {p.value: v for p, v in consent.choices.items()}, "updated_at": stamp}
 
 
 def _id_lines(path: Path) -> list[str]:

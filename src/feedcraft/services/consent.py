@@ -6,7 +6,8 @@ events are not read, not even to leave out what they saw, and no reason names th
 and their summaries are the ones for anyone; without consent to ads, ad copy aimed at them
 is written for a general audience. Their events are still recorded (the publisher's analytics
 may rest on another legal basis): if they agree later, their history counts from then on.
-Erasing a reader erases their record too (`services.erasure`).
+Every decision is kept, with its time, so a site can show when a reader agreed to what (GDPR
+Art. 7(1)); erasing a reader erases their record and its history (`services.erasure`).
 """
 
 from __future__ import annotations
@@ -51,6 +52,10 @@ class ConsentPolicy:
         consent = self._store.consents.get(user_id) or Consent(user_id)
         effective = {p: consent.allows(p, self._default) for p in Purpose}
         return ConsentState(consent, effective, self._default_name)
+
+    def history(self, user_id: str) -> list[Consent]:
+        """Every decision the reader made, oldest first: when they agreed to what."""
+        return self._store.consents.history(user_id)
 
     def record(self, user_id: str, choices: Mapping[str, object]) -> ConsentState:
         """Store the reader's decisions, replacing the earlier ones whole (a purpose left out

@@ -197,19 +197,24 @@ class ArtifactStore(Protocol):
 
 @runtime_checkable
 class Consents(Protocol):
-    """Each reader's consent decisions (`Consent`), the latest only, by user id."""
+    """Each reader's consent decisions (`Consent`) by user id: the latest, and their history."""
 
     def get(self, user_id: str) -> Consent | None:
         """The reader's decisions, or None when they made none."""
         ...
 
     def put(self, consent: Consent) -> None:
-        """Store the reader's decisions, replacing any earlier ones whole."""
+        """Store the reader's decisions, replacing any earlier ones whole, and add them to
+        the reader's history (in the same transaction)."""
+        ...
+
+    def history(self, user_id: str) -> list[Consent]:
+        """Every decision the reader made, oldest first (when they agreed to what)."""
         ...
 
     def delete(self, user_id: str) -> bool:
-        """Erase the reader's record (False when there was none); nothing of it may be left
-        readable in the backend's files."""
+        """Erase the reader's record and history (False when there was none); nothing of
+        them may be left readable in the backend's files."""
         ...
 
     def count(self) -> int: ...

@@ -12,10 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from feedcraft.domain import Event, EventType, Item
+from feedcraft.domain import Consent, Event, EventType, Item, Purpose
 from feedcraft.errors import Conflict, InvalidInput, NotFound, Unavailable
 from feedcraft.storage import open_store
 from feedcraft.storage.sqlite import SCHEMA_VERSION, SqliteStore
+from feedcraft.storage.sqlite.codec import to_micros
+from feedcraft.storage.sqlite.db import Database
+from feedcraft.storage.sqlite.migrations import MIGRATIONS
 from feedcraft.storage.sqlite.url import parse_url
 
 T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
@@ -188,6 +191,22 @@ def test_opening_a_v1_database_upgrades_it(tmp_path: Path) -> None:
         assert again.vectors.count("items:old") == 3
 
 
+def test_a_v8_consent_starts_its_history_on_upgrade(tmp_path: Path) -> None:
+    """Decisions stored before consent history existed (schema 8) become its first entries."""
+    path = tmp_path / "v8.db"
+    db = Database(parse_url(f"sqlite:///{path}"))
+    with db.write() as conn:
+        for migration in MIGRATIONS[:8]:
+            migration(conn)
+        conn.execute("PRAGMA user_version = 8")
+        conn.execute("INSERT INTO consents VALUES ('r-1', '{\"ads\":false}', ?)", (to_micros(T0),))
+    db.close()
+    with SqliteStore(f"sqlite:///{path}") as store:
+        assert store.consents.history("r-1") == [Consent("r-1", {Purpose.ADS: False}, T0)]
+        store.consents.put(Consent("r-1", {}, T0 + timedelta(1)))
+        assert len(store.consents.history("r-1")) == 2
+
+
 def test_history_reads_use_the_covering_index_after_upgrade(tmp_path: Path) -> None:
     """The feed reads a user's history on every request: after v4 that read (and the
     watermark of the history cache) must come from the index alone, in order, unsorted."""
@@ -321,6 +340,20 @@ def test_a_deleted_artifact_leaves_no_trace_in_the_files(tmp_path: Path) -> None
         raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
         assert b"model-naming-reader-5d1e" not in raw
         assert b"model-without-them" in raw
+
+
+def test_an_erased_consent_record_leaves_no_trace_in_the_files(tmp_path: Path) -> None:
+    path = tmp_path / "consent.db"
+    secret = "reader-2b7e-consented"
+    with SqliteStore(f"sqlite:///{path}") as store:
+        for day in range(3):
+            store.consents.put(Consent(secret, {Purpose.ADS: day % 2 == 0}, T0 + timedelta(day)))
+        store.consents.put(Consent("r-stays", {Purpose.ADS: True}, T0))
+        raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
+        assert secret.encode() in raw
+        assert store.consents.delete(secret)
+        raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
+        assert secret.encode() not in raw and b"r-stays" in raw
 
 
 def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:

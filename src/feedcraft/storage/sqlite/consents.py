@@ -1,6 +1,10 @@
-"""Consent decisions on SQLite: one row per reader, replaced whole, erased with them."""
+"""Consent decisions on SQLite: the latest per reader, replaced whole, and every one as it was
+made; both erased with the reader."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 from feedcraft.domain import Consent, Purpose
 from feedcraft.errors import InvalidInput
@@ -14,6 +18,11 @@ def _check_user(user_id: object) -> str:
     return user_id
 
 
+def _consent(user_id: str, row: Sequence[Any]) -> Consent:
+    choices = {Purpose(p): bool(v) for p, v in load_json(row[0]).items()}
+    return Consent(user_id, choices, from_micros(row[1]))
+
+
 class SqliteConsents:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -24,10 +33,7 @@ class SqliteConsents:
             row = conn.execute(
                 "SELECT choices, updated_us FROM consents WHERE user_id = ?", (user_id,)
             ).fetchone()
-        if row is None:
-            return None
-        choices = {Purpose(p): bool(v) for p, v in load_json(row[0]).items()}
-        return Consent(user_id, choices, from_micros(row[1]))
+        return None if row is None else _consent(user_id, row)
 
     def put(self, consent: Consent) -> None:
         if not isinstance(consent, Consent):
@@ -36,19 +42,36 @@ class SqliteConsents:
         if consent.updated_at is None:
             raise InvalidInput("a stored decision needs its time", field="updated_at")
         choices = dump_json({p.value: v for p, v in consent.choices.items()}, field="choices")
+        row = (consent.user_id, choices, to_micros(consent.updated_at))
         with self._db.write() as conn:
             conn.execute(
                 "INSERT INTO consents (user_id, choices, updated_us) VALUES (?, ?, ?) "
                 "ON CONFLICT (user_id) DO UPDATE SET choices = excluded.choices, "
                 "updated_us = excluded.updated_us",
-                (consent.user_id, choices, to_micros(consent.updated_at)),
+                row,
+            )
+            conn.execute(
+                "INSERT INTO consent_history (user_id, choices, updated_us) VALUES (?, ?, ?)",
+                row,
             )
 
+    def history(self, user_id: str) -> list[Consent]:
+        _check_user(user_id)
+        with self._db.read() as conn:
+            rows = conn.execute(
+                "SELECT choices, updated_us FROM consent_history WHERE user_id = ? ORDER BY seq",
+                (user_id,),
+            ).fetchall()
+        return [_consent(user_id, row) for row in rows]
+
     def delete(self, user_id: str) -> bool:
-        """Delete, then checkpoint (as `EventLog.delete_user`)."""
+        """Delete the record and its history, then checkpoint (as `EventLog.delete_user`)."""
         _check_user(user_id)
         with self._db.write() as conn:
             removed = conn.execute("DELETE FROM consents WHERE user_id = ?", (user_id,)).rowcount
+            removed += conn.execute(
+                "DELETE FROM consent_history WHERE user_id = ?", (user_id,)
+            ).rowcount
         if removed:
             self._db.checkpoint()
         return bool(removed)

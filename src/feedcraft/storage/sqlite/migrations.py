@@ -170,6 +170,23 @@ _V8_CONSENTS = _script(
     """,
 )
 
+#: Every consent decision as it was made, so a site can show when a reader agreed to what
+#: (GDPR Art. 7(1)); erased with the reader.
+_V9_CONSENT_HISTORY = _script(
+    """
+    CREATE TABLE consent_history (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id TEXT NOT NULL,
+        choices TEXT NOT NULL,
+        updated_us INTEGER NOT NULL
+    )
+    """,
+    "CREATE INDEX consent_history_user ON consent_history (user_id, seq)",
+    # decisions stored before the history existed start it
+    "INSERT INTO consent_history (user_id, choices, updated_us) "
+    "SELECT user_id, choices, updated_us FROM consents ORDER BY updated_us",
+)
+
 
 MIGRATIONS: tuple[Migration, ...] = (
     _V1_CORE,
@@ -180,6 +197,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _v6_artifact_checksums,
     _V7_TEXT_CACHE_CLAIMS,
     _V8_CONSENTS,
+    _V9_CONSENT_HISTORY,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
