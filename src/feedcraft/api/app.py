@@ -247,6 +247,7 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
             consents=report.consents,
             models=report.models,
             unreadable=list(report.unreadable),
+            dropped=list(report.dropped),
         )
 
     @app.get("/items/{item_id:path}/summary", response_model=GeneratedOut)

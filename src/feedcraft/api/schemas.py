@@ -153,6 +153,8 @@ class ErasureOut(BaseModel):
     consents: int
     models: dict[str, dict[int, int]]
     unreadable: list[str]
+    #: Versions that knew them under a newer version that never did: deleted, not rewritten.
+    dropped: list[str]
 
 
 class FeedEntryOut(BaseModel):

@@ -7,7 +7,8 @@ have seen, to explain its picks). Erasing only the events would leave a model th
 names them, served and rolled back to for weeks. So each stored version that knew any of the
 readers is loaded, stripped of them (`Recommender.forget_users`), saved as a new version and
 the old one deleted; versions keep their order, so the served one and those to roll back to
-stay what they were, less the readers. Deleting goes through the stores' erasure (SQLite:
+stay what they were, less the readers; a version under a newer one that never knew them is
+deleted instead, never made the newest again (`_Scrub`). Deleting goes through the stores' erasure (SQLite:
 secure_delete and a WAL checkpoint), so neither the events nor the old models stay readable
 in the database files.
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from tqdm import tqdm
 
@@ -46,13 +48,15 @@ class ErasureReport:
     """What an erasure removed: events, consent records, model versions. `models` maps a
     model to the versions written in place of versions that knew the readers (old -> new);
     `unreadable` lists versions that could not be loaded to be checked (damaged, refused)
-    and were deleted, since they may name them."""
+    and were deleted, since they may name them; `dropped`, versions that knew them under a
+    newer version that never did, deleted rather than made the newest again."""
 
     users: tuple[str, ...]
     events: int
     consents: int
     models: dict[str, dict[int, int]] = field(default_factory=dict)
     unreadable: tuple[str, ...] = ()
+    dropped: tuple[str, ...] = ()
 
     def summary(self) -> str:
         n = len(self.users)
@@ -66,6 +70,8 @@ class ErasureReport:
             text += " (" + ", ".join(f"{m}: {len(v)}" for m, v in sorted(self.models.items())) + ")"
         if self.unreadable:
             text += f"; deleted unreadable: {', '.join(self.unreadable)}"
+        if self.dropped:
+            text += f"; deleted under a newer version without them: {', '.join(self.dropped)}"
         return text
 
 
@@ -75,38 +81,89 @@ def erase_users(store: Store, user_ids: Sequence[str], *, progress: bool = False
     ids = checked_ids(user_ids, field="user_ids", what="user id", max_length=MAX_ID)
     events = sum(store.events.delete_user(u) for u in ids)
     consents = sum(store.consents.delete(u) for u in ids)
-    models: dict[str, dict[int, int]] = {}
-    unreadable: list[str] = []
-    checked: set[tuple[str, int]] = set()
-    while True:  # again while a training run saved a version meanwhile
-        todo = [
-            (name, info.version)
-            for name in _model_names(store)
-            for info in store.artifacts.versions(artifact_name(name))
-            if (name, info.version) not in checked
-        ]
-        if not todo:
-            break
-        for name, version in tqdm(todo, desc="models", unit="version", disable=not progress):
-            checked.add((name, version))
+    report = _Scrub(store, ids, progress)
+    while report.one_pass():  # again while a training run saved a version meanwhile
+        pass
+    return ErasureReport(
+        tuple(ids), events, consents, report.models, tuple(report.unreadable), tuple(report.dropped)
+    )
+
+
+class _Scrub:
+    """Passes over the stored model versions, each checked once.
+
+    A version that knew the readers is saved again without them only where no version after it
+    stays as it is: a rewrite is saved as the newest, so rewriting an old version under a newer
+    one that never knew them (a model trained after their events were gone, or while this
+    erasure ran) would serve the old model again. Such an old version is deleted instead: it
+    was only a version to roll back to."""
+
+    def __init__(self, store: Store, ids: list[str], progress: bool) -> None:
+        self.store = store
+        self.ids = ids
+        self.progress = progress
+        self.checked: set[tuple[str, int]] = set()
+        self.models: dict[str, dict[int, int]] = {}
+        self.unreadable: list[str] = []
+        self.dropped: list[str] = []
+        self.saved: set[tuple[str, int]] = set()  # versions this erasure wrote
+
+    def one_pass(self) -> bool:
+        """Check every version not checked yet; False when there was none."""
+        todo = {
+            name: [v.version for v in self.store.artifacts.versions(artifact_name(name))]
+            for name in _model_names(self.store)
+        }
+        todo = {n: [v for v in vs if (n, v) not in self.checked] for n, vs in todo.items()}
+        total = sum(len(vs) for vs in todo.values())
+        if not total:
+            return False
+        with tqdm(total=total, desc="models", unit="version", disable=not self.progress) as bar:
+            for name, versions in todo.items():
+                self._model(name, versions, bar)
+        return True
+
+    def _model(self, name: str, versions: list[int], bar: tqdm) -> None:
+        scrubbed: dict[int, tuple[bytes, dict[str, Any]]] = {}
+        clean: list[int] = []  # versions that knew none of the readers
+        for version in versions:
+            self.checked.add((name, version))
+            bar.update()
             try:
-                model, info = load_model(store, name, version)
+                model, info = load_model(self.store, name, version)
             except Unavailable:  # damaged or refused: it cannot be checked, so it goes
-                if _delete(store, name, version):
-                    unreadable.append(f"{name} v{version}")
+                if _delete(self.store, name, version):
+                    self.unreadable.append(f"{name} v{version}")
                 continue
-            known = model.forget_users(ids)
-            if known:
-                metadata = {
-                    **info.metadata,
-                    "rewritten_from": version,
-                    "erased_readers": int(info.metadata.get("erased_readers", 0)) + known,
-                }
-                new = store.artifacts.save(artifact_name(name), model_pickle.dumps(model), metadata)
-                checked.add((name, new))
-                _delete(store, name, version)
-                models.setdefault(name, {})[version] = new
-    return ErasureReport(tuple(ids), events, consents, models, tuple(unreadable))
+            known = model.forget_users(self.ids)
+            if not known:
+                clean.append(version)
+                continue
+            metadata = {
+                **info.metadata,
+                "rewritten_from": version,
+                "erased_readers": int(info.metadata.get("erased_readers", 0)) + known,
+            }
+            scrubbed[version] = (model_pickle.dumps(model), metadata)
+        for version, (blob, metadata) in scrubbed.items():
+            if self._superseded(name, version, versions, clean):
+                if _delete(self.store, name, version):
+                    self.dropped.append(f"{name} v{version}")
+                continue
+            new = self.store.artifacts.save(artifact_name(name), blob, metadata)
+            self.checked.add((name, new))
+            self.saved.add((name, new))
+            self.models.setdefault(name, {})[version] = new
+            _delete(self.store, name, version)
+
+    def _superseded(self, name: str, version: int, versions: list[int], clean: list[int]) -> bool:
+        """Whether a version that stays as it is comes after `version`: one checked clean, or
+        one a training run saved since this pass listed them (not a rewrite of this erasure)."""
+        if any(v > version for v in clean):
+            return True
+        stored = self.store.artifacts.versions(artifact_name(name))
+        newest = stored[-1].version if stored else version
+        return newest not in versions and (name, newest) not in self.saved
 
 
 def _model_names(store: Store) -> list[str]:

@@ -16,7 +16,7 @@ from movielens_ratings import write_ratings
 
 from feedcraft.config import Settings
 from feedcraft.errors import InvalidInput
-from feedcraft.services import training
+from feedcraft.services import erasure, training
 from feedcraft.services.erasure import erase_users
 from feedcraft.services.models import artifact_name, load_model
 from feedcraft.services.recommend import FeedService
@@ -149,3 +149,44 @@ def test_models_no_longer_trained_are_reached_too(ratings_store: Store, settings
     assert report.models == {"popularity": {1: 2}, "retired": {1: 3}}
     assert report.unreadable == ("retired v2",)
     assert b"reader-1~" not in _files(settings)
+
+
+def test_an_old_version_under_a_newer_one_without_them_is_deleted_not_served_again(
+    ratings_store: Store, settings: Settings
+) -> None:
+    """Their events went another way (here: the event log's own erasure), a model was trained
+    without them, then the reader is erased: the old version that knew them is dropped, not
+    rewritten as the newest (which would serve the old model again)."""
+    train(ratings_store, settings, models=["itemknn"], progress=False)
+    ratings_store.events.delete_user(GONE[0])
+    train(ratings_store, settings, models=["itemknn"], progress=False)
+    report = erase_users(ratings_store, [GONE[0]])
+    assert (report.models, report.dropped) == ({}, ("itemknn v1",))
+    assert "deleted under a newer version without them: itemknn v1" in report.summary()
+    assert [v.version for v in ratings_store.artifacts.versions(artifact_name("itemknn"))] == [2]
+    assert GONE[0].encode() not in _files(settings)
+
+
+def test_a_version_trained_during_the_erasure_stays_the_newest(
+    ratings_store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A training run saves a model (without the reader: their events are gone) while the
+    erasure is checking the old one: the old one's rewrite must not be saved over it."""
+    train(ratings_store, settings, models=["itemknn"], progress=False)
+    real_load = erasure.load_model
+    trained_meanwhile: list[int] = []
+
+    def load_then_train(*args: Any, **kwargs: Any) -> Any:
+        loaded = real_load(*args, **kwargs)
+        if not trained_meanwhile:
+            reports = train(ratings_store, settings, models=["itemknn"], progress=False)
+            trained_meanwhile.append(reports[0].version)
+        return loaded
+
+    monkeypatch.setattr(erasure, "load_model", load_then_train)
+    report = erase_users(ratings_store, [GONE[0]])
+    assert trained_meanwhile == [2]
+    assert (report.models, report.dropped) == ({}, ("itemknn v1",))
+    stored = ratings_store.artifacts.versions(artifact_name("itemknn"))
+    assert [v.version for v in stored] == [2]  # the fresh model is served
+    assert GONE[0].encode() not in ratings_store.artifacts.load(artifact_name("itemknn"))[0]
