@@ -15,6 +15,7 @@ names no one, and the next training learns it without them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -28,8 +29,12 @@ _OWN = "feedcraft."
 def forget_users(model: object, user_ids: Iterable[str]) -> int:
     """Drop the users from every part of `model` in place; returns how many of them it knew."""
     wanted = list(dict.fromkeys(user_ids))
-    # old Interactions kept alive in the memo: a freed one's id() could be reused by another
+    # old values kept alive in the memos: a freed one's id() could be reused by another. Parts
+    # that shared an Interactions or a history (the ranker's reweighted sources) share the
+    # new one too, so the saved model does not grow.
     memo: dict[int, tuple[Interactions, Interactions, np.ndarray]] = {}
+    histories: dict[int, tuple[object, object]] = {}
+    arrays: dict[tuple[object, ...], tuple[object, object]] = {}
     known: set[str] = set()
     for part in list(_parts(model)):
         state = vars(part)
@@ -37,7 +42,8 @@ def forget_users(model: object, user_ids: Iterable[str]) -> int:
         if not isinstance(old, Interactions):
             continue
         if id(old) not in memo:
-            memo[id(old)] = (old, *old.without_users(wanted))
+            new, kept = old.without_users(wanted)
+            memo[id(old)] = (old, _sharing(old, new, arrays), kept)
             known.update(u for u in wanted if u in old.users)
         _, new, kept = memo[id(old)]
         if new is old:
@@ -49,9 +55,37 @@ def forget_users(model: object, user_ids: Iterable[str]) -> int:
                     f"{type(part).__name__}.history_ has {history.shape[0]} rows for "
                     f"{len(old.users)} users; cannot tell which rows are whose"
                 )
-            part.history_ = history[kept]  # type: ignore[attr-defined]
+            if id(history) not in histories:
+                histories[id(history)] = (history, history[kept])
+            part.history_ = histories[id(history)][1]  # type: ignore[attr-defined]
         part.interactions_ = new  # type: ignore[attr-defined]
     return len(known)
+
+
+def _sharing(
+    old: Interactions, new: Interactions, seen: dict[tuple[object, ...], tuple[object, object]]
+) -> Interactions:
+    """`new` with each of its parts replaced by the one made before from the same old part
+    under the same readers (Interactions that shared arrays, as a source's copy on another
+    item space does, share them again), so pickling stores each once."""
+    if new is old:
+        return old
+    readers = (id(old.users), id(old.user_pos))
+
+    def once(tag: str, before: object, after: Any) -> Any:
+        key = (tag, id(before), *readers)
+        if key not in seen:
+            seen[key] = (before, after)  # `before` kept alive: its id() stays its own
+        return seen[key][1]
+
+    return Interactions(
+        once("users", old.users, new.users),
+        new.items,
+        once("user_pos", old.user_pos, new.user_pos),
+        once("item_pos", old.item_pos, new.item_pos),
+        once("weights", old.weights, new.weights),
+        once("timestamps", old.timestamps, new.timestamps),
+    )
 
 
 def _parts(root: object) -> Iterator[object]:

@@ -3,14 +3,14 @@ stored model.
 
 A reader's behaviour lives in two places: the event log, and every saved version of every
 trained recommender, which keeps each reader's id and training history (to exclude what they
-have seen, to explain its picks). Erasing only the events would leave a model that still
-names them, served and rolled back to for weeks. So each stored version that knew any of the
-readers is loaded, stripped of them (`Recommender.forget_users`), saved as a new version and
-the old one deleted; versions keep their order, so the served one and those to roll back to
-stay what they were, less the readers; a version under a newer one that never knew them is
-deleted instead, never made the newest again (`_Scrub`). Deleting goes through the stores' erasure (SQLite:
-secure_delete and a WAL checkpoint), so neither the events nor the old models stay readable
-in the database files.
+have seen, to explain its picks). Erasing only the events would leave a model that still names
+them, served and rolled back to for weeks. So each stored version that knew any of the readers
+is loaded, stripped of them (`Recommender.forget_users`), saved as a new version and the old
+one deleted; versions keep their order, so the served one and those to roll back to stay what
+they were, less the readers; a version under a newer one that never knew them is deleted
+instead, never made the newest again (`_Scrub`). Deleting goes through the stores' erasure
+(SQLite: secure_delete and a WAL checkpoint), so neither the events nor the old models stay
+readable in the database files.
 
 Events go first: a training run that starts after them cannot learn the readers again. One
 that was already fitting takes out, before it saves, every reader with no event left
