@@ -38,7 +38,7 @@ from feedcraft.api.schemas import (
     WriteResult,
 )
 from feedcraft.config import Settings
-from feedcraft.domain import FeedEntry, Item
+from feedcraft.domain import MAX_ID_LENGTH, FeedEntry, Item
 from feedcraft.errors import Conflict, FeedcraftError, InvalidInput, NotFound, Unavailable
 from feedcraft.services.app import AppServices, open_services
 from feedcraft.services.consent import ConsentState
@@ -220,7 +220,7 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
 
     @app.put("/users/{user_id:path}/consent", response_model=ConsentOut)
     def put_consent(
-        user_id: Annotated[str, Path(min_length=1, max_length=256)],
+        user_id: Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH)],
         body: ConsentIn,
         request: Request,
     ) -> ConsentOut:

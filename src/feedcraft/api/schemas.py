@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
-from feedcraft.domain import Event, EventType, Item, ItemKind
+from feedcraft.domain import MAX_ID_LENGTH, Event, EventType, Item, ItemKind
 from feedcraft.domain.time import ensure_utc
 
 
@@ -25,7 +25,7 @@ def _utc(value: datetime | None) -> datetime | None:
 class ItemIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(min_length=1, max_length=256)
+    id: str = Field(min_length=1, max_length=MAX_ID_LENGTH)
     title: str = Field(min_length=1)
     kind: ItemKind = ItemKind.ARTICLE
     body: str = ""
@@ -75,8 +75,8 @@ class ItemsIn(BaseModel):
 class EventIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    user_id: str = Field(min_length=1, max_length=256)
-    item_id: str = Field(min_length=1, max_length=256)
+    user_id: str = Field(min_length=1, max_length=MAX_ID_LENGTH)
+    item_id: str = Field(min_length=1, max_length=MAX_ID_LENGTH)
     type: EventType
     timestamp: datetime
     value: float | None = Field(default=None, allow_inf_nan=False)

@@ -7,13 +7,14 @@ external ids are strings; interaction matrices are users x items.
 from feedcraft.domain.consent import Consent, Purpose
 from feedcraft.domain.events import Event, EventType, Impression
 from feedcraft.domain.feed import Feed, FeedEntry, Recommendations
-from feedcraft.domain.ids import IdIndex, ItemId, UserId
+from feedcraft.domain.ids import MAX_ID_LENGTH, IdIndex, ItemId, UserId
 from feedcraft.domain.interactions import Interactions
 from feedcraft.domain.items import Item, ItemKind, User
 from feedcraft.domain.time import ensure_utc, from_unix, to_unix, utcnow
 from feedcraft.domain.vectors import ItemVectors
 
 __all__ = [
+    "MAX_ID_LENGTH",
     "Consent",
     "Event",
     "EventType",

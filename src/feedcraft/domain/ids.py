@@ -8,6 +8,8 @@ import numpy as np
 
 UserId = str
 ItemId = str
+#: The longest id an entry point accepts (API bodies and paths, erasure requests).
+MAX_ID_LENGTH = 256
 
 
 class IdIndex:

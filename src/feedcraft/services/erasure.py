@@ -32,15 +32,13 @@ from typing import Any
 
 from tqdm import tqdm
 
+from feedcraft.domain import MAX_ID_LENGTH
 from feedcraft.errors import NotFound, Unavailable
 from feedcraft.services.id_lists import checked_ids
 from feedcraft.services.models import PREFIX, artifact_name, load_model
 from feedcraft.storage import Store, model_pickle
 
 __all__ = ["ErasureReport", "erase_users"]
-
-#: The longest reader id the API accepts (`EventIn.user_id`).
-MAX_ID = 256
 
 
 @dataclass(frozen=True)
@@ -78,7 +76,7 @@ class ErasureReport:
 def erase_users(store: Store, user_ids: Sequence[str], *, progress: bool = False) -> ErasureReport:
     """Erase the readers' events and strip them from every stored model version (see the
     module docstring). Ids the store does not know are no error: erasing twice succeeds."""
-    ids = checked_ids(user_ids, field="user_ids", what="user id", max_length=MAX_ID)
+    ids = checked_ids(user_ids, field="user_ids", what="user id", max_length=MAX_ID_LENGTH)
     events = sum(store.events.delete_user(u) for u in ids)
     consents = sum(store.consents.delete(u) for u in ids)
     report = _Scrub(store, ids, progress)

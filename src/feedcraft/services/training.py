@@ -105,8 +105,10 @@ def train(
     fitted = fit_models(
         models, settings, interactions, vectors, metadata=metadata, progress=progress
     )
+    # once, after every fit: an erasure during the saves finds the versions saved (it looks
+    # again until it finds no new one)
+    erased = _erased_since_read(store, interactions)
     for name, (model, seconds) in fitted.items():
-        erased = _erased_since_read(store, interactions)
         if erased:
             model.forget_users(erased)
         version = save_model(
