@@ -10,7 +10,15 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from feedcraft.errors import InvalidInput
@@ -193,29 +201,65 @@ class LLMSettings(BaseModel):
 MIN_API_KEY_LENGTH = 16
 
 
+class ApiKey(BaseModel):
+    """One consumer's key, with its own rate limit where it needs another than the server's
+    (a nightly job held to 5 a second while the site's back end is not)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key: SecretStr
+    rate_limit: float | None = Field(
+        default=None,
+        gt=0,
+        allow_inf_nan=False,
+        description="requests a second this key may send on average; unset: [serve] rate_limit",
+    )
+    rate_burst: int | None = Field(
+        default=None, ge=1, description="requests it may send at once; unset: [serve] rate_burst"
+    )
+
+    @field_validator("key")
+    @classmethod
+    def _strong(cls, key: SecretStr) -> SecretStr:
+        value = key.get_secret_value()
+        printable = value.isascii() and value.isprintable() and " " not in value
+        if len(value) < MIN_API_KEY_LENGTH or not printable:
+            raise ValueError(
+                f"must be at least {MIN_API_KEY_LENGTH} printable ASCII characters without "
+                "spaces (python -c 'import secrets; print(secrets.token_urlsafe())')"
+            )
+        return key
+
+
 class ServeSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
-    api_keys: list[SecretStr] = Field(
+    api_keys: list[ApiKey] = Field(
         default_factory=list,
         description="keys a client must send (Authorization: Bearer <key>) for every route but "
-        "/health; several so that one can be replaced while the other still works. Empty: "
-        "no key is asked, for a server that only the publisher's own back end can reach "
-        "(the default host is loopback). Feeds, summaries and events name readers and their "
-        "interests: set keys before serving on another address",
+        "/health; several so that one can be replaced while the other still works, or one per "
+        "consumer. Each a string, or a table {key, rate_limit, rate_burst} for a consumer "
+        "limited otherwise than the rest. Empty: no key is asked, for a server that only the "
+        "publisher's own back end can reach (the default host is loopback). Feeds, summaries "
+        "and events name readers and their interests: set keys before serving on another "
+        "address",
     )
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _plain_keys(cls, keys: object) -> object:
+        """A key given as a string is a key with the server's limits."""
+        if isinstance(keys, list):
+            return [{"key": k} if isinstance(k, str | SecretStr) else k for k in keys]
+        return keys
 
     @field_validator("api_keys")
     @classmethod
-    def _strong_keys(cls, keys: list[SecretStr]) -> list[SecretStr]:
-        for i, key in enumerate(keys):
-            value = key.get_secret_value()
-            printable = value.isascii() and value.isprintable() and " " not in value
-            if len(value) < MIN_API_KEY_LENGTH or not printable:
-                raise ValueError(
-                    f"key {i} must be at least {MIN_API_KEY_LENGTH} printable ASCII characters "
-                    "without spaces (python -c 'import secrets; print(secrets.token_urlsafe())')"
-                )
+    def _distinct_keys(cls, keys: list[ApiKey]) -> list[ApiKey]:
+        values = [k.key.get_secret_value() for k in keys]
+        for i, value in enumerate(values):
+            if value in values[:i]:
+                raise ValueError(f"key {i} is given twice: each consumer its own key")
         return keys
 
     docs: bool = Field(
@@ -224,6 +268,32 @@ class ServeSettings(BaseModel):
         "/redoc), open without a key: they hold the routes and schemas, nothing of anyone's. "
         "false: no such pages, for a server reachable beyond the publisher's own back end",
     )
+
+    rate_limit: float | None = Field(
+        default=None,
+        gt=0,
+        allow_inf_nan=False,
+        description="requests a second each client may send, on average (a client: its API "
+        "key when keys are set, else its address); more are answered 429 with Retry-After, "
+        "so one consumer in a loop cannot take the server from the others. Unset: no limit. "
+        "/health is never limited",
+    )
+    rate_burst: int = Field(
+        default=20,
+        ge=1,
+        description="requests a client may send at once before rate_limit applies (its "
+        "bucket's size)",
+    )
+
+    @model_validator(mode="after")
+    def _bursts_with_a_rate(self) -> ServeSettings:
+        for i, k in enumerate(self.api_keys):
+            if k.rate_burst is not None and k.rate_limit is None and self.rate_limit is None:
+                raise ValueError(
+                    f"key {i} has a rate_burst but neither it nor [serve] has a rate_limit: "
+                    "a burst limits nothing without a rate"
+                )
+        return self
 
     #: Collect and freeze the heap after each model load (services.heap): keeps full
     #: garbage-collector passes, 80-160 ms with a compiled ranker, off the request path.

@@ -139,18 +139,23 @@ def empty_client(tmp_path: Path) -> Iterator[TestClient]:
         yield c
 
 
-@pytest.fixture
-def client_with(trained: TrainedStore, tmp_path: Path) -> Callable[..., TestClient]:
-    """Factory: a client on a fresh copy of the trained store, with extra settings."""
+def client_factory(source: Path, tmp_path: Path) -> Callable[..., TestClient]:
+    """Factory: a client on a fresh copy of the store at `source`, with extra settings."""
     counter = iter(range(1_000))
 
     def make(**overrides: object) -> TestClient:
         target = tmp_path / f"copy{next(counter)}"
         target.mkdir()
-        db = copy_db(trained.db, target)
+        db = copy_db(source, target)
         settings = load_settings(
             store=f"sqlite:///{db}", embedding={"model": "hashing"}, progress=False, **overrides
         )
         return TestClient(create_app(settings))
 
     return make
+
+
+@pytest.fixture
+def client_with(trained: TrainedStore, tmp_path: Path) -> Callable[..., TestClient]:
+    """Factory: a client on a fresh copy of the trained store, with extra settings."""
+    return client_factory(trained.db, tmp_path)

@@ -22,6 +22,7 @@ from threadpoolctl import threadpool_limits
 from feedcraft import __version__
 from feedcraft.api.item_paths import ITEM_BY_ID, EncodedItemIds
 from feedcraft.api.keys import KeyCheck, bearer_scheme
+from feedcraft.api.limits import RateLimit
 from feedcraft.api.schemas import (
     ConsentDecisionOut,
     ConsentHistoryOut,
@@ -96,8 +97,12 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
     )
 
     app.add_middleware(EncodedItemIds)
+    serve = settings.serve
+    if serve.rate_limit is not None or any(k.rate_limit is not None for k in keys):
+        # inside KeyCheck: limited as the key it checked
+        app.add_middleware(RateLimit, rate=serve.rate_limit, burst=serve.rate_burst, keys=keys)
     if keys:  # added last: runs first, before any path is rewritten or routed
-        app.add_middleware(KeyCheck, keys=keys, docs=docs)
+        app.add_middleware(KeyCheck, keys=[k.key for k in keys], docs=docs)
 
     @app.exception_handler(FeedcraftError)
     async def _feedcraft_error(_: Request, exc: FeedcraftError) -> JSONResponse:

@@ -19,7 +19,7 @@ from pydantic import SecretStr
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["DOCS_PATHS", "OPEN_PATHS", "KeyCheck", "bearer_scheme"]
+__all__ = ["DOCS_PATHS", "OPEN_PATHS", "KeyCheck", "bearer_scheme", "bearer_token", "request_path"]
 
 #: The API's description and docs pages: they hold nothing of anyone's (the docs page sends
 #: the key), so they answer without one, unless `[serve] docs` is off (then they are no
@@ -47,10 +47,10 @@ class KeyCheck:
         self._open = OPEN_PATHS | DOCS_PATHS if docs else OPEN_PATHS
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or _path(scope) in self._open:
+        if scope["type"] != "http" or request_path(scope) in self._open:
             await self.app(scope, receive, send)
             return
-        sent = _bearer_token(scope)
+        sent = bearer_token(scope)
         # every key compared, so the time taken does not tell which one nearly matched
         if sent is not None and sum(hmac.compare_digest(sent, key) for key in self._keys):
             await self.app(scope, receive, send)
@@ -66,7 +66,7 @@ class KeyCheck:
         await response(scope, receive, send)
 
 
-def _path(scope: Scope) -> str:
+def request_path(scope: Scope) -> str:
     """The path within the app: behind a proxy's prefix or mounted, without `root_path`."""
     path: str = scope["path"]
     root: str = scope.get("root_path", "")
@@ -75,7 +75,7 @@ def _path(scope: Scope) -> str:
     return path
 
 
-def _bearer_token(scope: Scope) -> bytes | None:
+def bearer_token(scope: Scope) -> bytes | None:
     """The token of an `Authorization: Bearer <token>` header (scheme in any case), or None."""
     for name, value in scope["headers"]:
         if name == b"authorization":
