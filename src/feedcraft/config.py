@@ -295,6 +295,16 @@ class ServeSettings(BaseModel):
                 )
         return self
 
+    generation_threads: int = Field(
+        default=16,
+        ge=1,
+        le=1000,
+        description="generation requests (summary, headlines, ad copy, description) served "
+        "at once, each in a thread of its own; more wait without a thread. Feeds, events and "
+        "every other route keep their own 40 threads, so a burst of summaries cannot hold "
+        "them",
+    )
+
     #: Collect and freeze the heap after each model load (services.heap): keeps full
     #: garbage-collector passes, 80-160 ms with a compiled ranker, off the request path.
     settle_heap: bool = True

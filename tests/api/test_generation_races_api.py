@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
@@ -21,7 +22,9 @@ from feedcraft.storage import open_store
 from ports import free_port
 
 
-def _settings(imported_db: Path, tmp_path: Path, **llm: Any) -> Settings:
+def _settings(
+    imported_db: Path, tmp_path: Path, serve: dict[str, Any] | None = None, **llm: Any
+) -> Settings:
     """Settings over a copy of the imported store, with the popularity model trained."""
     for path in imported_db.parent.glob(imported_db.name + "*"):  # the database and its WAL
         shutil.copy(path, tmp_path / path.name)
@@ -29,6 +32,7 @@ def _settings(imported_db: Path, tmp_path: Path, **llm: Any) -> Settings:
         store=f"sqlite:///{tmp_path / imported_db.name}",
         embedding={"model": "hashing"},
         llm=llm,
+        serve=serve or {},
         progress=False,
     )
     with closing(open_store(settings.store)) as store:
@@ -104,3 +108,56 @@ def test_the_outage_window_is_a_setting(imported_db: Path, tmp_path: Path) -> No
     with TestClient(create_app(settings)) as c:
         services = c.app.state.services  # type: ignore[attr-defined]
         assert services.feed_summaries.retry_s == 900.0
+
+
+def test_generation_requests_hold_at_most_their_threads_and_feeds_keep_theirs(
+    imported_db: Path, tmp_path: Path, ml_subset: Any
+) -> None:
+    """Five summaries at once with `generation_threads` 2: two run, three wait without a
+    thread, and meanwhile feeds, items and /health are answered; then all five are."""
+    settings = _settings(
+        imported_db, tmp_path, serve={"generation_threads": 2}, backend="extractive"
+    )
+    items = sorted(ml_subset.titles)[:5]
+    with TestClient(create_app(settings)) as c:
+        generator = c.app.state.services.generation.generator  # type: ignore[attr-defined]
+        summarise = generator.summary
+        lock, release = threading.Lock(), threading.Event()
+        running: list[int] = [0, 0]  # now, most at once
+
+        def held(request: Any) -> Any:
+            with lock:
+                running[0] += 1
+                running[1] = max(running[1], running[0])
+            assert release.wait(30)
+            with lock:
+                running[0] -= 1
+            return summarise(request)
+
+        generator.summary = held
+        answers: dict[str, Any] = {}
+        threads = [
+            threading.Thread(target=lambda i=i: answers.setdefault(i, c.get(f"/items/{i}/summary")))
+            for i in items
+        ]
+        for t in threads:
+            t.start()
+        user = ml_subset.users[0]
+        try:
+            deadline = time.monotonic() + 30
+            while running[0] < 2 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(0.5)  # room for a third to start, were it let
+            assert running[0] == 2
+            feed = c.get(f"/users/{user}/feed", params={"n": 3, "model": "popularity"})
+            assert feed.status_code == 200 and len(feed.json()["items"]) == 3
+            assert c.get(f"/items/{items[0]}").status_code == 200
+            assert c.get("/health").status_code == 200
+            assert not answers  # all five still held or waiting
+        finally:
+            release.set()
+            for t in threads:
+                t.join(30)
+        assert running[1] == 2
+        assert sorted(answers) == items
+        assert all(r.status_code == 200 and r.json()["outputs"] for r in answers.values())

@@ -5,14 +5,23 @@ matrix-vector products, which threads barely speed up, while on a busy machine (
 requests, other jobs) their spinning workers made a 1 ms product take 30 ms at times.
 Feeds and similar items are serialised by pydantic in one pass (`model_dump_json`) rather
 than validated again and encoded by FastAPI's generic path; their schema is unchanged.
+
+Generation requests (summary, headlines, ad copy, description) run in threads of their own,
+at most `[serve] generation_threads` at once, the rest waiting in the event loop without a
+thread. Every other route runs in the pool of 40 that Starlette gives plain functions: a job
+asking for many summaries at once held all 40 while they queued for the model or the
+fallback's encoding, and the site's feeds waited seconds for a thread
+(`benchmarks/rate_limit.py`).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -71,6 +80,7 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = services is None
         app.state.services = services or open_services(settings)
+        app.state.generation_threads = anyio.CapacityLimiter(settings.serve.generation_threads)
         if settings.llm.warm_at_start:
             app.state.services.warm_generation()
         limits = threadpool_limits(limits=SERVING_THREADS)
@@ -255,17 +265,24 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
             dropped=list(report.dropped),
         )
 
+    async def _generation(request: Request, run: Callable[[], GeneratedText]) -> GeneratedOut:
+        """Run a generation request in the generation threads (see the module docstring)."""
+        limiter: anyio.CapacityLimiter = request.app.state.generation_threads
+        return _generated(await anyio.to_thread.run_sync(run, limiter=limiter))
+
     @app.get("/items/{item_id:path}/summary", response_model=GeneratedOut)
-    def item_summary(
+    async def item_summary(
         item_id: str, request: Request, user_id: str | None = None, max_length: Length = None
     ) -> GeneratedOut:
         """A summary of the item, personalised to the user's interests when `user_id` is set."""
         s = svc(request)
         reader = None if user_id is None else s.readers.reader(user_id)
-        return _generated(s.generation.summary(item_id, reader, max_length=max_length))
+        return await _generation(
+            request, lambda: s.generation.summary(item_id, reader, max_length=max_length)
+        )
 
     @app.get("/items/{item_id:path}/headlines", response_model=GeneratedOut)
-    def item_headlines(
+    async def item_headlines(
         item_id: str,
         request: Request,
         n: Annotated[int, Query(ge=1, le=10)] = 3,
@@ -273,10 +290,11 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
     ) -> GeneratedOut:
         """`n` headline variants for the item, best first by p_click when a headline click
         model has been trained (`feedcraft train-headlines`)."""
-        return _generated(svc(request).generation.headlines(item_id, n, max_length=max_length))
+        gen = svc(request).generation
+        return await _generation(request, lambda: gen.headlines(item_id, n, max_length=max_length))
 
     @app.get("/items/{item_id:path}/ad-copy", response_model=GeneratedOut)
-    def item_ad_copy(
+    async def item_ad_copy(
         item_id: str,
         request: Request,
         audience: str | None = None,
@@ -287,21 +305,26 @@ def create_app(settings: Settings, services: AppServices | None = None) -> FastA
         """Ad copy for the item for an audience (or for the user's interests)."""
         s = svc(request)
         reader = None if user_id is None else s.readers.reader(user_id)
-        return _generated(
-            s.generation.ad_copy(
+        return await _generation(
+            request,
+            lambda: s.generation.ad_copy(
                 item_id,
                 audience=audience,
                 user_id=reader,
                 campaign=campaign,
                 max_length=max_length,
-            )
+            ),
         )
 
     @app.get("/items/{item_id:path}/description", response_model=GeneratedOut)
-    def item_description(item_id: str, request: Request, max_length: Length = None) -> GeneratedOut:
+    async def item_description(
+        item_id: str, request: Request, max_length: Length = None
+    ) -> GeneratedOut:
         """A product description written from the item's attributes."""
         gen = svc(request).generation
-        return _generated(gen.product_description(item_id, max_length=max_length))
+        return await _generation(
+            request, lambda: gen.product_description(item_id, max_length=max_length)
+        )
 
     @app.get("/items/{item_id:path}", response_model=ItemOut)
     @app.get(ITEM_BY_ID + "{item_id:path}", response_model=ItemOut, include_in_schema=False)
