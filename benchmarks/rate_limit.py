@@ -16,13 +16,18 @@ serve`, uvicorn, extractive backend), interleaved over `--repeats`:
   `rate_burst` 10 (the site's key none); the job sends its next request the moment a 429
   comes back (a client that ignores Retry-After);
 - flood, job key limited, honours Retry-After: the same limit; the job's connection sleeps as
-  told.
+  told;
+- flood, no limit (before), with `--before SRC`: the unlimited flood against an earlier
+  checkout's server, e.g. one whose generation routes shared the 40 API threads with the rest
+  (before `[serve] generation_threads`).
 
 Measured for the site: its feeds' latency (median, p95, max) and how many it got; for the
 job: requests served (not 429) and refused. The client threads run on the same machine as the
 server, so a job retrying at once also spends client CPU the server would otherwise have.
 
     .venv/bin/python benchmarks/rate_limit.py [--seconds 30] [--repeats 2] [--floods 8,48]
+    git worktree add /tmp/before <commit>   # and, to run an earlier server beside this one:
+    .venv/bin/python benchmarks/rate_limit.py --before /tmp/before/src
 """
 
 from __future__ import annotations
@@ -71,11 +76,19 @@ def call(url: str, key: str) -> tuple[int, float, float]:
 
 
 def run_once(
-    db: Path, scenario: str, readers: list[str], items: list[str], seconds: float, flood: int
+    db: Path,
+    scenario: str,
+    readers: list[str],
+    items: list[str],
+    seconds: float,
+    flood: int,
+    src: str | None = None,
 ) -> dict[str, Any]:
     floods, job_limit, honours = SCENARIOS[scenario]
     job_key = JOB_KEY if job_limit is None else {"key": JOB_KEY} | job_limit
     env = {"FEEDCRAFT_SERVE__API_KEYS": json.dumps([SITE_KEY, job_key])}
+    if src:  # the earlier code's package first on the path
+        env["PYTHONPATH"] = src
     with served(db, "extractive", env=env) as (_, base):
         stop = time.perf_counter() + seconds
         site: list[tuple[int, float]] = []
@@ -142,12 +155,12 @@ def report(summary: dict[str, dict[str, Any]], seconds: float) -> None:
     alone = summary["alone"]["site_p95_s"]
     print(f"\nsite: a feed every {SITE_PERIOD_S} s for {seconds:g} s; medians over runs")
     print(
-        f"{'scenario':48} {'site feeds':>10} {'median s':>9} {'p95 s':>7} {'p95/alone':>9} "
+        f"{'scenario':57} {'site feeds':>10} {'median s':>9} {'p95 s':>7} {'p95/alone':>9} "
         f"{'max s':>7} {'job served':>10} {'job 429':>8}"
     )
     for name, s in summary.items():
         print(
-            f"{name:48} {s['site_ok']:>10.0f} {s['site_median_s']:>9.3f} {s['site_p95_s']:>7.3f} "
+            f"{name:57} {s['site_ok']:>10.0f} {s['site_median_s']:>9.3f} {s['site_p95_s']:>7.3f} "
             f"{s['site_p95_s'] / alone:>9.1f} {s['site_max_s']:>7.3f} {s['job_served']:>10.0f} "
             f"{s['job_refused']:>8.0f}"
         )
@@ -155,8 +168,9 @@ def report(summary: dict[str, dict[str, Any]], seconds: float) -> None:
             print(f"  site answers other than 200: {s['site_other']}")
 
 
-def _label(scenario: str, flood: int) -> str:
-    return scenario if not flood else scenario.replace("flood", f"flood of {flood}", 1)
+def _label(scenario: str, flood: int, before: bool = False) -> str:
+    label = scenario if not flood else scenario.replace("flood", f"flood of {flood}", 1)
+    return f"{label} (before)" if before else label
 
 
 def main() -> None:
@@ -164,6 +178,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--floods", default="8,48", help="the job's connections, per run")
+    parser.add_argument(
+        "--before", help="an earlier checkout's src/: its server also runs the unlimited floods"
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="rate-limit-"))
@@ -173,18 +190,21 @@ def main() -> None:
         readers = mind_store(source)[:200]
         items = items_with_text(source, 1_500)
         floods = [int(f) for f in args.floods.split(",")]
-        cases = [("alone", 0)] + [
-            (name, f) for f in floods for name in SCENARIOS if name != "alone"
-        ]
+        cases = [("alone", 0, False)]
+        for f in floods:
+            if args.before:
+                cases.append(("flood, no limit", f, True))
+            cases += [(name, f, False) for name in SCENARIOS if name != "alone"]
         runs: dict[str, list[dict[str, Any]]] = {_label(*case): [] for case in cases}
         n = 0
         for repeat in range(args.repeats):
-            for name, flood in cases:
+            for name, flood, before in cases:
                 n += 1
                 db = copy_store(source, work / f"run{n}")
-                run = run_once(db, name, readers, items, args.seconds, flood)
-                print(f"repeat {repeat} {_label(name, flood)}: {run}", flush=True)
-                runs[_label(name, flood)].append(run)
+                src = args.before if before else None
+                run = run_once(db, name, readers, items, args.seconds, flood, src)
+                print(f"repeat {repeat} {_label(name, flood, before)}: {run}", flush=True)
+                runs[_label(name, flood, before)].append(run)
                 shutil.rmtree(db.parent)
         summary = {label: summarise(r) for label, r in runs.items()}
         report(summary, args.seconds)
