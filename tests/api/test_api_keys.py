@@ -6,10 +6,6 @@ a deployment sets them (FEEDCRAFT_SERVE__API_KEYS), and one test starts a real s
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -21,11 +17,10 @@ from fastapi.testclient import TestClient
 from feedcraft.cli.main import exposure_warning
 from feedcraft.config import load_settings
 from feedcraft.errors import InvalidInput
-from ports import free_port
+from realserver import feedcraft_serve
 
 KEY = "k3y-for-tests-0123456789abcdef"
 OLD_KEY = "old-k3y-still-valid-0123456789"
-FEEDCRAFT = Path(sys.executable).parent / "feedcraft"
 
 # One route of each kind: reading a reader (feed, summary), writing (events), reading items.
 ROUTES = [
@@ -196,31 +191,10 @@ READER = "reader-in-no-log-7c1"
 
 @pytest.mark.slow
 def test_a_served_api_takes_its_keys_from_the_environment(trained: object, tmp_path: Path) -> None:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDCRAFT_")}
-    env["FEEDCRAFT_CACHE_DIR"] = os.environ["FEEDCRAFT_CACHE_DIR"]  # the run's (conftest)
-    env |= {
-        "FEEDCRAFT_STORE": f"sqlite:///{tmp_path / 'served.db'}",
-        "FEEDCRAFT_EMBEDDING__MODEL": "hashing",
-        "FEEDCRAFT_SERVE__API_KEYS": json.dumps([KEY]),
-    }
-    log = tmp_path / "serve.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [str(FEEDCRAFT), "serve", "--port", str(port)], env=env, stdout=out, stderr=out
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, log.read_text()
-            try:
-                with urllib.request.urlopen(f"{base}/health", timeout=5) as r:
-                    assert r.status == 200
-                break
-            except (urllib.error.URLError, ConnectionError):
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(0.2)
+    with feedcraft_serve(tmp_path, {"FEEDCRAFT_SERVE__API_KEYS": json.dumps([KEY])}) as (
+        base,
+        log,
+    ):
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(f"{base}/items/none", timeout=5)
         assert refused.value.code == 401
@@ -232,9 +206,6 @@ def test_a_served_api_takes_its_keys_from_the_environment(trained: object, tmp_p
         with pytest.raises(urllib.error.HTTPError) as untrained:
             urllib.request.urlopen(feed, timeout=5)
         assert untrained.value.code == 503  # a request naming the reader, answered
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
     written = log.read_text()
     assert "warning" not in written
     assert READER not in written and KEY not in written  # no access log names a reader

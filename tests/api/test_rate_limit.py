@@ -5,6 +5,8 @@ a copy of the imported MovieLens subset (no models needed: the limit comes befor
 
 from __future__ import annotations
 
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from conftest import client_factory
 from feedcraft.api.limits import Buckets
 from feedcraft.config import load_settings
 from feedcraft.errors import InvalidInput
+from realserver import feedcraft_serve
 
 KEY = "k3y-for-tests-0123456789abcdef"
 OTHER_KEY = "other-k3y-0123456789abcdefgh"
@@ -245,3 +248,26 @@ def test_bad_key_tables_are_refused_naming_the_field(
     assert info.value.field == field
     assert message in str(info.value)
     assert KEY not in str(info.value)
+
+
+@pytest.mark.slow
+def test_a_served_api_limits_each_forwarded_client_of_a_local_proxy(tmp_path: Path) -> None:
+    """Without keys a client is its address. uvicorn trusts X-Forwarded-For from a proxy on
+    loopback (its default FORWARDED_ALLOW_IPS), so behind one each reader's address has its
+    own bucket, and the proxy's own requests theirs."""
+    env = {"FEEDCRAFT_SERVE__RATE_LIMIT": "0.2", "FEEDCRAFT_SERVE__RATE_BURST": "1"}
+
+    def status(base: str, forwarded: str | None) -> int:
+        headers = {} if forwarded is None else {"X-Forwarded-For": forwarded}
+        request = urllib.request.Request(f"{base}/items/none", headers=headers)
+        try:
+            urllib.request.urlopen(request, timeout=5)
+        except urllib.error.HTTPError as error:
+            return error.code
+        return 200
+
+    with feedcraft_serve(tmp_path, env) as (base, _):
+        assert [status(base, "203.0.113.1") for _ in range(2)] == [404, 429]  # 404: no item
+        assert [status(base, "203.0.113.2") for _ in range(2)] == [404, 429]
+        assert [status(base, None) for _ in range(2)] == [404, 429]  # the proxy's own
+        assert status(base, "203.0.113.1") == 429

@@ -6,8 +6,9 @@ otherwise have every serving thread to itself while the site's readers wait. Wit
 rate_limit` set, each client gets a token bucket: `rate_burst` requests at once, refilled at
 `rate_limit` a second, so it keeps its rate however fast another one sends. A key may have
 limits of its own (a nightly job held lower than the site). A client is its API key when the
-server has keys, else its address (behind a reverse proxy, the proxy's, unless uvicorn is
-told to trust its forwarded headers). A request beyond its bucket is answered 429 with
+server has keys, else its address: behind a reverse proxy on the same host, the one it
+forwards (uvicorn believes X-Forwarded-For from loopback), behind one elsewhere the proxy's
+unless uvicorn's FORWARDED_ALLOW_IPS names it. A request beyond its bucket is answered 429 with
 `Retry-After` before routing or body parsing, and costs nothing else; refused requests take
 no tokens, so a client that keeps sending still gets its rate. /health is never limited (a
 load balancer probes it).
